@@ -1,0 +1,13 @@
+"""plait: the Keras functional API, native to PyTorch."""
+
+from plait import activations as activations
+from plait import initializers as initializers
+from plait import layers as layers
+from plait import models as models
+from plait import utils as utils
+from plait.layers import Input as Input
+from plait.layers import Layer as Layer
+from plait.models import Model as Model
+from plait.models import Sequential as Sequential
+
+__version__ = "0.1.0"

@@ -1,0 +1,419 @@
+"""Weight initializers by Keras name and class (`"glorot_uniform"`, `HeNormal()`)."""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import torch
+
+from plait.types import InitializerLike
+
+__all__ = [
+    "Constant",
+    "GlorotNormal",
+    "GlorotUniform",
+    "HeNormal",
+    "HeUniform",
+    "Identity",
+    "Initializer",
+    "LecunNormal",
+    "LecunUniform",
+    "Ones",
+    "Orthogonal",
+    "RandomNormal",
+    "RandomUniform",
+    "TruncatedNormal",
+    "VarianceScaling",
+    "Zeros",
+    "get",
+    "serialize",
+]
+
+Size = tuple[int, ...]
+
+
+def _fans(shape: Size) -> tuple[float, float]:
+    """Keras's fan-in/fan-out for a weight in Keras layout.
+
+    Dense `(in, out)`; conv `(*kernel, in, out)` where each fan is multiplied by the
+    receptive field size.
+    """
+    if len(shape) < 1:
+        return 1.0, 1.0
+    if len(shape) == 1:
+        return float(shape[0]), float(shape[0])
+    if len(shape) == 2:
+        return float(shape[0]), float(shape[1])
+    receptive = math.prod(shape[:-2])
+    return float(shape[-2] * receptive), float(shape[-1] * receptive)
+
+
+def _check_dtype(dtype: torch.dtype | None) -> torch.dtype:
+    return dtype if dtype is not None else torch.get_default_dtype()
+
+
+class Initializer:
+    """Base class: `initializer(shape, dtype=None)` returns a new tensor."""
+
+    def __call__(self, shape: Size, dtype: torch.dtype | None = None) -> torch.Tensor:
+        """Return a tensor of `shape` (Keras layout) and `dtype`."""
+        raise NotImplementedError
+
+    def get_config(self) -> dict[str, Any]:
+        """The constructor arguments, as JSON data."""
+        return {}
+
+    @classmethod
+    def from_config(cls, config: dict[str, Any]) -> Initializer:
+        """Recreate the initializer from `get_config()`."""
+        return cls(**config)
+
+
+class Zeros(Initializer):
+    """All zeros.
+
+    Example:
+        >>> Zeros()((2,)).tolist()
+        [0.0, 0.0]
+    """
+
+    def __call__(self, shape: Size, dtype: torch.dtype | None = None) -> torch.Tensor:
+        """Return zeros."""
+        return torch.zeros(shape, dtype=_check_dtype(dtype))
+
+
+class Ones(Initializer):
+    """All ones.
+
+    Example:
+        >>> Ones()((2,)).tolist()
+        [1.0, 1.0]
+    """
+
+    def __call__(self, shape: Size, dtype: torch.dtype | None = None) -> torch.Tensor:
+        """Return ones."""
+        return torch.ones(shape, dtype=_check_dtype(dtype))
+
+
+class Constant(Initializer):
+    """Every element equal to `value`.
+
+    Example:
+        >>> Constant(0.5)((2,)).tolist()
+        [0.5, 0.5]
+    """
+
+    def __init__(self, value: float = 0.0) -> None:
+        self.value = value
+
+    def __call__(self, shape: Size, dtype: torch.dtype | None = None) -> torch.Tensor:
+        """Return a constant tensor."""
+        return torch.full(shape, float(self.value), dtype=_check_dtype(dtype))
+
+    def get_config(self) -> dict[str, Any]:
+        """The constructor arguments."""
+        return {"value": self.value}
+
+
+class _Seeded(Initializer):
+    def __init__(self, seed: int | None = None) -> None:
+        self.seed = seed
+
+    def _generator(self) -> torch.Generator | None:
+        if self.seed is None:
+            return None
+        return torch.Generator().manual_seed(int(self.seed))
+
+
+class RandomNormal(_Seeded):
+    """Normal draws with `mean` and `stddev` (Keras default stddev 0.05)."""
+
+    def __init__(
+        self, mean: float = 0.0, stddev: float = 0.05, seed: int | None = None
+    ):
+        super().__init__(seed)
+        self.mean, self.stddev = mean, stddev
+
+    def __call__(self, shape: Size, dtype: torch.dtype | None = None) -> torch.Tensor:
+        """Return normal draws."""
+        t = torch.empty(shape, dtype=_check_dtype(dtype))
+        return t.normal_(self.mean, self.stddev, generator=self._generator())
+
+    def get_config(self) -> dict[str, Any]:
+        """The constructor arguments."""
+        return {"mean": self.mean, "stddev": self.stddev, "seed": self.seed}
+
+
+class RandomUniform(_Seeded):
+    """Uniform draws in `[minval, maxval)` (Keras default +-0.05)."""
+
+    def __init__(
+        self, minval: float = -0.05, maxval: float = 0.05, seed: int | None = None
+    ) -> None:
+        super().__init__(seed)
+        self.minval, self.maxval = minval, maxval
+
+    def __call__(self, shape: Size, dtype: torch.dtype | None = None) -> torch.Tensor:
+        """Return uniform draws."""
+        t = torch.empty(shape, dtype=_check_dtype(dtype))
+        return t.uniform_(self.minval, self.maxval, generator=self._generator())
+
+    def get_config(self) -> dict[str, Any]:
+        """The constructor arguments."""
+        return {"minval": self.minval, "maxval": self.maxval, "seed": self.seed}
+
+
+class TruncatedNormal(_Seeded):
+    """Normal draws re-drawn beyond two standard deviations."""
+
+    def __init__(
+        self, mean: float = 0.0, stddev: float = 0.05, seed: int | None = None
+    ):
+        super().__init__(seed)
+        self.mean, self.stddev = mean, stddev
+
+    def __call__(self, shape: Size, dtype: torch.dtype | None = None) -> torch.Tensor:
+        """Return truncated normal draws."""
+        t = torch.empty(shape, dtype=_check_dtype(dtype))
+        a, b = self.mean - 2 * self.stddev, self.mean + 2 * self.stddev
+        return torch.nn.init.trunc_normal_(
+            t, self.mean, self.stddev, a, b, generator=self._generator()
+        )
+
+    def get_config(self) -> dict[str, Any]:
+        """The constructor arguments."""
+        return {"mean": self.mean, "stddev": self.stddev, "seed": self.seed}
+
+
+class VarianceScaling(_Seeded):
+    """Draws scaled by the fans of the weight: `scale / n` variance.
+
+    Args:
+        scale: Positive scaling factor.
+        mode: `"fan_in"`, `"fan_out"` or `"fan_avg"`.
+        distribution: `"truncated_normal"`, `"untruncated_normal"` or `"uniform"`.
+        seed: Optional int for reproducible draws.
+    """
+
+    _MODES = ("fan_in", "fan_out", "fan_avg")
+    _DISTRIBUTIONS = ("truncated_normal", "untruncated_normal", "normal", "uniform")
+
+    def __init__(
+        self,
+        scale: float = 1.0,
+        mode: str = "fan_in",
+        distribution: str = "truncated_normal",
+        seed: int | None = None,
+    ) -> None:
+        super().__init__(seed)
+        if scale <= 0:
+            raise ValueError(
+                f"VarianceScaling: expected scale > 0, got scale={scale!r}."
+            )
+        if mode not in self._MODES:
+            raise ValueError(
+                f"VarianceScaling: expected mode in {self._MODES}, got mode={mode!r}."
+            )
+        if distribution not in self._DISTRIBUTIONS:
+            raise ValueError(
+                f"VarianceScaling: expected distribution in {self._DISTRIBUTIONS}, "
+                f"got distribution={distribution!r}."
+            )
+        self.scale, self.mode, self.distribution = scale, mode, distribution
+
+    def __call__(self, shape: Size, dtype: torch.dtype | None = None) -> torch.Tensor:
+        """Return scaled draws."""
+        fan_in, fan_out = _fans(tuple(shape))
+        n = {"fan_in": fan_in, "fan_out": fan_out, "fan_avg": (fan_in + fan_out) / 2}
+        scale = self.scale / max(1.0, n[self.mode])
+        t = torch.empty(shape, dtype=_check_dtype(dtype))
+        gen = self._generator()
+        if self.distribution == "uniform":
+            limit = math.sqrt(3.0 * scale)
+            return t.uniform_(-limit, limit, generator=gen)
+        if self.distribution in ("untruncated_normal", "normal"):
+            return t.normal_(0.0, math.sqrt(scale), generator=gen)
+        # Std of a unit normal truncated to [-2, 2]; Keras divides it out.
+        stddev = math.sqrt(scale) / 0.87962566103423978
+        return torch.nn.init.trunc_normal_(
+            t, 0.0, stddev, -2 * stddev, 2 * stddev, generator=gen
+        )
+
+    def get_config(self) -> dict[str, Any]:
+        """The constructor arguments."""
+        return {
+            "scale": self.scale,
+            "mode": self.mode,
+            "distribution": self.distribution,
+            "seed": self.seed,
+        }
+
+
+class _FixedVarianceScaling(VarianceScaling):
+    _ARGS: tuple[float, str, str] = (1.0, "fan_in", "truncated_normal")
+
+    def __init__(self, seed: int | None = None) -> None:
+        super().__init__(*self._ARGS, seed=seed)
+
+    def get_config(self) -> dict[str, Any]:
+        """The constructor arguments."""
+        return {"seed": self.seed}
+
+
+class GlorotUniform(_FixedVarianceScaling):
+    """Uniform in `+-sqrt(6 / (fan_in + fan_out))`; Keras's default kernel init."""
+
+    _ARGS = (1.0, "fan_avg", "uniform")
+
+
+class GlorotNormal(_FixedVarianceScaling):
+    """Truncated normal with stddev `sqrt(2 / (fan_in + fan_out))`."""
+
+    _ARGS = (1.0, "fan_avg", "truncated_normal")
+
+
+class HeUniform(_FixedVarianceScaling):
+    """Uniform in `+-sqrt(6 / fan_in)`."""
+
+    _ARGS = (2.0, "fan_in", "uniform")
+
+
+class HeNormal(_FixedVarianceScaling):
+    """Truncated normal with stddev `sqrt(2 / fan_in)`."""
+
+    _ARGS = (2.0, "fan_in", "truncated_normal")
+
+
+class LecunUniform(_FixedVarianceScaling):
+    """Uniform in `+-sqrt(3 / fan_in)`."""
+
+    _ARGS = (1.0, "fan_in", "uniform")
+
+
+class LecunNormal(_FixedVarianceScaling):
+    """Truncated normal with stddev `sqrt(1 / fan_in)`."""
+
+    _ARGS = (1.0, "fan_in", "truncated_normal")
+
+
+class Orthogonal(_Seeded):
+    """A (semi-)orthogonal matrix times `gain`; Keras's LSTM recurrent init."""
+
+    def __init__(self, gain: float = 1.0, seed: int | None = None) -> None:
+        super().__init__(seed)
+        self.gain = gain
+
+    def __call__(self, shape: Size, dtype: torch.dtype | None = None) -> torch.Tensor:
+        """Return an orthogonal matrix reshaped to `shape`."""
+        rows = math.prod(shape[:-1]) if len(shape) > 1 else 1
+        flat = torch.empty((rows, shape[-1]), dtype=_check_dtype(dtype))
+        torch.nn.init.orthogonal_(flat, gain=self.gain, generator=self._generator())
+        return flat.reshape(shape)
+
+    def get_config(self) -> dict[str, Any]:
+        """The constructor arguments."""
+        return {"gain": self.gain, "seed": self.seed}
+
+
+class Identity(Initializer):
+    """`gain` times the identity matrix (2-D weights only)."""
+
+    def __init__(self, gain: float = 1.0) -> None:
+        self.gain = gain
+
+    def __call__(self, shape: Size, dtype: torch.dtype | None = None) -> torch.Tensor:
+        """Return `gain * eye`."""
+        if len(shape) != 2:
+            raise ValueError(
+                f"Identity initializer: expected a 2-D shape, got {tuple(shape)}."
+            )
+        return self.gain * torch.eye(*shape, dtype=_check_dtype(dtype))
+
+    def get_config(self) -> dict[str, Any]:
+        """The constructor arguments."""
+        return {"gain": self.gain}
+
+
+_CLASSES: dict[str, type[Initializer]] = {
+    cls.__name__: cls
+    for cls in (
+        Zeros, Ones, Constant, RandomNormal, RandomUniform, TruncatedNormal,
+        VarianceScaling, GlorotUniform, GlorotNormal, HeUniform, HeNormal,
+        LecunUniform, LecunNormal, Orthogonal, Identity,
+    )
+}  # fmt: skip
+_ALIASES = {
+    "zeros": Zeros,
+    "ones": Ones,
+    "constant": Constant,
+    "random_normal": RandomNormal,
+    "normal": RandomNormal,
+    "uniform": RandomUniform,
+    "random_uniform": RandomUniform,
+    "truncated_normal": TruncatedNormal,
+    "variance_scaling": VarianceScaling,
+    "glorot_uniform": GlorotUniform,
+    "glorot_normal": GlorotNormal,
+    "he_uniform": HeUniform,
+    "he_normal": HeNormal,
+    "lecun_uniform": LecunUniform,
+    "lecun_normal": LecunNormal,
+    "orthogonal": Orthogonal,
+    "identity": Identity,
+}
+
+
+def get(identifier: InitializerLike) -> Initializer:
+    """Resolve a name (`"glorot_uniform"`), a config dict, a class, or an instance.
+
+    Raises:
+        ValueError: for an unknown name, listing the valid ones.
+    """
+    if isinstance(identifier, Initializer):
+        return identifier
+    if isinstance(identifier, str):
+        cls = _ALIASES.get(identifier) or _CLASSES.get(identifier)
+        if cls is None:
+            raise ValueError(
+                f"expected an initializer name in {sorted(_ALIASES)}, "
+                f"got {identifier!r}."
+            )
+        return cls()
+    if isinstance(identifier, dict):
+        name = identifier.get("class_name")
+        config = identifier.get("config", {})
+        if not isinstance(name, str) or name not in _CLASSES:
+            raise ValueError(
+                f"expected an initializer config with class_name in "
+                f"{sorted(_CLASSES)}, got {identifier!r}."
+            )
+        return _CLASSES[name].from_config(config)
+    if isinstance(identifier, type) and issubclass(identifier, Initializer):
+        return identifier()
+    if callable(identifier):
+        return _Callable(identifier)
+    raise TypeError(
+        f"expected an initializer name, class or callable, got {identifier!r}."
+    )
+
+
+class _Callable(Initializer):
+    """Wraps a user function `fn(shape, dtype=None)`."""
+
+    def __init__(self, fn: Any) -> None:
+        self.fn = fn
+
+    def __call__(self, shape: Size, dtype: torch.dtype | None = None) -> torch.Tensor:
+        """Call the wrapped function."""
+        return torch.as_tensor(self.fn(shape, dtype=_check_dtype(dtype)))
+
+
+def serialize(init: Initializer) -> dict[str, Any]:
+    """A JSON config `{"class_name": ..., "config": ...}` for a built-in initializer."""
+    name = type(init).__name__
+    if name not in _CLASSES:
+        raise ValueError(
+            f"cannot serialize initializer {init!r}: not a built-in class."
+        )
+    return {"class_name": name, "config": init.get_config()}

@@ -1,0 +1,32 @@
+"""Layers: what users import (`from plait.layers import Dense, Input, concatenate`)."""
+
+from plait.layers.base import Layer as Layer
+from plait.layers.core import Activation as Activation
+from plait.layers.core import Dense as Dense
+from plait.layers.core import Embedding as Embedding
+from plait.layers.core import Lambda as Lambda
+from plait.layers.core import Masking as Masking
+from plait.layers.input_layer import Input as Input
+from plait.layers.input_layer import InputLayer as InputLayer
+from plait.layers.input_spec import InputSpec as InputSpec
+from plait.layers.merging import Add as Add
+from plait.layers.merging import Average as Average
+from plait.layers.merging import Concatenate as Concatenate
+from plait.layers.merging import Dot as Dot
+from plait.layers.merging import Maximum as Maximum
+from plait.layers.merging import Minimum as Minimum
+from plait.layers.merging import Multiply as Multiply
+from plait.layers.merging import Subtract as Subtract
+from plait.layers.merging import add as add
+from plait.layers.merging import average as average
+from plait.layers.merging import concatenate as concatenate
+from plait.layers.merging import dot as dot
+from plait.layers.merging import maximum as maximum
+from plait.layers.merging import minimum as minimum
+from plait.layers.merging import multiply as multiply
+from plait.layers.merging import subtract as subtract
+from plait.layers.regularization import Dropout as Dropout
+from plait.layers.reshaping import Flatten as Flatten
+from plait.layers.reshaping import Permute as Permute
+from plait.layers.reshaping import RepeatVector as RepeatVector
+from plait.layers.reshaping import Reshape as Reshape

@@ -1,0 +1,725 @@
+"""`Layer`: Keras's layer contract on a `torch.nn.Module`."""
+
+from __future__ import annotations
+
+import functools
+import inspect
+from collections.abc import Callable, Iterator
+from typing import Any, ClassVar
+
+import numpy as np
+import torch
+
+from plait import initializers
+from plait.graph.inference import TensorSpec, meta_spec
+from plait.graph.node import Node
+from plait.graph.symbolic import History, SymbolicTensor
+from plait.layers.input_spec import InputSpec, check_input_spec
+from plait.types import DTypeLike, Shape
+from plait.utils import tree
+from plait.utils.naming import to_snake_case, unique_name, validate_name
+from plait.utils.shapes import dtype_name, format_shape, standardize_dtype
+
+__all__ = ["Layer"]
+
+# Constructor keywords every layer accepts (Keras 2 and 3), beyond its own.
+_BASE_KWARGS = frozenset(
+    {
+        "input_shape",
+        "batch_input_shape",
+        "batch_size",
+        "input_dim",
+        "weights",
+        "autocast",
+    }
+)
+Layout = tuple[
+    Callable[[torch.Tensor], torch.Tensor], Callable[[torch.Tensor], torch.Tensor]
+]
+
+
+class _NotCalledError(RuntimeError):
+    """A node attribute was read on a layer that was never called."""
+
+
+def _is_shape(x: Any) -> bool:
+    return isinstance(x, (tuple, torch.Size)) and all(
+        d is None or isinstance(d, int) for d in x
+    )
+
+
+def _map_shapes(fn: Callable[[Any], Any], shapes: Any) -> Any:
+    """Map `fn` over the shape tuples of a nested structure of shapes."""
+    if _is_shape(shapes):
+        return fn(tuple(shapes))
+    if isinstance(shapes, list):
+        return [_map_shapes(fn, s) for s in shapes]
+    if isinstance(shapes, tuple):
+        return tuple(_map_shapes(fn, s) for s in shapes)
+    if isinstance(shapes, dict):
+        return {k: _map_shapes(fn, v) for k, v in shapes.items()}
+    return fn(shapes)
+
+
+def _shape_of(x: Any) -> Any:
+    return tuple(x.shape) if hasattr(x, "shape") else None
+
+
+def _has_symbolic(args: tuple[Any, ...], kwargs: dict[str, Any]) -> bool:
+    if args and isinstance(args[0], SymbolicTensor):
+        return True
+    return any(
+        isinstance(x, SymbolicTensor) for x in tree.flatten([list(args), kwargs])
+    )
+
+
+def _to_tensor(x: Any) -> Any:
+    if isinstance(x, np.ndarray):
+        t = torch.from_numpy(np.ascontiguousarray(x))
+        return t.to(torch.get_default_dtype()) if t.dtype == torch.float64 else t
+    return x
+
+
+@functools.cache
+def _call_signature(cls: type) -> tuple[bool, bool]:
+    """Whether `cls.call` takes `training` and `mask` (or `**kwargs`)."""
+    params = inspect.signature(cls.call).parameters
+    var_kw = any(p.kind is inspect.Parameter.VAR_KEYWORD for p in params.values())
+    return ("training" in params or var_kw, "mask" in params or var_kw)
+
+
+def _overrides(obj: Any, name: str) -> bool:
+    return getattr(type(obj), name) is not getattr(Layer, name)
+
+
+class Layer(torch.nn.Module):
+    """Base class of every plait layer and model: a `torch.nn.Module` with Keras's contract.
+
+    Subclasses store their configuration in `__init__`, create weights in
+    `build(input_shape)` with `add_weight`, and compute in
+    `call(inputs, training=None, mask=None)`. Called on symbolic tensors a layer
+    builds itself, infers its output shape and records a node of the graph;
+    called on real tensors (or NumPy arrays) it computes.
+
+    Args:
+        name: Unique name; by default the snake-cased class name plus a counter
+            (`dense`, `dense_1`, ...).
+        dtype: Dtype of weights and computation; default `"float32"`.
+        trainable: Whether the layer's weights are updated in training.
+        activity_regularizer: Optional function of the output added to the losses.
+        input_shape: Keras 2's way to give Sequential's first layer its input shape
+            (batch left out); also `batch_input_shape`, `batch_size`, `input_dim`.
+
+    Call arguments:
+        inputs: A tensor, or a list/dict of tensors (symbolic or real).
+        training: Whether the call is in training mode (dropout active, ...); None
+            follows the module's own mode (`model.train()` / `model.eval()`), which is
+            inference (eval) for new layers, as Keras's default.
+        mask: Boolean mask(s) of the inputs; taken from the inputs when not given.
+
+    Example:
+        >>> import torch
+        >>> class Double(Layer):
+        ...     def call(self, inputs):
+        ...         return inputs * 2
+        >>> Double()(torch.ones(1, 2)).tolist()
+        [[2.0, 2.0]]
+    """
+
+    _is_input_layer: ClassVar[bool] = False
+    # Output dtype equals the first input's, even for ints (reshapes, padding, ...).
+    _keeps_input_dtype: ClassVar[bool] = False
+
+    def __init__(
+        self,
+        *,
+        name: str | None = None,
+        dtype: DTypeLike = None,
+        trainable: bool = True,
+        activity_regularizer: Any = None,
+        **kwargs: Any,
+    ) -> None:
+        torch.nn.Module.__init__(self)
+        unknown = set(kwargs) - _BASE_KWARGS
+        if unknown:
+            raise TypeError(
+                f"{type(self).__name__}: unexpected keyword argument"
+                f"{'s' if len(unknown) > 1 else ''} {sorted(unknown)}; check the "
+                "spelling against the layer's documented arguments."
+            )
+        self.train(False)  # Keras compat: layers compute in inference mode by default
+        where = f"{type(self).__name__}(name=...)"
+        self.name = (
+            validate_name(name, where)
+            if name is not None
+            else unique_name(to_snake_case(type(self).__name__))
+        )
+        self._compute_dtype = standardize_dtype(dtype)
+        self._trainable = bool(trainable)
+        self.built = False
+        self.supports_masking = False
+        self.input_spec: InputSpec | list[InputSpec] | None = None
+        self._inbound_nodes: list[Node] = []
+        self._tracked_weights: list[torch.nn.Parameter] = []
+        self._layouts: dict[int, Layout] = {}
+        self._regularizers: list[tuple[torch.nn.Parameter, Callable[..., Any]]] = []
+        self._constraints: list[tuple[torch.nn.Parameter, Callable[..., Any]]] = []
+        self._added_losses: list[torch.Tensor] = []
+        self.activity_regularizer = activity_regularizer
+        self._initial_weights = kwargs.get("weights")
+        self._batch_input_shape: Shape | None = None
+        if "batch_input_shape" in kwargs:
+            self._batch_input_shape = tuple(kwargs["batch_input_shape"])
+        elif "input_shape" in kwargs or "input_dim" in kwargs:
+            shape = kwargs.get("input_shape") or (kwargs["input_dim"],)
+            self._batch_input_shape = (kwargs.get("batch_size"), *tuple(shape))
+
+    # ------------------------------------------------------------------ contract
+    def build(self, input_shape: Any) -> None:
+        """Create the layer's weights for inputs of `input_shape` (batch is None)."""
+        self.built = True
+
+    def call(self, inputs: Any, *args: Any, **kwargs: Any) -> Any:
+        """The computation; subclasses override this."""
+        return inputs
+
+    def compute_output_shape(self, input_shape: Any) -> Any:
+        """Output shape(s) for `input_shape`; by default inferred on the meta device."""
+        raise NotImplementedError
+
+    def compute_mask(self, inputs: Any, mask: Any = None) -> Any:
+        """Output mask: the input mask if the layer supports masking, else None."""
+        return mask if self.supports_masking else None
+
+    def get_config(self) -> dict[str, Any]:
+        """Constructor arguments as JSON data (subclasses extend it)."""
+        config: dict[str, Any] = {
+            "name": self.name,
+            "trainable": self.trainable,
+            "dtype": dtype_name(self._compute_dtype),
+        }
+        if self._batch_input_shape is not None:
+            config["batch_input_shape"] = list(self._batch_input_shape)
+        return config
+
+    @classmethod
+    def from_config(cls, config: dict[str, Any]) -> Layer:
+        """Recreate a layer from `get_config()`."""
+        return cls(**config)
+
+    # ------------------------------------------------------------------ naming
+    def _where(self) -> str:
+        return f"{type(self).__name__} layer '{self.name}'"
+
+    def extra_repr(self) -> str:
+        try:
+            config = self.get_config()
+        except Exception:
+            return f"name={self.name!r}"
+        skip = {"trainable", "dtype"} if config.get("trainable", True) else {"dtype"}
+        return ", ".join(f"{k}={v!r}" for k, v in config.items() if k not in skip)
+
+    @property
+    def dtype(self) -> str:
+        """Name of the dtype of the layer's weights and computation (`"float32"`)."""
+        return dtype_name(self._compute_dtype)
+
+    @property
+    def compute_dtype(self) -> torch.dtype:
+        """The torch dtype the layer computes in."""
+        return self._compute_dtype
+
+    # ------------------------------------------------------------------ weights
+    def add_weight(
+        self,
+        name: Any = None,
+        shape: Any = None,
+        initializer: Any = None,
+        dtype: DTypeLike = None,
+        trainable: bool = True,
+        regularizer: Any = None,
+        constraint: Any = None,
+        *,
+        layout: Layout | None = None,
+        **kwargs: Any,
+    ) -> torch.nn.Parameter:
+        """Create a weight, register it, and return it (a `torch.nn.Parameter`).
+
+        Takes Keras 2's order (`add_weight("kernel", (3, 4), ...)`) and Keras 3's
+        (`add_weight((3, 4), initializer=..., name="kernel")`).
+
+        Args:
+            name: Name in `get_weights`/saved files and the attribute name in
+                `state_dict`.
+            shape: Shape in Keras layout.
+            initializer: Name, class or callable; `"glorot_uniform"` for floats,
+                `"zeros"` for other dtypes when None.
+            dtype: Weight dtype; the layer's dtype by default.
+            trainable: False for statistics such as BatchNorm's moving mean.
+            regularizer: Function of the weight added to the layer's losses.
+            constraint: Function applied to the weight after each optimizer step.
+            layout: `(to_keras, from_keras)` when the weight is stored in another
+                layout than Keras's (e.g. conv kernels in torch layout).
+        """
+        if not isinstance(name, (str, type(None))):  # Keras 3 order: shape first
+            name, shape = kwargs.pop("name", None), name
+        for key in ("autocast", "aggregation", "synchronization", "use_resource"):
+            kwargs.pop(key, None)
+        if kwargs:
+            raise TypeError(f"{self._where()}: add_weight() got {sorted(kwargs)}.")
+        shape = tuple(int(d) for d in (shape if shape is not None else ()))
+        wdtype = standardize_dtype(dtype, self._compute_dtype)
+        if initializer is None:
+            initializer = "glorot_uniform" if wdtype.is_floating_point else "zeros"
+        value = initializers.get(initializer)(shape, dtype=wdtype)
+        if layout is not None:
+            value = layout[1](value)
+        name = name or unique_name(f"{self.name}/variable").split("/")[-1]
+        param = torch.nn.Parameter(
+            value.contiguous().to(wdtype), requires_grad=trainable and self.trainable
+        )
+        param._plait_trainable = bool(trainable)  # type: ignore[attr-defined]
+        param._plait_name = name  # type: ignore[attr-defined]
+        attr = (
+            name if name not in self._parameters else f"{name}_{len(self._parameters)}"
+        )
+        if attr in self.__dict__:  # e.g. `self.bias = None` set before
+            del self.__dict__[attr]
+        self.register_parameter(attr, param)
+        self._tracked_weights.append(param)
+        if layout is not None:
+            self._layouts[id(param)] = layout
+        if regularizer is not None:
+            self._regularizers.append((param, regularizer))
+        if constraint is not None:
+            self._constraints.append((param, constraint))
+        return param
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        params = self.__dict__.get("_parameters")
+        if isinstance(value, torch.nn.Parameter) and params is not None:
+            # add_weight registered it under its weight name; the attribute wins.
+            for key, p in list(params.items()):
+                if p is value and key != name:
+                    del params[key]
+        elif (
+            isinstance(value, (list, tuple))
+            and value
+            and all(isinstance(v, torch.nn.Module) for v in value)
+        ):
+            # Keras compat: a list of layers is tracked; torch needs a ModuleList.
+            value = torch.nn.ModuleList(value)
+        super().__setattr__(name, value)
+
+    def __getattr__(self, name: str) -> Any:
+        try:
+            return super().__getattr__(name)
+        except AttributeError:
+            # A property that raised AttributeError lands here; re-raise its own
+            # message instead of torch's generic "has no attribute".
+            prop = getattr(type(self), name, None)
+            if isinstance(prop, property) and prop.fget is not None:
+                prop.fget(self)
+            raise
+
+    def _sublayers(self) -> list[Layer]:
+        return [m for m in self._modules.values() if isinstance(m, Layer)]
+
+    @property
+    def weights(self) -> list[torch.nn.Parameter]:
+        """All weights: own trainable, own non-trainable, then sub-layers' (Keras 3 order)."""
+        own = [p for p in self._tracked_weights if p._plait_trainable]  # type: ignore[attr-defined]
+        own += [p for p in self._tracked_weights if not p._plait_trainable]  # type: ignore[attr-defined]
+        seen = {id(p) for p in own}
+        for layer in self._sublayers():
+            for p in layer.weights:
+                if id(p) not in seen:
+                    seen.add(id(p))
+                    own.append(p)
+        return own
+
+    @property
+    def trainable_weights(self) -> list[torch.nn.Parameter]:
+        """Weights updated by training."""
+        return [p for p in self.weights if p.requires_grad]
+
+    @property
+    def non_trainable_weights(self) -> list[torch.nn.Parameter]:
+        """Weights not updated by training (frozen, or statistics)."""
+        return [p for p in self.weights if not p.requires_grad]
+
+    @property
+    def trainable_variables(self) -> list[torch.nn.Parameter]:
+        """Keras 3 name of `trainable_weights`."""
+        return self.trainable_weights
+
+    @property
+    def trainable(self) -> bool:
+        """Whether training updates this layer; setting it applies to sub-layers."""
+        return self._trainable
+
+    @trainable.setter
+    def trainable(self, value: bool) -> None:
+        self._trainable = bool(value)
+        for p in self._tracked_weights:
+            p.requires_grad_(self._trainable and p._plait_trainable)  # type: ignore[attr-defined]
+        for layer in self._sublayers():
+            layer.trainable = value
+
+    def _layout(self, p: torch.nn.Parameter) -> Layout | None:
+        return self._layouts.get(id(p))
+
+    def _owner_layout(self, p: torch.nn.Parameter) -> Layout | None:
+        for layer in [self, *self._all_sublayers()]:
+            lay = layer._layout(p)
+            if lay is not None:
+                return lay
+        return None
+
+    def _all_sublayers(self) -> Iterator[Layer]:
+        stack = list(reversed(self._sublayers()))
+        while stack:
+            layer = stack.pop()
+            yield layer
+            stack.extend(reversed(layer._sublayers()))
+
+    def get_weights(self) -> list[np.ndarray]:
+        """Weights as NumPy arrays in Keras layout (Dense kernel `(in, out)`)."""
+        out = []
+        for p in self.weights:
+            lay = self._owner_layout(p)
+            value = p.detach()
+            out.append((lay[0](value) if lay else value).cpu().numpy().copy())
+        return out
+
+    def set_weights(self, weights: list[Any]) -> None:
+        """Set weights from arrays in Keras layout, checking count and shapes."""
+        params = self.weights
+        if len(weights) != len(params):
+            raise ValueError(
+                f"{self._where()}: expected {len(params)} weight arrays "
+                f"{[p._plait_name for p in params]}, got {len(weights)}."  # type: ignore[attr-defined]
+            )
+        staged = []
+        for p, w in zip(params, weights):
+            lay = self._owner_layout(p)
+            value = torch.as_tensor(np.asarray(w))
+            want = tuple(lay[0](p.detach()).shape) if lay else tuple(p.shape)
+            if tuple(value.shape) != want:
+                raise ValueError(
+                    f"{self._where()}: weight {p._plait_name!r} expects shape "  # type: ignore[attr-defined]
+                    f"{format_shape(want)}, got {format_shape(tuple(value.shape))}."
+                )
+            staged.append((p, lay[1](value) if lay else value))
+        with torch.no_grad():
+            for p, value in staged:
+                p.copy_(value.to(p.dtype))
+
+    def count_params(self) -> int:
+        """Number of scalars in all weights; the layer must be built."""
+        if not self.built:
+            raise ValueError(
+                f"{self._where()}: count_params() needs the layer built; call it on "
+                "an input first (or build(input_shape))."
+            )
+        return sum(p.numel() for p in self.weights)
+
+    # ------------------------------------------------------------------ losses
+    def add_loss(self, loss: torch.Tensor) -> None:
+        """Add a loss term (a scalar tensor) computed during `call`."""
+        self._added_losses.append(loss)
+
+    @property
+    def losses(self) -> list[torch.Tensor]:
+        """Regularization losses of weights and `add_loss` terms, sub-layers included."""
+        out: list[torch.Tensor] = []
+        for layer in [self, *self._all_sublayers()]:
+            out += [fn(p) for p, fn in layer._regularizers]
+            out += layer._added_losses
+        return out
+
+    def _clear_losses(self) -> None:
+        for layer in [self, *self._all_sublayers()]:
+            layer._added_losses = []
+
+    # ------------------------------------------------------------------ calling
+    def _call_flags(self) -> tuple[bool, bool]:
+        """Whether `call` takes `training` and `mask`."""
+        return _call_signature(type(self))
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        if _has_symbolic(args, kwargs):
+            return self._symbolic_call(args, kwargs)
+        return torch.nn.Module.__call__(self, *args, **kwargs)
+
+    def forward(self, *args: Any, **kwargs: Any) -> Any:
+        """Eager call on real tensors (torch's entry point; same as calling the layer)."""
+        if not args:
+            args = (kwargs.pop("inputs"),)
+        inputs = tree.map_structure(_to_tensor, args[0])
+        training_arg, mask_arg = _call_signature(type(self))
+        if not self.built:
+            self._build_for(tree.map_structure(_shape_of, inputs))
+        if self.input_spec is not None:
+            flat = [t for t in tree.flatten(inputs) if isinstance(t, torch.Tensor)]
+            check_input_spec(
+                self._where(),
+                self.input_spec,
+                [tuple(t.shape) for t in flat],
+                [None] * len(flat),
+            )
+        if training_arg and kwargs.get("training") is None:
+            kwargs["training"] = self.training
+        elif not training_arg:
+            kwargs.pop("training", None)
+        mask = kwargs.get("mask")
+        if mask is None:
+            mask = tree.map_structure(lambda t: getattr(t, "_keras_mask", None), inputs)
+            if all(m is None for m in tree.flatten(mask)):
+                mask = None
+            elif mask_arg:
+                kwargs["mask"] = mask
+        elif not mask_arg:
+            kwargs.pop("mask")
+        outputs = self.call(inputs, *args[1:], **kwargs)
+        if self.activity_regularizer is not None:
+            self.add_loss(self.activity_regularizer(outputs))
+        if self.supports_masking and (
+            mask is not None or _overrides(self, "compute_mask")
+        ):
+            out_mask = self.compute_mask(inputs, mask)
+            if out_mask is not None and isinstance(outputs, torch.Tensor):
+                outputs._keras_mask = out_mask  # type: ignore[attr-defined]
+        return outputs
+
+    def _build_for(self, input_shapes: Any) -> None:
+        if self._initial_weights is not None:
+            self.build(input_shapes)
+            self.built = True
+            self.set_weights(self._initial_weights)
+            self._initial_weights = None
+        elif not self.built:
+            self.build(input_shapes)
+        self.built = True
+
+    def _output_dtype(self, inputs: list[SymbolicTensor]) -> torch.dtype:
+        first = inputs[0].dtype if inputs else self._compute_dtype
+        if self._keeps_input_dtype or first.is_floating_point:
+            return first
+        return self._compute_dtype
+
+    def _symbolic_call(self, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
+        if not args:
+            args = (kwargs.pop("inputs"),)
+        kwargs = dict(kwargs)
+        explicit_mask = kwargs.pop("mask", None)
+        training_arg, mask_arg = _call_signature(type(self))
+        if kwargs.get("training") is None:
+            kwargs.pop("training", None)
+        inputs = args[0]
+        flat_in = [x for x in tree.flatten(inputs) if isinstance(x, SymbolicTensor)]
+        if explicit_mask is not None:  # an explicit mask overrides the tensors' own
+            masks = explicit_mask
+        else:
+            masks = tree.map_structure(
+                lambda t: t._mask if isinstance(t, SymbolicTensor) else None, inputs
+            )
+        has_mask = any(m is not None for m in tree.flatten(masks))
+        check_input_spec(
+            self._where(),
+            self.input_spec,
+            [t.shape for t in flat_in],
+            [t.dtype for t in flat_in],
+        )
+        try:
+            if not self.built:
+                self._build_for(
+                    tree.map_structure(
+                        lambda t: t.shape if isinstance(t, SymbolicTensor) else None,
+                        inputs,
+                    )
+                )
+            call_kwargs = dict(kwargs)
+            if mask_arg and has_mask:
+                call_kwargs["mask"] = masks
+            specs = self._infer_output_specs(inputs, args, call_kwargs, flat_in)
+        except (
+            ValueError,
+            TypeError,
+            RuntimeError,
+            NotImplementedError,
+            IndexError,
+        ) as err:
+            raise self._locate(err, flat_in) from err
+        node_index = len(self._inbound_nodes)
+        leaves = tree.flatten(specs)
+        single = len(leaves) == 1
+        outs = []
+        for i, spec in enumerate(leaves):
+            name = (
+                self.name
+                if single and node_index == 0
+                else f"{self.name}:{node_index}:{i}"
+            )
+            history = History(self, node_index, i)
+            outs.append(SymbolicTensor(spec.shape, spec.dtype, name, history))
+        outputs = tree.pack_like(specs, outs)
+        if self.supports_masking:
+            self._set_output_masks(inputs, masks, has_mask, outputs, outs)
+        node_kwargs = dict(kwargs)
+        if mask_arg and explicit_mask is not None:
+            node_kwargs["mask"] = explicit_mask
+        Node(self, args, node_kwargs, outputs)
+        return outputs
+
+    def _infer_output_specs(
+        self,
+        inputs: Any,
+        args: tuple[Any, ...],
+        call_kwargs: dict[str, Any],
+        flat_in: list[SymbolicTensor],
+    ) -> Any:
+        if _overrides(self, "compute_output_shape"):
+            in_shapes = tree.map_structure(
+                lambda t: t.shape if isinstance(t, SymbolicTensor) else None, inputs
+            )
+            shapes = self.compute_output_shape(in_shapes)
+            dtype = self._output_dtype(flat_in)
+            return _map_shapes(lambda s: TensorSpec(tuple(s), dtype), shapes)
+        call_kwargs = dict(call_kwargs)
+        if _call_signature(type(self))[0]:
+            call_kwargs.setdefault("training", False)
+        return meta_spec(self.call, self, args, call_kwargs)
+
+    def _set_output_masks(
+        self,
+        inputs: Any,
+        masks: Any,
+        has_mask: bool,
+        outputs: Any,
+        outs: list[SymbolicTensor],
+    ) -> None:
+        if not _overrides(self, "compute_mask"):
+            # Pass-through: one tensor in, one out, the mask object is shared.
+            flat_masks = tree.flatten(masks)
+            if has_mask and len(outs) == 1 and len(flat_masks) == 1:
+                outs[0]._mask = flat_masks[0]
+            return
+        spec = meta_spec(self.compute_mask, self, (inputs, masks), {})
+        for i, (t, m) in enumerate(zip(outs, tree.flatten(spec))):
+            if isinstance(m, TensorSpec):
+                t._mask = SymbolicTensor(m.shape, m.dtype, f"{t.name}:mask{i}")
+
+    def _locate(self, err: Exception, flat_in: list[SymbolicTensor]) -> Exception:
+        """The same exception, its message prefixed with this layer and its inputs."""
+        if getattr(err, "_plait_located", False) or self._where() in str(err):
+            return err
+        shapes = format_shape([t.shape for t in flat_in])
+        if len(flat_in) == 1:
+            shapes = format_shape(flat_in[0].shape)
+        try:
+            new = type(err)(f"{self._where()} on input shape {shapes}: {err}")
+        except Exception:
+            return err
+        new._plait_located = True  # type: ignore[attr-defined]
+        return new
+
+    # ------------------------------------------------------------------ node API
+    def _node_attr(self, attr: str, index: int) -> Any:
+        if not self._inbound_nodes:
+            raise _NotCalledError(
+                f"Layer '{self.name}' has never been called and thus has no defined "
+                f"{attr}."
+            )
+        if not isinstance(index, int) or not 0 <= index < len(self._inbound_nodes):
+            raise ValueError(
+                f"Layer '{self.name}': asked for {attr} at node {index!r}, but the layer "
+                f"has only {len(self._inbound_nodes)} inbound node"
+                f"{'s' if len(self._inbound_nodes) != 1 else ''}."
+            )
+        node = self._inbound_nodes[index]
+        if attr in ("input", "input shape", "input mask"):
+            values: list[Any] = node.input_tensors
+            if attr == "input mask":
+                values = node.input_masks
+        else:
+            values = node.output_tensors
+            if attr == "output mask":
+                values = node.output_masks
+        if attr.endswith("shape"):
+            values = [t.shape for t in values]
+        return values[0] if len(values) == 1 else list(values)
+
+    def _single_node_attr(self, attr: str) -> Any:
+        n = len(self._inbound_nodes)
+        if n > 1:
+            if attr.endswith("shape"):
+                shapes = [self._node_attr(attr, i) for i in range(n)]
+                if all(s == shapes[0] for s in shapes):
+                    return shapes[0]
+            attr_name = attr.replace(" ", "_")
+            method = f"get_{attr_name}_at"
+            raise AttributeError(
+                f"Layer '{self.name}' has multiple inbound nodes ({n}), so "
+                f"'{attr_name}' is ill-defined; use {method}(node_index)."
+            )
+        return self._node_attr(attr, 0)
+
+    @property
+    def input(self) -> Any:
+        """Input tensor(s) of the layer's only call (AttributeError if several)."""
+        return self._single_node_attr("input")
+
+    @property
+    def output(self) -> Any:
+        """Output tensor(s) of the layer's only call (AttributeError if several)."""
+        return self._single_node_attr("output")
+
+    @property
+    def input_shape(self) -> Any:
+        """Input shape(s) of the layer's calls, if they all agree."""
+        return self._single_node_attr("input shape")
+
+    @property
+    def output_shape(self) -> Any:
+        """Output shape(s) of the layer's calls, if they all agree."""
+        return self._single_node_attr("output shape")
+
+    @property
+    def input_mask(self) -> Any:
+        """Input mask(s) of the layer's only call."""
+        return self._single_node_attr("input mask")
+
+    @property
+    def output_mask(self) -> Any:
+        """Output mask(s) of the layer's only call."""
+        return self._single_node_attr("output mask")
+
+    def get_input_at(self, node_index: int) -> Any:
+        """Input tensor(s) of call number `node_index`."""
+        return self._node_attr("input", node_index)
+
+    def get_output_at(self, node_index: int) -> Any:
+        """Output tensor(s) of call number `node_index`."""
+        return self._node_attr("output", node_index)
+
+    def get_input_shape_at(self, node_index: int) -> Any:
+        """Input shape(s) of call number `node_index`, e.g. `(None, 32, 32, 3)`."""
+        return self._node_attr("input shape", node_index)
+
+    def get_output_shape_at(self, node_index: int) -> Any:
+        """Output shape(s) of call number `node_index`."""
+        return self._node_attr("output shape", node_index)
+
+    def get_input_mask_at(self, node_index: int) -> Any:
+        """Input mask(s) of call number `node_index`."""
+        return self._node_attr("input mask", node_index)
+
+    def get_output_mask_at(self, node_index: int) -> Any:
+        """Output mask(s) of call number `node_index`."""
+        return self._node_attr("output mask", node_index)
+
+    @property
+    def inbound_nodes(self) -> list[Node]:
+        """The layer's calls on symbolic tensors, in order."""
+        return list(self._inbound_nodes)

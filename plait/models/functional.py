@@ -1,0 +1,290 @@
+"""`Functional`: a model defined by its input and output tensors."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+import torch
+
+from plait.graph.executor import build_program
+from plait.graph.node import Node
+from plait.graph.symbolic import SymbolicTensor
+from plait.graph.topology import build_topology
+from plait.layers.base import Layer
+from plait.models.model import Model
+from plait.utils import tree
+from plait.utils.shapes import format_shape
+
+__all__ = ["Functional"]
+
+
+def _check_tensors(structure: Any, what: str) -> list[SymbolicTensor]:
+    flat = tree.flatten(structure)
+    for x in flat:
+        if not isinstance(x, SymbolicTensor):
+            desc = type(x).__name__
+            if hasattr(x, "shape"):
+                desc += f" of shape {tuple(x.shape)}"
+            raise TypeError(
+                f"Model({what}=...): expected SymbolicTensor(s) from plait.Input() or "
+                f"from calling layers on them, got {desc}."
+            )
+    if not flat:
+        raise ValueError(f"Model({what}=...): expected at least one tensor, got none.")
+    return flat
+
+
+def _unique(names: list[str]) -> list[str]:
+    """`['d', 'd']` -> `['d', 'd_1']`."""
+    out: list[str] = []
+    for name in names:
+        candidate, i = name, 0
+        while candidate in out:
+            i += 1
+            candidate = f"{name}_{i}"
+        out.append(candidate)
+    return out
+
+
+class Functional(Model):
+    """A model built from `Input` tensors and the layer calls that lead to `outputs`.
+
+    Created by `plait.Model(inputs, outputs)`; see `plait.Model`.
+    """
+
+    def __init__(
+        self, inputs: Any, outputs: Any, name: str | None = None, **kwargs: Any
+    ) -> None:
+        super().__init__(name=name, **kwargs)
+        self._init_graph(inputs, outputs)
+
+    def _init_graph(self, inputs: Any, outputs: Any) -> None:
+        if isinstance(inputs, tuple):
+            inputs = list(inputs)
+        if isinstance(outputs, tuple):
+            outputs = list(outputs)
+        flat_in = _check_tensors(inputs, "inputs")
+        flat_out = _check_tensors(outputs, "outputs")
+        if len({id(t) for t in flat_in}) != len(flat_in):
+            raise ValueError(
+                f"Model(inputs=...): the same tensor appears twice among the inputs "
+                f"{[t.name for t in flat_in]}."
+            )
+        input_nodes = [
+            t.node
+            for t in flat_in
+            if t.node is not None and t.node.layer._is_input_layer
+        ]
+        topo = build_topology(
+            flat_in, flat_out, [n for n in input_nodes if n is not None]
+        )
+        for layer in topo.layers:
+            if layer is self:
+                raise ValueError(f"Model {self.name!r} cannot contain itself.")
+            self._modules[layer.name] = layer
+        self._nested_inputs = inputs
+        self._nested_outputs = outputs
+        self._flat_inputs = flat_in
+        self._flat_outputs = flat_out
+        self._topology = topo
+        if isinstance(inputs, dict):
+            self.input_names = list(inputs)
+        else:
+            self.input_names = [t.name for t in flat_in]
+        if isinstance(outputs, dict):
+            self.output_names = list(outputs)
+        else:
+            self.output_names = _unique(
+                [t._history.layer.name if t._history else t.name for t in flat_out]
+            )
+        self._programs: dict[Any, Callable[..., tuple[Any, ...]]] = {}
+        self.supports_masking = any(t._mask is not None for t in flat_out)
+        self.built = True
+        Node(self, (inputs,), {}, outputs, self_node=True)
+
+    # ------------------------------------------------------------------ graph info
+    @property
+    def layers(self) -> list[Layer]:
+        """The model's layers in topological order, input layers included."""
+        return list(self._topology.layers)
+
+    def _sublayers(self) -> list[Layer]:
+        return list(self._topology.layers)
+
+    @property
+    def inputs(self) -> list[SymbolicTensor]:
+        """The input tensors, as a flat list."""
+        return list(self._flat_inputs)
+
+    @property
+    def outputs(self) -> list[SymbolicTensor]:
+        """The output tensors, as a flat list."""
+        return list(self._flat_outputs)
+
+    @property
+    def input(self) -> Any:
+        """The input tensor(s), in the structure given to `Model(inputs=...)`."""
+        return self._nested_inputs
+
+    @property
+    def output(self) -> Any:
+        """The output tensor(s), in the structure given to `Model(outputs=...)`."""
+        return self._nested_outputs
+
+    @property
+    def input_shape(self) -> Any:
+        """Shape(s) of the inputs, `None` for the batch."""
+        return tree.map_structure(lambda t: t.shape, self._nested_inputs)
+
+    @property
+    def output_shape(self) -> Any:
+        """Shape(s) of the outputs, `None` for the batch."""
+        return tree.map_structure(lambda t: t.shape, self._nested_outputs)
+
+    def get_layer(self, name: str | None = None, index: int | None = None) -> Layer:
+        """A layer by name or by index in `layers`.
+
+        Raises:
+            ValueError: if neither or both are given, or no layer matches.
+        """
+        if (name is None) == (index is None):
+            raise ValueError(
+                f"Model {self.name!r}: get_layer() expects exactly one of `name` or "
+                f"`index`, got name={name!r}, index={index!r}."
+            )
+        layers = self.layers
+        if index is not None:
+            if not -len(layers) <= index < len(layers):
+                raise ValueError(
+                    f"Model {self.name!r}: expected a layer index below {len(layers)}, "
+                    f"got index={index!r}."
+                )
+            return layers[index]
+        for layer in layers:
+            if layer.name == name:
+                return layer
+        raise ValueError(
+            f"Model {self.name!r}: no layer named {name!r}; its layers are "
+            f"{[layer.name for layer in layers]}."
+        )
+
+    # ------------------------------------------------------------------ running
+    def _program(self, with_masks: bool, logits: frozenset[int] = frozenset()) -> Any:
+        key = (with_masks, logits)
+        prog = self._programs.get(key)
+        if prog is None:
+            prog = build_program(
+                self._topology.nodes,
+                self._flat_inputs,
+                self._flat_outputs,
+                with_masks=with_masks,
+                logits=logits,
+            )
+            self._programs[key] = prog
+        return prog
+
+    def _run_flat(self, *args: Any) -> tuple[Any, ...]:
+        """`(*inputs, training)` -> outputs (then their masks if the model has any)."""
+        return self._program(self.supports_masking)(*args)
+
+    def _flatten_call_inputs(self, inputs: Any) -> list[Any]:
+        """Match a call's inputs (single, list or dict by name) to the model's inputs."""
+        names = self.input_names
+        n = len(names)
+        if isinstance(inputs, dict):
+            unknown = [k for k in inputs if k not in names]
+            missing = [k for k in names if k not in inputs]
+            if unknown or missing:
+                raise ValueError(
+                    f"Model {self.name!r}: expected a dict with keys {names}, got keys "
+                    f"{list(inputs)}"
+                    + (f" (missing {missing})" if missing else "")
+                    + "."
+                )
+            return [inputs[k] for k in names]
+        if isinstance(inputs, (list, tuple)):
+            flat = list(inputs)
+            if n == 1 and len(flat) != 1 and not isinstance(self._nested_inputs, list):
+                flat = [inputs]  # a list of numbers as one input
+        else:
+            flat = [inputs]
+        if len(flat) != n:
+            raise ValueError(
+                f"Model {self.name!r}: expected {n} input{'s' if n != 1 else ''} "
+                f"{names}, got {len(flat)}."
+            )
+        return flat
+
+    def _standardize(self, inputs: Any) -> list[torch.Tensor]:
+        flat = self._flatten_call_inputs(inputs)
+        out = []
+        for t, x, name in zip(self._flat_inputs, flat, self.input_names):
+            if not isinstance(x, torch.Tensor):
+                x = torch.as_tensor(np.asarray(x) if not hasattr(x, "__array__") else x)
+            if x.dtype != t.dtype:
+                x = x.to(t.dtype)
+            shape = tuple(x.shape)
+            if len(shape) != len(t.shape) or any(
+                d is not None and d != s for d, s in zip(t.shape, shape)
+            ):
+                raise ValueError(
+                    f"Model {self.name!r} input {name!r}: expected shape "
+                    f"{format_shape(t.shape)}, got {format_shape(shape)}."
+                )
+            out.append(x)
+        return out
+
+    def _pack_outputs(self, flat: Any) -> Any:
+        return tree.pack_like(self._nested_outputs, list(flat))
+
+    def call(self, inputs: Any, training: bool | None = None, mask: Any = None) -> Any:
+        """Run the graph on real tensors; returns outputs in the model's structure."""
+        flat = self._standardize(inputs)
+        n = len(self._flat_outputs)
+        result = self._run_flat(*flat, bool(training))
+        outputs = list(result[:n])
+        if self.supports_masking:
+            for out, m in zip(outputs, result[n:]):
+                if m is not None:
+                    out._keras_mask = m
+        return self._pack_outputs(outputs)
+
+    def forward(self, *args: Any, **kwargs: Any) -> Any:
+        """Eager call (what `model(x)` runs on real tensors)."""
+        inputs = args[0] if args else kwargs.pop("inputs")
+        training = kwargs.get("training")
+        if training is None:
+            training = self.training
+        return self.call(inputs, training=training)
+
+    def compute_mask(self, inputs: Any, mask: Any = None) -> Any:
+        """The output masks of the graph for `inputs` (None where there is none)."""
+        if not self.supports_masking:
+            return None
+        flat = self._flatten_call_inputs(inputs)
+        n = len(self._flat_outputs)
+        masks = list(self._program(True)(*flat, False)[n:])
+        return self._pack_outputs(masks)
+
+    def _infer_output_specs(
+        self, inputs: Any, args: Any, call_kwargs: Any, flat_in: list[SymbolicTensor]
+    ) -> Any:
+        given = self._flatten_call_inputs(inputs)
+        for t, x, name in zip(self._flat_inputs, given, self.input_names):
+            if len(x.shape) != len(t.shape) or any(
+                a is not None and b is not None and a != b
+                for a, b in zip(t.shape, x.shape)
+            ):
+                raise ValueError(
+                    f"Model {self.name!r} input {name!r}: expected shape "
+                    f"{format_shape(t.shape)}, got {format_shape(x.shape)}."
+                )
+        return super()._infer_output_specs(inputs, args, {}, flat_in)
+
+    # Generated programs hold bound methods; rebuild them after copying or pickling.
+    def __getstate__(self) -> dict[str, Any]:
+        state = self.__dict__.copy()
+        state["_programs"] = {}
+        return state

@@ -1,0 +1,109 @@
+"""`Model`: a layer with training and inference methods; `Model(inputs, outputs)`."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from plait.layers.base import Layer
+from plait.training.trainer import Trainer
+
+__all__ = ["Model"]
+
+
+def _is_functional_call(args: tuple[Any, ...], kwargs: dict[str, Any]) -> bool:
+    return (
+        (len(args) >= 2)
+        or ("inputs" in kwargs and "outputs" in kwargs)
+        or (len(args) == 1 and "outputs" in kwargs)
+    )
+
+
+class Model(Trainer, Layer):
+    """A graph of layers that trains and predicts: `Model(inputs, outputs)`.
+
+    `Model(inputs=..., outputs=...)` builds a functional model from symbolic
+    tensors: the layers called between them form the model. Subclass `Model`
+    and define `call` instead for imperative models. Either way a model is a
+    layer (callable on symbolic or real tensors, nestable) and a
+    `torch.nn.Module`.
+
+    Args:
+        inputs: A symbolic tensor from `plait.Input()`, or a list or dict of them.
+        outputs: Tensor(s) computed from `inputs` by calling layers; a list or a
+            dict (keys become the output names).
+        name: Model name.
+
+    Example:
+        >>> import plait
+        >>> from plait.layers import Dense, Input
+        >>> inputs = Input(shape=(784,))
+        >>> x = Dense(64, activation="relu")(inputs)
+        >>> model = plait.Model(inputs=inputs, outputs=Dense(10, activation="softmax")(x))
+        >>> model.output_shape
+        (None, 10)
+    """
+
+    def __new__(cls, *args: Any, **kwargs: Any) -> Model:
+        if cls is Model and _is_functional_call(args, kwargs):
+            from plait.models.functional import Functional
+
+            return super().__new__(Functional)
+        return super().__new__(cls)
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        if type(self) is Model and _is_functional_call(args, kwargs):
+            raise TypeError("Model(inputs, outputs) must construct a Functional model.")
+        if args:
+            raise TypeError(
+                f"{type(self).__name__}: unexpected positional arguments; a subclassed "
+                "Model takes keyword arguments such as name=..."
+            )
+        Layer.__init__(self, **kwargs)
+        Trainer.__init__(self)
+
+    @property
+    def layers(self) -> list[Layer]:
+        """The model's layers (for a subclassed model: its direct sub-layers)."""
+        return self._sublayers()
+
+    def get_layer(self, name: str | None = None, index: int | None = None) -> Layer:
+        """A layer by name or by index in `layers`."""
+        layers = self.layers
+        if index is not None:
+            return layers[index]
+        for layer in layers:
+            if layer.name == name:
+                return layer
+        raise ValueError(
+            f"Model {self.name!r}: no layer named {name!r}; its layers are "
+            f"{[layer.name for layer in layers]}."
+        )
+
+    def summary(
+        self,
+        line_length: int | None = None,
+        positions: Any = None,
+        print_fn: Any = None,
+        expand_nested: bool = False,
+        show_trainable: bool = False,
+        layer_range: Any = None,
+    ) -> None:
+        """Print a table of the layers: name and type, output shape, params, inputs.
+
+        Args:
+            line_length: Table width in characters.
+            positions: Accepted for Keras compatibility; ignored.
+            print_fn: Called with each line of text instead of printing it.
+            expand_nested: Also list the layers of nested models, indented.
+            show_trainable: Add a column saying whether each layer is trainable.
+            layer_range: Accepted for Keras compatibility; ignored.
+        """
+        from plait.models.summary import print_summary
+
+        print_summary(
+            self,
+            line_length=line_length,
+            print_fn=print_fn,
+            expand_nested=expand_nested,
+            show_trainable=show_trainable,
+        )

@@ -1,0 +1,190 @@
+"""`Sequential`: a functional model built one layer after another."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import torch
+
+from plait.graph.node import Node
+from plait.graph.symbolic import SymbolicTensor
+from plait.layers.base import Layer
+from plait.layers.input_layer import Input, InputLayer
+from plait.models.functional import Functional
+from plait.models.model import Model
+from plait.types import Shape
+from plait.utils.shapes import dtype_name
+
+__all__ = ["Sequential"]
+
+
+class Sequential(Functional):
+    """A linear stack of layers: each layer's output is the next one's input.
+
+    The model builds its graph as soon as it knows its input shape: from an
+    `Input` given first, from `input_shape=` on the first layer (Keras 2), or from
+    the first call. Until then it is unbuilt and has no weights.
+
+    Args:
+        layers: Layers to add, in order; an `Input(...)` may come first.
+        name: Model name.
+
+    Example:
+        >>> from plait.layers import Dense
+        >>> model = Sequential([Dense(32, activation="relu", input_shape=(16,)), Dense(4)])
+        >>> model.output_shape
+        (None, 4)
+    """
+
+    def __init__(
+        self,
+        layers: list[Any] | None = None,
+        name: str | None = None,
+        trainable: bool = True,
+        **kwargs: Any,
+    ) -> None:
+        Model.__init__(self, name=name, trainable=trainable, **kwargs)
+        self.built = False
+        self._seq: list[Layer] = []
+        self._input_tensor: SymbolicTensor | None = None
+        self._build_nodes: list[Node] = []
+        self.supports_masking = False
+        for layer in layers or []:
+            self.add(layer, rebuild=False)
+        self._maybe_rebuild()
+
+    def add(self, layer: Any, rebuild: bool = True) -> None:
+        """Append a layer (or an `Input(...)` tensor, which fixes the input shape)."""
+        if isinstance(layer, SymbolicTensor):
+            h = layer._history
+            if h is None or not h.layer._is_input_layer or self._seq:
+                raise ValueError(
+                    f"Sequential {self.name!r}: only an Input(...) tensor may be added, "
+                    "and only first."
+                )
+            self._input_tensor = layer
+        elif isinstance(layer, InputLayer):
+            if self._seq:
+                raise ValueError(
+                    f"Sequential {self.name!r}: an InputLayer must come first."
+                )
+            self._input_tensor = layer._inbound_nodes[0].outputs
+        elif isinstance(layer, Layer):
+            if any(existing.name == layer.name for existing in self._seq):
+                raise ValueError(
+                    f"Sequential {self.name!r}: a layer named {layer.name!r} is already "
+                    "in the model; layer names must be unique."
+                )
+            self._seq.append(layer)
+            self._modules[layer.name] = layer
+        else:
+            raise TypeError(
+                f"Sequential {self.name!r}: expected a plait Layer, got "
+                f"{type(layer).__name__} {layer!r}."
+            )
+        if rebuild:
+            self._maybe_rebuild()
+
+    def pop(self, rebuild: bool = True) -> Layer:
+        """Remove and return the last layer."""
+        if not self._seq:
+            raise TypeError(f"Sequential {self.name!r}: there is no layer to pop.")
+        layer = self._seq.pop()
+        self._modules.pop(layer.name, None)
+        if rebuild:
+            self._maybe_rebuild(force=True)
+        return layer
+
+    def _input_spec_from_layers(self) -> tuple[Shape, torch.dtype] | None:
+        if self._input_tensor is not None:
+            return self._input_tensor.shape, self._input_tensor.dtype
+        if self._seq and self._seq[0]._batch_input_shape is not None:
+            first = self._seq[0]
+            dtype = (
+                torch.int32
+                if type(first).__name__ == "Embedding"
+                else first.compute_dtype
+            )
+            return first._batch_input_shape, dtype
+        if self.built:
+            return self._flat_inputs[0].shape, self._flat_inputs[0].dtype
+        return None
+
+    def _maybe_rebuild(self, force: bool = False) -> None:
+        spec = self._input_spec_from_layers()
+        if spec is not None and self._seq:
+            self._build_graph(*spec)
+        elif force or not self._seq:
+            self.built = False
+
+    def _build_graph(self, batch_shape: Shape, dtype: torch.dtype) -> None:
+        # Drop the nodes a previous build added, so each layer keeps one call.
+        for node in reversed(self._build_nodes):
+            nodes = node.layer._inbound_nodes
+            if nodes and nodes[-1] is node:
+                nodes.pop()
+        if self._input_tensor is not None:
+            x = self._input_tensor
+        else:
+            x = Input(batch_shape=batch_shape, dtype=dtype_name(dtype))
+        start = [len(layer._inbound_nodes) for layer in self._seq]
+        inputs = x
+        for layer in self._seq:
+            x = layer(x)
+        self._build_nodes = [
+            layer._inbound_nodes[i]
+            for layer, i in zip(self._seq, start)
+            if len(layer._inbound_nodes) > i
+        ]
+        self._inbound_nodes = []
+        self._modules.clear()
+        self._init_graph(inputs, x)
+
+    @property
+    def layers(self) -> list[Layer]:
+        """The stacked layers (the input layer excluded, as in Keras)."""
+        return list(self._seq)
+
+    def _sublayers(self) -> list[Layer]:
+        return list(self._seq)
+
+    def build(self, input_shape: Any = None) -> None:
+        """Build for inputs of `input_shape` (batch included, may be None)."""
+        if input_shape is None:
+            raise ValueError(f"Sequential {self.name!r}: build() needs an input shape.")
+        self._build_graph(tuple(input_shape), torch.get_default_dtype())
+
+    def _ensure_built(self, x: Any) -> None:
+        if self.built:
+            return
+        if not self._seq:
+            raise ValueError(f"Sequential {self.name!r} has no layers to call.")
+        if isinstance(x, (list, tuple)) and len(x) == 1:
+            x = x[0]
+        if not hasattr(x, "shape"):
+            import numpy as np
+
+            x = np.asarray(x)
+        dtype = x.dtype if isinstance(x.dtype, torch.dtype) else None
+        if dtype is None:
+            dtype = torch.int64 if "int" in str(x.dtype) else torch.get_default_dtype()
+        elif dtype == torch.float64:
+            dtype = torch.get_default_dtype()
+        self._build_graph((None, *tuple(x.shape)[1:]), dtype)
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        inputs = args[0] if args else kwargs.get("inputs")
+        self._ensure_built(inputs)
+        return super().__call__(*args, **kwargs)
+
+    def __getattr__(self, name: str) -> Any:
+        if name in (
+            "_topology",
+            "_flat_inputs",
+            "_flat_outputs",
+        ) and not self.__dict__.get("built"):
+            raise ValueError(
+                f"Sequential model {self.__dict__.get('name')!r} is not built yet: give "
+                "it an Input, input_shape= on its first layer, or call it on data."
+            )
+        return super().__getattr__(name)

@@ -1,0 +1,1 @@
+"""Training: losses, metrics, optimizers (and, later, compile/fit/evaluate)."""

@@ -1,0 +1,5 @@
+"""Utilities: seeding, one-hot targets, naming, nested structures."""
+
+from plait.utils.naming import reset_uids as clear_session
+from plait.utils.numerical import set_random_seed as set_random_seed
+from plait.utils.numerical import to_categorical as to_categorical
