@@ -66,8 +66,16 @@ def _shape_of(x: Any) -> Any:
 
 
 def _has_symbolic(args: tuple[Any, ...], kwargs: dict[str, Any]) -> bool:
-    if args and isinstance(args[0], SymbolicTensor):
+    first = args[0] if args else None
+    if isinstance(first, SymbolicTensor):
         return True
+    if isinstance(first, torch.Tensor) and len(args) == 1:
+        # The common eager call `layer(x)` / `layer(x, training=...)`: no tree walk.
+        if all(
+            not isinstance(v, (SymbolicTensor, list, tuple, dict))
+            for v in kwargs.values()
+        ):
+            return False
     return any(
         isinstance(x, SymbolicTensor) for x in tree.flatten([list(args), kwargs])
     )
@@ -312,15 +320,22 @@ class Layer(torch.nn.Module):
         super().__setattr__(name, value)
 
     def __getattr__(self, name: str) -> Any:
-        try:
-            return super().__getattr__(name)
-        except AttributeError:
-            # A property that raised AttributeError lands here; re-raise its own
-            # message instead of torch's generic "has no attribute".
-            prop = getattr(type(self), name, None)
-            if isinstance(prop, property) and prop.fget is not None:
-                prop.fget(self)
-            raise
+        # Reached only when normal lookup fails: parameters, buffers and sub-modules
+        # live in torch's dicts. Looked up here directly (one frame, not two: this
+        # is on the hot path of every weight access in `call`).
+        d = self.__dict__
+        for store in ("_parameters", "_buffers", "_modules"):
+            values = d.get(store)
+            if values is not None and name in values:
+                return values[name]
+        # A property that raised AttributeError lands here too; re-raise its own
+        # message instead of a generic "has no attribute".
+        prop = getattr(type(self), name, None)
+        if isinstance(prop, property) and prop.fget is not None:
+            prop.fget(self)
+        raise AttributeError(
+            f"'{type(self).__name__}' object has no attribute '{name}'"
+        )
 
     def _sublayers(self) -> list[Layer]:
         return [m for m in self._modules.values() if isinstance(m, Layer)]

@@ -109,12 +109,13 @@ class Dense(Layer):
         self.built = True
 
     def _pre_activation(self, inputs: torch.Tensor) -> torch.Tensor:
-        if inputs.dtype != self.kernel.dtype:
-            inputs = inputs.to(self.kernel.dtype)
-        if self.bias is not None and inputs.dim() == 2:
-            return torch.addmm(self.bias, inputs, self.kernel)  # one fused kernel
-        out = torch.matmul(inputs, self.kernel)  # (batch, ..., units)
-        return out + self.bias if self.bias is not None else out
+        kernel, bias = self.kernel, self.bias  # one module lookup each
+        if inputs.dtype != kernel.dtype:
+            inputs = inputs.to(kernel.dtype)
+        if bias is not None and inputs.dim() == 2:
+            return torch.addmm(bias, inputs, kernel)  # one fused kernel
+        out = torch.matmul(inputs, kernel)  # (batch, ..., units)
+        return out + bias if bias is not None else out
 
     def call(self, inputs: torch.Tensor) -> torch.Tensor:
         """`activation(inputs @ kernel + bias)`."""

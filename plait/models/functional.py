@@ -100,6 +100,7 @@ class Functional(Model):
                 [t._history.layer.name if t._history else t.name for t in flat_out]
             )
         self._programs: dict[Any, Callable[..., tuple[Any, ...]]] = {}
+        self.__dict__.pop("_fast", None)
         self.supports_masking = any(t._mask is not None for t in flat_out)
         self.built = True
         Node(self, (inputs,), {}, outputs, self_node=True)
@@ -241,6 +242,16 @@ class Functional(Model):
 
     def call(self, inputs: Any, training: bool | None = None, mask: Any = None) -> Any:
         """Run the graph on real tensors; returns outputs in the model's structure."""
+        fast = self._fast_path
+        if fast is not None and type(inputs) is torch.Tensor:
+            # One tensor in and out, no masks: check it and run the program.
+            dtype, ndim, fixed, program = fast
+            if (
+                inputs.dtype is dtype
+                and inputs.dim() == ndim
+                and all(inputs.shape[i] == size for i, size in fixed)
+            ):
+                return program(inputs, bool(training))[0]
         flat = self._standardize(inputs)
         n = len(self._flat_outputs)
         result = self._run_flat(*flat, bool(training))
@@ -251,13 +262,23 @@ class Functional(Model):
                     out._keras_mask = m
         return self._pack_outputs(outputs)
 
-    def forward(self, *args: Any, **kwargs: Any) -> Any:
-        """Eager call (what `model(x)` runs on real tensors)."""
-        inputs = args[0] if args else kwargs.pop("inputs")
-        training = kwargs.get("training")
-        if training is None:
-            training = self.training
-        return self.call(inputs, training=training)
+    @property
+    def _fast_path(self) -> tuple[torch.dtype, int, list[tuple[int, int]], Any] | None:
+        fast = self.__dict__.get("_fast")
+        if fast is None:
+            simple = (
+                isinstance(self._nested_inputs, SymbolicTensor)
+                and isinstance(self._nested_outputs, SymbolicTensor)
+                and not self.supports_masking
+            )
+            if not simple:
+                self.__dict__["_fast"] = False
+                return None
+            t = self._flat_inputs[0]
+            fixed = [(i, d) for i, d in enumerate(t.shape) if d is not None]
+            fast = (t.dtype, len(t.shape), fixed, self._program(False))
+            self.__dict__["_fast"] = fast
+        return fast or None
 
     def compute_mask(self, inputs: Any, mask: Any = None) -> Any:
         """The output masks of the graph for `inputs` (None where there is none)."""
@@ -287,4 +308,5 @@ class Functional(Model):
     def __getstate__(self) -> dict[str, Any]:
         state = self.__dict__.copy()
         state["_programs"] = {}
+        state.pop("_fast", None)
         return state
