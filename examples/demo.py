@@ -1,0 +1,190 @@
+"""plait demo: the Keras functional API guide, run end to end on PyTorch.
+
+1. Builds every model of the guide, prints its summary and runs `predict` on it.
+2. Shows the layer-node API (one Conv2D called on two image sizes).
+3. Trains the guide's shared vision model on real data shipped with scikit-learn
+   (8x8 handwritten digits, resized to the guide's 27x27): are two digits the same?
+4. Trains the multi-input, multi-output headline model on synthetic headlines.
+
+Run through `bash scripts/demo.sh` (it sets up its own virtualenv), or
+`python examples/demo.py [--quick]` in an environment with plait installed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import time
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from rich.console import Console
+from rich.rule import Rule
+
+import plait
+from plait.examples import guide
+from plait.layers import Conv2D, Input
+
+console = Console()
+
+
+def section(title: str) -> None:
+    """Print a section header."""
+    console.print(Rule(f"[bold]{title}"))
+
+
+def show(name: str, model: plait.Model, inputs: list[np.ndarray] | np.ndarray) -> None:
+    """Summary of `model`, then the shapes `predict` returns."""
+    model.summary()
+    start = time.perf_counter()
+    out = model.predict(inputs, verbose=0)
+    outs = out if isinstance(out, list) else [out]
+    shapes = ", ".join(str(o.shape) for o in outs)
+    took = time.perf_counter() - start
+    console.print(f"[green]{name}[/]: predict -> {shapes} in {took:.2f}s\n")
+
+
+def build_guide_models(quick: bool) -> None:
+    """Section 1: every model of the guide, built, summarized and run."""
+    rng = np.random.default_rng(0)
+    section("1. The guide's models")
+    show("MLP (guide section 1)", guide.mlp(), rng.random((4, 784), dtype=np.float32))
+    show(
+        "TimeDistributed(model) (section 2)",
+        guide.sequence_classifier(),
+        rng.random((2, 20, 784), dtype=np.float32),
+    )
+    headline = rng.integers(1, 10000, (4, 100)).astype(np.int32)
+    show(
+        "Multi-input/multi-output (section 3)",
+        guide.headline_model(),
+        [headline, rng.random((4, 5), dtype=np.float32)],
+    )
+    tweets = (rng.random((2, 140, 256)) > 0.5).astype(np.float32)
+    show("Shared LSTM (section 4)", guide.tweet_model(), [tweets, tweets[::-1]])
+    images = rng.random((1, 256, 256, 3), dtype=np.float32)
+    show("Inception module (section 6)", guide.inception_module(), images)
+    show("Residual connection (section 6)", guide.residual_connection(), images)
+    digits = rng.random((2, 27, 27, 1), dtype=np.float32)
+    show("Shared vision model (section 6)", guide.shared_vision_model()[0], [digits, digits])
+    vqa, _, _ = guide.vqa_model()
+    show(
+        "Visual question answering (section 6)",
+        vqa,
+        [rng.random((1, 224, 224, 3), dtype=np.float32), headline[:1]],
+    )
+    video = guide.video_qa_model()
+    if quick:
+        video.summary()
+        console.print("[yellow]video QA: predict skipped (--quick)[/]\n")
+    else:
+        frames = rng.random((1, 100, 224, 224, 3), dtype=np.float32)
+        show("Video question answering (section 6)", video, [frames, headline[:1]])
+
+
+def node_api() -> None:
+    """Section 2: one layer, two calls, two nodes (guide section 5)."""
+    section("2. The layer node API")
+    a = Input(shape=(32, 32, 3))
+    b = Input(shape=(64, 64, 3))
+    conv = Conv2D(16, (3, 3), padding="same")
+    conv(a)
+    conv(b)
+    console.print(f"conv.get_input_shape_at(0) == {conv.get_input_shape_at(0)}")
+    console.print(f"conv.get_input_shape_at(1) == {conv.get_input_shape_at(1)}")
+    try:
+        _ = conv.output
+    except AttributeError as err:
+        console.print(f"conv.output -> AttributeError: {err}\n")
+
+
+def digit_pairs(n_pairs: int, seed: int) -> tuple[list[np.ndarray], np.ndarray, int]:
+    """Pairs of scikit-learn digits at 27x27, half of them the same digit."""
+    from sklearn.datasets import load_digits
+
+    data = load_digits()
+    images = torch.tensor(data.images, dtype=torch.float32).unsqueeze(1) / 16.0
+    images = F.interpolate(images, size=(27, 27), mode="bilinear", align_corners=False)
+    images_nhwc = images.permute(0, 2, 3, 1).numpy()  # (n, 27, 27, 1)
+    labels = data.target
+    rng = np.random.default_rng(seed)
+    by_class = [np.flatnonzero(labels == c) for c in range(10)]
+    a_idx, b_idx, same = [], [], []
+    for i in range(n_pairs):
+        first = rng.integers(len(labels))
+        if i % 2 == 0:
+            second = rng.choice(by_class[labels[first]])
+        else:
+            other = (labels[first] + rng.integers(1, 10)) % 10
+            second = rng.choice(by_class[other])
+        a_idx.append(first)
+        b_idx.append(second)
+        same.append(float(labels[first] == labels[second]))
+    pairs = [images_nhwc[a_idx], images_nhwc[b_idx]]
+    return pairs, np.array(same, dtype=np.float32)[:, None], len(labels)
+
+
+def train_vision(epochs: int) -> None:
+    """Section 3: the shared vision model learns whether two digits are the same."""
+    section("3. Training the shared vision model on handwritten digits")
+    x, y, n_images = digit_pairs(4000, seed=0)
+    console.print(f"{len(y)} pairs drawn from {n_images} scikit-learn digit images")
+    model, _ = guide.shared_vision_model()
+    model.compile(optimizer="adam", loss="binary_crossentropy", metrics=["accuracy"])
+    split = 3200
+    model.fit(
+        [x[0][:split], x[1][:split]],
+        y[:split],
+        batch_size=64,
+        epochs=epochs,
+        validation_split=0.1,
+        verbose=1,
+    )
+    results = model.evaluate([x[0][split:], x[1][split:]], y[split:], verbose=0)
+    console.print(
+        f"[bold green]held-out pairs: loss {results[0]:.3f}, accuracy {results[1]:.3f}[/]\n"
+    )
+
+
+def train_headline(epochs: int) -> None:
+    """Section 4: the two-input, two-output model on synthetic headlines."""
+    section("4. Training the multi-input, multi-output headline model")
+    rng = np.random.default_rng(1)
+    n = 1024
+    headline_data = rng.integers(1, 10000, (n, 100)).astype(np.int32)
+    additional_data = rng.random((n, 5), dtype=np.float32)
+    # A learnable rule: the headline "goes viral" when it has many low word ids.
+    labels = ((headline_data < 2000).mean(axis=1) > 0.2).astype(np.float32)[:, None]
+    model = guide.headline_model()
+    model.compile(
+        optimizer="rmsprop",
+        loss={"main_output": "binary_crossentropy", "aux_output": "binary_crossentropy"},
+        loss_weights={"main_output": 1.0, "aux_output": 0.2},
+        metrics=["accuracy"],
+    )
+    history = model.fit(
+        {"main_input": headline_data, "aux_input": additional_data},
+        {"main_output": labels, "aux_output": labels},
+        epochs=epochs,
+        batch_size=32,
+        verbose=1,
+    )
+    keys = ", ".join(sorted(history.history))
+    console.print(f"history keys: {keys}\n")
+
+
+def main() -> None:
+    """Run the demo."""
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--quick", action="store_true", help="skip the slowest predict")
+    parser.add_argument("--epochs", type=int, default=3)
+    args = parser.parse_args()
+    plait.utils.set_random_seed(0)
+    build_guide_models(args.quick)
+    node_api()
+    train_vision(args.epochs)
+    train_headline(max(1, args.epochs - 1))
+
+
+if __name__ == "__main__":
+    main()
