@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import functools
 import inspect
 from collections.abc import Callable, Iterator
 from typing import Any, ClassVar
@@ -88,12 +87,18 @@ def _to_tensor(x: Any) -> Any:
     return x
 
 
-@functools.cache
+_SIGNATURES: dict[type, tuple[bool, bool]] = {}
+
+
 def _call_signature(cls: type) -> tuple[bool, bool]:
-    """Whether `cls.call` takes `training` and `mask` (or `**kwargs`)."""
-    params = inspect.signature(cls.call).parameters
-    var_kw = any(p.kind is inspect.Parameter.VAR_KEYWORD for p in params.values())
-    return ("training" in params or var_kw, "mask" in params or var_kw)
+    """Whether `cls.call` takes `training` and `mask` (or `**kwargs`); cached per class."""
+    flags = _SIGNATURES.get(cls)
+    if flags is None:
+        params = inspect.signature(cls.call).parameters  # type: ignore[attr-defined]
+        var_kw = any(p.kind is inspect.Parameter.VAR_KEYWORD for p in params.values())
+        flags = ("training" in params or var_kw, "mask" in params or var_kw)
+        _SIGNATURES[cls] = flags
+    return flags
 
 
 def _overrides(obj: Any, name: str) -> bool:
