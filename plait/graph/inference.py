@@ -46,7 +46,7 @@ def params_on_meta(module: torch.nn.Module) -> Iterator[None]:
                     if value is None or value.device.type == "meta":
                         continue
                     saved.append((store, name, value))
-                    store[name] = torch.empty_like(value, device="meta")
+                    store[name] = torch.empty_like(value, device="meta")  # type: ignore[assignment]
         yield
     finally:
         for store, name, value in reversed(saved):
@@ -58,6 +58,10 @@ def _to_meta(x: Any, fill: int) -> Any:
         shape = tuple(fill if d is None else d for d in x.shape)
         return torch.empty(shape, dtype=x.dtype, device="meta")
     return x
+
+
+def _fill(structure: Any, fill: int) -> Any:
+    return tree.map_structure(lambda x: _to_meta(x, fill), structure)
 
 
 def _needs_second_run(structure: Any) -> bool:
@@ -85,8 +89,8 @@ def meta_spec(
     fills = _FILLS if _needs_second_run([args, kwargs]) else _FILLS[:1]
     with params_on_meta(module), torch.no_grad():
         for fill in fills:
-            a = tree.map_structure(lambda x, f=fill: _to_meta(x, f), list(args))
-            k = tree.map_structure(lambda x, f=fill: _to_meta(x, f), kwargs)
+            a = _fill(list(args), fill)
+            k = _fill(kwargs, fill)
             runs.append(fn(*a, **k))
     first = runs[0]
     leaves = [tree.flatten(r) for r in runs]

@@ -98,14 +98,15 @@ class Sequential(Functional):
     def _input_spec_from_layers(self) -> tuple[Shape, torch.dtype] | None:
         if self._input_tensor is not None:
             return self._input_tensor.shape, self._input_tensor.dtype
-        if self._seq and self._seq[0]._batch_input_shape is not None:
+        first_shape = self._seq[0]._batch_input_shape if self._seq else None
+        if first_shape is not None:
             first = self._seq[0]
             dtype = (
                 torch.int32
                 if type(first).__name__ == "Embedding"
                 else first.compute_dtype
             )
-            return first._batch_input_shape, dtype
+            return first_shape, dtype
         if self.built:
             return self._flat_inputs[0].shape, self._flat_inputs[0].dtype
         return None

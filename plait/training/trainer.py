@@ -81,7 +81,7 @@ class Trainer:
             for i, sl in enumerate(data_utils.batch_slices(n, batch_size)):
                 if i >= total:
                     break
-                batch = tree.map_structure(lambda t, sl=sl: t[sl], xs)
+                batch = _take(xs, sl)
                 chunks.append(self(batch, training=False))  # type: ignore[operator]
                 if bar is not None:
                     bar.advance(task)
@@ -91,6 +91,11 @@ class Trainer:
             for i in range(len(flat_chunks[0]))
         ]
         return tree.pack_like(chunks[0], joined)
+
+
+def _take(data: Any, index: Any) -> Any:
+    """The rows `index` of every tensor in `data`."""
+    return tree.map_structure(lambda t: t[index], data)
 
 
 def _interactive() -> bool:
