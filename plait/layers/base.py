@@ -68,13 +68,16 @@ def _has_symbolic(args: tuple[Any, ...], kwargs: dict[str, Any]) -> bool:
     first = args[0] if args else None
     if isinstance(first, SymbolicTensor):
         return True
-    if isinstance(first, torch.Tensor) and len(args) == 1:
-        # The common eager call `layer(x)` / `layer(x, training=...)`: no tree walk.
-        if all(
+    # The common eager call `layer(x)` / `layer(x, training=...)`: no tree walk.
+    if (
+        isinstance(first, torch.Tensor)
+        and len(args) == 1
+        and all(
             not isinstance(v, (SymbolicTensor, list, tuple, dict))
             for v in kwargs.values()
-        ):
-            return False
+        )
+    ):
+        return False
     return any(
         isinstance(x, SymbolicTensor) for x in tree.flatten([list(args), kwargs])
     )
@@ -99,6 +102,19 @@ def _call_signature(cls: type) -> tuple[bool, bool]:
         flags = ("training" in params or var_kw, "mask" in params or var_kw)
         _SIGNATURES[cls] = flags
     return flags
+
+
+def _same_as_default(value: Any, default: Any) -> bool:
+    """Whether a config value is its argument's default (initializers by name too)."""
+    if value == default or (default is None and value == "linear"):
+        return True
+    if isinstance(default, str) and isinstance(value, dict):
+        return to_snake_case(str(value.get("class_name"))) == default and not any(
+            v is not None for v in value.get("config", {}).values()
+        )
+    if isinstance(value, list) and isinstance(default, tuple):
+        return value == list(default)
+    return False
 
 
 def _overrides(obj: Any, name: str) -> bool:
@@ -225,12 +241,28 @@ class Layer(torch.nn.Module):
         return f"{type(self).__name__} layer '{self.name}'"
 
     def extra_repr(self) -> str:
+        """The name and the constructor arguments that differ from their defaults."""
         try:
             config = self.get_config()
-        except Exception:
+        except Exception:  # e.g. a Lambda of an unregistered function
             return f"name={self.name!r}"
-        skip = {"trainable", "dtype"} if config.get("trainable", True) else {"dtype"}
-        return ", ".join(f"{k}={v!r}" for k, v in config.items() if k not in skip)
+        defaults = {"trainable": True, "dtype": "float32"}
+        for cls in reversed(type(self).__mro__):
+            init = cls.__dict__.get("__init__")
+            if init is None:
+                continue
+            for p in inspect.signature(init).parameters.values():
+                if p.default is not inspect.Parameter.empty:
+                    defaults[p.name] = p.default
+        defaults["dtype"] = "float32"  # None in signatures means the float32 default
+        shown = [
+            f"{k}={v!r}"
+            for k, v in config.items()
+            if k == "name"
+            or (k in defaults and not _same_as_default(v, defaults[k]))
+            or k not in defaults
+        ]
+        return ", ".join(shown)
 
     @property
     def dtype(self) -> str:
@@ -533,7 +565,7 @@ class Layer(torch.nn.Module):
             args = (kwargs.pop("inputs"),)
         kwargs = dict(kwargs)
         explicit_mask = kwargs.pop("mask", None)
-        training_arg, mask_arg = _call_signature(type(self))
+        mask_arg = _call_signature(type(self))[1]
         if kwargs.get("training") is None:
             kwargs.pop("training", None)
         inputs = args[0]
