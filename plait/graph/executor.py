@@ -98,6 +98,7 @@ def build_program(
         env[id(t)] = g.placeholder(f"x{i}")
     training = g.placeholder("training")
     pre: dict[int, fx.Node] = {}
+    activations: list[fx.Node] = []  # recomputed activations next to returned logits
 
     def lookup(v: Any) -> Any:
         if isinstance(v, SymbolicTensor):
@@ -160,6 +161,7 @@ def build_program(
         if want_pre:
             pre[id(want_pre[0])] = out
             out = g.call_function(layer.activation, (out,))
+            activations.append(out)
         paths = _leaf_paths(node.outputs)
         for t, path in zip(node.output_tensors, paths):
             env[id(t)] = _select(g, out, path)
@@ -183,6 +185,9 @@ def build_program(
             env.get(id(t._mask)) if t._mask is not None else None for t in outputs
         ]
     g.output(tuple(results))
+    for act in activations:  # only needed where another layer reads the activation
+        if not act.users:
+            g.erase_node(act)
     module = fx.GraphModule(torch.nn.Module(), g)
     forward: Callable[..., tuple[Any, ...]] = module.forward
     return forward

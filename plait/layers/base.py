@@ -10,7 +10,7 @@ import numpy as np
 import torch
 
 from plait import initializers
-from plait.graph.inference import TensorSpec, meta_spec
+from plait.graph.inference import TensorSpec, meta_spec, params_on_meta
 from plait.graph.node import Node
 from plait.graph.symbolic import History, SymbolicTensor
 from plait.layers.input_spec import InputSpec, check_input_spec
@@ -32,9 +32,21 @@ _BASE_KWARGS = frozenset(
         "autocast",
     }
 )
+# Positional orders of add_weight: plait's (name first) and Keras 3's (shape first).
+_ADD_WEIGHT_ARGS = (
+    "name", "shape", "initializer", "dtype", "trainable", "regularizer", "constraint"
+)  # fmt: skip
+_ADD_WEIGHT_K3 = (
+    "shape", "initializer", "dtype", "trainable", "autocast", "regularizer",
+    "constraint", "aggregation", "name",
+)  # fmt: skip
 Layout = tuple[
     Callable[[torch.Tensor], torch.Tensor], Callable[[torch.Tensor], torch.Tensor]
 ]
+
+
+# Errors raised inside `call()` that get the layer and its input shapes prefixed.
+_CALL_ERRORS = (ValueError, TypeError, RuntimeError, NotImplementedError, IndexError)
 
 
 class _NotCalledError(RuntimeError):
@@ -81,6 +93,13 @@ def _has_symbolic(args: tuple[Any, ...], kwargs: dict[str, Any]) -> bool:
     return any(
         isinstance(x, SymbolicTensor) for x in tree.flatten([list(args), kwargs])
     )
+
+
+def _on_meta(inputs: Any) -> bool:
+    """Whether the (first) input tensor is on torch's `meta` device."""
+    if isinstance(inputs, torch.Tensor):
+        return inputs.is_meta
+    return any(isinstance(t, torch.Tensor) and t.is_meta for t in tree.flatten(inputs))
 
 
 def _to_tensor(x: Any) -> Any:
@@ -277,21 +296,17 @@ class Layer(torch.nn.Module):
     # ------------------------------------------------------------------ weights
     def add_weight(
         self,
-        name: Any = None,
-        shape: Any = None,
-        initializer: Any = None,
-        dtype: DTypeLike = None,
-        trainable: bool = True,
-        regularizer: Any = None,
-        constraint: Any = None,
-        *,
+        *args: Any,
         layout: Layout | None = None,
         **kwargs: Any,
     ) -> torch.nn.Parameter:
         """Create a weight, register it, and return it (a `torch.nn.Parameter`).
 
-        Takes Keras 2's order (`add_weight("kernel", (3, 4), ...)`) and Keras 3's
-        (`add_weight((3, 4), initializer=..., name="kernel")`).
+        Takes plait's name-first order `(name, shape, initializer, dtype,
+        trainable, regularizer, constraint)` (`add_weight("kernel", (3, 4), ...)`)
+        and Keras 3's shape-first order `(shape, initializer, dtype, trainable,
+        autocast, regularizer, constraint, aggregation, name)`
+        (`add_weight((3, 4), "zeros", name="kernel")`); keywords work in both.
 
         Args:
             name: Name in `get_weights`/saved files and the attribute name in
@@ -306,10 +321,30 @@ class Layer(torch.nn.Module):
             layout: `(to_keras, from_keras)` when the weight is stored in another
                 layout than Keras's (e.g. conv kernels in torch layout).
         """
-        if not isinstance(name, (str, type(None))):  # Keras 3 order: shape first
-            name, shape = kwargs.pop("name", None), name
+        # A positional first argument that is not a name is Keras 3's shape.
+        shape_first = bool(args) and not isinstance(args[0], (str, type(None)))
+        order = _ADD_WEIGHT_K3 if shape_first else _ADD_WEIGHT_ARGS
+        if len(args) > len(order):
+            raise TypeError(
+                f"{self._where()}: add_weight() takes at most {len(order)} positional "
+                f"arguments, got {len(args)}."
+            )
+        for key, value in zip(order, args):
+            if key in kwargs:
+                raise TypeError(
+                    f"{self._where()}: add_weight() got multiple values for {key!r}."
+                )
+            kwargs[key] = value
         for key in ("autocast", "aggregation", "synchronization", "use_resource"):
             kwargs.pop(key, None)
+        name = kwargs.pop("name", None)
+        shape = kwargs.pop("shape", None)
+        initializer = kwargs.pop("initializer", None)
+        dtype: DTypeLike = kwargs.pop("dtype", None)
+        trainable = kwargs.pop("trainable", None)
+        trainable = True if trainable is None else bool(trainable)  # Keras 2: None
+        regularizer = kwargs.pop("regularizer", None)
+        constraint = kwargs.pop("constraint", None)
         if kwargs:
             raise TypeError(f"{self._where()}: add_weight() got {sorted(kwargs)}.")
         shape = tuple(int(d) for d in (shape if shape is not None else ()))
@@ -320,10 +355,12 @@ class Layer(torch.nn.Module):
         if layout is not None:
             value = layout[1](value)
         name = name or unique_name(f"{self.name}/variable").split("/")[-1]
+        # Integer weights (counters, ids) cannot take gradients: never trainable.
+        trainable = trainable and (wdtype.is_floating_point or wdtype.is_complex)
         param = torch.nn.Parameter(
             value.contiguous().to(wdtype), requires_grad=trainable and self.trainable
         )
-        param._plait_trainable = bool(trainable)  # type: ignore[attr-defined]
+        param._plait_trainable = trainable  # type: ignore[attr-defined]
         param._plait_name = name  # type: ignore[attr-defined]
         attr = (
             name if name not in self._parameters else f"{name}_{len(self._parameters)}"
@@ -375,7 +412,16 @@ class Layer(torch.nn.Module):
         )
 
     def _sublayers(self) -> list[Layer]:
-        return [m for m in self._modules.values() if isinstance(m, Layer)]
+        # Layers held directly, or in a list of layers (tracked as a ModuleList).
+        out: list[Layer] = []
+        stack = list(reversed(self._modules.values()))
+        while stack:
+            m = stack.pop()
+            if isinstance(m, Layer):
+                out.append(m)
+            elif isinstance(m, (torch.nn.ModuleList, torch.nn.ModuleDict)):
+                stack.extend(reversed(list(m.children())))
+        return out
 
     @property
     def weights(self) -> list[torch.nn.Parameter]:
@@ -533,7 +579,17 @@ class Layer(torch.nn.Module):
                 kwargs["mask"] = mask
         elif not mask_arg:
             kwargs.pop("mask")
-        outputs = self.call(inputs, *args[1:], **kwargs)
+        try:
+            if _on_meta(inputs):
+                # Called inside another layer's shape inference: weights built just
+                # now live on the CPU and must be meta tensors too for this call.
+                with params_on_meta(self):
+                    outputs = self.call(inputs, *args[1:], **kwargs)
+            else:
+                outputs = self.call(inputs, *args[1:], **kwargs)
+        except _CALL_ERRORS as err:
+            shaped = [t for t in tree.flatten(inputs) if hasattr(t, "shape")]
+            raise self._locate(err, shaped) from err
         if self.activity_regularizer is not None:
             self.add_loss(self.activity_regularizer(outputs))
         if self.supports_masking and (
@@ -595,13 +651,7 @@ class Layer(torch.nn.Module):
             if mask_arg and has_mask:
                 call_kwargs["mask"] = masks
             specs = self._infer_output_specs(inputs, args, call_kwargs, flat_in)
-        except (
-            ValueError,
-            TypeError,
-            RuntimeError,
-            NotImplementedError,
-            IndexError,
-        ) as err:
+        except _CALL_ERRORS as err:
             raise self._locate(err, flat_in) from err
         node_index = len(self._inbound_nodes)
         leaves = tree.flatten(specs)
@@ -662,9 +712,10 @@ class Layer(torch.nn.Module):
             if isinstance(m, TensorSpec):
                 t._mask = SymbolicTensor(m.shape, m.dtype, f"{t.name}:mask{i}")
 
-    def _locate(self, err: Exception, flat_in: list[SymbolicTensor]) -> Exception:
+    def _locate(self, err: Exception, flat_in: list[Any]) -> Exception:
         """The same exception, its message prefixed with this layer and its inputs."""
-        if getattr(err, "_plait_located", False) or self._where() in str(err):
+        # Not twice, nor when the message already names this layer (or model).
+        if getattr(err, "_plait_located", False) or f"'{self.name}'" in str(err):
             return err
         shapes = format_shape([t.shape for t in flat_in])
         if len(flat_in) == 1:
