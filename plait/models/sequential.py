@@ -107,6 +107,10 @@ class Sequential(Functional):
                 else first.compute_dtype
             )
             return first_shape, dtype
+        # A built model as the first layer gives its own input (Keras does the same).
+        first_inputs = self._seq[0].__dict__.get("_flat_inputs") if self._seq else None
+        if first_inputs is not None and len(first_inputs) == 1:
+            return first_inputs[0].shape, first_inputs[0].dtype
         if self.built:
             return self._flat_inputs[0].shape, self._flat_inputs[0].dtype
         return None
@@ -183,6 +187,8 @@ class Sequential(Functional):
             "_topology",
             "_flat_inputs",
             "_flat_outputs",
+            "_nested_inputs",
+            "_nested_outputs",
         ) and not self.__dict__.get("built"):
             raise ValueError(
                 f"Sequential model {self.__dict__.get('name')!r} is not built yet: give "
