@@ -1,9 +1,11 @@
 """plait: the Keras functional API, native to PyTorch."""
 
 from plait import activations as activations
+from plait import constraints as constraints
 from plait import initializers as initializers
 from plait import layers as layers
 from plait import models as models
+from plait import regularizers as regularizers
 from plait import utils as utils
 from plait.layers import Input as Input
 from plait.layers import Layer as Layer

@@ -1,5 +1,14 @@
 """Layers: what users import (`from plait.layers import Dense, Input, concatenate`)."""
 
+from plait.layers.activation import ELU as ELU
+from plait.layers.activation import LeakyReLU as LeakyReLU
+from plait.layers.activation import PReLU as PReLU
+from plait.layers.activation import ReLU as ReLU
+from plait.layers.activation import Softmax as Softmax
+from plait.layers.activation import ThresholdedReLU as ThresholdedReLU
+from plait.layers.attention import AdditiveAttention as AdditiveAttention
+from plait.layers.attention import Attention as Attention
+from plait.layers.attention import MultiHeadAttention as MultiHeadAttention
 from plait.layers.base import Layer as Layer
 from plait.layers.core import Activation as Activation
 from plait.layers.core import Dense as Dense
@@ -25,7 +34,18 @@ from plait.layers.merging import maximum as maximum
 from plait.layers.merging import minimum as minimum
 from plait.layers.merging import multiply as multiply
 from plait.layers.merging import subtract as subtract
+from plait.layers.normalization import BatchNormalization as BatchNormalization
+from plait.layers.normalization import GroupNormalization as GroupNormalization
+from plait.layers.normalization import LayerNormalization as LayerNormalization
+from plait.layers.normalization import UnitNormalization as UnitNormalization
+from plait.layers.regularization import ActivityRegularization as ActivityRegularization
+from plait.layers.regularization import AlphaDropout as AlphaDropout
 from plait.layers.regularization import Dropout as Dropout
+from plait.layers.regularization import GaussianDropout as GaussianDropout
+from plait.layers.regularization import GaussianNoise as GaussianNoise
+from plait.layers.regularization import SpatialDropout1D as SpatialDropout1D
+from plait.layers.regularization import SpatialDropout2D as SpatialDropout2D
+from plait.layers.regularization import SpatialDropout3D as SpatialDropout3D
 from plait.layers.reshaping import Flatten as Flatten
 from plait.layers.reshaping import Permute as Permute
 from plait.layers.reshaping import RepeatVector as RepeatVector
