@@ -10,6 +10,9 @@ from plait.layers.attention import AdditiveAttention as AdditiveAttention
 from plait.layers.attention import Attention as Attention
 from plait.layers.attention import MultiHeadAttention as MultiHeadAttention
 from plait.layers.base import Layer as Layer
+from plait.layers.conv_lstm import ConvLSTM1D as ConvLSTM1D
+from plait.layers.conv_lstm import ConvLSTM2D as ConvLSTM2D
+from plait.layers.conv_lstm import ConvLSTM3D as ConvLSTM3D
 from plait.layers.core import Activation as Activation
 from plait.layers.core import Dense as Dense
 from plait.layers.core import Embedding as Embedding
@@ -38,6 +41,12 @@ from plait.layers.normalization import BatchNormalization as BatchNormalization
 from plait.layers.normalization import GroupNormalization as GroupNormalization
 from plait.layers.normalization import LayerNormalization as LayerNormalization
 from plait.layers.normalization import UnitNormalization as UnitNormalization
+from plait.layers.recurrent import GRU as GRU
+from plait.layers.recurrent import LSTM as LSTM
+from plait.layers.recurrent import SimpleRNN as SimpleRNN
+from plait.layers.recurrent_cells import GRUCell as GRUCell
+from plait.layers.recurrent_cells import LSTMCell as LSTMCell
+from plait.layers.recurrent_cells import SimpleRNNCell as SimpleRNNCell
 from plait.layers.regularization import ActivityRegularization as ActivityRegularization
 from plait.layers.regularization import AlphaDropout as AlphaDropout
 from plait.layers.regularization import Dropout as Dropout
@@ -50,3 +59,6 @@ from plait.layers.reshaping import Flatten as Flatten
 from plait.layers.reshaping import Permute as Permute
 from plait.layers.reshaping import RepeatVector as RepeatVector
 from plait.layers.reshaping import Reshape as Reshape
+from plait.layers.rnn import RNN as RNN
+from plait.layers.wrappers import Bidirectional as Bidirectional
+from plait.layers.wrappers import TimeDistributed as TimeDistributed

@@ -1,0 +1,682 @@
+"""The generic recurrent layer `RNN`, the cell base class, and torch's fused kernels."""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Callable
+from typing import Any
+
+import torch
+import torch.nn.functional as F
+from torch.nn.utils.rnn import PackedSequence, pack_padded_sequence, pad_packed_sequence
+
+from plait import activations
+from plait.layers.base import Layer
+from plait.layers.input_spec import InputSpec
+from plait.types import Shape
+from plait.utils.shapes import format_shape
+
+__all__ = ["RNN", "BaseRNNCell", "fused_sequence", "serialize_layer"]
+
+Tensor = torch.Tensor
+_TANH = (activations.tanh, torch.tanh, F.tanh)
+_SIGMOID = (activations.sigmoid, torch.sigmoid, F.sigmoid)
+_RELU = (activations.relu, torch.relu, F.relu)
+_CUDNN_WEIGHTS_WARNING = ".*RNN module weights are not part of single contiguous.*"
+
+
+def call_fused_kernel(
+    kernel: Callable[..., Any],
+    inputs: Tensor,
+    batch_sizes: Tensor | None,
+    hx: list[Tensor],
+    params: list[Tensor],
+    has_bias: bool,
+    bidirectional: bool = False,
+) -> tuple[Tensor, list[Tensor]]:
+    """Run `torch.lstm` / `torch.gru` / `torch.rnn_tanh` / `torch.rnn_relu` once.
+
+    Args:
+        kernel: One of the four torch functions.
+        inputs: `(batch, time, features)`, or a packed sequence's data.
+        batch_sizes: The packed sequence's batch sizes, or None.
+        hx: Initial states, each `(directions, batch, units)`; `[h, c]` for LSTM.
+        params: `w_ih, w_hh[, b_ih, b_hh]` per direction, torch's layout and order.
+        has_bias: Whether `params` holds biases.
+        bidirectional: Both directions in one call (params of the backward one last).
+
+    Returns:
+        The outputs `(batch, time, directions * units)` (or packed data) and the
+        final states, each `(directions, batch, units)`.
+    """
+    train = torch.is_grad_enabled()
+    args: tuple[Any, ...] = (params, has_bias, 1, 0.0, train, bidirectional)
+    state: Any = hx if kernel is torch.lstm else hx[0]
+    with warnings.catch_warnings():
+        # cuDNN copies weights that are not one flat buffer, as Keras's do too.
+        warnings.filterwarnings("ignore", _CUDNN_WEIGHTS_WARNING, UserWarning)
+        if batch_sizes is None:
+            result = kernel(inputs, state, *args, True)  # batch_first
+        else:
+            result = kernel(inputs, batch_sizes, state, *args)
+    return result[0], list(result[1:])
+
+
+def _right_padded_lengths(mask: Tensor) -> Tensor | None:
+    """Lengths (int64, on CPU) if each row is `[True]*n + [False]*m` with n > 0."""
+    lengths = mask.sum(dim=1)
+    steps = torch.arange(mask.shape[1], device=mask.device)
+    ok = ((steps < lengths[:, None]) == mask).all() & (lengths > 0).all()
+    return lengths.cpu() if bool(ok) else None
+
+
+def _keep(mask_t: Tensor, like: Tensor) -> Tensor:
+    """`(batch,)` step mask viewed to broadcast against `like` `(batch, ...)`."""
+    return mask_t.view(-1, *([1] * (like.dim() - 1)))
+
+
+def serialize_layer(layer: Any) -> dict[str, Any]:
+    """`{"class_name": ..., "config": ...}` for a nested layer or cell."""
+    try:  # the saving package adds registered names for custom classes
+        from plait.saving.serialization import serialize_layer as serialize
+    except ImportError:  # pragma: no cover - saving is optional for layers
+        return {"class_name": type(layer).__name__, "config": layer.get_config()}
+    return serialize(layer)
+
+
+def deserialize_layer(config: Any, what: str) -> Any:
+    """A layer from `serialize_layer`'s output (a layer instance passes through).
+
+    Classes resolve through plait's registry (`plait.saving`, which honours
+    `custom_object_scope`), else among `plait.layers`: a config never names a
+    module to import.
+    """
+    if isinstance(config, Layer):
+        return config
+    if not isinstance(config, dict) or not isinstance(config.get("class_name"), str):
+        raise TypeError(
+            f"{what}: expected a layer or a {{'class_name': ..., 'config': ...}} "
+            f"dict, got {config!r}."
+        )
+    try:
+        from plait.saving.serialization import deserialize_layer as deserialize
+    except ImportError:  # pragma: no cover - saving is optional for layers
+        import plait.layers
+
+        cls = getattr(plait.layers, config["class_name"], None)
+        if not (isinstance(cls, type) and issubclass(cls, Layer)):
+            raise ValueError(
+                f"{what}: unknown layer class {config['class_name']!r}."
+            ) from None
+        return cls.from_config(dict(config.get("config") or {}))
+    return deserialize(config)
+
+
+def fused_sequence(
+    kernel: Callable[..., Any],
+    x: Tensor,
+    lengths: Tensor | None,
+    hx: list[Tensor],
+    params: list[Tensor],
+    bidirectional: bool = False,
+    want_sequence: bool = True,
+) -> tuple[Tensor | None, list[Tensor]]:
+    """A fused kernel over `x` `(batch, time, features)`, right-padded to `lengths`.
+
+    Returns the outputs `(batch, time, directions * units)` (zeros after each
+    row's length; None unless `want_sequence`) and the final states, each
+    `(directions, batch, units)`, taken at each row's last valid step.
+    """
+    has_bias = len(params) == (8 if bidirectional else 4)
+    if lengths is None:
+        seq, final = call_fused_kernel(
+            kernel, x, None, hx, params, has_bias, bidirectional
+        )
+        return (seq if want_sequence else None), final
+    packed = pack_padded_sequence(x, lengths, batch_first=True, enforce_sorted=False)
+    order, unorder = packed.sorted_indices, packed.unsorted_indices
+    if order is None or unorder is None:  # pragma: no cover - enforce_sorted=False
+        raise RuntimeError("pack_padded_sequence returned no sorting indices")
+    hx = [h.index_select(1, order) for h in hx]
+    data, final = call_fused_kernel(
+        kernel, packed.data, packed.batch_sizes, hx, params, has_bias, bidirectional
+    )
+    final = [s.index_select(1, unorder) for s in final]
+    if not want_sequence:
+        return None, final
+    out = PackedSequence(data, packed.batch_sizes, order, unorder)
+    seq = pad_packed_sequence(out, batch_first=True, total_length=x.shape[1])[0]
+    return seq, final
+
+
+class BaseRNNCell(Layer):
+    """What the built-in cells share: state sizes, dropout masks, fused kernels.
+
+    A cell computes one time step: `call(inputs, states, training=None)` returns
+    `(output, new_states)`. Built-in cells split it in two so that `RNN` can
+    project a whole sequence at once: `_project(x, training)` (the input matmul,
+    any input shape with features last) and `_recur(projected, states, training)`.
+    When `_fused_kernel(training)` names one of torch's fused RNN kernels,
+    `RNN` runs the whole sequence in it with `_fused_params()`.
+
+    Dropout follows Keras: one mask per sequence (the same at every step), drawn
+    on the first step and forgotten when the `RNN` call ends; `dropout_gates`
+    separate masks per gate when `recurrent_dropout` is used (Keras's
+    `implementation=1`).
+
+    Args:
+        units: Size of the output and of each state; a positive int.
+        dropout: Fraction of the inputs dropped in training, in `[0, 1)`.
+        recurrent_dropout: Fraction of the recurrent state dropped, in `[0, 1)`.
+        seed: Accepted for Keras compatibility; masks come from torch's generator.
+    """
+
+    dropout_gates = 1
+
+    def __init__(
+        self,
+        units: int,
+        dropout: float = 0.0,
+        recurrent_dropout: float = 0.0,
+        seed: int | None = None,
+        **kwargs: Any,
+    ) -> None:
+        kwargs.pop("implementation", None)  # Keras 2/3: only a speed hint
+        super().__init__(**kwargs)
+        if isinstance(units, bool) or not isinstance(units, int) or units <= 0:
+            raise ValueError(
+                f"{self._where()}: expected `units` to be a positive int, "
+                f"got units={units!r}."
+            )
+        for arg, rate in (
+            ("dropout", dropout),
+            ("recurrent_dropout", recurrent_dropout),
+        ):
+            if not isinstance(rate, (int, float)) or not 0 <= rate < 1:
+                raise ValueError(
+                    f"{self._where()}: expected `{arg}` in [0, 1), got {arg}={rate!r}."
+                )
+        self.units = units
+        self.dropout = float(dropout)
+        self.recurrent_dropout = float(recurrent_dropout)
+        self.seed = seed
+        self.state_size: Any = units
+        self.output_size: Any = units
+        self._dropout_mask: Any = None
+        self._recurrent_dropout_mask: Any = None
+
+    # ------------------------------------------------------------------ dropout
+    def _mask_count(self) -> int:
+        return self.dropout_gates if self.recurrent_dropout > 0 else 1
+
+    def _masks(self, like: Tensor, rate: float) -> Any:
+        count = self._mask_count()
+        ones = torch.ones_like(like)
+        masks = [F.dropout(ones, rate, training=True) for _ in range(count)]
+        return masks[0] if count == 1 else masks
+
+    def get_dropout_mask(self, step_input: Tensor) -> Any:
+        """The input dropout mask(s) of the current sequence, drawn once."""
+        if self._dropout_mask is None and self.dropout > 0:
+            self._dropout_mask = self._masks(step_input, self.dropout)
+        return self._dropout_mask
+
+    def get_recurrent_dropout_mask(self, state: Tensor) -> Any:
+        """The recurrent dropout mask(s) of the current sequence, drawn once."""
+        if self._recurrent_dropout_mask is None and self.recurrent_dropout > 0:
+            self._recurrent_dropout_mask = self._masks(state, self.recurrent_dropout)
+        return self._recurrent_dropout_mask
+
+    def reset_dropout_mask(self) -> None:
+        """Forget the input dropout mask (the next sequence draws a new one)."""
+        self._dropout_mask = None
+
+    def reset_recurrent_dropout_mask(self) -> None:
+        """Forget the recurrent dropout mask."""
+        self._recurrent_dropout_mask = None
+
+    def _input_masks(self, x: Tensor, training: bool) -> list[Tensor] | None:
+        """Input masks to broadcast over `x` `(batch, ..., features)`, or None."""
+        if not training or self.dropout == 0:
+            return None
+        step = x[:, 0] if x.dim() > 2 else x
+        masks = self.get_dropout_mask(step)
+        masks = masks if isinstance(masks, list) else [masks]
+        if x.dim() > 2:
+            masks = [m.unsqueeze(1) for m in masks]  # (batch, 1, features)
+        return masks
+
+    def _recurrent_masks(self, h: Tensor, training: bool) -> list[Tensor] | None:
+        if not training or self.recurrent_dropout == 0:
+            return None
+        masks = self.get_recurrent_dropout_mask(h)
+        return masks if isinstance(masks, list) else [masks]
+
+    # ------------------------------------------------------------------ steps
+    def _project(self, x: Tensor, training: bool) -> Tensor:
+        raise NotImplementedError
+
+    def _recur(
+        self, projected: Tensor, states: list[Tensor], training: bool
+    ) -> tuple[Tensor, list[Tensor]]:
+        raise NotImplementedError
+
+    def call(
+        self, inputs: Tensor, states: Any, training: bool | None = None
+    ) -> tuple[Tensor, list[Tensor]]:
+        """One step: `(output, new_states)` for `inputs` `(batch, features)`."""
+        states = list(states) if isinstance(states, (list, tuple)) else [states]
+        training = bool(training)
+        return self._recur(self._project(inputs, training), states, training)
+
+    def get_initial_state(self, batch_size: int | None = None) -> list[Tensor]:
+        """Zero states `(batch_size, units)`, on the device of the weights."""
+        sizes = (
+            self.state_size if isinstance(self.state_size, list) else [self.state_size]
+        )
+        like = next(iter(self.parameters()), None)
+        device = like.device if like is not None else None
+        return [
+            torch.zeros((batch_size or 1, s), dtype=self.compute_dtype, device=device)
+            for s in sizes
+        ]
+
+    def _fused_kernel(self, training: bool) -> Callable[..., Any] | None:
+        """The torch kernel computing this cell's recurrence exactly, or None."""
+        return None
+
+    def _fused_params(self) -> list[Tensor]:
+        """`[w_ih, w_hh, b_ih, b_hh]` for the fused kernel (no biases: two)."""
+        raise NotImplementedError
+
+    def _fused_ok(self, training: bool) -> bool:
+        # Recurrent dropout draws a different mask per gate; only the loop has it.
+        return not (training and self.recurrent_dropout > 0)
+
+    def get_config(self) -> dict[str, Any]:
+        """Constructor arguments."""
+        return {
+            **super().get_config(),
+            "units": self.units,
+            "dropout": self.dropout,
+            "recurrent_dropout": self.recurrent_dropout,
+            "seed": self.seed,
+        }
+
+
+class RNN(Layer):
+    """Runs a cell over the time axis of a sequence: the base of LSTM, GRU, ...
+
+    Each step calls `cell.call(x_t, states)`; masked steps (from
+    `Embedding(mask_zero=True)`, `Masking`, or `mask=`) keep the previous states
+    and output, as Keras does. Built-in cells run in torch's fused kernels
+    (`torch.lstm`, `torch.gru`, `torch.rnn_tanh`) when the configuration allows:
+    default activations, no recurrent dropout in training, `unroll=False`, and no
+    mask or a right-padded one (`[1, 1, 1, 0, 0]`, run as a packed sequence);
+    otherwise an exact step loop computes the same numbers.
+
+    Args:
+        cell: A cell: a layer with `call(inputs, states)` returning
+            `(output, new_states)` and a `state_size` (int or list of ints);
+            optionally `output_size` and `get_initial_state(batch_size)`.
+        return_sequences: Return the output of every step `(batch, time, units)`
+            instead of the last one `(batch, units)`.
+        return_state: Also return the final states: `[output, *states]`.
+        go_backwards: Process the sequence in reverse; the returned sequence is
+            in processing (reversed) order, as in Keras.
+        stateful: Start each batch from the final states of the previous one
+            (sample `i` continues sample `i`); needs a fixed batch size.
+            `reset_states()` zeroes them.
+        unroll: Accepted for Keras compatibility; selects the step loop.
+        zero_output_for_mask: Output zeros, not the previous output, at masked
+            steps (Bidirectional sets it for sequences, as Keras does).
+
+    Call arguments:
+        sequences: `(batch, timesteps, ...)`.
+        initial_state: List of initial state tensors (zeros if None).
+        mask: `(batch, timesteps)` bools; False steps are skipped.
+        training: Enables dropout.
+
+    Input shape:  `(batch, timesteps, ...)`.
+    Output shape: `(batch, units)`, `(batch, timesteps, units)` with
+        `return_sequences`; with `return_state` a list `[output, *states]`.
+
+    Example:
+        >>> import torch
+        >>> from plait.layers import LSTMCell
+        >>> RNN(LSTMCell(4), return_sequences=True)(torch.ones(2, 5, 3)).shape
+        torch.Size([2, 5, 4])
+    """
+
+    def __init__(
+        self,
+        cell: Any,
+        return_sequences: bool = False,
+        return_state: bool = False,
+        go_backwards: bool = False,
+        stateful: bool = False,
+        unroll: bool = False,
+        zero_output_for_mask: bool = False,
+        **kwargs: Any,
+    ) -> None:
+        if isinstance(cell, dict):
+            cell = deserialize_layer(cell, f"{type(self).__name__}(cell=...)")
+        if not callable(getattr(cell, "call", None)) or not hasattr(cell, "state_size"):
+            raise TypeError(
+                f"{type(self).__name__}: expected `cell` to be a cell with a `call` "
+                f"method and a `state_size` attribute (e.g. LSTMCell(32)), got "
+                f"{type(cell).__name__}."
+            )
+        self.use_cudnn: Any = kwargs.pop("use_cudnn", "auto")
+        super().__init__(**kwargs)
+        if self.use_cudnn not in ("auto", True, False):
+            raise ValueError(
+                f"{self._where()}: expected `use_cudnn` in ('auto', True, False), "
+                f"got use_cudnn={self.use_cudnn!r}."
+            )
+        self.cell = cell
+        self.return_sequences = bool(return_sequences)
+        self.return_state = bool(return_state)
+        self.go_backwards = bool(go_backwards)
+        self.stateful = bool(stateful)
+        self.unroll = bool(unroll)
+        self.zero_output_for_mask = bool(zero_output_for_mask)
+        self.supports_masking = True
+        self.input_spec = InputSpec(min_ndim=3)
+        self._n_states = 0
+
+    # ------------------------------------------------------------------ states
+    def _state_shapes(self) -> list[tuple[int, ...]]:
+        sizes = self.cell.state_size
+        sizes = list(sizes) if isinstance(sizes, (list, tuple)) else [sizes]
+        return [tuple(s) if isinstance(s, (list, tuple)) else (int(s),) for s in sizes]
+
+    def build(self, input_shape: Shape) -> None:
+        """Build the cell on one step's shape; create the states if stateful."""
+        step_shape = (input_shape[0], *input_shape[2:])
+        if isinstance(self.cell, Layer) and not self.cell.built:
+            self.cell._build_for(step_shape)
+        if self.stateful:
+            if input_shape[0] is None:
+                raise ValueError(
+                    f"{self._where()}: stateful=True needs a fixed batch size, got "
+                    f"input shape {format_shape(tuple(input_shape))}; give it with "
+                    "Input(batch_shape=...) or batch_input_shape=..."
+                )
+            self._create_states(int(input_shape[0]))
+        if input_shape[-1] is not None:
+            self.input_spec = InputSpec(
+                min_ndim=3, axes={-1: input_shape[-1]}, layout="(batch, timesteps, ...)"
+            )
+        self.built = True
+
+    def _create_states(self, batch_size: int) -> None:
+        like = next(iter(self.cell.parameters()), None)
+        device = like.device if like is not None else None
+        shapes = self._state_shapes()
+        for i, shape in enumerate(shapes):
+            zeros = torch.zeros(
+                (batch_size, *shape), dtype=self.compute_dtype, device=device
+            )
+            self.register_buffer(f"state_{i}", zeros, persistent=False)
+        self._n_states = len(shapes)
+
+    @property
+    def states(self) -> list[Tensor] | None:
+        """The kept states of a stateful layer (None otherwise)."""
+        if not self._n_states:
+            return None
+        return [getattr(self, f"state_{i}") for i in range(self._n_states)]
+
+    def reset_states(self, states: Any = None) -> None:
+        """Zero the kept states of a stateful layer, or set them to `states`."""
+        kept = self.states
+        if kept is None:
+            raise AttributeError(
+                f"{self._where()}: reset_states() needs stateful=True and a built "
+                "layer; this layer keeps no states."
+            )
+        values = states if isinstance(states, (list, tuple)) else [states]
+        with torch.no_grad():
+            for i, buf in enumerate(kept):
+                if states is None:
+                    buf.zero_()
+                else:
+                    buf.copy_(torch.as_tensor(values[i]).to(buf))
+
+    reset_state = reset_states  # Keras 3 name
+
+    def _initial_states(self, x: Tensor, initial_state: Any) -> list[Tensor]:
+        batch = x.shape[0]
+        if initial_state is not None:
+            states = (
+                list(initial_state)
+                if isinstance(initial_state, (list, tuple))
+                else [initial_state]
+            )
+            want = len(self._state_shapes())
+            if len(states) != want:
+                raise ValueError(
+                    f"{self._where()}: expected `initial_state` to be a list of "
+                    f"{want} tensor{'s' if want != 1 else ''} "
+                    f"{[(None, *s) for s in self._state_shapes()]}, got {len(states)}."
+                )
+            return [
+                torch.as_tensor(s).to(device=x.device, dtype=x.dtype) for s in states
+            ]
+        kept = self.states
+        if kept is not None:
+            if kept[0].shape[0] != batch:
+                raise ValueError(
+                    f"{self._where()}: a stateful layer expects batches of "
+                    f"{kept[0].shape[0]} samples (its states' batch size), got "
+                    f"{batch}."
+                )
+            return [s.clone() for s in kept]  # copies: the buffers change in place
+        return [x.new_zeros((batch, *shape)) for shape in self._state_shapes()]
+
+    # ------------------------------------------------------------------ running
+    def call(
+        self,
+        sequences: Tensor,
+        initial_state: Any = None,
+        mask: Any = None,
+        training: bool | None = None,
+    ) -> Any:
+        """Run the cell over the sequence; see the class docstring."""
+        if isinstance(mask, (list, tuple)):
+            mask = mask[0] if mask else None
+        training = bool(training)
+        x = sequences
+        weight = next(iter(self.cell.parameters()), None)
+        if weight is not None and x.dtype != weight.dtype:
+            x = x.to(weight.dtype)
+        states = self._initial_states(x, initial_state)
+        if mask is not None:
+            if tuple(mask.shape[:2]) != tuple(x.shape[:2]) or mask.dim() != 2:
+                raise ValueError(
+                    f"{self._where()}: expected a mask of shape (batch, timesteps) "
+                    f"= {format_shape(tuple(x.shape[:2]))}, got "
+                    f"{format_shape(tuple(mask.shape))}."
+                )
+            mask = mask.bool()
+        cell = self.cell
+        if isinstance(cell, BaseRNNCell):
+            cell.reset_dropout_mask()
+            cell.reset_recurrent_dropout_mask()
+        seq, last, states = self._run(x, states, mask, training)
+        if isinstance(cell, BaseRNNCell):
+            cell.reset_dropout_mask()
+            cell.reset_recurrent_dropout_mask()
+        kept = self.states
+        if kept is not None:
+            with torch.no_grad():
+                for buf, s in zip(kept, states):
+                    buf.copy_(s)
+        output = seq if self.return_sequences else last
+        if self.return_state:
+            return [output, *states]
+        return output
+
+    def _fused(self, training: bool) -> Callable[..., Any] | None:
+        cell = self.cell
+        kernel = None
+        if isinstance(cell, BaseRNNCell) and not self.unroll and self.use_cudnn:
+            kernel = cell._fused_kernel(training) if cell._fused_ok(training) else None
+        if kernel is None and self.use_cudnn is True:
+            raise ValueError(
+                f"{self._where()}: use_cudnn=True, but this configuration needs the "
+                "step loop (custom activations, recurrent dropout in training or "
+                "unroll=True); pass use_cudnn='auto'."
+            )
+        return kernel
+
+    def _run(
+        self, x: Tensor, states: list[Tensor], mask: Tensor | None, training: bool
+    ) -> tuple[Tensor | None, Tensor, list[Tensor]]:
+        """`(sequence or None, last output, final states)`."""
+        kernel = self._fused(training)
+        if kernel is not None and x.device.type != "meta":
+            if mask is None:
+                return self._run_fused(kernel, x, states, None, training)
+            lengths = _right_padded_lengths(mask)
+            if lengths is not None:
+                full = bool((lengths == x.shape[1]).all())
+                return self._run_fused(
+                    kernel, x, states, None if full else lengths, training
+                )
+        return self._loop(x, states, mask, training)
+
+    def _run_fused(
+        self,
+        kernel: Callable[..., Any],
+        x: Tensor,
+        states: list[Tensor],
+        lengths: Tensor | None,
+        training: bool,
+    ) -> tuple[Tensor | None, Tensor, list[Tensor]]:
+        cell = self.cell
+        masks = cell._input_masks(x, training)
+        if masks is not None:
+            x = x * masks[0]  # one mask for every gate and step (Keras impl. 2)
+        params = cell._fused_params()
+        hx = [s.unsqueeze(0) for s in states]  # (1, batch, units)
+        if lengths is None:
+            if self.go_backwards:
+                x = x.flip(1)
+            seq, final = fused_sequence(kernel, x, None, hx, params)
+            states = [s[0] for s in final]
+            return seq, states[0], states
+        steps = x.shape[1]
+        t = torch.arange(steps, device=x.device)
+        n = lengths.to(x.device)[:, None]  # (batch, 1)
+        if self.go_backwards:  # reverse each row's valid part: a right-padded batch
+            idx = torch.where(t < n, n - 1 - t, t)  # (batch, time)
+            x = x.gather(1, idx.unsqueeze(-1).expand_as(x))
+        seq, final = fused_sequence(
+            kernel, x, lengths, hx, params, want_sequence=self.return_sequences
+        )
+        states = [s[0] for s in final]
+        h = states[0]
+        if seq is None:
+            if self.zero_output_for_mask and not self.go_backwards:
+                h = torch.where((n == steps), h, torch.zeros_like(h))
+            return None, h, states
+        if self.go_backwards:
+            # Keras order: the padded steps come first (zeros), then the valid ones.
+            src = t - (steps - n)  # (batch, time)
+            seq = seq.gather(1, src.clamp(min=0).unsqueeze(-1).expand_as(seq))
+            seq = torch.where((src >= 0).unsqueeze(-1), seq, torch.zeros_like(seq))
+        elif not self.zero_output_for_mask:  # padded steps repeat the last output
+            idx = torch.minimum(t, n - 1)
+            seq = seq.gather(1, idx.unsqueeze(-1).expand_as(seq))
+        return seq, seq[:, -1], states
+
+    def _loop(
+        self, x: Tensor, states: list[Tensor], mask: Tensor | None, training: bool
+    ) -> tuple[Tensor | None, Tensor, list[Tensor]]:
+        """The exact step loop, Keras's semantics for masks."""
+        cell = self.cell
+        if isinstance(cell, BaseRNNCell):
+            xs = cell._project(x, training)  # one matmul for the whole sequence
+
+            def step(x_t: Tensor, s: list[Tensor]) -> tuple[Tensor, Any]:
+                return cell._recur(x_t, s, training)
+
+        else:
+            xs = x
+            takes_training = isinstance(cell, Layer) and cell._call_flags()[0]
+            kw = {"training": training} if takes_training else {}
+
+            def step(x_t: Tensor, s: list[Tensor]) -> tuple[Tensor, Any]:
+                return cell.call(x_t, s, **kw)  # type: ignore[no-any-return]
+
+        steps = (
+            range(x.shape[1] - 1, -1, -1) if self.go_backwards else range(x.shape[1])
+        )
+        outputs: list[Tensor] = []
+        prev: Tensor | None = None
+        for t in steps:
+            out, new = step(xs[:, t], states)
+            new = list(new) if isinstance(new, (list, tuple)) else [new]
+            if mask is not None:
+                m = mask[:, t]
+                if self.zero_output_for_mask or prev is None:
+                    fill = torch.zeros_like(out)
+                else:
+                    fill = prev
+                out = torch.where(_keep(m, out), out, fill)
+                new = [torch.where(_keep(m, a), a, b) for a, b in zip(new, states)]
+            states, prev = new, out
+            if self.return_sequences:
+                outputs.append(out)
+        seq = torch.stack(outputs, dim=1) if self.return_sequences else None
+        if prev is None:
+            raise ValueError(
+                f"{self._where()}: expected at least one time step, got 0."
+            )
+        return seq, prev, states
+
+    # ------------------------------------------------------------------ shapes
+    def compute_output_shape(self, input_shape: Shape) -> Any:
+        """`(batch, units)` or `(batch, time, units)`; plus the states' shapes."""
+        batch = input_shape[0]
+        states = [(batch, *s) for s in self._state_shapes()]
+        size = getattr(self.cell, "output_size", None)
+        out: tuple[int | None, ...] = (
+            states[0][1:]
+            if size is None
+            else (tuple(size) if isinstance(size, (list, tuple)) else (size,))
+        )
+        if self.return_sequences:
+            output: Shape = (batch, input_shape[1], *out)
+        else:
+            output = (batch, *out)
+        return [output, *states] if self.return_state else output
+
+    def compute_mask(self, inputs: Any, mask: Any = None) -> Any:
+        """The input mask for sequences, None otherwise; None for each state."""
+        if isinstance(mask, (list, tuple)):
+            mask = mask[0] if mask else None
+        out = mask if self.return_sequences else None
+        if self.return_state:
+            return [out] + [None] * len(self._state_shapes())
+        return out
+
+    def _rnn_config(self) -> dict[str, Any]:
+        return {
+            "return_sequences": self.return_sequences,
+            "return_state": self.return_state,
+            "go_backwards": self.go_backwards,
+            "stateful": self.stateful,
+            "unroll": self.unroll,
+            "zero_output_for_mask": self.zero_output_for_mask,
+        }
+
+    def get_config(self) -> dict[str, Any]:
+        """Constructor arguments, the cell as `{"class_name", "config"}`."""
+        return {
+            **super().get_config(),
+            "cell": serialize_layer(self.cell),
+            **self._rnn_config(),
+        }
