@@ -14,6 +14,7 @@ from plait.graph.inference import TensorSpec, meta_spec, params_on_meta
 from plait.graph.node import Node
 from plait.graph.symbolic import History, SymbolicTensor
 from plait.layers.input_spec import InputSpec, check_input_spec
+from plait.layers.node_api import NodeAPI
 from plait.types import DTypeLike, Shape
 from plait.utils import tree
 from plait.utils.naming import to_snake_case, unique_name, validate_name
@@ -47,10 +48,6 @@ Layout = tuple[
 
 # Errors raised inside `call()` that get the layer and its input shapes prefixed.
 _CALL_ERRORS = (ValueError, TypeError, RuntimeError, NotImplementedError, IndexError)
-
-
-class _NotCalledError(RuntimeError):
-    """A node attribute was read on a layer that was never called."""
 
 
 def _is_shape(x: Any) -> bool:
@@ -140,7 +137,7 @@ def _overrides(obj: Any, name: str) -> bool:
     return getattr(type(obj), name) is not getattr(Layer, name)
 
 
-class Layer(torch.nn.Module):
+class Layer(NodeAPI, torch.nn.Module):
     """Base class of every plait layer and model: a `torch.nn.Module` with Keras's contract.
 
     Subclasses store their configuration in `__init__`, create weights in
@@ -726,103 +723,3 @@ class Layer(torch.nn.Module):
             return err
         new._plait_located = True  # type: ignore[attr-defined]
         return new
-
-    # ------------------------------------------------------------------ node API
-    def _node_attr(self, attr: str, index: int) -> Any:
-        if not self._inbound_nodes:
-            raise _NotCalledError(
-                f"Layer '{self.name}' has never been called and thus has no defined "
-                f"{attr}."
-            )
-        if not isinstance(index, int) or not 0 <= index < len(self._inbound_nodes):
-            raise ValueError(
-                f"Layer '{self.name}': asked for {attr} at node {index!r}, but the layer "
-                f"has only {len(self._inbound_nodes)} inbound node"
-                f"{'s' if len(self._inbound_nodes) != 1 else ''}."
-            )
-        node = self._inbound_nodes[index]
-        if attr in ("input", "input shape", "input mask"):
-            values: list[Any] = node.input_tensors
-            if attr == "input mask":
-                values = node.input_masks
-        else:
-            values = node.output_tensors
-            if attr == "output mask":
-                values = node.output_masks
-        if attr.endswith("shape"):
-            values = [t.shape for t in values]
-        return values[0] if len(values) == 1 else list(values)
-
-    def _single_node_attr(self, attr: str) -> Any:
-        n = len(self._inbound_nodes)
-        if n > 1:
-            if attr.endswith("shape"):
-                shapes = [self._node_attr(attr, i) for i in range(n)]
-                if all(s == shapes[0] for s in shapes):
-                    return shapes[0]
-            attr_name = attr.replace(" ", "_")
-            method = f"get_{attr_name}_at"
-            raise AttributeError(
-                f"Layer '{self.name}' has multiple inbound nodes ({n}), so "
-                f"'{attr_name}' is ill-defined; use {method}(node_index)."
-            )
-        return self._node_attr(attr, 0)
-
-    @property
-    def input(self) -> Any:
-        """Input tensor(s) of the layer's only call (AttributeError if several)."""
-        return self._single_node_attr("input")
-
-    @property
-    def output(self) -> Any:
-        """Output tensor(s) of the layer's only call (AttributeError if several)."""
-        return self._single_node_attr("output")
-
-    @property
-    def input_shape(self) -> Any:
-        """Input shape(s) of the layer's calls, if they all agree."""
-        return self._single_node_attr("input shape")
-
-    @property
-    def output_shape(self) -> Any:
-        """Output shape(s) of the layer's calls, if they all agree."""
-        return self._single_node_attr("output shape")
-
-    @property
-    def input_mask(self) -> Any:
-        """Input mask(s) of the layer's only call."""
-        return self._single_node_attr("input mask")
-
-    @property
-    def output_mask(self) -> Any:
-        """Output mask(s) of the layer's only call."""
-        return self._single_node_attr("output mask")
-
-    def get_input_at(self, node_index: int) -> Any:
-        """Input tensor(s) of call number `node_index`."""
-        return self._node_attr("input", node_index)
-
-    def get_output_at(self, node_index: int) -> Any:
-        """Output tensor(s) of call number `node_index`."""
-        return self._node_attr("output", node_index)
-
-    def get_input_shape_at(self, node_index: int) -> Any:
-        """Input shape(s) of call number `node_index`, e.g. `(None, 32, 32, 3)`."""
-        return self._node_attr("input shape", node_index)
-
-    def get_output_shape_at(self, node_index: int) -> Any:
-        """Output shape(s) of call number `node_index`."""
-        return self._node_attr("output shape", node_index)
-
-    def get_input_mask_at(self, node_index: int) -> Any:
-        """Input mask(s) of call number `node_index`."""
-        return self._node_attr("input mask", node_index)
-
-    def get_output_mask_at(self, node_index: int) -> Any:
-        """Output mask(s) of call number `node_index`."""
-        return self._node_attr("output mask", node_index)
-
-    @property
-    def inbound_nodes(self) -> list[Node]:
-        """The layer's calls on symbolic tensors, in order."""
-        return list(self._inbound_nodes)

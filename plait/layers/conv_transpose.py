@@ -1,0 +1,438 @@
+"""Transposed convolution layers: Conv1DTranspose, Conv2DTranspose, Conv3DTranspose.
+
+Output sizes follow Keras 3 (TF/JAX semantics). torch's `conv_transpose` crops
+`padding` from both ends and adds `output_padding` at the end only, so where
+Keras crops more at the end (`"same"` with an odd kernel and stride 2, e.g.)
+the layer crops the extra elements with a view after the op.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import Any, ClassVar
+
+import torch
+import torch.nn.functional as F
+
+from plait import activations, initializers
+from plait.layers.base import Layer
+from plait.layers.convolutional import (
+    _choice,
+    _data_format,
+    _from_torch,
+    _input_channels,
+    _int_tuple,
+    _kernel_layout,
+    _lift,
+    _lifted,
+    _positive_int,
+    _spatial_output_shape,
+    _spatial_spec,
+    _to_torch,
+)
+from plait.types import ActivationLike, InitializerLike, Shape
+
+__all__ = [
+    "Conv1DTranspose",
+    "Conv2DTranspose",
+    "Conv3DTranspose",
+    "Convolution1DTranspose",
+    "Convolution2DTranspose",
+    "Convolution3DTranspose",
+]
+
+_CONV_T_FNS: dict[int, Callable[..., torch.Tensor]] = {
+    3: F.conv_transpose1d,
+    4: F.conv_transpose2d,
+    5: F.conv_transpose3d,
+}
+
+
+def _keras_pads(
+    kernel: int, stride: int, dilation: int, padding: str, output_padding: int | None
+) -> tuple[int, int]:
+    """Keras's (JAX's) padding of the stride-dilated input for one axis.
+
+    A transposed convolution is a convolution of the input dilated by `stride`
+    and padded by `(before, after)`; `output_padding` adds to `after`.
+    """
+    effective = (kernel - 1) * dilation + 1
+    if padding == "valid":
+        extra = max(effective, stride) - effective
+        extra = extra if output_padding is None else output_padding
+        return effective - 1, effective - 1 + extra
+    if output_padding is None:  # output length `size * stride`
+        total = stride + effective - 2
+    else:
+        total = effective + effective % 2 - 2 + output_padding
+    before = min(total // 2 + total % 2, effective - 1)
+    return before, total - before
+
+
+def _transpose_length(
+    size: int | None,
+    kernel: int,
+    stride: int,
+    dilation: int,
+    padding: str,
+    output_padding: int | None,
+) -> int | None:
+    """Output length of one axis (Keras's formula); None stays None."""
+    if size is None:
+        return None
+    before, after = _keras_pads(kernel, stride, dilation, padding, output_padding)
+    effective = (kernel - 1) * dilation + 1
+    return (size - 1) * stride + 1 + before + after - effective + 1
+
+
+class _ConvTranspose(Layer):
+    """Shared body of Conv{1,2,3}DTranspose; `rank` is the number of spatial axes."""
+
+    rank: ClassVar[int] = 2
+
+    def __init__(
+        self,
+        filters: int,
+        kernel_size: int | Sequence[int],
+        strides: int | Sequence[int] = 1,
+        padding: str = "valid",
+        output_padding: int | Sequence[int] | None = None,
+        data_format: str | None = None,
+        dilation_rate: int | Sequence[int] = 1,
+        activation: ActivationLike = None,
+        use_bias: bool = True,
+        kernel_initializer: InitializerLike = "glorot_uniform",
+        bias_initializer: InitializerLike = "zeros",
+        kernel_regularizer: Any = None,
+        bias_regularizer: Any = None,
+        activity_regularizer: Any = None,
+        kernel_constraint: Any = None,
+        bias_constraint: Any = None,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(activity_regularizer=activity_regularizer, **kwargs)
+        rank = self.rank
+        self.filters = _positive_int(self, "filters", filters)
+        self.kernel_size = _int_tuple(self, "kernel_size", kernel_size, rank)
+        self.strides = _int_tuple(self, "strides", strides, rank)
+        self.padding = _choice(self, "padding", padding, ("valid", "same"))
+        self.output_padding: tuple[int, ...] | None = None
+        if output_padding is not None:
+            self.output_padding = _int_tuple(
+                self, "output_padding", output_padding, rank, minimum=0
+            )
+            if any(p >= s for p, s in zip(self.output_padding, self.strides)):
+                raise ValueError(
+                    f"{self._where()}: expected `output_padding` smaller than "
+                    f"`strides` on every axis, got output_padding="
+                    f"{output_padding!r}, strides={self.strides}."
+                )
+        self.data_format = _data_format(self, data_format)
+        self.dilation_rate = _int_tuple(self, "dilation_rate", dilation_rate, rank)
+        self.activation = activations.get(activation)
+        self.use_bias = bool(use_bias)
+        self.kernel_initializer = initializers.get(kernel_initializer)
+        self.bias_initializer = initializers.get(bias_initializer)
+        self.kernel_regularizer = kernel_regularizer
+        self.bias_regularizer = bias_regularizer
+        self.kernel_constraint = kernel_constraint
+        self.bias_constraint = bias_constraint
+        self.input_spec = _spatial_spec(rank, self.data_format)
+        lifted = _lifted(rank, self.data_format)
+        self._lifted = lifted
+        # torch arguments: `padding` crops the start, `output_padding` the end less.
+        crops = []
+        for i in range(rank):
+            k, s, d = self.kernel_size[i], self.strides[i], self.dilation_rate[i]
+            op = None if self.output_padding is None else self.output_padding[i]
+            before, after = _keras_pads(k, s, d, self.padding, op)
+            crops.append(((k - 1) * d - before, (k - 1) * d - after))
+        self._op_padding = _lift(tuple(lo for lo, _ in crops), 0, lifted)
+        extra = tuple(lo - hi for lo, hi in crops)  # > 0: torch output_padding
+        self._op_output_padding = _lift(tuple(max(e, 0) for e in extra), 0, lifted)
+        self._trim = _lift(tuple(max(-e, 0) for e in extra), 0, lifted)  # crop after
+        self._op_strides = _lift(self.strides, 1, lifted)
+        self._op_dilation = _lift(self.dilation_rate, 1, lifted)
+
+    def build(self, input_shape: Shape) -> None:
+        """Create `kernel (*kernel_size, filters, in)` and `bias (filters,)`."""
+        channels = _input_channels(self, input_shape, self.data_format)
+        self.kernel = self.add_weight(
+            "kernel",
+            (*self.kernel_size, self.filters, channels),
+            self.kernel_initializer,
+            regularizer=self.kernel_regularizer,
+            constraint=self.kernel_constraint,
+            layout=_kernel_layout(self.rank),
+        )  # stored (in, filters, *kernel_size), torch's conv_transpose layout
+        self.bias = None
+        if self.use_bias:
+            self.bias = self.add_weight(
+                "bias",
+                (self.filters,),
+                self.bias_initializer,
+                regularizer=self.bias_regularizer,
+                constraint=self.bias_constraint,
+            )
+        self.input_spec = _spatial_spec(self.rank, self.data_format, channels)
+        self.built = True
+
+    def _pre_activation(self, inputs: torch.Tensor) -> torch.Tensor:
+        if inputs.dtype != self.kernel.dtype:
+            inputs = inputs.to(self.kernel.dtype)
+        x = _to_torch(inputs, self.rank, self.data_format)  # (batch, in, *spatial)
+        weight = self.kernel.unsqueeze(2) if self._lifted else self.kernel
+        y = _CONV_T_FNS[x.dim()](
+            x,
+            weight,
+            self.bias,
+            self._op_strides,
+            self._op_padding,
+            self._op_output_padding,
+            1,
+            self._op_dilation,
+        )  # (batch, filters, *spatial_out)
+        for axis, trim in enumerate(self._trim, start=2):
+            if trim:  # Keras crops one more element at the end than torch can
+                y = y.narrow(axis, 0, y.shape[axis] - trim)
+        return _from_torch(y, self.rank, self.data_format)
+
+    def call(self, inputs: torch.Tensor) -> torch.Tensor:
+        """`activation(conv_transpose(inputs, kernel) + bias)`."""
+        return self.activation(self._pre_activation(inputs))
+
+    def compute_output_shape(self, input_shape: Shape) -> Shape:
+        """`size * strides` with "same"; see Keras for "valid" and `output_padding`."""
+
+        def length(i: int, n: int | None) -> int | None:
+            op = None if self.output_padding is None else self.output_padding[i]
+            k, s, d = self.kernel_size[i], self.strides[i], self.dilation_rate[i]
+            return _transpose_length(n, k, s, d, self.padding, op)
+
+        return _spatial_output_shape(
+            self, input_shape, self.rank, self.data_format, self.filters, length
+        )
+
+    def get_config(self) -> dict[str, Any]:
+        """Constructor arguments."""
+        op = self.output_padding
+        return {
+            **super().get_config(),
+            "filters": self.filters,
+            "kernel_size": list(self.kernel_size),
+            "strides": list(self.strides),
+            "padding": self.padding,
+            "output_padding": None if op is None else list(op),
+            "data_format": self.data_format,
+            "dilation_rate": list(self.dilation_rate),
+            "activation": activations.serialize(self.activation),
+            "use_bias": self.use_bias,
+            "kernel_initializer": initializers.serialize(self.kernel_initializer),
+            "bias_initializer": initializers.serialize(self.bias_initializer),
+        }
+
+
+class Conv1DTranspose(_ConvTranspose):
+    """Transposed 1D convolution ("deconvolution"): upsamples sequences.
+
+    The gradient of a Conv1D with respect to its input, used as a layer.
+
+    Args:
+        filters: Number of output channels; a positive int.
+        kernel_size: Length of the window; an int or a tuple of 1 int.
+        strides: Upsampling factor; an int or a tuple of 1 int.
+        padding: `"valid"` (output `(steps - 1) * strides + max(kernel, strides)`)
+            or `"same"` (output `steps * strides`).
+        output_padding: Extra elements at the end of the output, each smaller
+            than the stride; None lets `padding` decide the output length.
+        data_format: `"channels_last"` (default) or `"channels_first"`.
+        dilation_rate: Spacing between the kernel's taps.
+        activation: Name (`"relu"`) or callable for the output; None = identity.
+        use_bias: Whether to learn an additive bias.
+        kernel_initializer: Name or callable. Default `"glorot_uniform"`.
+        bias_initializer: Name or callable. Default `"zeros"`.
+        kernel_regularizer: Function of the kernel added to the losses.
+        bias_regularizer: Function of the bias added to the losses.
+        activity_regularizer: Function of the output added to the losses.
+        kernel_constraint: Applied to the kernel after each optimizer step.
+        bias_constraint: Applied to the bias after each optimizer step.
+
+    Input shape:  `(batch, steps, channels)`.
+    Output shape: `(batch, new_steps, filters)`.
+    Weights:      `kernel (kernel_size, filters, channels)`, `bias (filters,)`;
+        Keras layout (note `filters` before `channels`).
+
+    Example:
+        >>> import plait
+        >>> Conv1DTranspose(4, 3, strides=2, padding="same")(
+        ...     plait.Input(shape=(5, 2))
+        ... ).shape
+        (None, 10, 4)
+    """
+
+    rank = 1
+
+    def __init__(
+        self,
+        filters: int,
+        kernel_size: int | Sequence[int],
+        strides: int | Sequence[int] = 1,
+        padding: str = "valid",
+        output_padding: int | Sequence[int] | None = None,
+        data_format: str | None = None,
+        dilation_rate: int | Sequence[int] = 1,
+        activation: ActivationLike = None,
+        use_bias: bool = True,
+        kernel_initializer: InitializerLike = "glorot_uniform",
+        bias_initializer: InitializerLike = "zeros",
+        kernel_regularizer: Any = None,
+        bias_regularizer: Any = None,
+        activity_regularizer: Any = None,
+        kernel_constraint: Any = None,
+        bias_constraint: Any = None,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(
+            filters, kernel_size, strides, padding, output_padding, data_format,
+            dilation_rate, activation, use_bias, kernel_initializer,
+            bias_initializer, kernel_regularizer, bias_regularizer,
+            activity_regularizer, kernel_constraint, bias_constraint, **kwargs,
+        )  # fmt: skip
+
+
+class Conv2DTranspose(_ConvTranspose):
+    """Transposed 2D convolution ("deconvolution"): upsamples images.
+
+    The gradient of a Conv2D with respect to its input, used as a layer, e.g.
+    in decoders and GAN generators.
+
+    Args:
+        filters: Number of output channels; a positive int.
+        kernel_size: Window `(rows, cols)`; an int for a square window.
+        strides: Upsampling factor `(rows, cols)`; an int for both.
+        padding: `"valid"` (output `(size - 1) * strides + max(kernel, strides)`)
+            or `"same"` (output `size * strides`).
+        output_padding: Extra rows/cols at the end of the output, each smaller
+            than the stride; None lets `padding` decide the output size.
+        data_format: `"channels_last"` (default) or `"channels_first"`.
+        dilation_rate: Spacing between the kernel's taps.
+        activation: Name (`"relu"`) or callable for the output; None = identity.
+        use_bias: Whether to learn an additive bias.
+        kernel_initializer: Name or callable. Default `"glorot_uniform"`.
+        bias_initializer: Name or callable. Default `"zeros"`.
+        kernel_regularizer: Function of the kernel added to the losses.
+        bias_regularizer: Function of the bias added to the losses.
+        activity_regularizer: Function of the output added to the losses.
+        kernel_constraint: Applied to the kernel after each optimizer step.
+        bias_constraint: Applied to the bias after each optimizer step.
+
+    Input shape:  `(batch, rows, cols, channels)`.
+    Output shape: `(batch, new_rows, new_cols, filters)`.
+    Weights:      `kernel (kernel_rows, kernel_cols, filters, channels)`,
+        `bias (filters,)`; Keras layout (note `filters` before `channels`).
+
+    Example:
+        >>> import plait
+        >>> up = Conv2DTranspose(8, (3, 3), strides=(2, 2), padding="same")
+        >>> up(plait.Input(shape=(7, 7, 16))).shape
+        (None, 14, 14, 8)
+    """
+
+    rank = 2
+
+    def __init__(
+        self,
+        filters: int,
+        kernel_size: int | Sequence[int],
+        strides: int | Sequence[int] = (1, 1),
+        padding: str = "valid",
+        output_padding: int | Sequence[int] | None = None,
+        data_format: str | None = None,
+        dilation_rate: int | Sequence[int] = (1, 1),
+        activation: ActivationLike = None,
+        use_bias: bool = True,
+        kernel_initializer: InitializerLike = "glorot_uniform",
+        bias_initializer: InitializerLike = "zeros",
+        kernel_regularizer: Any = None,
+        bias_regularizer: Any = None,
+        activity_regularizer: Any = None,
+        kernel_constraint: Any = None,
+        bias_constraint: Any = None,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(
+            filters, kernel_size, strides, padding, output_padding, data_format,
+            dilation_rate, activation, use_bias, kernel_initializer,
+            bias_initializer, kernel_regularizer, bias_regularizer,
+            activity_regularizer, kernel_constraint, bias_constraint, **kwargs,
+        )  # fmt: skip
+
+
+class Conv3DTranspose(_ConvTranspose):
+    """Transposed 3D convolution ("deconvolution"): upsamples volumes.
+
+    Args:
+        filters: Number of output channels; a positive int.
+        kernel_size: Window `(depth, rows, cols)`; an int for a cube.
+        strides: Upsampling factor; an int for all three axes.
+        padding: `"valid"` or `"same"` (output `size * strides`).
+        data_format: `"channels_last"` (default) or `"channels_first"`.
+        output_padding: Extra elements at the end of each axis, each smaller
+            than the stride; None lets `padding` decide. (Keras 3 puts this
+            argument after `data_format` for Conv3DTranspose only.)
+        dilation_rate: Spacing between the kernel's taps.
+        activation: Name (`"relu"`) or callable for the output; None = identity.
+        use_bias: Whether to learn an additive bias.
+        kernel_initializer: Name or callable. Default `"glorot_uniform"`.
+        bias_initializer: Name or callable. Default `"zeros"`.
+        kernel_regularizer: Function of the kernel added to the losses.
+        bias_regularizer: Function of the bias added to the losses.
+        activity_regularizer: Function of the output added to the losses.
+        kernel_constraint: Applied to the kernel after each optimizer step.
+        bias_constraint: Applied to the bias after each optimizer step.
+
+    Input shape:  `(batch, depth, rows, cols, channels)`.
+    Output shape: `(batch, new_depth, new_rows, new_cols, filters)`.
+    Weights:      `kernel (*kernel_size, filters, channels)`, `bias (filters,)`;
+        Keras layout.
+
+    Example:
+        >>> import plait
+        >>> Conv3DTranspose(2, 2, strides=2)(plait.Input(shape=(3, 4, 4, 1))).shape
+        (None, 6, 8, 8, 2)
+    """
+
+    rank = 3
+
+    def __init__(
+        self,
+        filters: int,
+        kernel_size: int | Sequence[int],
+        strides: int | Sequence[int] = (1, 1, 1),
+        padding: str = "valid",
+        data_format: str | None = None,
+        output_padding: int | Sequence[int] | None = None,
+        dilation_rate: int | Sequence[int] = (1, 1, 1),
+        activation: ActivationLike = None,
+        use_bias: bool = True,
+        kernel_initializer: InitializerLike = "glorot_uniform",
+        bias_initializer: InitializerLike = "zeros",
+        kernel_regularizer: Any = None,
+        bias_regularizer: Any = None,
+        activity_regularizer: Any = None,
+        kernel_constraint: Any = None,
+        bias_constraint: Any = None,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(
+            filters, kernel_size, strides, padding, output_padding, data_format,
+            dilation_rate, activation, use_bias, kernel_initializer,
+            bias_initializer, kernel_regularizer, bias_regularizer,
+            activity_regularizer, kernel_constraint, bias_constraint, **kwargs,
+        )  # fmt: skip
+
+
+# Keras 2 aliases.
+Convolution1DTranspose = Conv1DTranspose
+Convolution2DTranspose = Conv2DTranspose
+Convolution3DTranspose = Conv3DTranspose
