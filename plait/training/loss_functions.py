@@ -463,6 +463,18 @@ def _standardize_dtype(dtype: str | torch.dtype | None) -> torch.dtype | None:
     return resolved
 
 
+def _compute_dtype(y_pred: Tensor, dtype: torch.dtype | None) -> Tensor:
+    """`y_pred` in the loss's dtype; half precision is computed in float32."""
+    if dtype is not None:
+        return y_pred.to(dtype)
+    if (
+        y_pred.dtype in (torch.float16, torch.bfloat16)
+        or not y_pred.is_floating_point()
+    ):
+        return y_pred.to(torch.float32)  # Keras compat: floatx
+    return y_pred
+
+
 def _reduce(values: Tensor, sample_weight: Tensor | None, reduction: str) -> Tensor:
     """Applies a Keras reduction to (already weighted) per-sample values."""
     if reduction == "none" or values.ndim == 0:
@@ -472,12 +484,10 @@ def _reduce(values: Tensor, sample_weight: Tensor | None, reduction: str) -> Ten
         return total
     if reduction == "mean_with_sample_weight" and sample_weight is not None:
         divisor = sample_weight.sum()
-    else:
-        divisor = torch.tensor(
-            float(values.numel()), dtype=total.dtype, device=total.device
-        )
-    # Keras compat: divide_no_nan, so an empty batch gives 0 rather than NaN.
-    return torch.where(divisor == 0, torch.zeros_like(total), total / divisor)
+        # Keras compat: divide_no_nan; torch.where keeps it free of host syncs.
+        return torch.where(divisor == 0, torch.zeros_like(total), total / divisor)
+    # A Python divisor: no host-to-device copy, hence no sync, per batch.
+    return total / values.numel() if values.numel() else torch.zeros_like(total)
 
 
 def _weigh(values: Tensor, sample_weight: Tensor) -> tuple[Tensor, Tensor]:

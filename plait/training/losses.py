@@ -17,6 +17,7 @@ from plait.training.loss_functions import (
     LossFn,
     TensorLike,
     _check_axis,
+    _compute_dtype,
     _reduce,
     _same_rank,
     _snake_case,
@@ -136,14 +137,7 @@ class Loss:
         Returns:
             A scalar tensor (a per-sample tensor for `reduction="none"`).
         """
-        y_pred = _to_tensor(y_pred)
-        if self.dtype is not None:
-            y_pred = y_pred.to(self.dtype)
-        elif (
-            y_pred.dtype in (torch.float16, torch.bfloat16)
-            or not y_pred.is_floating_point()
-        ):
-            y_pred = y_pred.to(torch.float32)
+        y_pred = _compute_dtype(_to_tensor(y_pred), self.dtype)
         y_true = _to_tensor(y_true).to(device=y_pred.device, dtype=y_pred.dtype)
         values, out_mask = self._call_with_mask(y_true, y_pred)
         if mask is not None and out_mask is not None:

@@ -1,0 +1,376 @@
+"""Metric base classes: state tensors kept on the device, `Mean`, `Sum`, wrappers.
+
+A metric's state lives in tensors created on the device of its first update
+(or the device given to `.to()`), and `update_state` changes them in place with
+tensor ops only: no `.item()`, no host synchronisation. Reading `result()` is
+the only moment a value needs to reach the host, and the caller decides when.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import torch
+from torch import Tensor
+
+from plait.training.loss_functions import (
+    TensorLike,
+    _same_rank,
+    _snake_case,
+    _to_tensor,
+)
+
+__all__ = ["Mean", "MeanMetricWrapper", "Metric", "Sum"]
+
+MetricFn = Callable[..., Tensor]
+# Per-sample functions by name, for `MeanMetricWrapper.from_config`; filled by
+# `plait.training.metrics`, which defines most of them.
+FUNCTIONS: dict[str, MetricFn] = {}
+
+
+def _resolve_dtype(dtype: str | torch.dtype | None) -> torch.dtype:
+    if dtype is None:
+        return torch.float32  # Keras compat: floatx
+    resolved = (
+        dtype if isinstance(dtype, torch.dtype) else getattr(torch, str(dtype), None)
+    )
+    if not isinstance(resolved, torch.dtype) or not resolved.is_floating_point:
+        raise ValueError(
+            f"Metric: expected `dtype` to be a floating dtype such as 'float32', "
+            f"got dtype={dtype!r}."
+        )
+    return resolved
+
+
+class Metric:
+    """Base class of stateful metrics.
+
+    Subclasses declare their state in `__init__` with `add_state(name, shape)`
+    (or later, before the first read, when shapes depend on the data), update it
+    in place in `update_state`, and compute the value in `result`. States are
+    tensors of the metric's dtype, created lazily on the device of the first
+    update.
+
+    Args:
+        dtype: dtype of the state and the result; defaults to float32.
+        name: Name shown in logs; defaults to the class name in snake case.
+
+    Example:
+        >>> class Count(Metric):
+        ...     def __init__(self, name=None, dtype=None):
+        ...         super().__init__(dtype=dtype, name=name)
+        ...         self.add_state("count")
+        ...     def update_state(self, y_true, y_pred, sample_weight=None):
+        ...         self.state("count", y_pred).add_(y_pred.shape[0])
+        ...     def result(self):
+        ...         return self.state("count").clone()
+        >>> m = Count()
+        >>> m.update_state(None, torch.zeros(3, 2))
+        >>> m.result()
+        tensor(3.)
+    """
+
+    def __init__(
+        self, dtype: str | torch.dtype | None = None, name: str | None = None
+    ) -> None:
+        self.name = name or _snake_case(type(self).__name__)
+        self._dtype = _resolve_dtype(dtype)
+        self._device: torch.device | None = None
+        self._state_shapes: dict[str, tuple[int, ...]] = {}
+        self._states: dict[str, Tensor] = {}
+        self._constants: dict[str, Tensor] = {}
+
+    @property
+    def dtype(self) -> torch.dtype:
+        """The dtype of the state and of `result()`."""
+        return self._dtype
+
+    @property
+    def device(self) -> torch.device | None:
+        """Where the state lives; None before the first update or `.to()`."""
+        return self._device
+
+    @property
+    def variables(self) -> list[Tensor]:
+        """The state tensors created so far."""
+        return list(self._states.values())
+
+    def add_state(self, name: str, shape: tuple[int, ...] = ()) -> None:
+        """Declares a zero-initialised state tensor, created on first use."""
+        self._state_shapes[name] = tuple(shape)
+        self._states.pop(name, None)
+
+    def state(self, name: str, like: Tensor | None = None) -> Tensor:
+        """The state tensor `name`, created (on `like`'s device) if needed.
+
+        Args:
+            name: A name given to `add_state`.
+            like: A tensor of the current update; fixes the device at the first
+                update when `.to()` was not called.
+
+        Returns:
+            The live state tensor; update it in place.
+        """
+        if self._device is None:
+            self._device = like.device if like is not None else torch.device("cpu")
+        value = self._states.get(name)
+        if value is None:
+            shape = self._state_shapes[name]
+            value = torch.zeros(shape, dtype=self._dtype, device=self._device)
+            self._states[name] = value
+        return value
+
+    def _constant(self, key: str, values: list[float], like: Tensor) -> Tensor:
+        """`values` as a tensor on `like`'s device, copied there once, not per batch."""
+        cached = self._constants.get(key)
+        if cached is None or cached.device != like.device:
+            cached = torch.tensor(values, dtype=self._dtype).to(like.device)
+            self._constants[key] = cached
+        return cached
+
+    def _input(self, x: TensorLike, like: Tensor | None = None) -> Tensor:
+        """`x` as a detached tensor on the state's device (floats default float32)."""
+        tensor = _to_tensor(x).detach()
+        device = self._device or (like.device if like is not None else tensor.device)
+        return tensor.to(device)
+
+    def reset_state(self) -> None:
+        """Zeroes every state tensor in place (keeping its device)."""
+        for value in self._states.values():
+            value.zero_()
+
+    def update_state(self, *args: Any, **kwargs: Any) -> None:
+        """Accumulates statistics from one batch; subclasses implement it."""
+        raise NotImplementedError(
+            f"{type(self).__name__}: subclasses of Metric must implement "
+            "update_state()."
+        )
+
+    def result(self) -> Tensor:
+        """Returns the current value as a tensor; subclasses implement it."""
+        raise NotImplementedError(
+            f"{type(self).__name__}: subclasses of Metric must implement result()."
+        )
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Tensor:
+        """Updates the state with one batch and returns the new result."""
+        self.update_state(*args, **kwargs)
+        return self.result()
+
+    def to(self, device: str | torch.device) -> Metric:
+        """Moves the state (now or when created) to `device`; returns self."""
+        self._device = torch.device(device)
+        self._states = {k: v.to(self._device) for k, v in self._states.items()}
+        return self
+
+    def get_config(self) -> dict[str, Any]:
+        """Returns the JSON-able constructor arguments."""
+        return {"name": self.name, "dtype": str(self._dtype).removeprefix("torch.")}
+
+    @classmethod
+    def from_config(cls, config: dict[str, Any]) -> Metric:
+        """Creates a metric from `get_config()`'s output."""
+        return cls(**config)
+
+    def __repr__(self) -> str:
+        return f"<{type(self).__name__} name={self.name!r}>"
+
+
+def _samplewise(
+    values: Tensor, sample_weight: Tensor | None, reduce_fn: Callable[..., Tensor]
+) -> tuple[Tensor, Tensor | None]:
+    """Weighs values and reduces them to one per sample (Keras's rule)."""
+    if sample_weight is not None:
+        values, sample_weight = _same_rank(values, sample_weight)
+        w_ndim, v_ndim = sample_weight.ndim, values.ndim
+        if v_ndim > w_ndim:  # weights per sample: average the values first
+            values = reduce_fn(values, dim=tuple(range(w_ndim, v_ndim)))
+        try:
+            sample_weight = sample_weight.broadcast_to(values.shape)
+        except RuntimeError as err:
+            raise ValueError(
+                f"Metric: expected sample_weight broadcastable to values of shape "
+                f"{tuple(values.shape)}, got sample_weight.shape="
+                f"{tuple(sample_weight.shape)}."
+            ) from err
+        values = values * sample_weight
+        if w_ndim > 1:
+            sample_weight = reduce_fn(sample_weight, dim=tuple(range(1, w_ndim)))
+    if values.ndim > 1:
+        values = reduce_fn(values, dim=tuple(range(1, values.ndim)))
+    return values, sample_weight
+
+
+class Sum(Metric):
+    """The (weighted) sum of the values seen.
+
+    Args:
+        name: Defaults to `"sum"`.
+        dtype: See `Metric`.
+
+    Example:
+        >>> m = Sum()
+        >>> m.update_state([1.0, 3.0, 5.0, 7.0], sample_weight=[1, 1, 0, 0])
+        >>> m.result()
+        tensor(4.)
+    """
+
+    def __init__(
+        self, name: str = "sum", dtype: str | torch.dtype | None = None
+    ) -> None:
+        super().__init__(dtype=dtype, name=name)
+        self.add_state("total")
+
+    def update_state(
+        self, values: TensorLike, sample_weight: TensorLike | None = None
+    ) -> None:
+        """Adds the (weighted) sum of `values`."""
+        values = self._input(values).to(self.dtype)
+        weight = (
+            None
+            if sample_weight is None
+            else self._input(sample_weight, values).to(self.dtype)
+        )
+        values, _ = _samplewise(values, weight, torch.sum)
+        self.state("total", values).add_(values.sum())
+
+    def result(self) -> Tensor:
+        """The running sum."""
+        return self.state("total").clone()
+
+
+class Mean(Metric):
+    """The (weighted) mean of the values seen: `total / count`.
+
+    Values of shape `(batch, ...)` are first averaged per sample; weights count
+    per sample (a weight of 0 leaves a sample out).
+
+    Args:
+        name: Defaults to `"mean"`.
+        dtype: See `Metric`.
+
+    Example:
+        >>> m = Mean()
+        >>> m.update_state([1.0, 3.0, 5.0, 7.0], sample_weight=[1, 1, 0, 0])
+        >>> m.result()
+        tensor(2.)
+    """
+
+    def __init__(
+        self, name: str = "mean", dtype: str | torch.dtype | None = None
+    ) -> None:
+        super().__init__(dtype=dtype, name=name)
+        self.add_state("total")
+        self.add_state("count")
+
+    def update_state(
+        self, values: TensorLike, sample_weight: TensorLike | None = None
+    ) -> None:
+        """Adds the batch's weighted sum to `total` and its weight to `count`."""
+        values = self._input(values).to(self.dtype)
+        weight = (
+            None
+            if sample_weight is None
+            else self._input(sample_weight, values).to(self.dtype)
+        )
+        values, weight = _samplewise(values, weight, torch.mean)
+        self.state("total", values).add_(values.sum())
+        if weight is not None:
+            self.state("count").add_(weight.sum())
+        else:  # a Python number: no device round trip
+            self.state("count").add_(values.shape[0] if values.ndim else 1)
+
+    def result(self) -> Tensor:
+        """`total / count`, or 0 before any sample."""
+        total, count = self.state("total"), self.state("count")
+        return torch.where(count == 0, torch.zeros_like(total), total / count)
+
+
+class MeanMetricWrapper(Mean):
+    """The mean of a per-sample function `fn(y_true, y_pred, **kwargs)`.
+
+    Args:
+        fn: Function returning one value per sample (or per timestep), such as
+            a loss function.
+        name: Defaults to `fn.__name__`.
+        dtype: See `Metric`.
+        **kwargs: Passed to `fn` on every update.
+
+    Example:
+        >>> from plait.training.losses import huber
+        >>> m = MeanMetricWrapper(huber, delta=0.5)
+        >>> m.update_state([[0.0], [0.0]], [[2.0], [0.0]])
+        >>> m.result()
+        tensor(0.4375)
+    """
+
+    def __init__(
+        self,
+        fn: MetricFn,
+        name: str | None = None,
+        dtype: str | torch.dtype | None = None,
+        **kwargs: Any,
+    ) -> None:
+        if not callable(fn):
+            raise TypeError(
+                f"MeanMetricWrapper: expected `fn` to be callable, got fn={fn!r}."
+            )
+        default_name = str(getattr(fn, "__name__", "mean_metric_wrapper"))
+        super().__init__(name=name or default_name, dtype=dtype)
+        self._fn = fn
+        self._fn_kwargs = kwargs
+
+    # Keras compat: wrappers take (y_true, y_pred), Mean takes (values).
+    def update_state(  # type: ignore[override]
+        self,
+        y_true: TensorLike,
+        y_pred: TensorLike,
+        sample_weight: TensorLike | None = None,
+    ) -> None:
+        """Adds `fn(y_true, y_pred)` of one batch to the running mean."""
+        y_pred = self._input(y_pred)
+        y_true = self._input(y_true, y_pred)
+        super().update_state(self._fn(y_true, y_pred, **self._fn_kwargs), sample_weight)
+
+    def get_config(self) -> dict[str, Any]:
+        """Returns the config; `fn` is stored by name."""
+        fn_name = getattr(self._fn, "__name__", repr(self._fn))
+        return {**super().get_config(), "fn": fn_name, **self._fn_kwargs}
+
+    @classmethod
+    def from_config(cls, config: dict[str, Any]) -> Metric:
+        """Creates the metric; a wrapper's `fn` must name a built-in function."""
+        if "fn" not in config:  # the subclasses, whose configs omit `fn`
+            return cls(**config)
+        config = dict(config)
+        fn = config.pop("fn")
+        if isinstance(fn, str):
+            if fn not in FUNCTIONS:
+                raise ValueError(
+                    f"MeanMetricWrapper.from_config: unknown metric function {fn!r}; "
+                    f"expected one of {sorted(FUNCTIONS)} (pass custom functions "
+                    "through deserialize(..., custom_objects=...))."
+                )
+            fn = FUNCTIONS[fn]
+        return cls(fn, **config)
+
+
+class _Wrapped(MeanMetricWrapper):
+    """A `MeanMetricWrapper` of a fixed function, configured by name and dtype."""
+
+    _fn: MetricFn
+    _default_name: str
+
+    def __init__(
+        self,
+        name: str | None = None,
+        dtype: str | torch.dtype | None = None,
+        **kwargs: Any,
+    ) -> None:
+        fn = type(self)._fn
+        super().__init__(fn, name=name or self._default_name, dtype=dtype, **kwargs)
+
+    def get_config(self) -> dict[str, Any]:
+        """Returns the config with the function's keyword arguments."""
+        return {**Metric.get_config(self), **self._fn_kwargs}

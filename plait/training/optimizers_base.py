@@ -1,0 +1,317 @@
+"""The optimizer base class: Keras's arguments around a `torch.optim` optimizer.
+
+An `Optimizer` is created from hyperparameters alone, like a Keras optimizer;
+`build(params)` then creates the `torch.optim` optimizer that does the work
+(fused or multi-tensor kernels where torch has them). `step()` adds what Keras
+does around the update: gradient clipping, decoupled weight decay, and a
+learning-rate schedule evaluated at the step count. The concrete optimizers
+live in `plait.training.optimizers`.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Iterable
+from typing import Any, ClassVar
+
+import torch
+from torch import Tensor
+
+from plait.training import schedules
+from plait.training.schedules import LearningRateSchedule
+
+__all__ = ["LearningRate", "Optimizer"]
+
+LearningRate = float | Callable[..., float]
+
+
+def _serialize_lr(learning_rate: LearningRate) -> float | dict[str, Any]:
+    if isinstance(learning_rate, LearningRateSchedule):
+        return schedules.serialize(learning_rate)
+    if callable(learning_rate):
+        return float(learning_rate())  # a plain callable is saved by its value
+    return float(learning_rate)
+
+
+def _check_range(owner: str, name: str, value: float, low: float, high: float) -> None:
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise TypeError(
+            f"{owner}: expected `{name}` to be a float, got {name}={value!r}."
+        )
+    if not low <= value <= high:
+        raise ValueError(
+            f"{owner}: expected `{name}` in [{low}, {high}], got {name}={value!r}."
+        )
+
+
+class Optimizer:
+    """Base class: Keras's optimizer arguments around a `torch.optim` optimizer.
+
+    Args:
+        learning_rate: A float, a `LearningRateSchedule` (called with the step
+            count before each update), or a callable of no arguments.
+        weight_decay: If set, each update first does `w -= lr * weight_decay * w`
+            (decoupled decay, as Keras does for every optimizer).
+        clipnorm: Clip each gradient tensor to this L2 norm.
+        clipvalue: Clip each gradient element to `[-clipvalue, clipvalue]`.
+        global_clipnorm: Clip all gradients together to this global L2 norm.
+            At most one of the three clipping arguments may be set.
+        name: Defaults to the class name in lower case (`"adam"`).
+
+    Attributes:
+        torch_optimizer: The `torch.optim.Optimizer` made by `build`, or None.
+
+    Example:
+        >>> w = torch.nn.Parameter(torch.ones(2))
+        >>> from plait.training.optimizers import SGD
+        >>> opt = SGD(learning_rate=0.1)
+        >>> opt.build([w])
+        >>> w.grad = torch.ones(2)
+        >>> opt.step()
+        >>> w.data, opt.iterations
+        (tensor([0.9000, 0.9000]), 1)
+    """
+
+    _torch_name: ClassVar[str | None] = None  # the torch.optim class
+    _fused_devices: ClassVar[frozenset[str]] = frozenset()  # where fused=True works
+    _native_weight_decay: ClassVar[bool] = False  # torch does Keras's decay itself
+
+    def __init__(
+        self,
+        learning_rate: LearningRate,
+        weight_decay: float | None = None,
+        clipnorm: float | None = None,
+        clipvalue: float | None = None,
+        global_clipnorm: float | None = None,
+        name: str | None = None,
+        **kwargs: Any,
+    ) -> None:
+        owner = type(self).__name__
+        if kwargs:
+            raise ValueError(
+                f"{owner}: argument(s) not recognized: {sorted(kwargs)} "
+                "(plait does not support Keras's EMA, loss scaling or gradient "
+                "accumulation options)."
+            )
+        clips = {"clipnorm": clipnorm, "clipvalue": clipvalue}
+        clips["global_clipnorm"] = global_clipnorm
+        if sum(v is not None for v in clips.values()) > 1:
+            raise ValueError(
+                f"{owner}: expected at most one of `clipnorm`, `clipvalue` and "
+                f"`global_clipnorm`, got clipnorm={clipnorm!r}, "
+                f"clipvalue={clipvalue!r}, global_clipnorm={global_clipnorm!r}."
+            )
+        for key, value in clips.items():
+            if value is not None:
+                _check_range(owner, key, value, 0.0, math.inf)
+        if weight_decay is not None:
+            _check_range(owner, "weight_decay", weight_decay, 0.0, math.inf)
+        self.name = name or owner.lower()
+        self.weight_decay, self.clipnorm = weight_decay, clipnorm
+        self.clipvalue, self.global_clipnorm = clipvalue, global_clipnorm
+        self._learning_rate = self._check_lr(learning_rate)
+        self._iterations = 0
+        self._params: list[torch.nn.Parameter] = []
+        self._pending_state: dict[str, Any] | None = None
+        self.built = False
+        self.torch_optimizer: torch.optim.Optimizer | None = None
+
+    def _check_lr(self, learning_rate: Any) -> LearningRate:
+        if callable(learning_rate):
+            return learning_rate  # type: ignore[no-any-return]
+        if isinstance(learning_rate, bool) or not isinstance(
+            learning_rate, (int, float)
+        ):
+            raise TypeError(
+                f"{type(self).__name__}: expected `learning_rate` to be a float, a "
+                "LearningRateSchedule or a callable, got "
+                f"learning_rate={learning_rate!r}."
+            )
+        return float(learning_rate)
+
+    def _torch_kwargs(self) -> dict[str, Any]:
+        """Hyperparameters for the torch class (besides `lr`); subclasses add."""
+        return {}
+
+    def _hyperparameters(self) -> dict[str, Any]:
+        """The class's own constructor arguments, for `get_config`."""
+        return {}
+
+    def build(self, params: Iterable[torch.nn.Parameter]) -> None:
+        """Creates `torch_optimizer` for the parameters that require gradients.
+
+        Building again with the same parameters keeps the optimizer state;
+        with other parameters it starts afresh.
+
+        Args:
+            params: The model's parameters (duplicates and frozen ones skipped).
+        """
+        unique = {id(p): p for p in params if p.requires_grad}
+        if self.built and list(unique) == [id(p) for p in self._params]:
+            return  # same parameters (a second compile): keep the state
+        self._params = list(unique.values())
+        self.torch_optimizer = None
+        if self._params and self._torch_name is not None:
+            torch_cls = getattr(torch.optim, self._torch_name)
+            kwargs = {**self._torch_kwargs(), **self._impl_kwargs()}
+            lr = self._current_lr()
+            self.torch_optimizer = torch_cls(self._params, lr=lr, **kwargs)
+        self.built = True
+        if self._pending_state is not None:
+            state, self._pending_state = self._pending_state, None
+            self.load_state_dict(state)
+
+    def _impl_kwargs(self) -> dict[str, Any]:
+        """The fastest torch implementation for where the parameters live."""
+        devices = {p.device.type for p in self._params}
+        if len(devices) != 1 or not all(p.is_floating_point() for p in self._params):
+            return {}
+        if devices <= self._fused_devices:
+            return {"fused": True}
+        return {"foreach": True}
+
+    def _current_lr(self) -> float:
+        lr = self._learning_rate
+        if isinstance(lr, LearningRateSchedule):
+            return float(lr(self._iterations))
+        if callable(lr):
+            return float(lr())
+        if self.torch_optimizer is not None:
+            return float(self.torch_optimizer.param_groups[0]["lr"])
+        return float(lr)
+
+    @property
+    def learning_rate(self) -> float:
+        """The learning rate of the next step; settable unless it is a schedule."""
+        return self._current_lr()
+
+    @learning_rate.setter
+    def learning_rate(self, value: LearningRate) -> None:
+        if isinstance(self._learning_rate, LearningRateSchedule) and not callable(
+            value
+        ):
+            raise TypeError(
+                f"{type(self).__name__}: the learning rate is a "
+                f"{type(self._learning_rate).__name__} schedule, so it cannot be set "
+                "to a number; create the optimizer with a float learning_rate instead."
+            )
+        self._learning_rate = self._check_lr(value)
+        if not callable(value):
+            self._set_group_lr(float(value))
+
+    def _set_group_lr(self, lr: float) -> None:
+        if self.torch_optimizer is not None:
+            for group in self.torch_optimizer.param_groups:
+                group["lr"] = lr
+
+    @property
+    def iterations(self) -> int:
+        """Number of steps taken."""
+        return self._iterations
+
+    @property
+    def variables(self) -> list[Tensor]:
+        """The optimizer's state tensors (empty before the first step)."""
+        if self.torch_optimizer is None:
+            return []
+        state = self.torch_optimizer.state.values()
+        return [v for s in state for v in s.values() if isinstance(v, Tensor)]
+
+    @torch.no_grad()
+    def _clip(self, grads: list[Tensor]) -> None:
+        """Clips gradients in place, as Keras's `_clip_gradients` does."""
+        if self.clipnorm:
+            norms = torch._foreach_norm(grads)
+            torch._foreach_mul_(
+                grads, [self.clipnorm / n.clamp(min=self.clipnorm) for n in norms]
+            )
+        elif self.global_clipnorm:
+            norms = torch._foreach_norm(grads)
+            total = torch.linalg.vector_norm(
+                torch.stack([n.to(norms[0].device) for n in norms])
+            )
+            # Keras compat: a NaN or inf global norm makes every gradient NaN.
+            scale = self.global_clipnorm / total.clamp(min=self.global_clipnorm)
+            scale = scale + (total - total)
+            torch._foreach_mul_(grads, [scale.to(g.device) for g in grads])
+        elif self.clipvalue:
+            torch._foreach_clamp_min_(grads, -self.clipvalue)
+            torch._foreach_clamp_max_(grads, self.clipvalue)
+
+    def step(self) -> None:
+        """Applies one update from the parameters' `.grad`.
+
+        In order: the learning rate of this step (schedules are evaluated at
+        `iterations`), gradient clipping, decoupled weight decay, the torch
+        update; then `iterations` advances. No host synchronisation.
+        """
+        if not self.built:
+            raise ValueError(
+                f"{type(self).__name__}: call build(params) before step(); the "
+                "trainer does this in compile()/fit()."
+            )
+        lr = self._current_lr()
+        if callable(self._learning_rate):
+            self._set_group_lr(lr)
+        with_grad = [p for p in self._params if p.grad is not None]
+        if with_grad:
+            self._clip([p.grad for p in with_grad if p.grad is not None])
+            if self.weight_decay and not self._native_weight_decay:
+                with torch.no_grad():
+                    params: list[Tensor] = list(with_grad)
+                    torch._foreach_mul_(params, 1.0 - lr * self.weight_decay)
+        if self.torch_optimizer is not None:
+            self.torch_optimizer.step()
+        self._iterations += 1
+
+    def zero_grad(self, set_to_none: bool = True) -> None:
+        """Clears the gradients of the parameters given to `build`."""
+        if self.torch_optimizer is not None:
+            self.torch_optimizer.zero_grad(set_to_none=set_to_none)
+
+    def state_dict(self) -> dict[str, Any]:
+        """The step count and the torch optimizer's `state_dict()`."""
+        torch_state = (
+            None if self.torch_optimizer is None else self.torch_optimizer.state_dict()
+        )
+        return {"iterations": self._iterations, "optimizer": torch_state}
+
+    def load_state_dict(self, state_dict: dict[str, Any]) -> None:
+        """Restores `state_dict()`'s output; before `build`, it waits for it."""
+        if set(state_dict) != {"iterations", "optimizer"}:
+            raise ValueError(
+                f"{type(self).__name__}.load_state_dict: expected keys "
+                f"['iterations', 'optimizer'], got {sorted(state_dict)}."
+            )
+        if not self.built:
+            self._pending_state = state_dict
+            return
+        self._iterations = int(state_dict["iterations"])
+        if self.torch_optimizer is not None and state_dict["optimizer"] is not None:
+            self.torch_optimizer.load_state_dict(state_dict["optimizer"])
+
+    def get_config(self) -> dict[str, Any]:
+        """Returns the JSON-able constructor arguments."""
+        return {
+            "name": self.name,
+            "learning_rate": _serialize_lr(self._learning_rate),
+            "weight_decay": self.weight_decay,
+            "clipnorm": self.clipnorm,
+            "global_clipnorm": self.global_clipnorm,
+            "clipvalue": self.clipvalue,
+            **self._hyperparameters(),
+        }
+
+    @classmethod
+    def from_config(cls, config: dict[str, Any]) -> Optimizer:
+        """Creates an optimizer (without state) from `get_config()`'s output."""
+        config = dict(config)
+        if "learning_rate" in config:
+            lr = config["learning_rate"]
+            config["learning_rate"] = (
+                schedules.deserialize(lr) if isinstance(lr, dict) else lr
+            )
+        return cls(**config)
+
+    def __repr__(self) -> str:
+        return f"<{type(self).__name__} name={self.name!r}>"
