@@ -304,6 +304,22 @@ class Functional(Model):
                 )
         return super()._infer_output_specs(inputs, args, {}, flat_in)
 
+    # ------------------------------------------------------------------ config
+    def get_config(self) -> dict[str, Any]:
+        """The graph as JSON data: layers, their calls, inputs and outputs."""
+        from plait.models.config import functional_get_config
+
+        return functional_get_config(self)
+
+    @classmethod
+    def from_config(
+        cls, config: dict[str, Any], custom_objects: dict[str, Any] | None = None
+    ) -> Functional:
+        """A new model with the graph of `config` and fresh weights."""
+        from plait.models.config import functional_from_config
+
+        return functional_from_config(cls, config, custom_objects)
+
     # Generated programs hold bound methods; rebuild them after copying or pickling.
     def __getstate__(self) -> dict[str, Any]:
         state = self.__dict__.copy()

@@ -107,3 +107,49 @@ class Model(Trainer, Layer):
             expand_nested=expand_nested,
             show_trainable=show_trainable,
         )
+
+    # ------------------------------------------------------------------ saving
+    @classmethod
+    def from_config(
+        cls, config: dict[str, Any], custom_objects: dict[str, Any] | None = None
+    ) -> Any:
+        """A model from `get_config()`: `Model.from_config` builds a functional one."""
+        if cls is Model and isinstance(config, dict) and "input_layers" in config:
+            from plait.models.functional import Functional
+
+            return Functional.from_config(config, custom_objects)
+        return super().from_config(config)
+
+    def save(self, filepath: Any, overwrite: bool = True) -> None:
+        """Save architecture and weights to one file (see `plait.saving.save_model`)."""
+        from plait.saving import save_model
+
+        save_model(self, filepath, overwrite=overwrite)
+
+    def save_weights(self, filepath: Any, overwrite: bool = True) -> None:
+        """Save the weights to a `.safetensors` file (see `plait.saving`)."""
+        from plait.saving import save_weights
+
+        save_weights(self, filepath, overwrite=overwrite)
+
+    def load_weights(
+        self, filepath: Any, skip_mismatch: bool = False, by_name: bool = False
+    ) -> Any:
+        """Load weights saved by `save_weights` (see `plait.saving.load_weights`)."""
+        from plait.saving import load_weights
+
+        return load_weights(
+            self, filepath, skip_mismatch=skip_mismatch, by_name=by_name
+        )
+
+    def to_json(self, **kwargs: Any) -> str:
+        """The architecture as a JSON string (`plait.models.model_from_json`)."""
+        from plait.saving import model_to_json
+
+        return model_to_json(self, **kwargs)
+
+    def export(self, filepath: Any, format: str | None = None) -> None:  # noqa: A002
+        """Export for inference: `'m.onnx'` (ONNX) or `'m.pt2'` (`torch.export`)."""
+        from plait.saving import export_model
+
+        export_model(self, filepath, format=format)

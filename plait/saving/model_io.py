@@ -1,0 +1,448 @@
+"""The `.plait` model file: a zip of JSON architecture and safetensors weights.
+
+Members:
+
+- `metadata.json`: `{"format": "plait", "format_version": 1, "plait_version": ...}`
+- `config.json`: `{"class_name", "config"[, "registered_name"][, "compile_config",
+  "optimizer_state"]}`; the architecture as pure JSON data.
+- `model.safetensors`: the weights keyed by layer-name paths (see `weights`).
+- `optimizer.safetensors`: the optimizer's state tensors, when compiled.
+
+Reading checks the archive before trusting it: a bounded number of members, all
+with known names, regular files, declared sizes within limits and consistent with
+the archive's size, no compression bombs; every member is then checked to be what
+its name says. The model is built completely before it is returned, so a bad file
+never gives a half-loaded model.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import stat
+import zipfile
+import zlib
+from typing import IO, Any
+
+import torch
+
+from plait.saving.serialization import (
+    check_json,
+    custom_object_scope,
+    deserialize_layer,
+    serialize_layer,
+)
+from plait.saving.weights import (
+    SafetensorsSource,
+    atomic_write,
+    load_weights_from_source,
+    weights_to_bytes,
+)
+
+__all__ = ["load_model", "model_from_json", "model_to_json", "save_model"]
+
+FORMAT = "plait"
+FORMAT_VERSION = 1
+CONFIG, METADATA = "config.json", "metadata.json"
+WEIGHTS, OPTIMIZER = "model.safetensors", "optimizer.safetensors"
+KERAS_WEIGHTS = "model.weights.h5"
+_PLAIT_MEMBERS = frozenset({CONFIG, METADATA, WEIGHTS, OPTIMIZER})
+_KERAS_MEMBERS = frozenset({CONFIG, METADATA, KERAS_WEIGHTS})
+MAX_MEMBERS = 16
+MAX_JSON_BYTES = 64 * 2**20
+# A member that inflates more than this ratio past this size is a zip bomb.
+MAX_RATIO, RATIO_FLOOR = 100, 4 * 2**20
+_HDF5_SIGNATURE = b"\x89HDF\r\n\x1a\n"
+
+
+def _version() -> str:
+    import plait
+
+    return str(getattr(plait, "__version__", "unknown"))
+
+
+# ---------------------------------------------------------------------- saving
+def _split_state(value: Any, tensors: dict[str, torch.Tensor], path: str) -> Any:
+    """A state dict as JSON data, its tensors moved to `tensors` under path keys."""
+    if isinstance(value, torch.Tensor):
+        tensors[path] = value.detach().cpu().contiguous().clone()
+        return {"__tensor__": path}
+    if isinstance(value, dict):
+        items = [[k, _split_state(v, tensors, f"{path}/{k}")] for k, v in value.items()]
+        if all(isinstance(k, str) and not k.startswith("__") for k in value):
+            return dict(items)
+        return {"__items__": items}
+    if isinstance(value, (list, tuple)):
+        return [_split_state(v, tensors, f"{path}/{i}") for i, v in enumerate(value)]
+    return value
+
+
+def _join_state(value: Any, source: SafetensorsSource) -> Any:
+    if isinstance(value, dict):
+        if set(value) == {"__tensor__"}:
+            return source.get(value["__tensor__"])
+        if set(value) == {"__items__"}:
+            return {k: _join_state(v, source) for k, v in value["__items__"]}
+        return {k: _join_state(v, source) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_join_state(v, source) for v in value]
+    return value
+
+
+def _compile_state(model: Any) -> tuple[dict[str, Any], bytes | None]:
+    """Config entries and optimizer tensors of a compiled model, when available."""
+    if not getattr(model, "compiled", False):
+        return {}, None
+    get_compile_config = getattr(model, "get_compile_config", None)
+    if get_compile_config is None:
+        return {}, None
+    entries: dict[str, Any] = {"compile_config": get_compile_config()}
+    optimizer = getattr(model, "optimizer", None)
+    data = None
+    if hasattr(optimizer, "state_dict") and hasattr(optimizer, "get_config"):
+        tensors: dict[str, torch.Tensor] = {}
+        entries["optimizer_state"] = _split_state(
+            optimizer.state_dict(),  # type: ignore[union-attr]
+            tensors,
+            "optimizer",
+        )
+        from safetensors.torch import save
+
+        data = save(tensors)
+    check_json(entries, f"Model {model.name!r} compile state")
+    return entries, data
+
+
+def save_model(model: Any, filepath: Any, overwrite: bool = True) -> None:
+    """Save a model's architecture and weights to one `.plait` file, atomically.
+
+    The file is a zip of `config.json` (pure JSON data) and `model.safetensors`;
+    a compiled model also keeps its compile configuration and optimizer state.
+    The zip is written to a temporary file in the same folder and renamed, so a
+    failed save leaves any previous file intact.
+
+    Args:
+        model: A functional or Sequential plait model (or a registered subclass).
+        filepath: Destination, usually `name.plait`.
+        overwrite: Whether to replace an existing file.
+
+    Raises:
+        ValueError: the model holds something that cannot be saved as data (a
+            `Lambda` of an unregistered function, a non-JSON config value); the
+            path names a legacy `.h5` file.
+    """
+    path = os.fspath(filepath)
+    if path.endswith((".h5", ".hdf5")):
+        raise ValueError(
+            f"save: plait does not write legacy HDF5 files; use a '.plait' path, got "
+            f"{path!r}."
+        )
+    if path.endswith(".safetensors"):
+        raise ValueError(
+            f"save: {path!r} names a weights file; use model.save_weights() for "
+            "weights only, or a '.plait' path for the whole model."
+        )
+    entry = serialize_layer(model)
+    extra, optimizer_data = _compile_state(model)
+    entry.update(extra)
+    config = json.dumps(entry).encode("utf-8")
+    metadata = json.dumps(
+        {
+            "format": FORMAT,
+            "format_version": FORMAT_VERSION,
+            "plait_version": _version(),
+        }
+    ).encode("utf-8")
+    weights = weights_to_bytes(model)
+
+    def write(f: IO[bytes]) -> None:
+        with zipfile.ZipFile(f, "w") as zf:
+            zf.writestr(METADATA, metadata, zipfile.ZIP_DEFLATED)
+            zf.writestr(CONFIG, config, zipfile.ZIP_DEFLATED)
+            # Stored, not deflated: weights barely compress.
+            zf.writestr(WEIGHTS, weights, zipfile.ZIP_STORED)
+            if optimizer_data is not None:
+                zf.writestr(OPTIMIZER, optimizer_data, zipfile.ZIP_STORED)
+
+    atomic_write(filepath, write, overwrite)
+
+
+def model_to_json(model: Any, **kwargs: Any) -> str:
+    """The architecture as a JSON string; `kwargs` go to `json.dumps`."""
+    return json.dumps(serialize_layer(model), **kwargs)
+
+
+def model_from_json(
+    json_string: str, custom_objects: dict[str, Any] | None = None
+) -> Any:
+    """A new model (fresh weights) from `model.to_json()`.
+
+    Example:
+        >>> import plait
+        >>> x = plait.Input(shape=(4,))
+        >>> model = plait.Model(x, plait.layers.Dense(2)(x))
+        >>> model_from_json(model.to_json()).output_shape
+        (None, 2)
+    """
+    if not isinstance(json_string, (str, bytes)):
+        raise TypeError(f"expected a JSON str, got {type(json_string).__name__}.")
+    try:
+        config = json.loads(json_string)
+    except (json.JSONDecodeError, RecursionError, UnicodeDecodeError) as err:
+        raise ValueError(f"model_from_json: not valid JSON ({err}).") from err
+    if isinstance(config, dict):
+        config = {k: v for k, v in config.items() if k != "compile_config"}
+    return deserialize_layer(config, custom_objects)
+
+
+# ---------------------------------------------------------------------- reading
+class Archive:
+    """A checked zip archive: its members, read with size limits.
+
+    Args:
+        path: The file.
+        allowed: Names the archive may hold.
+        where: Name of the file for error messages.
+    """
+
+    def __init__(
+        self, zf: zipfile.ZipFile, infos: dict[str, zipfile.ZipInfo], where: str
+    ):
+        self.zf, self.infos, self.where = zf, infos, where
+
+    def read(self, name: str, limit: int | None = None) -> bytes:
+        """The bytes of member `name`, checked against its CRC and `limit`."""
+        info = self.infos.get(name)
+        if info is None:
+            raise ValueError(f"{self.where}: the archive has no {name!r}.")
+        if limit is not None and info.file_size > limit:
+            raise ValueError(
+                f"{self.where}: {name!r} declares {info.file_size} bytes, more than "
+                f"the {limit} allowed."
+            )
+        try:
+            with self.zf.open(info) as f:
+                data = f.read()
+        except (zipfile.BadZipFile, EOFError, zlib.error, OSError) as err:
+            raise ValueError(
+                f"{self.where}: {name!r} is corrupt or truncated ({err})."
+            ) from err
+        if len(data) != info.file_size:
+            raise ValueError(f"{self.where}: {name!r} is truncated.")
+        return data
+
+    def read_json(self, name: str) -> Any:
+        """Member `name` parsed as JSON."""
+        data = self.read(name, MAX_JSON_BYTES)
+        try:
+            return json.loads(data.decode("utf-8"))
+        except (UnicodeDecodeError, json.JSONDecodeError, RecursionError) as err:
+            raise ValueError(
+                f"{self.where}: {name!r} is not valid JSON ({type(err).__name__}: "
+                f"{str(err)[:200]})."
+            ) from err
+
+
+def open_archive(path: str) -> Archive:
+    """Open and check a model archive (plait's or Keras 3's).
+
+    Raises:
+        ValueError: not a zip, truncated, too many or unknown members, links or
+            folders, encrypted members, oversized or bomb-like members.
+    """
+    where = f"model file {path!r}"
+    size = os.path.getsize(path)
+    try:
+        zf = zipfile.ZipFile(path)
+    except (
+        zipfile.BadZipFile,
+        zipfile.LargeZipFile,
+        OSError,
+        EOFError,
+        ValueError,
+    ) as err:
+        raise ValueError(
+            f"{where} is not a model archive (not a zip, or truncated): {err}."
+        ) from err
+    infos_list = zf.infolist()
+    if len(infos_list) > MAX_MEMBERS:
+        zf.close()
+        raise ValueError(
+            f"{where} has {len(infos_list)} members; a model file has at most "
+            f"{MAX_MEMBERS}."
+        )
+    infos: dict[str, zipfile.ZipInfo] = {}
+    keras = KERAS_WEIGHTS in {i.filename for i in infos_list}
+    allowed = _KERAS_MEMBERS if keras else _PLAIT_MEMBERS
+    try:
+        for info in infos_list:
+            _check_member(info, allowed, infos, size, where)
+            infos[info.filename] = info
+        if CONFIG not in infos:
+            raise ValueError(f"{where} has no {CONFIG!r}; it is not a model file.")
+    except ValueError:
+        zf.close()
+        raise
+    return Archive(zf, infos, where)
+
+
+def _check_member(
+    info: zipfile.ZipInfo,
+    allowed: frozenset[str],
+    seen: dict[str, zipfile.ZipInfo],
+    size: int,
+    where: str,
+) -> None:
+    name = info.filename
+    if name not in allowed:
+        raise ValueError(
+            f"{where} holds an unexpected member {name!r}; a model file holds only "
+            f"{sorted(allowed)}."
+        )
+    if name in seen:
+        raise ValueError(f"{where} holds {name!r} twice.")
+    mode = info.external_attr >> 16
+    if info.is_dir() or stat.S_IFMT(mode) not in (0, stat.S_IFREG):
+        raise ValueError(f"{where}: member {name!r} is not a regular file.")
+    if info.flag_bits & 0x1:
+        raise ValueError(f"{where}: member {name!r} is encrypted.")
+    if info.compress_type not in (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED):
+        raise ValueError(f"{where}: member {name!r} uses an unsupported compression.")
+    if info.header_offset + info.compress_size > size:
+        raise ValueError(
+            f"{where}: member {name!r} declares more data than the file holds "
+            "(truncated or corrupt)."
+        )
+    if name.endswith(".json") and info.file_size > MAX_JSON_BYTES:
+        raise ValueError(
+            f"{where}: {name!r} declares {info.file_size} bytes; JSON members are "
+            f"limited to {MAX_JSON_BYTES} bytes."
+        )
+    if (
+        info.compress_type == zipfile.ZIP_STORED
+        and info.file_size != info.compress_size
+    ):
+        raise ValueError(f"{where}: stored member {name!r} has inconsistent sizes.")
+    if info.file_size > RATIO_FLOOR and info.file_size > MAX_RATIO * max(
+        info.compress_size, 1
+    ):
+        raise ValueError(
+            f"{where}: member {name!r} inflates from {info.compress_size} to "
+            f"{info.file_size} bytes (a zip bomb?); refusing to read it."
+        )
+
+
+def read_archive_weights(path: str) -> SafetensorsSource:
+    """The weights of a `.plait` file, for `load_weights`."""
+    archive = open_archive(path)
+    with archive.zf:
+        if KERAS_WEIGHTS in archive.infos:
+            raise ValueError(
+                f"{archive.where} is a Keras file; load it with plait.models.load_model."
+            )
+        return SafetensorsSource(
+            archive.read(WEIGHTS), None, f"{archive.where} weights"
+        )
+
+
+def load_model(
+    filepath: Any,
+    custom_objects: dict[str, Any] | None = None,
+    compile: bool = True,  # noqa: A002
+    safe_mode: bool = True,
+) -> Any:
+    """Load a model saved by `model.save` (`.plait`), or a Keras 3 `.keras` file.
+
+    Classes and functions resolve only through plait's own classes, the
+    registry of `@plait.saving.register_serializable()` objects and
+    `custom_objects`; nothing named in the file is imported or run.
+
+    Args:
+        filepath: The file.
+        custom_objects: Name -> class or function, for custom layers and the
+            functions of `Lambda` layers that are not registered.
+        compile: Whether to restore the compile configuration and optimizer
+            state of a model saved compiled.
+        safe_mode: Accepted for Keras compatibility; plait files are always
+            loaded safely (they cannot hold code), whatever its value.
+
+    Returns:
+        The model, with its weights.
+
+    Raises:
+        ValueError: a malformed, oversized or crafted file; an unknown class or
+            function; weights that do not match the architecture. Nothing is
+            half-loaded: no model is returned.
+    """
+    path = os.fspath(filepath)
+    if not os.path.isfile(path):
+        raise FileNotFoundError(f"load_model: no file {path!r}.")
+    with open(path, "rb") as f:
+        head = f.read(8)
+    if head == _HDF5_SIGNATURE:
+        raise ValueError(
+            f"load_model: {path!r} is a legacy HDF5 (Keras 2 '.h5') file, which plait "
+            "does not read; re-save it with Keras 3 as '.keras' and load that."
+        )
+    archive = open_archive(path)
+    with archive.zf, custom_object_scope(custom_objects):
+        if KERAS_WEIGHTS in archive.infos:
+            from plait.saving.keras_import import load_keras_archive
+
+            return load_keras_archive(archive, custom_objects)
+        return _load_plait(archive, custom_objects, compile)
+
+
+def _load_plait(
+    archive: Archive,
+    custom_objects: dict[str, Any] | None,
+    compile: bool,  # noqa: A002
+) -> Any:
+    where = archive.where
+    if METADATA in archive.infos:
+        meta = archive.read_json(METADATA)
+        if not isinstance(meta, dict) or meta.get("format") != FORMAT:
+            raise ValueError(f"{where}: {METADATA!r} does not describe a plait file.")
+        version = meta.get("format_version")
+        if not isinstance(version, int) or version > FORMAT_VERSION:
+            raise ValueError(
+                f"{where}: format version {version!r} is newer than this plait "
+                f"reads ({FORMAT_VERSION}); upgrade plait."
+            )
+    config = archive.read_json(CONFIG)
+    if not isinstance(config, dict):
+        raise ValueError(f"{where}: {CONFIG!r} is not a JSON object.")
+    compile_config = config.pop("compile_config", None)
+    optimizer_state = config.pop("optimizer_state", None)
+    if WEIGHTS not in archive.infos:
+        raise ValueError(f"{where} has no {WEIGHTS!r}.")
+    weights = SafetensorsSource(archive.read(WEIGHTS), None, f"{where} {WEIGHTS}")
+    model = deserialize_layer(config, custom_objects)
+    from plait.models.model import Model
+
+    if not isinstance(model, Model):
+        raise ValueError(
+            f"{where}: {CONFIG!r} describes a {type(model).__name__} layer, not a model."
+        )
+    load_weights_from_source(model, weights)
+    if compile and compile_config is not None:
+        _restore_compile(model, archive, compile_config, optimizer_state)
+    return model
+
+
+def _restore_compile(
+    model: Any, archive: Archive, compile_config: Any, optimizer_state: Any
+) -> None:
+    compile_from_config = getattr(model, "compile_from_config", None)
+    if compile_from_config is None:
+        return
+    compile_from_config(compile_config)
+    optimizer = getattr(model, "optimizer", None)
+    if optimizer_state is None or not hasattr(optimizer, "load_state_dict"):
+        return
+    if OPTIMIZER not in archive.infos:
+        raise ValueError(f"{archive.where}: optimizer state without {OPTIMIZER!r}.")
+    source = SafetensorsSource(
+        archive.read(OPTIMIZER), None, f"{archive.where} {OPTIMIZER}"
+    )
+    optimizer.load_state_dict(_join_state(optimizer_state, source))  # type: ignore[union-attr]

@@ -1,0 +1,470 @@
+"""The object registry: how a saved class or function name becomes a Python object.
+
+A plait file names classes and functions; it never names a module. A name resolves
+through, in order: the `custom_objects` the caller passes, the registry of
+`@register_serializable()` objects, and plait's own layers and models (every
+`Layer` subclass that `plait.layers` exports, looked up when needed, so a new layer
+family registers itself by being exported). Anything else, such as
+`"os.system"` or `"builtins.eval"`, is a `ValueError` naming it: nothing is
+imported, evaluated or unpickled because a file says so.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import threading
+from collections.abc import Callable, Iterator
+from typing import Any, TypeVar
+
+from plait.layers.base import Layer
+
+__all__ = [
+    "custom_object_scope",
+    "deserialize_layer",
+    "get_registered_name",
+    "get_registered_object",
+    "register_serializable",
+    "serialize_layer",
+]
+
+T = TypeVar("T")
+
+# Registered name ("package>name") -> class or function.
+_REGISTRY: dict[str, Any] = {}
+_LOCAL = threading.local()
+
+# Keys a layer entry may hold; "inbound_nodes" belongs to the model around it and
+# "build_config"/"compile_config" are written by Keras and ignored.
+_ENTRY_KEYS = frozenset(
+    {
+        "class_name",
+        "config",
+        "registered_name",
+        "name",
+        "inbound_nodes",
+        "shared_object_id",
+    }
+)
+_IGNORED_KEYS = frozenset({"build_config", "compile_config"})
+# Config keys whose string values may name a registered function.
+_FUNCTION_KEYS = frozenset({"function", "output_shape", "mask"})
+
+_HOW_TO_REGISTER = (
+    "plait resolves names only through plait's own classes, the objects registered "
+    "with @plait.saving.register_serializable() and the custom_objects passed to the "
+    "loader; it never imports a module named in a file"
+)
+
+
+def register_serializable(
+    package: str = "Custom", name: str | None = None
+) -> Callable[[T], T]:
+    """Register a class or function so that models using it can be saved and loaded.
+
+    The object is saved by its registered name `"package>name"`, and loading
+    finds it again by that name (the module defining it must be imported first).
+    Use it for custom layers and for the functions of `Lambda` layers and custom
+    activations.
+
+    Args:
+        package: Namespace of the name, to tell apart objects of several
+            libraries; `"Custom"` by default.
+        name: Name within the package; the object's `__name__` by default.
+
+    Returns:
+        A decorator that registers its argument and returns it unchanged.
+
+    Raises:
+        ValueError: `package` or `name` contains `">"`, or is empty.
+        TypeError: the decorated object is neither a class nor a function.
+
+    Example:
+        >>> import plait
+        >>> @plait.saving.register_serializable(package="demo")
+        ... def square(x):
+        ...     return x * x
+        >>> square._plait_registered_name
+        'demo>square'
+        >>> layer = plait.layers.Lambda(square)
+        >>> layer.get_config()["function"]
+        'demo>square'
+    """
+    for what, value in (("package", package), ("name", name)):
+        if value is not None and (not isinstance(value, str) or not value):
+            raise ValueError(
+                f"register_serializable: expected `{what}` to be a non-empty str, "
+                f"got {value!r}."
+            )
+        if isinstance(value, str) and ">" in value:
+            raise ValueError(
+                f"register_serializable: `{what}` may not contain '>', got {value!r}."
+            )
+
+    def decorator(obj: T) -> T:
+        if not callable(obj):
+            raise TypeError(
+                f"register_serializable: expected a class or a function, got "
+                f"{type(obj).__name__} {obj!r}."
+            )
+        base = name or getattr(obj, "__name__", None)
+        if not isinstance(base, str) or base == "<lambda>":
+            raise ValueError(
+                "register_serializable: a lambda has no name to save it by; define "
+                "it with `def` or pass name=..."
+            )
+        registered = f"{package}>{base}"
+        _REGISTRY[registered] = obj
+        # Set on the object itself: plait.activations and Lambda read it.
+        setattr(obj, "_plait_registered_name", registered)  # noqa: B010
+        return obj
+
+    return decorator
+
+
+def get_registered_name(obj: Any) -> str:
+    """The name `obj` is saved by: its registered name, else its `__name__`.
+
+    Example:
+        >>> from plait.layers import Dense
+        >>> get_registered_name(Dense)
+        'Dense'
+    """
+    registered = _own_registered_name(obj)
+    if registered is not None:
+        return registered
+    return str(getattr(obj, "__name__", type(obj).__name__))
+
+
+def _own_registered_name(obj: Any) -> str | None:
+    # A class's registered name is not inherited by its unregistered subclasses.
+    if isinstance(obj, type):
+        value = obj.__dict__.get("_plait_registered_name")
+    else:
+        value = getattr(obj, "_plait_registered_name", None)
+    return value if isinstance(value, str) else None
+
+
+@contextlib.contextmanager
+def custom_object_scope(custom_objects: dict[str, Any] | None) -> Iterator[None]:
+    """Make `custom_objects` visible to every lookup made inside the `with` block.
+
+    `load_model(..., custom_objects=...)` opens one, so a layer whose
+    `from_config` deserializes inner objects (a wrapper's inner layer) finds them.
+
+    Example:
+        >>> with custom_object_scope({"Twice": object}):
+        ...     get_registered_object("Twice") is object
+        True
+    """
+    stack: list[dict[str, Any]] = _scope_stack()
+    stack.append(dict(custom_objects or {}))
+    try:
+        yield
+    finally:
+        stack.pop()
+
+
+def _scope_stack() -> list[dict[str, Any]]:
+    stack = getattr(_LOCAL, "stack", None)
+    if stack is None:
+        stack = []
+        _LOCAL.stack = stack
+    return stack
+
+
+def _custom_objects(explicit: dict[str, Any] | None) -> dict[str, Any]:
+    merged: dict[str, Any] = {}
+    for scope in _scope_stack():
+        merged.update(scope)
+    merged.update(explicit or {})
+    return merged
+
+
+def get_registered_object(
+    name: str, custom_objects: dict[str, Any] | None = None
+) -> Any:
+    """The object saved as `name`, from `custom_objects`, scopes or the registry.
+
+    `"package>name"` also matches a `custom_objects` key equal to the bare
+    `name`. Returns None when nothing matches (plait's built-in classes are
+    looked up by `deserialize_layer`, not here).
+    """
+    objects = _custom_objects(custom_objects)
+    if name in objects:
+        return objects[name]
+    bare = name.split(">", 1)[1] if ">" in name else None
+    if bare is not None and bare in objects:
+        return objects[bare]
+    return _REGISTRY.get(name)
+
+
+def _builtin_classes() -> dict[str, type[Layer]]:
+    """plait's own layer and model classes by name, read when needed.
+
+    Read once per save or load (the sharing scope keeps them), not once per layer.
+    """
+    sharing: _Sharing | None = getattr(_LOCAL, "sharing", None)
+    if sharing is not None:
+        if sharing.builtins is None:
+            sharing.builtins = _read_builtin_classes()
+        return sharing.builtins
+    return _read_builtin_classes()
+
+
+def _read_builtin_classes() -> dict[str, type[Layer]]:
+    import plait.layers
+    from plait.layers.ops import Operator
+    from plait.models.functional import Functional
+    from plait.models.sequential import Sequential
+
+    found: dict[str, type[Layer]] = {
+        name: obj
+        for name, obj in vars(plait.layers).items()
+        if isinstance(obj, type) and issubclass(obj, Layer) and obj is not Layer
+    }
+    found.update(Operator=Operator, Functional=Functional, Sequential=Sequential)
+    # Keras compat: a model saved as "Model" is a functional one.
+    found["Model"] = Functional
+    return found
+
+
+def resolve_class(
+    class_name: Any,
+    registered_name: Any = None,
+    custom_objects: dict[str, Any] | None = None,
+) -> type[Layer]:
+    """The layer class a config names, or a ValueError naming what was asked for."""
+    if not isinstance(class_name, str) or not class_name:
+        raise ValueError(
+            f"expected a layer entry with a str 'class_name', got {class_name!r}."
+        )
+    found = None
+    for key in (registered_name, class_name):
+        if isinstance(key, str) and key:
+            found = get_registered_object(key, custom_objects)
+            if found is not None:
+                break
+    if found is None:
+        found = _builtin_classes().get(class_name)
+    if found is None:
+        asked = class_name if not registered_name else f"{registered_name!s}"
+        raise ValueError(
+            f"unknown layer class {asked!r}: {_HOW_TO_REGISTER}. If it is your own "
+            f"layer, pass custom_objects={{{class_name!r}: {class_name}}} or "
+            "decorate its class with @plait.saving.register_serializable()."
+        )
+    if not (isinstance(found, type) and issubclass(found, Layer)):
+        raise ValueError(
+            f"layer class {class_name!r} resolved to {found!r}, which is not a "
+            "plait Layer subclass."
+        )
+    return found
+
+
+def _resolve_functions(
+    config: dict[str, Any], custom_objects: dict[str, Any] | None, where: str
+) -> dict[str, Any]:
+    """Replace registered function names in `config` by the functions."""
+    out = dict(config)
+    for key, value in config.items():
+        if not isinstance(value, str):
+            continue
+        is_fn_key = key in _FUNCTION_KEYS or key.endswith("activation")
+        if not is_fn_key:
+            continue
+        found = get_registered_object(value, custom_objects)
+        if found is not None:
+            out[key] = found
+        elif ">" in value:
+            raise ValueError(
+                f"{where}: unknown function {value!r} for {key!r}: {_HOW_TO_REGISTER}. "
+                "Import the module that registers it, or pass it in custom_objects."
+            )
+        elif key in ("function", "mask"):
+            raise ValueError(
+                f"{where}: unknown function {value!r} for {key!r}: {_HOW_TO_REGISTER}."
+            )
+    return out
+
+
+class _Sharing:
+    """Objects met so far while saving or loading one model."""
+
+    def __init__(self) -> None:
+        # id(layer) -> (its entry, the layer: kept alive so the id stays its own)
+        self.saved: dict[int, tuple[dict[str, Any], Layer]] = {}
+        self.next_id = 0
+        self.loaded: dict[int, Layer] = {}
+        self.builtins: dict[str, type[Layer]] | None = None
+
+
+@contextlib.contextmanager
+def sharing_scope() -> Iterator[_Sharing]:
+    """Within it, an object serialized or rebuilt twice is the same object.
+
+    A layer used both by a nested model and by the model around it is saved
+    once with a `shared_object_id`, and loads as one layer again. Scopes nest:
+    the outermost one holds the table.
+    """
+    table: _Sharing | None = getattr(_LOCAL, "sharing", None)
+    if table is not None:
+        yield table
+        return
+    _LOCAL.sharing = table = _Sharing()
+    try:
+        yield table
+    finally:
+        _LOCAL.sharing = None
+
+
+def serialize_layer(layer: Layer) -> dict[str, Any]:
+    """`{"class_name", "config"[, "registered_name"]}` of a layer, as JSON data.
+
+    Raises:
+        ValueError: the layer's `get_config` returns something that is not JSON
+            data, naming the key (a `Lambda` of an unregistered function says how
+            to register it).
+
+    Example:
+        >>> from plait.layers import Dense
+        >>> entry = serialize_layer(Dense(3, name="d"))
+        >>> entry["class_name"], entry["config"]["units"]
+        ('Dense', 3)
+    """
+    with sharing_scope() as sharing:
+        seen = sharing.saved.get(id(layer))
+        if seen is not None:
+            first = seen[0]
+            if "shared_object_id" not in first:
+                sharing.next_id += 1
+                first["shared_object_id"] = sharing.next_id
+            return {**first}
+        entry = _serialize(layer)
+        sharing.saved[id(layer)] = (entry, layer)
+        return entry
+
+
+def _serialize(layer: Layer) -> dict[str, Any]:
+    cls = type(layer)
+    config = layer.get_config()
+    if not isinstance(config, dict):
+        raise ValueError(
+            f"{layer._where()}: expected get_config() to return a dict, got "
+            f"{type(config).__name__}."
+        )
+    check_json(config, layer._where())
+    entry: dict[str, Any] = {"class_name": cls.__name__, "config": config}
+    registered = _own_registered_name(cls)
+    if registered is not None:
+        entry["registered_name"] = registered
+    return entry
+
+
+def check_json(value: Any, where: str) -> None:
+    """Raise a ValueError naming the first part of `value` that is not JSON data."""
+    stack: list[tuple[Any, str]] = [(value, "")]
+    while stack:
+        item, path = stack.pop()
+        if item is None or isinstance(item, (bool, int, float, str)):
+            continue
+        if isinstance(item, (list, tuple)):
+            stack.extend((v, f"{path}[{i}]") for i, v in enumerate(item))
+        elif isinstance(item, dict):
+            for k, v in item.items():
+                if not isinstance(k, str):
+                    raise ValueError(
+                        f"{where}: config key {k!r} at {path or 'top level'} is not "
+                        "a str, so it cannot be saved as JSON."
+                    )
+                stack.append((v, f"{path}.{k}" if path else k))
+        else:
+            raise ValueError(
+                f"{where}: get_config() holds a {type(item).__name__} at "
+                f"{path or 'top level'!r}, which is not JSON data (str, number, bool, "
+                "None, list or dict) and cannot be saved."
+            )
+
+
+def deserialize_layer(
+    config: Any, custom_objects: dict[str, Any] | None = None
+) -> Layer:
+    """Rebuild a layer (or a model) from `serialize_layer`'s output.
+
+    Args:
+        config: `{"class_name": ..., "config": {...}}`, optionally with a
+            `"registered_name"`.
+        custom_objects: Name -> class or function, for objects that are neither
+            plait's nor registered.
+
+    Raises:
+        ValueError: an unknown class or function name, a `module` key, a config
+            that is not a dict, or a config the class rejects; the message names
+            the class and the layer.
+
+    Example:
+        >>> from plait.layers import Dense
+        >>> layer = deserialize_layer({"class_name": "Dense", "config": {"units": 2}})
+        >>> type(layer).__name__, layer.units
+        ('Dense', 2)
+    """
+    if not isinstance(config, dict):
+        raise ValueError(
+            f"expected a layer entry {{'class_name': ..., 'config': ...}}, got "
+            f"{type(config).__name__}."
+        )
+    if "module" in config:
+        raise ValueError(
+            f"layer entry {config.get('name', config.get('class_name'))!r} has a "
+            f"'module' key ({config['module']!r}): {_HOW_TO_REGISTER}."
+        )
+    unknown = set(config) - _ENTRY_KEYS - _IGNORED_KEYS
+    if unknown:
+        raise ValueError(
+            f"layer entry {config.get('name', config.get('class_name'))!r} has "
+            f"unknown keys {sorted(unknown)}; expected only {sorted(_ENTRY_KEYS)}."
+        )
+    class_name = config.get("class_name")
+    cls = resolve_class(class_name, config.get("registered_name"), custom_objects)
+    shared_id = config.get("shared_object_id")
+    if shared_id is not None and not isinstance(shared_id, int):
+        raise ValueError(f"expected an int 'shared_object_id', got {shared_id!r}.")
+    with sharing_scope() as sharing:
+        found = sharing.loaded.get(shared_id) if shared_id is not None else None
+        if found is not None:
+            if type(found) is not cls:
+                raise ValueError(
+                    f"shared object {shared_id} is a {type(found).__name__}, but an "
+                    f"entry naming it says {class_name!r}."
+                )
+            return found
+        layer = _deserialize(cls, config, custom_objects)
+        if shared_id is not None:
+            sharing.loaded[shared_id] = layer
+        return layer
+
+
+def _deserialize(
+    cls: type[Layer], config: dict[str, Any], custom_objects: dict[str, Any] | None
+) -> Layer:
+    class_name = config.get("class_name")
+    layer_config = config.get("config", {})
+    if not isinstance(layer_config, dict):
+        raise ValueError(
+            f"layer entry {class_name!r}: expected 'config' to be a dict, got "
+            f"{type(layer_config).__name__}."
+        )
+    where = f"{class_name} layer {layer_config.get('name', config.get('name'))!r}"
+    from plait.models.functional import Functional
+
+    with custom_object_scope(custom_objects):
+        try:
+            if issubclass(cls, Functional):
+                return cls.from_config(layer_config, custom_objects=custom_objects)
+            resolved = _resolve_functions(layer_config, custom_objects, where)
+            return cls.from_config(resolved)
+        except (TypeError, ValueError, KeyError, IndexError) as err:
+            if getattr(err, "_plait_config_error", False):
+                raise
+            new = ValueError(f"{where}: cannot rebuild it from its config: {err}")
+            new._plait_config_error = True  # type: ignore[attr-defined]
+            raise new from err
