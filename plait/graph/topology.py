@@ -59,6 +59,11 @@ def build_topology(
         root = out.node
         if root is None:
             raise ValueError(f"Model output {out.name!r} has no producing layer.")
+        if _is_input_layer(root.layer):  # an Input that is not a model input
+            raise ValueError(
+                f"Graph disconnected: tensor {out.name!r} is needed as a Model output "
+                f"but is not in Model inputs {input_names}."
+            )
         stack: list[tuple[Node, int]] = [(root, 0)]
         while stack:
             node, pos = stack.pop()

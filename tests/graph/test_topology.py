@@ -131,3 +131,19 @@ def test_topology_10000_layer_chain_builds_and_predicts():
     assert out.shape == (2, 2)
     assert np.isfinite(out).all()
     assert time.perf_counter() - start < 120
+
+
+def test_topology_output_that_is_another_input_is_disconnected():
+    a, b = Input(shape=(2,), name="in_a"), Input(shape=(2,), name="in_b")
+    with pytest.raises(
+        ValueError,
+        match=r"^Graph disconnected: tensor 'in_b' is needed as a Model output but is "
+        r"not in Model inputs \['in_a'\]\.$",
+    ):
+        plait.Model(a, [Dense(1)(a), b])
+
+
+def test_topology_duplicate_input_names_rejected():
+    a, b = Input(shape=(2,), name="same"), Input(shape=(2,), name="same")
+    with pytest.raises(ValueError, match="Duplicate layer name 'same'"):
+        plait.Model([a, b], plait.layers.add([a, b]))
