@@ -45,13 +45,14 @@ class NodeAPI:
                 f"{'s' if len(self._inbound_nodes) != 1 else ''}."
             )
         node = self._inbound_nodes[index]
-        if attr in ("input", "input shape", "input mask"):
+        # Keras compat: an InputLayer's input is its output (model.layers[0].input).
+        if attr.startswith("input") and not getattr(self, "_is_input_layer", False):
             values: list[Any] = node.input_tensors
             if attr == "input mask":
                 values = node.input_masks
         else:
             values = node.output_tensors
-            if attr == "output mask":
+            if attr.endswith("mask"):
                 values = node.output_masks
         if attr.endswith("shape"):
             values = [t.shape for t in values]

@@ -188,7 +188,7 @@ class LSTM(_CellRNN):
 
     Example:
         >>> import plait
-        >>> x = plait.layers.Embedding(10000, 512)(plait.Input(shape=(100,)))
+        >>> x = plait.layers.Embedding(1000, 64)(plait.Input(shape=(100,)))
         >>> LSTM(32)(x).shape
         (None, 32)
         >>> [t.shape for t in LSTM(8, return_sequences=True, return_state=True)(x)]

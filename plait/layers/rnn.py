@@ -52,13 +52,15 @@ def call_fused_kernel(
     train = torch.is_grad_enabled()
     args: tuple[Any, ...] = (params, has_bias, 1, 0.0, train, bidirectional)
     state: Any = hx if kernel is torch.lstm else hx[0]
-    with warnings.catch_warnings():
-        # cuDNN copies weights that are not one flat buffer, as Keras's do too.
-        warnings.filterwarnings("ignore", _CUDNN_WEIGHTS_WARNING, UserWarning)
-        if batch_sizes is None:
-            result = kernel(inputs, state, *args, True)  # batch_first
-        else:
-            result = kernel(inputs, batch_sizes, state, *args)
+    extra = (True,) if batch_sizes is None else ()  # batch_first, unpacked only
+    lead = (inputs,) if batch_sizes is None else (inputs, batch_sizes)
+    if not inputs.is_cuda:
+        result = kernel(*lead, state, *args, *extra)
+    else:
+        with warnings.catch_warnings():
+            # cuDNN copies weights that are not one flat buffer (as for Keras's).
+            warnings.filterwarnings("ignore", _CUDNN_WEIGHTS_WARNING, UserWarning)
+            result = kernel(*lead, state, *args, *extra)
     return result[0], list(result[1:])
 
 
@@ -234,6 +236,13 @@ class BaseRNNCell(Layer):
     def reset_recurrent_dropout_mask(self) -> None:
         """Forget the recurrent dropout mask."""
         self._recurrent_dropout_mask = None
+
+    def _forget_dropout_masks(self) -> None:
+        # Cheap when there are none: torch's __setattr__ costs a few µs per call.
+        if self._dropout_mask is not None:
+            self.reset_dropout_mask()
+        if self._recurrent_dropout_mask is not None:
+            self.reset_recurrent_dropout_mask()
 
     def _input_masks(self, x: Tensor, training: bool) -> list[Tensor] | None:
         """Input masks to broadcast over `x` `(batch, ..., features)`, or None."""
@@ -488,7 +497,9 @@ class RNN(Layer):
             mask = mask[0] if mask else None
         training = bool(training)
         x = sequences
-        weight = next(iter(self.cell.parameters()), None)
+        cell = self.cell
+        builtin = isinstance(cell, BaseRNNCell)
+        weight = cell.kernel if builtin else next(iter(cell.parameters()), None)
         if weight is not None and x.dtype != weight.dtype:
             x = x.to(weight.dtype)
         states = self._initial_states(x, initial_state)
@@ -500,14 +511,11 @@ class RNN(Layer):
                     f"{format_shape(tuple(mask.shape))}."
                 )
             mask = mask.bool()
-        cell = self.cell
-        if isinstance(cell, BaseRNNCell):
-            cell.reset_dropout_mask()
-            cell.reset_recurrent_dropout_mask()
+        if builtin:
+            cell._forget_dropout_masks()
         seq, last, states = self._run(x, states, mask, training)
-        if isinstance(cell, BaseRNNCell):
-            cell.reset_dropout_mask()
-            cell.reset_recurrent_dropout_mask()
+        if builtin:
+            cell._forget_dropout_masks()  # the next sequence draws new ones
         kept = self.states
         if kept is not None:
             with torch.no_grad():

@@ -81,22 +81,41 @@ class TimeDistributed(Layer):
             )
         return (_merged(input_shape[0], input_shape[1]), *input_shape[2:])
 
+    def _check_step(self, child: Shape) -> None:
+        """The wrapped layer must accept one step: its input spec, or a model's input."""
+        layer = self.layer
+        check_input_spec(layer._where(), layer.input_spec, [child], [None])
+        model_inputs = getattr(layer, "_flat_inputs", None)
+        if model_inputs is not None and len(model_inputs) == 1:
+            want = model_inputs[0].shape
+            if len(want) != len(child) or any(
+                a is not None and b is not None and a != b
+                for a, b in zip(want[1:], child[1:])
+            ):
+                raise ValueError(
+                    f"{self._where()}: expected steps of shape {format_shape(want)} "
+                    f"(the input of model {layer.name!r}), got steps of shape "
+                    f"{format_shape(child)}."
+                )
+
     def build(self, input_shape: Shape) -> None:
         """Build the wrapped layer on one step's shape."""
         child = self._child_shape(input_shape)
-        check_input_spec(self.layer._where(), self.layer.input_spec, [child], [None])
+        self._check_step(child)
         if not self.layer.built:
             self.layer._build_for(child)
         self.built = True
 
-    def _inner(self, fn: Any, inputs: Tensor, training: Any, mask: Any) -> Any:
+    def _inner(self, inputs: Tensor, training: Any, mask: Any, pre: bool) -> Any:
         batch, steps = inputs.shape[0], inputs.shape[1]
         flat = inputs.reshape(batch * steps, *inputs.shape[2:])  # (batch * time, ...)
-        takes_training, takes_mask = self.layer._call_flags()
+        layer = self.layer
+        takes_training, takes_mask = layer._call_flags()
         kwargs: dict[str, Any] = {}
-        if takes_training and fn is self.layer.call:
+        fn = getattr(layer, "_pre_activation", layer.call) if pre else layer.call
+        if takes_training and not pre:
             kwargs["training"] = training
-        if takes_mask and mask is not None and mask.dim() > 2:
+        if takes_mask and mask is not None and mask.dim() > 2 and not pre:
             kwargs["mask"] = mask.reshape(batch * steps, *mask.shape[2:])
         out = fn(flat, **kwargs)
         # (batch * time, ...) -> (batch, time, ...)
@@ -106,7 +125,7 @@ class TimeDistributed(Layer):
         self, inputs: Tensor, training: bool | None = None, mask: Any = None
     ) -> Any:
         """The wrapped layer on `(batch * timesteps, ...)`, reshaped back."""
-        return self._inner(self.layer.call, inputs, training, mask)
+        return self._inner(inputs, training, mask, pre=False)
 
     @property
     def activation(self) -> Any:
@@ -116,12 +135,12 @@ class TimeDistributed(Layer):
         return activations.linear
 
     def _pre_activation(self, inputs: Tensor) -> Any:
-        fn = getattr(self.layer, "_pre_activation", self.layer.call)
-        return self._inner(fn, inputs, None, None)
+        return self._inner(inputs, None, None, pre=True)
 
     def compute_output_shape(self, input_shape: Shape) -> Any:
         """The wrapped layer's output shape with the time axis put back."""
         child = self._child_shape(input_shape)
+        self._check_step(child)
         layer = self.layer
         if _overrides(layer, "compute_output_shape"):
             out = layer.compute_output_shape(child)

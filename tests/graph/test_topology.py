@@ -123,6 +123,7 @@ def test_topology_2000_layer_chain_builds_and_predicts():
     assert out.shape == (2, 2)
 
 
+@pytest.mark.slow  # 3-5 s alone, much more on a loaded machine
 def test_topology_10000_layer_chain_builds_and_predicts():
     start = time.perf_counter()
     x, y = _chain(10_000)

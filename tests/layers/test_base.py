@@ -576,3 +576,18 @@ def test_node_api_conv2d_guide_example():
     assert conv.get_output_shape_at(1) == (None, 64, 64, 16)
     with pytest.raises(AttributeError, match=r"get_input_shape_at\(node_index\)"):
         _ = conv.input_shape
+
+
+def test_node_api_input_layer_input_is_its_output():
+    x = Input(shape=(3,), name="nx0")
+    h = Dense(4, name="h")(x)
+    model = plait.Model(x, Dense(2, name="o")(h))
+    first = model.layers[0]
+    assert first.input is x
+    assert first.output is x
+    assert first.input_shape == (None, 3)
+    assert first.get_input_at(0) is x
+    assert first.input_mask is None
+    # The Keras idiom: a feature extractor from layers[0].input.
+    features = plait.Model(model.layers[0].input, model.layers[-2].output)
+    assert features.output_shape == (None, 4)
