@@ -15,13 +15,14 @@ from typing import Any, ClassVar
 import torch
 import torch.nn.functional as F
 
-from plait import activations, initializers
+from plait import activations, constraints, initializers, regularizers
 from plait.layers.base import Layer, Layout
 from plait.layers.convolutional import (
     _choice,
     _conv_length,
     _conv_torch,
     _data_format,
+    _fns_config,
     _from_torch,
     _input_channels,
     _int_tuple,
@@ -43,6 +44,14 @@ __all__ = [
     "SeparableConvolution1D",
     "SeparableConvolution2D",
 ]
+
+_DEPTHWISE_FNS = (
+    "depthwise_regularizer",
+    "bias_regularizer",
+    "activity_regularizer",
+    "depthwise_constraint",
+    "bias_constraint",
+)
 
 
 def _depthwise_layout(rank: int, channels: int, multiplier: int) -> Layout:
@@ -88,7 +97,9 @@ class _Depthwise(Layer):
         bias_constraint: Any,
         **kwargs: Any,
     ) -> None:
-        super().__init__(activity_regularizer=activity_regularizer, **kwargs)
+        super().__init__(
+            activity_regularizer=regularizers.get(activity_regularizer), **kwargs
+        )
         rank = self.rank
         self.kernel_size = _int_tuple(self, "kernel_size", kernel_size, rank)
         self.strides = _int_tuple(self, "strides", strides, rank)
@@ -102,10 +113,10 @@ class _Depthwise(Layer):
         self.use_bias = bool(use_bias)
         self.depthwise_initializer = initializers.get(depthwise_initializer)
         self.bias_initializer = initializers.get(bias_initializer)
-        self.depthwise_regularizer = depthwise_regularizer
-        self.bias_regularizer = bias_regularizer
-        self.depthwise_constraint = depthwise_constraint
-        self.bias_constraint = bias_constraint
+        self.depthwise_regularizer = regularizers.get(depthwise_regularizer)
+        self.bias_regularizer = regularizers.get(bias_regularizer)
+        self.depthwise_constraint = constraints.get(depthwise_constraint)
+        self.bias_constraint = constraints.get(bias_constraint)
         self.input_spec = _spatial_spec(rank, self.data_format)
         lifted = _lifted(rank, self.data_format)
         self._lifted = lifted
@@ -174,6 +185,7 @@ class _Depthwise(Layer):
             "use_bias": self.use_bias,
             "depthwise_initializer": initializers.serialize(self.depthwise_initializer),
             "bias_initializer": initializers.serialize(self.bias_initializer),
+            **_fns_config(self, _DEPTHWISE_FNS),
         }
 
 
@@ -240,8 +252,8 @@ class _SeparableConv(_Depthwise):
         )  # fmt: skip
         self.filters = _positive_int(self, "filters", filters)
         self.pointwise_initializer = initializers.get(pointwise_initializer)
-        self.pointwise_regularizer = pointwise_regularizer
-        self.pointwise_constraint = pointwise_constraint
+        self.pointwise_regularizer = regularizers.get(pointwise_regularizer)
+        self.pointwise_constraint = constraints.get(pointwise_constraint)
 
     def build(self, input_shape: Shape) -> None:
         """Create `depthwise_kernel`, `pointwise_kernel` and `bias`."""
@@ -287,6 +299,7 @@ class _SeparableConv(_Depthwise):
             **super().get_config(),
             "filters": self.filters,
             "pointwise_initializer": initializers.serialize(self.pointwise_initializer),
+            **_fns_config(self, ("pointwise_regularizer", "pointwise_constraint")),
         }
 
 

@@ -14,11 +14,13 @@ from typing import Any, ClassVar
 import torch
 import torch.nn.functional as F
 
-from plait import activations, initializers
+from plait import activations, constraints, initializers, regularizers
 from plait.layers.base import Layer
 from plait.layers.convolutional import (
+    _KERNEL_FNS,
     _choice,
     _data_format,
+    _fns_config,
     _from_torch,
     _input_channels,
     _int_tuple,
@@ -110,7 +112,9 @@ class _ConvTranspose(Layer):
         bias_constraint: Any = None,
         **kwargs: Any,
     ) -> None:
-        super().__init__(activity_regularizer=activity_regularizer, **kwargs)
+        super().__init__(
+            activity_regularizer=regularizers.get(activity_regularizer), **kwargs
+        )
         rank = self.rank
         self.filters = _positive_int(self, "filters", filters)
         self.kernel_size = _int_tuple(self, "kernel_size", kernel_size, rank)
@@ -133,10 +137,10 @@ class _ConvTranspose(Layer):
         self.use_bias = bool(use_bias)
         self.kernel_initializer = initializers.get(kernel_initializer)
         self.bias_initializer = initializers.get(bias_initializer)
-        self.kernel_regularizer = kernel_regularizer
-        self.bias_regularizer = bias_regularizer
-        self.kernel_constraint = kernel_constraint
-        self.bias_constraint = bias_constraint
+        self.kernel_regularizer = regularizers.get(kernel_regularizer)
+        self.bias_regularizer = regularizers.get(bias_regularizer)
+        self.kernel_constraint = constraints.get(kernel_constraint)
+        self.bias_constraint = constraints.get(bias_constraint)
         self.input_spec = _spatial_spec(rank, self.data_format)
         lifted = _lifted(rank, self.data_format)
         self._lifted = lifted
@@ -229,6 +233,7 @@ class _ConvTranspose(Layer):
             "use_bias": self.use_bias,
             "kernel_initializer": initializers.serialize(self.kernel_initializer),
             "bias_initializer": initializers.serialize(self.bias_initializer),
+            **_fns_config(self, _KERNEL_FNS),
         }
 
 

@@ -20,7 +20,7 @@ from typing import Any, ClassVar
 import torch
 import torch.nn.functional as F
 
-from plait import activations, initializers
+from plait import activations, constraints, initializers, regularizers
 from plait.layers.base import Layer, Layout
 from plait.layers.input_spec import InputSpec
 from plait.types import ActivationLike, InitializerLike, Shape
@@ -130,6 +130,24 @@ def _input_channels(layer: Layer, input_shape: Shape, data_format: str) -> int:
             f"known, got shape {input_shape}."
         )
     return channels
+
+
+_KERNEL_FNS = (
+    "kernel_regularizer",
+    "bias_regularizer",
+    "activity_regularizer",
+    "kernel_constraint",
+    "bias_constraint",
+)
+
+
+def _fns_config(layer: Layer, names: Sequence[str]) -> dict[str, Any]:
+    """Regularizers and constraints named `names`, as JSON data (None stays None)."""
+    out = {}
+    for name in names:
+        module = constraints if name.endswith("constraint") else regularizers
+        out[name] = module.serialize(getattr(layer, name))
+    return out
 
 
 # ---------------------------------------------------------------- torch layout
@@ -304,7 +322,9 @@ class _Conv(Layer):
         bias_constraint: Any = None,
         **kwargs: Any,
     ) -> None:
-        super().__init__(activity_regularizer=activity_regularizer, **kwargs)
+        super().__init__(
+            activity_regularizer=regularizers.get(activity_regularizer), **kwargs
+        )
         rank = self.rank
         self.filters = _positive_int(self, "filters", filters)
         self.kernel_size = _int_tuple(self, "kernel_size", kernel_size, rank)
@@ -323,10 +343,10 @@ class _Conv(Layer):
         self.use_bias = bool(use_bias)
         self.kernel_initializer = initializers.get(kernel_initializer)
         self.bias_initializer = initializers.get(bias_initializer)
-        self.kernel_regularizer = kernel_regularizer
-        self.bias_regularizer = bias_regularizer
-        self.kernel_constraint = kernel_constraint
-        self.bias_constraint = bias_constraint
+        self.kernel_regularizer = regularizers.get(kernel_regularizer)
+        self.bias_regularizer = regularizers.get(bias_regularizer)
+        self.kernel_constraint = constraints.get(kernel_constraint)
+        self.bias_constraint = constraints.get(bias_constraint)
         self.input_spec = _spatial_spec(rank, self.data_format)
         lifted = _lifted(rank, self.data_format)
         self._lifted = lifted  # torch op arguments, with the unit axis of a 1D lift
@@ -409,6 +429,7 @@ class _Conv(Layer):
             "use_bias": self.use_bias,
             "kernel_initializer": initializers.serialize(self.kernel_initializer),
             "bias_initializer": initializers.serialize(self.bias_initializer),
+            **_fns_config(self, _KERNEL_FNS),
         }
 
 

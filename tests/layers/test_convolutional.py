@@ -6,6 +6,7 @@ across, gradients, config round trip, Model + predict, one SGD step). Keras
 parity itself lives in `tests/parity/test_conv_parity.py`.
 """
 
+import json
 import math
 
 import numpy as np
@@ -15,6 +16,7 @@ import torch.nn.functional as F
 from torch.utils._python_dispatch import TorchDispatchMode
 
 import plait
+from plait import constraints
 from plait import layers as L
 from tests.layers.cases import LayerCase
 from tests.layers.test_layer_cases import check_layer
@@ -439,3 +441,36 @@ def test_conv_regularizer_adds_loss():
     conv(torch.ones(1, 2, 2, 1))
     (loss,) = conv.losses
     torch.testing.assert_close(loss, conv.kernel.square().sum())
+
+
+def test_conv_regularizers_and_constraints_by_name_round_trip():
+    conv = L.SeparableConv2D(
+        2,
+        3,
+        depthwise_regularizer="l2",
+        pointwise_constraint="non_neg",
+        activity_regularizer="l1",
+        bias_constraint=constraints.MaxNorm(1.0),
+    )
+    config = conv.get_config()
+    json.dumps(config)
+    assert config["pointwise_constraint"]["class_name"] == "NonNeg"
+    assert L.SeparableConv2D.from_config(config).get_config() == config
+    conv_t = L.Conv2DTranspose(2, 3, kernel_regularizer="l1_l2")
+    assert L.Conv2DTranspose.from_config(conv_t.get_config()).get_config() == (
+        conv_t.get_config()
+    )
+
+
+def test_conv_constraint_sees_keras_layout():
+    seen = []
+
+    def record(w):
+        seen.append(tuple(w.shape))
+        return w.clamp(min=0)
+
+    conv = L.Conv2D(2, (3, 1), kernel_constraint=record)
+    conv(torch.zeros(1, 4, 4, 5))
+    constraints.apply_constraints(conv)
+    assert seen == [(3, 1, 5, 2)]
+    assert (conv.get_weights()[0] >= 0).all()

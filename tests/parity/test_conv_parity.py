@@ -26,7 +26,7 @@ def _load(case):
 
 
 def test_golden_files_exist_and_are_small():
-    assert len(CASES) >= 35
+    assert len(CASES) >= 68
     for case in CASES:
         assert (GOLDEN / f"{case}.npz").stat().st_size < 50_000
 
