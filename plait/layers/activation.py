@@ -310,16 +310,26 @@ class Softmax(_Elementwise):
             out = out.masked_fill(~mask, 0.0)
         return out
 
-    def _check_mask(self, inputs: torch.Tensor, mask: torch.Tensor) -> None:
-        ok = mask.dim() <= inputs.dim() and all(
-            m in (1, i) for m, i in zip(reversed(mask.shape), reversed(inputs.shape))
+    def _check_mask(self, inputs: Any, mask: Any) -> None:
+        """Keras's rule: the mask broadcasts to the inputs, aligned on the right."""
+        shape, mask_shape = tuple(inputs.shape), tuple(mask.shape)
+        ok = len(mask_shape) <= len(shape) and all(
+            m in (1, i) or None in (m, i)
+            for m, i in zip(reversed(mask_shape), reversed(shape))
         )
         if not ok:
             raise ValueError(
                 f"{self._where()}: expected a mask broadcastable to the inputs "
-                f"{tuple(inputs.shape)} (aligned on the right), got mask shape "
-                f"{tuple(mask.shape)}."
+                f"{shape} (aligned on the right), got mask shape {mask_shape}."
             )
+
+    def _infer_output_specs(
+        self, inputs: Any, args: Any, call_kwargs: dict[str, Any], flat_in: Any
+    ) -> Any:
+        # Check the mask when the graph is built, not only when it runs.
+        if call_kwargs.get("mask") is not None:
+            self._check_mask(inputs, call_kwargs["mask"])
+        return super()._infer_output_specs(inputs, args, call_kwargs, flat_in)
 
     def get_config(self) -> dict[str, Any]:
         """Constructor arguments."""

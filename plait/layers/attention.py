@@ -547,11 +547,6 @@ class MultiHeadAttention(Layer):
             attention_mask.bool() if attention_mask is not None else None,
         ]
         if use_causal_mask:
-            if len(self._attn_axes) != 1:
-                raise ValueError(
-                    f"{self._where()}: expected one attention axis with "
-                    f"use_causal_mask=True, got {len(self._attn_axes)}."
-                )
             parts.append(_causal(query.shape[1], value.shape[1], query.device)[None])
         for part in parts:
             if part is not None:
@@ -587,17 +582,26 @@ class MultiHeadAttention(Layer):
         mask: torch.Tensor | None = None,
     ) -> Any:
         """Project, attend per head, combine the heads."""
-        # Keras compat: masks travel on eager tensors as `_keras_mask`.
+        if use_causal_mask and len(self._attn_axes) != 1:
+            raise ValueError(
+                f"{self._where()}: expected one attention axis with "
+                f"use_causal_mask=True, got {len(self._attn_axes)}."
+            )
+        # Keras compat: each input's own mask applies (on eager tensors it travels
+        # as `_keras_mask`); in a graph plait passes the query's as `mask`, which
+        # is also the value's and key's in self-attention.
         if query_mask is None:
             query_mask = (
                 mask if mask is not None else getattr(query, "_keras_mask", None)
             )
         if value_mask is None:
-            value_mask = getattr(value, "_keras_mask", None)
+            value_mask = (
+                query_mask if value is query else getattr(value, "_keras_mask", None)
+            )
         if key is None:
             key = value
         elif key_mask is None:
-            key_mask = getattr(key, "_keras_mask", None)
+            key_mask = query_mask if key is query else getattr(key, "_keras_mask", None)
         dtype = self.query_kernel.dtype
         query, value, key = (t.to(dtype) for t in (query, value, key))
         q = self._project(query, self.query_kernel, self.query_bias)

@@ -262,7 +262,7 @@ class BatchNormalization(_AffineNorm):
             "moving_variance", (dim,), self.moving_variance_initializer, trainable=False
         )
         self._channel_axis = axis
-        self.input_spec = InputSpec(ndim=ndim, axes={axis: dim})
+        self.input_spec = InputSpec(ndim=ndim, axes={self.axis: dim})
         self.built = True
 
     def call(
@@ -292,11 +292,14 @@ class BatchNormalization(_AffineNorm):
                 eps=self.epsilon,
             )
             return _from_channels_first(y, axis, inputs.dim())
-        old_variance = self.moving_variance.detach().clone()
+        # torch updates the running statistics in place and saves them for the
+        # backward pass, so it gets copies: the layer's own are updated below.
+        mean = self.moving_mean.detach().clone()
+        var = self.moving_variance.detach().clone()
         y = F.batch_norm(
             x,
-            self.moving_mean,
-            self.moving_variance,
+            mean,
+            var,
             self.gamma,
             self.beta,
             training=True,
@@ -304,11 +307,12 @@ class BatchNormalization(_AffineNorm):
             eps=self.epsilon,
         )
         with torch.no_grad():
+            self.moving_mean.copy_(mean)
             # Keras compat: torch averaged the unbiased variance u; Keras averages
             # the biased u * (n - 1) / n, i.e. m * u / n less, where
             # m * u = new - (1 - m) * old.
-            new = self.moving_variance
-            new.sub_((new - self.momentum * old_variance) / per_channel)
+            old = self.moving_variance
+            old.copy_(var - (var - self.momentum * old) / per_channel)
         return _from_channels_first(y, axis, inputs.dim())
 
     def _normalize_manually(
@@ -483,8 +487,8 @@ class GroupNormalization(_AffineNorm):
     normalized with the mean and variance of each group (over its channels and
     all the other non-batch axes), then scaled and shifted per channel.
     `groups=1` is layer normalization over all axes, `groups=-1` (one channel
-    per group) is instance normalization. Runs torch's `F.group_norm` on a
-    channels-first view.
+    per group) is instance normalization. Channels-last inputs are normalized
+    on a grouped view in place; others run torch's `F.group_norm`.
 
     Args:
         groups: Number of groups; must divide the channel count; -1 means one
@@ -564,7 +568,7 @@ class GroupNormalization(_AffineNorm):
         self._num_groups = groups
         self._channel_axis = axis
         self._add_affine((dim,), self.scale, self.center)
-        self.input_spec = InputSpec(ndim=ndim, axes={axis: dim})
+        self.input_spec = InputSpec(ndim=ndim, axes={self.axis: dim})
         self.built = True
 
     def call(self, inputs: torch.Tensor) -> torch.Tensor:
@@ -573,9 +577,21 @@ class GroupNormalization(_AffineNorm):
         dtype = self.gamma.dtype if self.gamma is not None else inputs.dtype
         if inputs.dtype != dtype:
             inputs = inputs.to(dtype)
-        x = _to_channels_first(inputs, axis)  # (N, C, ...)
-        y = F.group_norm(x, self._num_groups, self.gamma, self.beta, self.epsilon)
-        return _from_channels_first(y, axis, inputs.dim())
+        groups, ndim = self._num_groups, inputs.dim()
+        if axis == ndim - 1:
+            # Channels last: statistics on a grouped view, no layout copy. (torch's
+            # CPU group_norm on a channels-last view crashes in backward when the
+            # input needs no gradient, torch 2.13.)
+            n, c = inputs.shape[0], inputs.shape[-1]
+            g = inputs.reshape(n, -1, groups, c // groups)  # (n, positions, G, C/G)
+            var, mean = torch.var_mean(g, dim=(1, 3), correction=0, keepdim=True)
+            out = ((g - mean) * torch.rsqrt(var + self.epsilon)).reshape(inputs.shape)
+            if self.gamma is not None:
+                out = out * self.gamma
+            return out + self.beta if self.beta is not None else out
+        x = inputs.movedim(axis, 1).contiguous()  # (N, C, ...)
+        y = F.group_norm(x, groups, self.gamma, self.beta, self.epsilon)
+        return y.movedim(1, axis)
 
     def get_config(self) -> dict[str, Any]:
         """Constructor arguments."""
