@@ -1,6 +1,7 @@
 """Shared fixtures: one seed for every test, fresh auto names where names matter."""
 
 import pytest
+import torch
 
 from plait.utils import clear_session, set_random_seed
 
@@ -10,6 +11,13 @@ def seed():
     """Seed Python, NumPy and torch identically before every test."""
     set_random_seed(0)
     return 0
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _no_tf32():
+    """Full float32 matmuls on GPU, so parity tolerances hold there too."""
+    torch.backends.cuda.matmul.allow_tf32 = False
+    torch.backends.cudnn.allow_tf32 = False
 
 
 @pytest.fixture
