@@ -89,6 +89,7 @@ from plait.layers.recurrent import SimpleRNN as SimpleRNN
 from plait.layers.recurrent_cells import GRUCell as GRUCell
 from plait.layers.recurrent_cells import LSTMCell as LSTMCell
 from plait.layers.recurrent_cells import SimpleRNNCell as SimpleRNNCell
+from plait.layers.recurrent_cells import StackedRNNCells as StackedRNNCells
 from plait.layers.regularization import ActivityRegularization as ActivityRegularization
 from plait.layers.regularization import AlphaDropout as AlphaDropout
 from plait.layers.regularization import Dropout as Dropout

@@ -19,11 +19,18 @@ import torch
 import torch.nn.functional as F
 
 from plait import activations, initializers
-from plait.layers.base import Layout
-from plait.layers.rnn import _RELU, _SIGMOID, _TANH, BaseRNNCell
+from plait.layers.base import Layer, Layout
+from plait.layers.rnn import (
+    _RELU,
+    _SIGMOID,
+    _TANH,
+    BaseRNNCell,
+    deserialize_layer,
+    serialize_layer,
+)
 from plait.types import ActivationLike, InitializerLike, Shape
 
-__all__ = ["GRUCell", "LSTMCell", "SimpleRNNCell"]
+__all__ = ["GRUCell", "LSTMCell", "SimpleRNNCell", "StackedRNNCells"]
 
 Tensor = torch.Tensor
 _GRU_ORDER = (1, 0, 2)  # torch's r, z, n are Keras's blocks 1, 0, 2 (z, r, h)
@@ -523,3 +530,85 @@ class GRUCell(_GatedCell):
     def get_config(self) -> dict[str, Any]:
         """Constructor arguments."""
         return {**super().get_config(), "reset_after": self.reset_after}
+
+
+def _as_list(sizes: Any) -> list[Any]:
+    return list(sizes) if isinstance(sizes, list) else [sizes]
+
+
+class StackedRNNCells(Layer):
+    """Several cells run as one: at each step each cell feeds the next.
+
+    `RNN([LSTMCell(8), LSTMCell(4)])` wraps its list of cells in this class.
+    The states are the cells' states one after the other, as a flat list
+    (Keras nests them per cell).
+
+    Args:
+        cells: A list of cells (each with `call(inputs, states)` and `state_size`).
+
+    Call arguments:
+        inputs: `(batch, features)`, one step.
+        states: The cells' states, in order, flat.
+        training: Passed to the cells that take it.
+
+    Output shape: `(output of the last cell, new states)`.
+    Weights:      The cells' weights, in order.
+
+    Example:
+        >>> import torch
+        >>> from plait.layers import RNN
+        >>> layer = RNN(StackedRNNCells([LSTMCell(8), GRUCell(4)]), return_state=True)
+        >>> [tuple(t.shape) for t in layer(torch.ones(2, 5, 3))]
+        [(2, 4), (2, 8), (2, 8), (2, 4)]
+    """
+
+    def __init__(self, cells: list[Any], **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        if not isinstance(cells, (list, tuple)) or not cells:
+            raise TypeError(
+                f"{self._where()}: expected a non-empty list of cells, got {cells!r}."
+            )
+        self.cells = [deserialize_layer(c, f"{self._where()}: cells") for c in cells]
+
+    @property
+    def state_size(self) -> list[Any]:
+        """The cells' state sizes, flat."""
+        return [s for cell in self.cells for s in _as_list(cell.state_size)]
+
+    @property
+    def output_size(self) -> Any:
+        """The last cell's output size."""
+        last = self.cells[-1]
+        return getattr(last, "output_size", None) or _as_list(last.state_size)[0]
+
+    def build(self, input_shape: Shape) -> None:
+        """Build each cell on the previous cell's output."""
+        shape = tuple(input_shape)
+        for cell in self.cells:
+            if not cell.built:
+                cell._build_for(shape)
+            size = getattr(cell, "output_size", None) or _as_list(cell.state_size)[0]
+            size = tuple(size) if isinstance(size, (list, tuple)) else (size,)
+            shape = (shape[0], *size)
+        self.built = True
+
+    def call(
+        self, inputs: Tensor, states: Any, training: bool | None = None
+    ) -> tuple[Tensor, list[Tensor]]:
+        """Run the cells in order on one step."""
+        states = list(states) if isinstance(states, (list, tuple)) else [states]
+        new: list[Tensor] = []
+        for cell in self.cells:
+            n = len(_as_list(cell.state_size))
+            own, states = states[:n], states[n:]
+            kwargs = {"training": training} if cell._call_flags()[0] else {}
+            inputs, out = cell.call(inputs, own, **kwargs)
+            new += list(out) if isinstance(out, (list, tuple)) else [out]
+        return inputs, new
+
+    def get_config(self) -> dict[str, Any]:
+        """The cells as `{"class_name", "config"}` entries."""
+        return {
+            **super().get_config(),
+            "cells": [serialize_layer(c) for c in self.cells],
+        }

@@ -327,7 +327,8 @@ class RNN(Layer):
     Args:
         cell: A cell: a layer with `call(inputs, states)` returning
             `(output, new_states)` and a `state_size` (int or list of ints);
-            optionally `output_size` and `get_initial_state(batch_size)`.
+            optionally `output_size`. A list of cells is stacked
+            (`StackedRNNCells`).
         return_sequences: Return the output of every step `(batch, time, units)`
             instead of the last one `(batch, units)`.
         return_state: Also return the final states: `[output, *states]`.
@@ -370,6 +371,10 @@ class RNN(Layer):
     ) -> None:
         if isinstance(cell, dict):
             cell = deserialize_layer(cell, f"{type(self).__name__}(cell=...)")
+        if isinstance(cell, (list, tuple)):
+            from plait.layers.recurrent_cells import StackedRNNCells
+
+            cell = StackedRNNCells(list(cell))
         if not callable(getattr(cell, "call", None)) or not hasattr(cell, "state_size"):
             raise TypeError(
                 f"{type(self).__name__}: expected `cell` to be a cell with a `call` "

@@ -534,3 +534,61 @@ def test_recurrent_call_errors():
         layer(plait.Input(shape=(5, 2)))
     with pytest.raises(ValueError, match="use_cudnn=True, but this configuration"):
         L.LSTM(2, activation="relu", use_cudnn=True)(x)
+
+
+def test_rnn_stacked_cells_match_stacked_layers():
+    stacked = L.RNN([L.LSTMCell(4), L.GRUCell(3)], return_sequences=True)
+    assert isinstance(stacked.cell, L.StackedRNNCells)
+    x = torch.randn(2, 5, 3)
+    out = stacked(x, mask=HOLES[:2])
+    first, second = L.LSTM(4, return_sequences=True), L.GRU(3, return_sequences=True)
+    first(x)
+    second(first(x))
+    first.set_weights(stacked.get_weights()[:3])
+    second.set_weights(stacked.get_weights()[3:])
+    torch.testing.assert_close(
+        out, second(first(x, mask=HOLES[:2]), mask=HOLES[:2]), **ATOL
+    )
+    sym = L.RNN([L.LSTMCell(4), L.GRUCell(3)], return_state=True)(
+        plait.Input(shape=(5, 3))
+    )
+    assert [t.shape for t in sym] == [(None, 3), (None, 4), (None, 4), (None, 3)]
+    clone = L.RNN.from_config(stacked.get_config())
+    assert clone.get_config() == stacked.get_config()
+    with pytest.raises(TypeError, match="expected a non-empty list of cells"):
+        L.StackedRNNCells([])
+
+
+def test_conv_lstm2d_channels_first_equals_channels_last():
+    last = L.ConvLSTM2D(2, 3, padding="same", return_sequences=True)
+    first = L.ConvLSTM2D(
+        2, 3, padding="same", data_format="channels_first", return_sequences=True
+    )
+    x = torch.randn(2, 3, 5, 6, 4)  # (batch, time, rows, cols, channels)
+    out = last(x)
+    first(x.permute(0, 1, 4, 2, 3))
+    first.set_weights(last.get_weights())
+    torch.testing.assert_close(
+        first(x.permute(0, 1, 4, 2, 3)), out.permute(0, 1, 4, 2, 3), **ATOL
+    )
+    assert [w.shape for w in last.get_weights()] == [(3, 3, 4, 8), (3, 3, 2, 8), (8,)]
+
+
+def test_conv_lstm2d_mask_backwards_and_dropout():
+    layer = L.ConvLSTM2D(2, 3, go_backwards=True, dropout=0.3, recurrent_dropout=0.3)
+    x = torch.randn(3, 5, 6, 6, 2)
+    out = layer(x, mask=RIGHT_PADDED)
+    one = layer(x[:1, :3])
+    torch.testing.assert_close(out[:1], one, **ATOL)
+    assert not torch.allclose(layer(x, training=True), layer(x))
+    assert out.shape == (3, 4, 4, 2)
+
+
+def test_time_distributed_guide_video_shape():
+    vision = plait.Sequential(
+        [L.Conv2D(2, (8, 8), strides=8, input_shape=(224, 224, 3)), L.Flatten()]
+    )
+    video = plait.Input(shape=(100, 224, 224, 3))
+    encoded = L.TimeDistributed(vision)(video)
+    assert encoded.shape == (None, 100, 28 * 28 * 2)
+    assert L.LSTM(256)(encoded).shape == (None, 256)
