@@ -1,0 +1,672 @@
+"""Callbacks: hooks into `fit`, `evaluate` and `predict`, with Keras's names.
+
+A callback subclasses `Callback` and overrides the hooks it needs. Batch hooks
+cost nothing unless some callback overrides them: `CallbackList` calls a hook
+only on the callbacks that define it. The `logs` passed to batch hooks read the
+device-side metrics lazily, on first access, so a callback that ignores them
+never forces a host synchronisation.
+"""
+
+from __future__ import annotations
+
+import csv
+import math
+import os
+import warnings
+from collections.abc import Callable, Iterable, Mapping
+from typing import Any
+
+import numpy as np
+import torch
+
+from plait.training.progress import Progbar
+
+__all__ = [
+    "CSVLogger",
+    "Callback",
+    "CallbackList",
+    "EarlyStopping",
+    "History",
+    "LambdaCallback",
+    "LearningRateScheduler",
+    "ProgbarLogger",
+    "ReduceLROnPlateau",
+    "TerminateOnNaN",
+]
+
+Logs = Mapping[str, Any]
+_BATCH_HOOKS = (
+    "on_train_batch_begin",
+    "on_train_batch_end",
+    "on_test_batch_begin",
+    "on_test_batch_end",
+    "on_predict_batch_begin",
+    "on_predict_batch_end",
+)
+
+
+class Callback:
+    """Base class of callbacks: every hook of Keras, doing nothing.
+
+    `self.model` is the model being trained and `self.params` holds `epochs`,
+    `steps` and `verbose`. `on_batch_begin`/`on_batch_end` are Keras's older
+    names for the training batch hooks.
+
+    Example:
+        >>> class Count(Callback):
+        ...     def on_epoch_end(self, epoch, logs=None):
+        ...         print("epoch", epoch)
+        >>> Count().on_epoch_end(0)
+        epoch 0
+    """
+
+    def __init__(self) -> None:
+        self.model: Any = None
+        self.params: dict[str, Any] = {}
+
+    def set_model(self, model: Any) -> None:
+        """Attach the model the hooks act on."""
+        self.model = model
+
+    def set_params(self, params: dict[str, Any]) -> None:
+        """Attach the run's parameters (`epochs`, `steps`, `verbose`)."""
+        self.params = params
+
+    def on_train_begin(self, logs: Logs | None = None) -> None:
+        """Called once when `fit` starts."""
+
+    def on_train_end(self, logs: Logs | None = None) -> None:
+        """Called once when `fit` ends, with the last epoch's logs."""
+
+    def on_epoch_begin(self, epoch: int, logs: Logs | None = None) -> None:
+        """Called when an epoch starts (`epoch` counts from 0)."""
+
+    def on_epoch_end(self, epoch: int, logs: Logs | None = None) -> None:
+        """Called when an epoch ends, with its training and validation logs."""
+
+    def on_batch_begin(self, batch: int, logs: Logs | None = None) -> None:
+        """Keras's old name of `on_train_batch_begin`."""
+
+    def on_batch_end(self, batch: int, logs: Logs | None = None) -> None:
+        """Keras's old name of `on_train_batch_end`."""
+
+    def on_train_batch_begin(self, batch: int, logs: Logs | None = None) -> None:
+        """Called before a training batch."""
+        self.on_batch_begin(batch, logs)
+
+    def on_train_batch_end(self, batch: int, logs: Logs | None = None) -> None:
+        """Called after a training batch, with the running logs."""
+        self.on_batch_end(batch, logs)
+
+    def on_test_begin(self, logs: Logs | None = None) -> None:
+        """Called when evaluation (or validation) starts."""
+
+    def on_test_end(self, logs: Logs | None = None) -> None:
+        """Called when evaluation ends, with its logs."""
+
+    def on_test_batch_begin(self, batch: int, logs: Logs | None = None) -> None:
+        """Called before an evaluation batch."""
+
+    def on_test_batch_end(self, batch: int, logs: Logs | None = None) -> None:
+        """Called after an evaluation batch."""
+
+    def on_predict_begin(self, logs: Logs | None = None) -> None:
+        """Called when `predict` starts."""
+
+    def on_predict_end(self, logs: Logs | None = None) -> None:
+        """Called when `predict` ends."""
+
+    def on_predict_batch_begin(self, batch: int, logs: Logs | None = None) -> None:
+        """Called before a prediction batch."""
+
+    def on_predict_batch_end(self, batch: int, logs: Logs | None = None) -> None:
+        """Called after a prediction batch."""
+
+
+def _overrides(cb: Callback, hook: str) -> bool:
+    own = getattr(type(cb), hook, None) is not getattr(Callback, hook)
+    if hook == "on_train_batch_begin":
+        own = own or type(cb).on_batch_begin is not Callback.on_batch_begin
+    if hook == "on_train_batch_end":
+        own = own or type(cb).on_batch_end is not Callback.on_batch_end
+    return own or (isinstance(cb, LambdaCallback) and hook in cb._hooks)
+
+
+class CallbackList:
+    """Dispatches each hook to a list of callbacks (History and progress added).
+
+    Args:
+        callbacks: The user's callbacks.
+        add_history: Add a `History` (the model's `history`), unless given.
+        add_progbar: Add a `ProgbarLogger`, unless given.
+        model: The model; given to every callback.
+        **params: `epochs`, `steps`, `verbose`, ...
+    """
+
+    def __init__(
+        self,
+        callbacks: Iterable[Callback] | None = None,
+        add_history: bool = False,
+        add_progbar: bool = False,
+        model: Any = None,
+        **params: Any,
+    ) -> None:
+        self.callbacks = list(callbacks or [])
+        for cb in self.callbacks:
+            if not isinstance(cb, Callback):
+                raise TypeError(
+                    f"callbacks: expected plait.callbacks.Callback instances, got "
+                    f"{type(cb).__name__}."
+                )
+        if add_progbar and not any(
+            isinstance(c, ProgbarLogger) for c in self.callbacks
+        ):
+            self.callbacks.append(ProgbarLogger())
+        self.history: History | None = None
+        if add_history:
+            found = [c for c in self.callbacks if isinstance(c, History)]
+            self.history = found[0] if found else History()
+            if not found:
+                self.callbacks.append(self.history)
+        self.params = params
+        for cb in self.callbacks:
+            if model is not None:
+                cb.set_model(model)
+            cb.set_params(params)
+        self._batch = {
+            h: [c for c in self.callbacks if _overrides(c, h)] for h in _BATCH_HOOKS
+        }
+
+    def wants(self, hook: str) -> bool:
+        """Whether any callback overrides the batch hook `hook`."""
+        return bool(self._batch[hook])
+
+    def call_batch(self, hook: str, batch: int, logs: Logs | None = None) -> None:
+        """Call a batch hook on the callbacks that define it."""
+        for cb in self._batch[hook]:
+            getattr(cb, hook)(batch, logs)
+
+    def _call(self, hook: str, *args: Any) -> None:
+        for cb in self.callbacks:
+            getattr(cb, hook)(*args)
+
+    def on_train_begin(self, logs: Logs | None = None) -> None:
+        self._call("on_train_begin", logs)
+
+    def on_train_end(self, logs: Logs | None = None) -> None:
+        self._call("on_train_end", logs)
+
+    def on_epoch_begin(self, epoch: int, logs: Logs | None = None) -> None:
+        self._call("on_epoch_begin", epoch, logs)
+
+    def on_epoch_end(self, epoch: int, logs: Logs | None = None) -> None:
+        self._call("on_epoch_end", epoch, logs)
+
+    def on_test_begin(self, logs: Logs | None = None) -> None:
+        self._call("on_test_begin", logs)
+
+    def on_test_end(self, logs: Logs | None = None) -> None:
+        self._call("on_test_end", logs)
+
+    def on_predict_begin(self, logs: Logs | None = None) -> None:
+        self._call("on_predict_begin", logs)
+
+    def on_predict_end(self, logs: Logs | None = None) -> None:
+        self._call("on_predict_end", logs)
+
+
+class History(Callback):
+    """Records each epoch's logs: `history.history["loss"]` is a list per key.
+
+    `fit` returns it; it is also `model.history`.
+
+    Example:
+        >>> h = History(); h.on_train_begin(); h.on_epoch_end(0, {"loss": 0.5})
+        >>> h.history, h.epoch
+        ({'loss': [0.5]}, [0])
+    """
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.history: dict[str, list[float]] = {}
+        self.epoch: list[int] = []
+
+    def set_model(self, model: Any) -> None:
+        super().set_model(model)
+        model.history = self
+
+    def on_train_begin(self, logs: Logs | None = None) -> None:
+        self.epoch = []
+
+    def on_epoch_end(self, epoch: int, logs: Logs | None = None) -> None:
+        self.epoch.append(epoch)
+        for k, v in (logs or {}).items():
+            self.history.setdefault(k, []).append(v)
+
+
+class ProgbarLogger(Callback):
+    """Prints progress: a live bar per epoch (`verbose=1`) or one line (`2`).
+
+    Added by `fit`/`evaluate` when `verbose` is not 0. The bar reads the logs at
+    most every 0.1 s, so training does not wait for the device at each batch.
+    """
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._bar: Progbar | None = None
+        self._epochs = 1
+        self._seen = 0
+        self._in_fit = False
+
+    def set_params(self, params: dict[str, Any]) -> None:
+        super().set_params(params)
+        self._epochs = params.get("epochs", 1)
+
+    def _start(self, steps: int | None) -> None:
+        self._bar = Progbar(steps, verbose=self.params.get("verbose", 1))
+        self._seen = 0
+
+    def _batch_end(self, batch: int, logs: Logs | None) -> None:
+        self._seen = batch + 1
+        bar = self._bar
+        if bar is None or bar.verbose != 1:
+            return
+        if bar.due() or self._seen == bar.target:
+            bar.update(self._seen, dict(logs) if logs is not None else None)
+
+    def on_train_begin(self, logs: Logs | None = None) -> None:
+        self._in_fit = True
+
+    def on_train_end(self, logs: Logs | None = None) -> None:
+        self._in_fit = False
+
+    def on_epoch_begin(self, epoch: int, logs: Logs | None = None) -> None:
+        if self.params.get("verbose", 1):
+            print(f"Epoch {epoch + 1}/{self._epochs}", flush=True)
+        self._start(self.params.get("steps"))
+
+    def on_train_batch_end(self, batch: int, logs: Logs | None = None) -> None:
+        self._batch_end(batch, logs)
+
+    def on_epoch_end(self, epoch: int, logs: Logs | None = None) -> None:
+        if self._bar is not None:
+            self._bar.update(self._seen, logs, finalize=True)
+
+    def on_test_begin(self, logs: Logs | None = None) -> None:
+        if not self._in_fit:
+            self._start(self.params.get("steps"))
+
+    def on_test_batch_end(self, batch: int, logs: Logs | None = None) -> None:
+        if not self._in_fit:
+            self._batch_end(batch, logs)
+
+    def on_test_end(self, logs: Logs | None = None) -> None:
+        if not self._in_fit and self._bar is not None:
+            self._bar.update(self._seen, logs, finalize=True)
+
+
+# ---------------------------------------------------------------- monitoring
+
+
+def _monitor_op(monitor: str, mode: str, owner: str) -> Callable[[float, float], bool]:
+    if mode not in ("auto", "min", "max"):
+        raise ValueError(
+            f"{owner}: expected mode 'auto', 'min' or 'max', got mode={mode!r}."
+        )
+    if mode == "auto":
+        name = monitor.removeprefix("val_")
+        higher = ("acc", "auc", "precision", "recall", "f1", "fbeta", "true_")
+        mode = "max" if any(k in name for k in higher) and "loss" not in name else "min"
+    return (lambda a, b: a > b) if mode == "max" else (lambda a, b: a < b)
+
+
+def _monitored(logs: Logs | None, monitor: str, owner: str) -> float | None:
+    value = (logs or {}).get(monitor)
+    if value is None:
+        warnings.warn(
+            f"{owner}: metric {monitor!r} is not in the logs; available: "
+            f"{sorted(logs or {})}.",
+            UserWarning,
+            stacklevel=3,
+        )
+        return None
+    return float(value)
+
+
+def _snapshot(model: Any) -> dict[str, torch.Tensor]:
+    return {k: v.detach().clone() for k, v in model.state_dict().items()}
+
+
+class EarlyStopping(Callback):
+    """Stops training when `monitor` has stopped improving for `patience` epochs.
+
+    Args:
+        monitor: Log key to watch, e.g. `"val_loss"` or `"val_accuracy"`.
+        min_delta: Smallest change that counts as an improvement.
+        patience: Epochs without improvement before stopping.
+        verbose: 1 prints a message when stopping.
+        mode: `"min"`, `"max"`, or `"auto"` (from the name: accuracy-like is max).
+        baseline: A value to beat; training stops if it is not beaten in time.
+        restore_best_weights: Put back the weights of the best epoch when stopping
+            (or at the end of training).
+        start_from_epoch: Epochs to wait before watching.
+
+    Example:
+        >>> EarlyStopping(monitor="val_loss", patience=2).patience
+        2
+    """
+
+    def __init__(
+        self,
+        monitor: str = "val_loss",
+        min_delta: float = 0.0,
+        patience: int = 0,
+        verbose: int = 0,
+        mode: str = "auto",
+        baseline: float | None = None,
+        restore_best_weights: bool = False,
+        start_from_epoch: int = 0,
+    ) -> None:
+        super().__init__()
+        self.monitor, self.patience, self.verbose = monitor, patience, verbose
+        self.baseline, self.restore_best_weights = baseline, restore_best_weights
+        self.start_from_epoch = start_from_epoch
+        self.monitor_op = _monitor_op(monitor, mode, "EarlyStopping")
+        better = self.monitor_op(1.0, 0.0)
+        self.min_delta = abs(min_delta) if better else -abs(min_delta)
+
+    def on_train_begin(self, logs: Logs | None = None) -> None:
+        self.wait, self.stopped_epoch, self.best_epoch = 0, 0, 0
+        self.best: float | None = None
+        self.best_weights: dict[str, torch.Tensor] | None = None
+
+    def _improved(self, value: float, reference: float | None) -> bool:
+        return reference is None or self.monitor_op(value - self.min_delta, reference)
+
+    def on_epoch_end(self, epoch: int, logs: Logs | None = None) -> None:
+        current = _monitored(logs, self.monitor, "EarlyStopping")
+        if current is None or epoch < self.start_from_epoch:
+            return
+        if self.restore_best_weights and self.best_weights is None:
+            self.best_weights = _snapshot(self.model)  # if nothing ever improves
+        self.wait += 1
+        if self._improved(current, self.best):
+            self.best, self.best_epoch = current, epoch
+            if self.restore_best_weights:
+                self.best_weights = _snapshot(self.model)
+            if self.baseline is None or self._improved(current, self.baseline):
+                self.wait = 0
+            return
+        if self.wait >= self.patience and epoch > 0:
+            self.stopped_epoch = epoch
+            self.model.stop_training = True
+
+    def on_train_end(self, logs: Logs | None = None) -> None:
+        if self.stopped_epoch > 0 and self.verbose > 0:
+            print(f"Epoch {self.stopped_epoch + 1}: early stopping")
+        if self.restore_best_weights and self.best_weights is not None:
+            if self.verbose > 0:
+                print(
+                    f"Restoring model weights from the end of the best epoch: "
+                    f"{self.best_epoch + 1}."
+                )
+            self.model.load_state_dict(self.best_weights)
+
+
+def get_lr(model: Any) -> float:
+    """The learning rate of the model's optimizer (its first parameter group)."""
+    opt = model.optimizer
+    lr = getattr(opt, "learning_rate", None)
+    if isinstance(lr, (int, float)):
+        return float(lr)
+    torch_opt = getattr(opt, "torch_optimizer", opt)
+    return float(torch_opt.param_groups[0]["lr"])
+
+
+def set_lr(model: Any, lr: float) -> None:
+    """Set the learning rate of every parameter group of the model's optimizer."""
+    opt = model.optimizer
+    if isinstance(getattr(opt, "learning_rate", None), (int, float)):
+        opt.learning_rate = float(lr)
+    torch_opt = getattr(opt, "torch_optimizer", opt)
+    for group in getattr(torch_opt, "param_groups", []):
+        group["lr"] = float(lr)
+
+
+class ReduceLROnPlateau(Callback):
+    """Multiplies the learning rate by `factor` when `monitor` stops improving.
+
+    Args:
+        monitor: Log key to watch.
+        factor: Multiplier of the learning rate, below 1.
+        patience: Epochs without improvement before reducing.
+        verbose: 1 prints a message at each reduction.
+        mode: `"min"`, `"max"` or `"auto"`.
+        min_delta: Smallest change that counts as an improvement.
+        cooldown: Epochs to wait after a reduction before watching again.
+        min_lr: Lower bound of the learning rate.
+
+    Example:
+        >>> ReduceLROnPlateau(factor=0.5).factor
+        0.5
+    """
+
+    def __init__(
+        self,
+        monitor: str = "val_loss",
+        factor: float = 0.1,
+        patience: int = 10,
+        verbose: int = 0,
+        mode: str = "auto",
+        min_delta: float = 1e-4,
+        cooldown: int = 0,
+        min_lr: float = 0.0,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__()
+        if factor >= 1.0:
+            raise ValueError(
+                f"ReduceLROnPlateau: expected factor < 1.0, got factor={factor!r}."
+            )
+        if kwargs:
+            raise TypeError(
+                f"ReduceLROnPlateau: unexpected arguments {sorted(kwargs)}."
+            )
+        self.monitor, self.factor, self.patience = monitor, float(factor), patience
+        self.verbose, self.min_delta = verbose, min_delta
+        self.cooldown, self.min_lr = cooldown, min_lr
+        self.monitor_op = _monitor_op(monitor, mode, "ReduceLROnPlateau")
+        self._higher = self.monitor_op(1.0, 0.0)
+
+    def on_train_begin(self, logs: Logs | None = None) -> None:
+        self.best = -math.inf if self._higher else math.inf
+        self.wait = self.cooldown_counter = 0
+
+    def on_epoch_end(self, epoch: int, logs: Logs | None = None) -> None:
+        current = _monitored(logs, self.monitor, "ReduceLROnPlateau")
+        if isinstance(logs, dict):
+            logs["learning_rate"] = get_lr(self.model)
+        if current is None:
+            return
+        if self.cooldown_counter > 0:
+            self.cooldown_counter -= 1
+            self.wait = 0
+        delta = self.min_delta if self._higher else -self.min_delta
+        if self.monitor_op(current - delta, self.best):
+            self.best, self.wait = current, 0
+        elif self.cooldown_counter <= 0:
+            self.wait += 1
+            if self.wait >= self.patience:
+                old = get_lr(self.model)
+                if old > self.min_lr:
+                    new = max(old * self.factor, self.min_lr)
+                    set_lr(self.model, new)
+                    if self.verbose > 0:
+                        print(
+                            f"Epoch {epoch + 1}: ReduceLROnPlateau reducing "
+                            f"learning rate to {new}."
+                        )
+                    self.cooldown_counter, self.wait = self.cooldown, 0
+
+
+class LearningRateScheduler(Callback):
+    """Sets the learning rate at the start of each epoch: `schedule(epoch, lr)`.
+
+    Args:
+        schedule: Function of the epoch index (from 0) and the current learning
+            rate returning the new rate (a one-argument `schedule(epoch)` works too).
+        verbose: 1 prints the rate at each epoch.
+
+    Example:
+        >>> LearningRateScheduler(lambda epoch, lr: lr * 0.9).verbose
+        0
+    """
+
+    def __init__(self, schedule: Callable[..., float], verbose: int = 0) -> None:
+        super().__init__()
+        self.schedule, self.verbose = schedule, verbose
+
+    def on_epoch_begin(self, epoch: int, logs: Logs | None = None) -> None:
+        lr = get_lr(self.model)
+        try:
+            new = self.schedule(epoch, lr)
+        except TypeError:  # Keras compat: old one-argument schedules
+            new = self.schedule(epoch)
+        if not isinstance(new, (int, float, np.floating)):
+            raise ValueError(
+                f"LearningRateScheduler: the schedule must return a float, got "
+                f"{type(new).__name__} {new!r}."
+            )
+        set_lr(self.model, float(new))
+        if self.verbose > 0:
+            print(
+                f"Epoch {epoch + 1}: LearningRateScheduler setting learning rate to "
+                f"{float(new)}."
+            )
+
+    def on_epoch_end(self, epoch: int, logs: Logs | None = None) -> None:
+        if isinstance(logs, dict):
+            logs["learning_rate"] = get_lr(self.model)
+
+
+class TerminateOnNaN(Callback):
+    """Stops training as soon as the loss becomes NaN or infinite.
+
+    It reads the loss after every batch (a device synchronisation per batch).
+
+    Example:
+        >>> TerminateOnNaN().model is None
+        True
+    """
+
+    def on_train_batch_end(self, batch: int, logs: Logs | None = None) -> None:
+        loss = (logs or {}).get("loss")
+        if loss is not None and not math.isfinite(float(loss)):
+            print(f"Batch {batch}: Invalid loss, terminating training")
+            self.model.stop_training = True
+
+
+class CSVLogger(Callback):
+    """Writes each epoch's logs as a row of a CSV file (`epoch` first).
+
+    Args:
+        filename: Path of the CSV file.
+        separator: Column separator.
+        append: Append to an existing file instead of overwriting it.
+
+    Example:
+        >>> CSVLogger("log.csv").sep
+        ','
+    """
+
+    def __init__(
+        self,
+        filename: str | os.PathLike[str],
+        separator: str = ",",
+        append: bool = False,
+    ) -> None:
+        super().__init__()
+        self.filename, self.sep, self.append = os.fspath(filename), separator, append
+        self._file: Any = None
+        self._writer: Any = None
+        self._keys: list[str] | None = None
+
+    def on_train_begin(self, logs: Logs | None = None) -> None:
+        has_header = (
+            self.append
+            and os.path.exists(self.filename)
+            and (os.path.getsize(self.filename) > 0)
+        )
+        self._file = open(self.filename, "a" if self.append else "w", newline="")  # noqa: SIM115
+        self._writer, self._keys = None, None
+        self._has_header = has_header
+
+    def on_epoch_end(self, epoch: int, logs: Logs | None = None) -> None:
+        logs = dict(logs or {})
+        if self._keys is None:
+            self._keys = sorted(logs)
+            self._writer = csv.DictWriter(
+                self._file, fieldnames=["epoch", *self._keys], delimiter=self.sep
+            )
+            if not self._has_header:
+                self._writer.writeheader()
+        row = {"epoch": epoch, **{k: logs.get(k, "NA") for k in self._keys}}
+        self._writer.writerow(row)
+        self._file.flush()
+
+    def on_train_end(self, logs: Logs | None = None) -> None:
+        if self._file is not None:
+            self._file.close()
+            self._file = None
+
+
+class LambdaCallback(Callback):
+    """A callback made of functions, one per hook: `LambdaCallback(on_epoch_end=f)`.
+
+    Args:
+        on_epoch_begin, on_epoch_end: `f(epoch, logs)`.
+        on_train_begin, on_train_end: `f(logs)`.
+        on_train_batch_begin, on_train_batch_end: `f(batch, logs)`.
+        **kwargs: Any other hook by name (`on_batch_end`, `on_test_end`, ...).
+
+    Example:
+        >>> cb = LambdaCallback(on_epoch_end=lambda epoch, logs: print(epoch))
+        >>> cb.on_epoch_end(3, {})
+        3
+    """
+
+    def __init__(
+        self,
+        on_epoch_begin: Callable[..., Any] | None = None,
+        on_epoch_end: Callable[..., Any] | None = None,
+        on_train_begin: Callable[..., Any] | None = None,
+        on_train_end: Callable[..., Any] | None = None,
+        on_train_batch_begin: Callable[..., Any] | None = None,
+        on_train_batch_end: Callable[..., Any] | None = None,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__()
+        hooks = {
+            "on_epoch_begin": on_epoch_begin,
+            "on_epoch_end": on_epoch_end,
+            "on_train_begin": on_train_begin,
+            "on_train_end": on_train_end,
+            "on_train_batch_begin": on_train_batch_begin,
+            "on_train_batch_end": on_train_batch_end,
+            **kwargs,
+        }
+        for name in kwargs:
+            if not hasattr(Callback, name) or not name.startswith("on_"):
+                raise TypeError(f"LambdaCallback: unknown hook {name!r}.")
+        if hooks.get("on_batch_begin") is not None:
+            hooks.setdefault("on_train_batch_begin", None)
+            hooks["on_train_batch_begin"] = (
+                hooks["on_train_batch_begin"] or hooks["on_batch_begin"]
+            )
+        if hooks.get("on_batch_end") is not None:
+            hooks["on_train_batch_end"] = (
+                hooks["on_train_batch_end"] or hooks["on_batch_end"]
+            )
+        self._hooks = {k: v for k, v in hooks.items() if v is not None}
+        for name, fn in self._hooks.items():
+            setattr(self, name, fn)

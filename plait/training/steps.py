@@ -1,0 +1,487 @@
+"""The training step and what it needs: data standardization, the plan, logs.
+
+`TrainingSteps` is the half of the `Trainer` mixin that runs batches: it turns
+user data into flat device tensors (one per model input and output), builds
+the `Plan` of a compiled model once the first batch shows the shapes, and runs
+a train or test step with no host synchronisation. `Trainer` (trainer.py) adds
+the public loops on top: `fit`, `evaluate`, `predict`.
+"""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Callable, Iterator, Mapping
+from typing import Any
+
+import torch
+
+from plait.training import compile_utils as cu
+from plait.training import data as data_utils
+from plait.utils import tree
+
+__all__ = ["LazyLogs", "Plan", "TrainingSteps", "pythonify"]
+
+
+def pythonify(values: Mapping[str, torch.Tensor]) -> dict[str, Any]:
+    """Device tensors -> floats, with one synchronisation for all the scalars."""
+    scalars = {k: v for k, v in values.items() if v.dim() == 0}
+    out: dict[str, Any] = {}
+    if scalars:
+        devices = {v.device for v in scalars.values()}
+        if len(devices) == 1:
+            floats = torch.stack([v.float() for v in scalars.values()]).tolist()
+        else:
+            floats = [float(v) for v in scalars.values()]
+        out.update(zip(scalars, floats))
+    for k, v in values.items():
+        if k not in out:
+            out[k] = v.detach().cpu().numpy()
+    return out
+
+
+class LazyLogs(Mapping[str, Any]):
+    """Batch logs that read the device only when a callback looks at them."""
+
+    def __init__(self, read: Callable[[], dict[str, Any]]) -> None:
+        self._read = read
+        self._cache: dict[str, Any] = {}
+        self.stale = True
+
+    def _values(self) -> dict[str, Any]:
+        if self.stale:
+            self._cache, self.stale = self._read(), False
+        return self._cache
+
+    def __getitem__(self, key: str) -> Any:
+        return self._values()[key]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._values())
+
+    def __len__(self) -> int:
+        return len(self._values())
+
+
+class Plan:
+    """What a compiled model's step needs, fixed once data shapes are known."""
+
+    def __init__(self) -> None:
+        self.functional = False
+        self.program: Callable[..., tuple[Any, ...]] | None = None
+        self.with_masks = False
+        self.n_out = 1
+        self.out_losses: list[cu.OutputLoss | None] = []
+        self.entries: list[cu.OutputLoss] = []
+        self.trackers: list[cu.MeanTracker | None] = []
+        self.loss_tracker = cu.MeanTracker("loss")
+        self.metrics: cu.CompiledMetrics
+        self.regularizers: list[tuple[torch.Tensor, Callable[..., Any], Any]] = []
+        self.layers: list[Any] = []
+        self.constraints: list[tuple[torch.Tensor, Callable[..., Any], Any]] = []
+        self.x_struct: Any = None
+        self.y_dtypes: list[torch.dtype | None] = []
+        self.train_fn: Callable[..., Any] | None = None
+
+
+def _weight_functions(layers: list[Any], attr: str, kind: str) -> list[Any]:
+    """`(param, fn, layout)` for each regularized or constrained weight, once.
+
+    Regularizers and constraints see weights in Keras layout, like in Keras;
+    `layout` is the layer's `(to_keras, from_keras)` (None when stored as Keras's).
+    """
+    from plait import constraints, regularizers
+
+    resolve = regularizers.get if kind == "reg" else constraints.get
+    out, seen = [], set()
+    for layer in layers:
+        for p, fn in getattr(layer, attr, ()):
+            if id(p) in seen or fn is None:
+                continue
+            seen.add(id(p))
+            layout = layer._layout(p) if hasattr(layer, "_layout") else None
+            out.append((p, resolve(fn), layout))
+    return out
+
+
+class TrainingSteps:
+    """Data standardization, the step plan, and the train/test steps."""
+
+    _compile_args: dict[str, Any]
+    _plan: Plan | None
+    optimizer: Any
+
+    def _known_output_names(self) -> list[str] | None:
+        """Output names if known without data (a subclassed model needs a batch)."""
+        try:
+            outputs = self._flat_outputs  # type: ignore[attr-defined]
+        except (AttributeError, ValueError):  # unbuilt Sequential: ValueError
+            outputs = None
+        if outputs is None:
+            probed: list[str] | None = self.__dict__.get("_probed_names")
+            return probed
+        return list(self.output_names)  # type: ignore[attr-defined]
+
+    def _expand(self, names: list[str]) -> dict[str, Any]:
+        args = self._compile_args
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            loss_list = cu.expand_losses(args["loss"], names)
+        expanded: dict[str, Any] = {
+            "names": names,
+            "losses": loss_list,
+            "weights": cu.expand_loss_weights(args["loss_weights"], names),
+            "metrics": cu.expand_metrics(args["metrics"], names, "metrics"),
+            "weighted": cu.expand_metrics(
+                args["weighted_metrics"], names, "weighted_metrics"
+            ),
+        }
+        if "expanded" not in args:  # warn once, at compile time
+            for w in caught:
+                warnings.warn(w.message, w.category, stacklevel=4)
+        cu.check_metric_names(expanded["metrics"])
+        cu.check_metric_names(expanded["weighted"])
+        args["expanded"] = expanded
+        return expanded
+
+    def _build_optimizer(self) -> None:
+        opt = self.optimizer
+        if opt is not None and not opt.built:
+            opt.build(list(self.parameters()))  # type: ignore[attr-defined]
+
+    # ------------------------------------------------------------------ data
+    def _model_device(self) -> torch.device:
+        for p in self.parameters():  # type: ignore[attr-defined]
+            return p.device  # type: ignore[no-any-return]
+        return torch.device("cpu")
+
+    def _prepare_x(self, x: Any) -> Any:
+        device = self._model_device()
+        if isinstance(x, dict):
+            return {k: data_utils.to_tensors(v, device) for k, v in x.items()}
+        return data_utils.to_tensors(x, device)
+
+    def _flat_inputs_of(self, x: Any) -> list[torch.Tensor]:
+        ensure = getattr(self, "_ensure_built", None)
+        if ensure is not None:
+            ensure(x)
+        if hasattr(self, "_standardize"):
+            return list(self._standardize(x))
+        return list(tree.flatten(x))
+
+    def _standardize_batch(
+        self, x: Any, y: Any, sw: Any, what: str
+    ) -> data_utils.Batch:
+        """`(x, y, sample_weight)` as the user gives them -> flat device tensors."""
+        device = self._model_device()
+        x = self._prepare_x(x)
+        xs = self._flat_inputs_of(x)
+        if self._plan is None or self._plan.x_struct is None:
+            self._x_struct = x
+        names = self._output_names_now(xs)
+        ys = [
+            data_utils.to_tensors(t, device)
+            for t in data_utils.flat_targets(y, names, what)
+        ]
+        sws = [
+            None if t is None else data_utils.to_tensors(t, device).float()
+            for t in data_utils.flat_weights(sw, names, what)
+        ]
+        plan = self._plan
+        if plan is not None:
+            ys = [
+                t if t is None or d is None or t.dtype == d else t.to(d)
+                for t, d in zip(ys, plan.y_dtypes)
+            ]
+        return xs, ys, sws
+
+    def _output_names_now(self, xs: list[torch.Tensor]) -> list[str]:
+        names = self._known_output_names()
+        if names is not None:
+            return names
+        with torch.no_grad():  # a subclassed model: look at one output
+            out = self(
+                tree.pack_like(self._x_struct, [t[:1] for t in xs]), training=False
+            )  # type: ignore[operator]
+        n = len(tree.flatten(out))
+        names = ["output"] if n == 1 else [f"output_{i + 1}" for i in range(n)]
+        self._probed_names = names
+        self._probe_shapes = [(None, *t.shape[1:]) for t in tree.flatten(out)]
+        return names
+
+    def _array_batches(
+        self,
+        x: Any,
+        y: Any,
+        sw: Any,
+        class_weight: Any,
+        what: str,
+    ) -> data_utils.Batch:
+        batch = self._standardize_batch(x, y, sw, what)
+        data_utils.check_counts(batch, what)
+        if class_weight is not None:
+            xs, ys, sws = batch
+            if len(ys) != 1:
+                raise ValueError(
+                    f"{what}: class_weight is only supported for models with one "
+                    "output; pass sample_weight per output instead."
+                )
+            cw = data_utils.class_weight_to_sample_weight(ys[0], class_weight)
+            sws = [cw if sws[0] is None else sws[0] * cw]
+            batch = (xs, ys, sws)
+        return batch
+
+    def _source(
+        self,
+        x: Any,
+        y: Any,
+        sw: Any,
+        batch_size: int | None,
+        shuffle: bool | str,
+        steps: int | None,
+        what: str,
+        class_weight: Any = None,
+    ) -> Any:
+        bs = batch_size or 32
+        if data_utils.is_array_like(x):
+            if x is None:
+                raise ValueError(f"{what}: expected data `x`, got None.")
+            batch = self._array_batches(x, y, sw, class_weight, what)
+            return data_utils.ArrayBatches(
+                *batch, batch_size=bs, shuffle=shuffle, steps=steps
+            )
+        if y is not None or sw is not None:
+            raise ValueError(
+                f"{what}: `y` and `sample_weight` must be None when `x` is a "
+                f"DataLoader, Dataset or generator (got y={type(y).__name__}); "
+                "yield (x, y) or (x, y, sample_weight) from it instead."
+            )
+
+        def standardize(element: tuple[Any, Any, Any]) -> data_utils.Batch:
+            bx, by, bsw = element
+            batch = self._array_batches(bx, by, bsw, class_weight, what)
+            if self._plan is None:
+                self._make_plan(batch, what)
+            return batch
+
+        return data_utils.IterableBatches(x, standardize, steps, bs, shuffle)
+
+    # ------------------------------------------------------------------ plan
+    def _make_plan(self, batch: data_utils.Batch, what: str) -> Plan:
+        """Build the step plan from the first batch; checks targets against losses."""
+        xs, ys, _ = batch
+        names = self._output_names_now(xs)
+        ex = self._expand(names)
+        self._build_optimizer()
+        plan = Plan()
+        plan.functional = hasattr(self, "_program") and hasattr(self, "_flat_outputs")
+        plan.n_out = len(names)
+        if plan.functional:
+            outputs = self._flat_outputs  # type: ignore[attr-defined]
+            pred_shapes = [tuple(t.shape) for t in outputs]
+            layers = [t._history.layer if t._history else None for t in outputs]
+            plan.with_masks = bool(self.supports_masking)  # type: ignore[attr-defined]
+        else:
+            pred_shapes = list(self.__dict__.get("_probe_shapes", [None] * plan.n_out))
+            layers = [None] * plan.n_out
+            plan.x_struct = self.__dict__.get("_x_struct")
+        for i, (name, loss, weight) in enumerate(
+            zip(names, ex["losses"], ex["weights"])
+        ):
+            if loss is None:
+                plan.out_losses.append(None)
+                continue
+            if ys[i] is None:
+                raise ValueError(
+                    f"{what}: output {name!r} has a loss but no targets were given "
+                    f"for it; the outputs are {names}."
+                )
+            if pred_shapes[i] is not None:
+                cu.check_target_shape(name, loss, tuple(ys[i].shape), pred_shapes[i])
+            act = cu.logits_activation(loss, layers[i])
+            plan.out_losses.append(cu.OutputLoss(name, i, loss, weight, act))
+        plan.entries = [o for o in plan.out_losses if o is not None]
+        multi = plan.n_out > 1
+        plan.trackers = [
+            cu.MeanTracker(f"{o.name}_loss") if o is not None and multi else None
+            for o in plan.out_losses
+        ]
+        plan.y_dtypes = [self._target_dtype(o) for o in plan.out_losses]
+        if plan.functional:
+            logits = frozenset(
+                id(outputs[o.index]) for o in plan.entries if o.activation is not None
+            )
+            plan.program = self._program(plan.with_masks, logits)  # type: ignore[attr-defined]
+        y_shapes = [None if y is None else tuple(y.shape) for y in ys]
+        plan.metrics = cu.CompiledMetrics(
+            ex["metrics"], ex["weighted"], names, plan.out_losses, pred_shapes, y_shapes
+        )
+        every = [self, *self._all_sublayers()]  # type: ignore[attr-defined]
+        unique = {id(la): la for la in every if hasattr(la, "_added_losses")}
+        plan.layers = list(unique.values())
+        plan.regularizers = _weight_functions(plan.layers, "_regularizers", "reg")
+        plan.constraints = _weight_functions(plan.layers, "_constraints", "con")
+        self._plan = plan
+        return plan
+
+    @staticmethod
+    def _target_dtype(out: cu.OutputLoss | None) -> torch.dtype | None:
+        if out is None:
+            return None
+        fn = getattr(out.loss, "fn", None)
+        if fn is cu.losses_mod.sparse_categorical_crossentropy:
+            return torch.int64
+        if fn in cu.losses_mod._FUNCTION_CLASSES:
+            return torch.get_default_dtype()
+        return None
+
+    # ------------------------------------------------------------------ steps
+    def _the_plan(self) -> Plan:
+        if self._plan is None:
+            raise RuntimeError("internal: the step plan is built before any step.")
+        return self._plan
+
+    def _forward(self, plan: Plan, xs: list[torch.Tensor], training: bool) -> Any:
+        if plan.program is not None:
+            result = plan.program(*xs, training)
+            n = plan.n_out
+            return list(result[:n]), (list(result[n:]) if plan.with_masks else None)
+        out = self(tree.pack_like(plan.x_struct, xs), training=training)  # type: ignore[operator]
+        flat = tree.flatten(out)
+        return flat, [getattr(o, "_keras_mask", None) for o in flat]
+
+    def _total_loss(
+        self, plan: Plan, outs: list[Any], masks: Any, ys: list[Any], sws: list[Any]
+    ) -> tuple[torch.Tensor | None, list[torch.Tensor]]:
+        total: torch.Tensor | None = None
+        values = []
+        for o in plan.entries:
+            i = o.index
+            value = o(ys[i], outs[i], sws[i], masks[i] if masks else None)
+            values.append(value)
+            total = value if total is None else total + value
+        extra = self._extra_losses(plan, clear=True)
+        if extra is not None:
+            total = extra if total is None else total + extra
+        return total, values
+
+    def _extra_losses(self, plan: Plan, clear: bool) -> torch.Tensor | None:
+        """Weight regularization plus the layers' `add_loss` terms, summed."""
+        extra = [
+            fn(p if lay is None else lay[0](p)) for p, fn, lay in plan.regularizers
+        ]
+        for layer in plan.layers:
+            if layer._added_losses:
+                extra += layer._added_losses
+                if clear:
+                    layer._added_losses = []
+        if not extra:
+            return None
+        return torch.stack([torch.as_tensor(e).sum() for e in extra]).sum()
+
+    def _core(self, xs: list[Any], ys: list[Any], sws: list[Any]) -> Any:
+        """Forward, loss, backward, update: the part `jit_compile` compiles."""
+        plan = self._the_plan()
+        self.optimizer.zero_grad(set_to_none=True)
+        outs, masks = self._forward(plan, xs, True)
+        total, values = self._total_loss(plan, outs, masks, ys, sws)
+        if total is None:
+            raise ValueError(
+                f"Model {self.name!r}: nothing to train: compile(loss=...) gave no loss "  # type: ignore[attr-defined]
+                "and the model adds none."
+            )
+        total.backward()
+        self.optimizer.step()
+        return total.detach(), [v.detach() for v in values], [o.detach() for o in outs]
+
+    def _record(
+        self,
+        plan: Plan,
+        total: torch.Tensor | None,
+        values: list[torch.Tensor],
+        outs: list[torch.Tensor],
+        ys: list[Any],
+        sws: list[Any],
+    ) -> None:
+        n = int(outs[0].shape[0]) if outs and outs[0].dim() else 1
+        if total is not None:
+            plan.loss_tracker.update(total, n)
+        for o, v in zip(plan.entries, values):
+            tracker = plan.trackers[o.index]
+            if tracker is not None:
+                tracker.update(v, n)
+        if plan.metrics.slots:
+            preds = list(outs)
+            for i in plan.metrics.needs_probs:
+                out_loss = plan.out_losses[i]
+                if out_loss is not None:
+                    preds[i] = out_loss.probabilities(preds[i])
+            plan.metrics.update(ys, preds, sws)
+
+    def _train_batch(self, xs: list[Any], ys: list[Any], sws: list[Any]) -> None:
+        plan = self._the_plan()
+        fn = plan.train_fn or self._core
+        total, values, outs = fn(xs, ys, sws)
+        if plan.constraints:
+            with torch.no_grad():
+                for p, project, lay in plan.constraints:
+                    if lay is None:
+                        p.copy_(project(p))
+                    else:
+                        p.copy_(lay[1](project(lay[0](p))))
+        self._record(plan, total, values, outs, ys, sws)
+
+    def _test_batch(self, xs: list[Any], ys: list[Any], sws: list[Any]) -> None:
+        plan = self._the_plan()
+        with torch.no_grad():
+            outs, masks = self._forward(plan, xs, False)
+            total, values = self._total_loss(plan, outs, masks, ys, sws)
+            self._record(plan, total, values, outs, ys, sws)
+
+    def _setup_jit(self, plan: Plan) -> None:
+        if not self._compile_args.get("jit_compile") or plan.train_fn is not None:
+            return
+        compiled = torch.compile(self._core)
+
+        def first(xs: list[Any], ys: list[Any], sws: list[Any]) -> Any:
+            try:
+                result = compiled(xs, ys, sws)
+            except Exception as err:
+                warnings.warn(
+                    f"compile(jit_compile=True): torch.compile failed "
+                    f"({type(err).__name__}: {str(err)[:200]}); training eagerly.",
+                    UserWarning,
+                    stacklevel=2,
+                )
+                plan.train_fn = self._core
+                return self._core(xs, ys, sws)
+            plan.train_fn = compiled
+            return result
+
+        plan.train_fn = first
+
+    # ------------------------------------------------------------------ logs
+    def _log_tensors(self) -> dict[str, torch.Tensor]:
+        plan = self._plan
+        if plan is None:
+            return {}
+        values = {"loss": plan.loss_tracker.result()}
+        for t in plan.trackers:
+            if t is not None:
+                values[t.name] = t.result()
+        values.update(plan.metrics.results())
+        return values
+
+    def _read_logs(self) -> dict[str, Any]:
+        logs = pythonify(self._log_tensors())
+        return {k: logs[k] for k in sorted(logs)}
+
+    def reset_metrics(self) -> None:
+        """Zero the running loss and every metric."""
+        plan = self._plan
+        if plan is None:
+            return
+        plan.loss_tracker.reset()
+        for t in plan.trackers:
+            if t is not None:
+                t.reset()
+        plan.metrics.reset()
