@@ -382,6 +382,14 @@ class RNN(Layer):
                 f"{type(cell).__name__}."
             )
         self.use_cudnn: Any = kwargs.pop("use_cudnn", "auto")
+        if "input_length" in kwargs or (
+            "input_dim" in kwargs and "input_shape" not in kwargs
+        ):  # Keras 2: LSTM(32, input_length=10, input_dim=64)
+            length, dim = (
+                kwargs.pop("input_length", None),
+                kwargs.pop("input_dim", None),
+            )
+            kwargs.setdefault("input_shape", (length, dim))
         super().__init__(**kwargs)
         if self.use_cudnn not in ("auto", True, False):
             raise ValueError(

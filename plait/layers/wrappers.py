@@ -276,6 +276,13 @@ class Bidirectional(Layer):
         self.backward_layer._build_for(input_shape)
         self.built = True
 
+    def reset_states(self) -> None:
+        """Zero the kept states of both layers (stateful layers only)."""
+        for layer in (self.forward_layer, self.backward_layer):
+            layer.reset_states()
+
+    reset_state = reset_states  # Keras 3 name
+
     def _n_states(self) -> int:
         fw = self.forward_layer
         return len(fw._state_shapes()) if isinstance(fw, RNN) else 0

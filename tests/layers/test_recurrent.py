@@ -592,3 +592,9 @@ def test_time_distributed_guide_video_shape():
     encoded = L.TimeDistributed(vision)(video)
     assert encoded.shape == (None, 100, 28 * 28 * 2)
     assert L.LSTM(256)(encoded).shape == (None, 256)
+
+
+def test_recurrent_keras2_input_length_and_input_dim():
+    model = plait.Sequential([L.LSTM(4, input_length=10, input_dim=3)])
+    assert model.layers[0].get_input_shape_at(0) == (None, 10, 3)
+    assert model.output_shape == (None, 4)

@@ -299,3 +299,12 @@ def test_bidirectional_dropout_runs_each_direction():
 def test_bidirectional_rejects_bad_arguments(make, error, match):
     with pytest.raises(error, match=match):
         make()
+
+
+def test_bidirectional_stateful_keeps_and_resets_states():
+    layer = L.Bidirectional(L.GRU(2, stateful=True, return_sequences=True))
+    x = torch.randn(2, 3, 4)
+    first = layer(x)
+    assert not torch.allclose(layer(x), first)
+    layer.reset_states()
+    torch.testing.assert_close(layer(x), first)
