@@ -6,15 +6,43 @@ count of real elements (average), so Keras's "same" semantics are checked
 element by element. Keras parity itself lives in `tests/parity/`.
 """
 
+import math
+
 import numpy as np
 import pytest
 import torch
+import torch.nn.functional as F
 
 import plait
 from plait import layers as L
 from tests.layers.cases import LayerCase
-from tests.layers.test_convolutional import CF, _back, _nc, _pad, _same, _tup
 from tests.layers.test_layer_cases import check_layer
+
+CF = "channels_first"
+
+
+def _tup(v, rank):
+    return (v,) * rank if isinstance(v, int) else tuple(v)
+
+
+def _nc(x, data_format):
+    """Channels-last -> a contiguous (batch, channels, *spatial) tensor."""
+    return x if data_format == CF else x.movedim(-1, 1).contiguous()
+
+
+def _back(y, data_format):
+    return y if data_format == CF else y.movedim(1, -1)
+
+
+def _same(n, k, s):
+    """TF's SAME padding of one axis: ceil(n / s) outputs, odd element last."""
+    total = max(0, (math.ceil(n / s) - 1) * s + k - n)
+    return total // 2, total - total // 2
+
+
+def _pad(x, pairs, value=0.0):
+    flat = [v for lo, hi in reversed(pairs) for v in (lo, hi)]
+    return F.pad(x, flat, value=value)
 
 
 def _windows(xt, kernel, strides):

@@ -8,8 +8,23 @@ import torch.nn.functional as F
 import plait
 from plait import layers as L
 from tests.layers.cases import LayerCase
-from tests.layers.test_convolutional import CF, _back, _nc, _pad
 from tests.layers.test_layer_cases import check_layer
+
+CF = "channels_first"
+
+
+def _nc(x, data_format):
+    """Channels-last -> a contiguous (batch, channels, *spatial) tensor."""
+    return x if data_format == CF else x.movedim(-1, 1).contiguous()
+
+
+def _back(y, data_format):
+    return y if data_format == CF else y.movedim(1, -1)
+
+
+def _pad(x, pairs, value=0.0):
+    flat = [v for lo, hi in reversed(pairs) for v in (lo, hi)]
+    return F.pad(x, flat, value=value)
 
 
 def pad_ref(pairs, df=None):
