@@ -86,7 +86,8 @@ def export_model(model: Any, filepath: Any, format: str | None = None) -> None: 
         )
     module = _Inference(model).eval()
     args = _example_inputs(model)
-    dynamic = _dynamic_shapes(model)
+    # `forward(*inputs)` has one var-positional parameter: its shapes are one tuple.
+    dynamic = (_dynamic_shapes(model),)
     if format == "pt2":
         program = torch.export.export(module, args, dynamic_shapes=dynamic)
         atomic_write(path, lambda f: torch.export.save(program, f))

@@ -1,0 +1,191 @@
+"""Keras 3 `model.weights.h5`: read it safely and set the weights of a plait model.
+
+Keras names each layer's HDF5 group after its class (`layers/dense`,
+`layers/dense_1`, ... in the order of the model's layers, not after the layer's
+own name), stores its variables as `vars/0`, `vars/1`, ... and those of
+sub-objects below (`lstm/cell/vars/0`, `bidirectional/forward_layer/...`).
+plait rebuilds the same names from the Keras config and sets each layer's
+weights with `set_weights`, both sides speaking Keras's layouts.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from plait.layers.base import Layer
+
+__all__ = ["load_h5_weights"]
+
+
+def _unsupported(where: str, what: str) -> ValueError:
+    return ValueError(f"Keras import: {where}: {what}")
+
+
+def is_op(entry: Any) -> bool:
+    """Whether a Keras layer entry is an op (`x + y`, `x[0]`), not a layer."""
+    module = entry.get("module") if isinstance(entry, dict) else None
+    return isinstance(module, str) and module.startswith("keras.src.ops")
+
+
+def _snake(name: str) -> str:
+    """Keras's `naming.to_snake_case`: `Conv2D` -> `conv2d`."""
+    name = re.sub(r"\W+", "", name)
+    name = re.sub("(.)([A-Z][a-z]+)", r"\1_\2", name)
+    name = re.sub("([a-z])([A-Z])", r"\1_\2", name)
+    return name.lower()
+
+
+def _group_names(
+    entries: list[dict[str, Any]], sequential: bool
+) -> list[tuple[dict[str, Any], str]]:
+    """Keras's HDF5 group name of each layer: its class in snake case, numbered.
+
+    Ops are not layers and get no group; a Sequential's input layer neither.
+    """
+    used: dict[str, int] = {}
+    out = []
+    for entry in entries:
+        if is_op(entry) or (sequential and entry.get("class_name") == "InputLayer"):
+            continue
+        name = _snake(str(entry.get("class_name")))
+        if name in used:
+            used[name] += 1
+            name = f"{name}_{used[name]}"
+        else:
+            used[name] = 0
+        out.append((entry, name))
+    return out
+
+
+class _H5:
+    """Read-only access to an HDF5 group that follows only hard links.
+
+    Soft and external links (which can point into other files) are refused, and
+    so are datasets that are compressed, not numeric, or larger than the file.
+    """
+
+    def __init__(self, group: Any, limit: int, where: str) -> None:
+        self.group, self.limit, self.where = group, limit, where
+
+    def names(self) -> list[str]:
+        """The names of the group's members."""
+        return list(self.group.keys())
+
+    def child(self, key: str) -> _H5 | None:
+        """Sub-group `key`, or None when absent."""
+        import h5py
+
+        link = self.group.get(key, getlink=True)
+        if link is None:
+            return None
+        if not isinstance(link, h5py.HardLink):
+            raise ValueError(
+                f"{self.where}: HDF5 member {key!r} is a {type(link).__name__}; only "
+                "plain members are read (links may point outside the file)."
+            )
+        item = self.group[key]
+        if not isinstance(item, h5py.Group):
+            raise ValueError(f"{self.where}: HDF5 member {key!r} is not a group.")
+        return _H5(item, self.limit, self.where)
+
+    def arrays(self) -> list[Any]:
+        """The datasets `vars/0`, `vars/1`, ... as NumPy arrays."""
+        import h5py
+
+        vars_group = self.child("vars")
+        if vars_group is None:
+            return []
+        out = []
+        for i in range(len(vars_group.names())):
+            link = vars_group.group.get(str(i), getlink=True)
+            ds = (
+                vars_group.group.get(str(i))
+                if isinstance(link, h5py.HardLink)
+                else None
+            )
+            if not isinstance(ds, h5py.Dataset):
+                raise ValueError(f"{self.where}: weight vars/{i} is missing or a link.")
+            nbytes = ds.size * ds.dtype.itemsize
+            if (
+                ds.compression is not None
+                or ds.dtype.kind not in "fiub"
+                or nbytes > self.limit
+            ):
+                raise ValueError(
+                    f"{self.where}: weight vars/{i} ({ds.dtype}, shape {ds.shape}) is "
+                    "not a plain numeric array the size of the file allows."
+                )
+            out.append(ds[()])
+        return out
+
+
+def _arrays(group: _H5 | None, where: str) -> list[Any]:
+    """A leaf layer's arrays: its own `vars`, then its sub-objects' (RNN cells)."""
+    if group is None:
+        return []
+    out = group.arrays()
+    children = [k for k in group.names() if k != "vars"]
+    order = ["cell", "forward_layer", "backward_layer", "layer"]
+    for key in sorted(children, key=lambda k: (order.index(k) if k in order else 9, k)):
+        child = group.child(key)
+        if child is not None and "layers" in child.names():
+            raise _unsupported(where, f"a nested model under {key!r} is not supported.")
+        out += _arrays(child, where)
+    return out
+
+
+def _load_weights(
+    layer: Layer, entry: dict[str, Any], group: _H5 | None, seen: set[int]
+) -> None:
+    """Set `layer`'s weights from its Keras HDF5 group (recursing into models)."""
+    from plait.models.functional import Functional
+
+    if id(layer) in seen:
+        return
+    seen.add(id(layer))
+    where = f"layer {layer.name!r}"
+    config = entry.get("config") or {}
+    if isinstance(layer, Functional):
+        sequential = entry.get("class_name") == "Sequential"
+        layers_group = group.child("layers") if group is not None else None
+        by_name = {la.name: la for la in layer._sublayers()}
+        for sub_entry, h5_name in _group_names(config.get("layers", []), sequential):
+            name = sub_entry.get("name") or (sub_entry.get("config") or {}).get("name")
+            sub_group = (
+                layers_group.child(h5_name) if layers_group is not None else None
+            )
+            sub = by_name.get(str(name))
+            if sub is None:  # pruned from the graph: mask ops and the like
+                continue
+            _load_weights(sub, sub_entry, sub_group, seen)
+        return
+    # Wrappers of whole models (TimeDistributed(model)) recurse into the model.
+    wrapped = {
+        "layer": config.get("layer"),
+        "forward_layer": config.get("layer"),
+        "backward_layer": config.get("backward_layer") or config.get("layer"),
+    }
+    subs = {k: getattr(layer, k, None) for k in wrapped}
+    if group is not None and any(isinstance(m, Functional) for m in subs.values()):
+        for key, wrapped_entry in wrapped.items():
+            inner = subs[key]
+            if isinstance(inner, Layer) and isinstance(wrapped_entry, dict):
+                _load_weights(inner, wrapped_entry, group.child(key), seen)
+        return
+    arrays = _arrays(group, where)
+    if not arrays and not layer.weights:
+        return
+    try:
+        layer.set_weights(arrays)
+    except ValueError as err:
+        raise ValueError(
+            f"Keras import: {where}: the file's weights do not fit: {err}"
+        ) from err
+
+
+def load_h5_weights(
+    model: Layer, config: dict[str, Any], h5: Any, size: int, where: str
+) -> None:
+    """Set the weights of `model` (built from `config`) from the open HDF5 file."""
+    _load_weights(model, config, _H5(h5, size, where), set())

@@ -1,0 +1,139 @@
+"""Make the Keras 3 `.keras` fixtures for test_keras_import.py (run with Keras 3).
+
+    KERAS_BACKEND=torch python tests/saving/make_keras_fixtures.py
+
+Each model gets random weights (so no weight is trivially zero or one), is saved
+to `fixtures/NAME.keras`, and its inputs and Keras's predictions are recorded in
+`fixtures/NAME.npz` as `x:<input name>` and `y:<output name or index>`, so the
+default test run needs no Keras.
+"""
+
+import os
+
+import numpy as np
+
+os.environ.setdefault("KERAS_BACKEND", "torch")
+
+import keras
+from keras import layers
+
+HERE = os.path.join(os.path.dirname(os.path.abspath(__file__)), "fixtures")
+RNG = np.random.default_rng(1234)
+
+
+def randomize(model):
+    for v in model.weights:
+        if "variance" in v.path:
+            value = RNG.uniform(0.5, 1.5, v.shape)
+        else:
+            value = RNG.normal(0.0, 0.5, v.shape)
+        v.assign(value.astype(v.dtype))
+
+
+def mlp():
+    x = keras.Input((8,), name="x")
+    h = layers.Dense(16, activation="relu")(x)
+    h = layers.Dropout(0.2)(h)
+    y = layers.Dense(4, activation="softmax", name="probs")(h)
+    model = keras.Model(x, y, name="mlp")
+    return model, {"x": RNG.normal(size=(5, 8))}
+
+
+def multi_io():
+    ids = keras.Input((5,), dtype="int32", name="ids")
+    feats = keras.Input((3,), name="feats")
+    emb = layers.Flatten()(layers.Embedding(20, 4)(ids))
+    shared = layers.Dense(3, activation="tanh", name="shared")
+    f2 = shared(shared(feats))  # one layer at two depths
+    inner_in = keras.Input((23,))
+    inner = keras.Model(
+        inner_in, layers.Dense(6, activation="relu")(inner_in), name="inner"
+    )
+    h = inner(layers.Concatenate()([emb, f2]))
+    aux = layers.Dense(3, name="aux_dense")(h)
+    main = layers.Dense(1, activation="sigmoid", name="main")(
+        layers.Add()([aux, f2, shared(feats)])
+    )
+    model = keras.Model(
+        {"ids": ids, "feats": feats}, {"main": main, "aux": aux}, name="multi_io"
+    )
+    data = {
+        "ids": RNG.integers(0, 20, (4, 5)).astype("int32"),
+        "feats": RNG.normal(size=(4, 3)),
+    }
+    return model, data
+
+
+def seq_conv():
+    model = keras.Sequential(
+        [
+            keras.Input((8, 8, 3)),
+            layers.Conv2D(4, 3, padding="same", activation="relu"),
+            layers.MaxPooling2D(),
+            layers.Conv2D(2, (3, 2), strides=(1, 2)),
+            layers.Flatten(),
+            layers.Dense(3),
+        ],
+        name="seq_conv",
+    )
+    return model, {"input": RNG.normal(size=(3, 8, 8, 3))}
+
+
+def lstm():
+    ids = keras.Input((7,), dtype="int32", name="ids")
+    h = layers.Embedding(30, 5, mask_zero=True)(ids)
+    h = layers.LSTM(6, return_sequences=True)(h)
+    h = layers.LSTM(4)(h)
+    model = keras.Model(ids, layers.Dense(2)(h), name="lstm")
+    data = RNG.integers(1, 30, (4, 7)).astype("int32")
+    data[0, 4:] = 0  # right-padded sequences, masked
+    data[2, 2:] = 0
+    return model, {"ids": data}
+
+
+def wrappers():
+    x = keras.Input((6, 4), name="seq")
+    frame = keras.Sequential(
+        [keras.Input((4,)), layers.Dense(5), layers.BatchNormalization()],
+        name="frame",
+    )
+    h = layers.TimeDistributed(frame)(x)
+    h = layers.Bidirectional(layers.GRU(3, return_sequences=True))(h)
+    h = layers.LayerNormalization()(h)
+    h = layers.Bidirectional(layers.LSTM(2), merge_mode="sum")(h)
+    encoder_in = keras.Input((4,))
+    encoder = keras.Model(
+        encoder_in, layers.Dense(3, activation="relu")(encoder_in), name="encoder"
+    )
+    first, last = encoder(x[:, 0]), encoder(x[:, -1])  # one nested model, twice
+    model = keras.Model(
+        x, [layers.Dense(2)(h), layers.Subtract()([first, last]) * 2.0], name="wrappers"
+    )
+    return model, {"seq": RNG.normal(size=(3, 6, 4))}
+
+
+def main():
+    os.makedirs(HERE, exist_ok=True)
+    for make in (mlp, multi_io, seq_conv, lstm, wrappers):
+        model, data = make()
+        randomize(model)
+        data = {
+            k: v.astype("float32") if v.dtype == np.float64 else v
+            for k, v in data.items()
+        }
+        inputs = data if len(data) > 1 else next(iter(data.values()))
+        out = model.predict(inputs, verbose=0)
+        if isinstance(out, dict):
+            ys = {f"y:{k}": v for k, v in out.items()}
+        elif isinstance(out, list):
+            ys = {f"y:{i}": v for i, v in enumerate(out)}
+        else:
+            ys = {"y:0": out}
+        model.save(os.path.join(HERE, f"{make.__name__}.keras"))
+        xs = {f"x:{k}": v for k, v in data.items()}
+        np.savez(os.path.join(HERE, f"{make.__name__}.npz"), **xs, **ys)
+        print(make.__name__, {k: v.shape for k, v in ys.items()})
+
+
+if __name__ == "__main__":
+    main()
