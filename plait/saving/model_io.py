@@ -20,6 +20,7 @@ from __future__ import annotations
 import json
 import os
 import stat
+import warnings
 import zipfile
 import zlib
 from typing import IO, Any
@@ -27,11 +28,11 @@ from typing import IO, Any
 import torch
 
 from plait.saving.serialization import (
-    check_json,
     custom_object_scope,
     deserialize_layer,
     serialize_layer,
 )
+from plait.saving.training_state import compile_state, restore_compile
 from plait.saving.weights import (
     SafetensorsSource,
     atomic_write,
@@ -62,57 +63,6 @@ def _version() -> str:
 
 
 # ---------------------------------------------------------------------- saving
-def _split_state(value: Any, tensors: dict[str, torch.Tensor], path: str) -> Any:
-    """A state dict as JSON data, its tensors moved to `tensors` under path keys."""
-    if isinstance(value, torch.Tensor):
-        tensors[path] = value.detach().cpu().contiguous().clone()
-        return {"__tensor__": path}
-    if isinstance(value, dict):
-        items = [[k, _split_state(v, tensors, f"{path}/{k}")] for k, v in value.items()]
-        if all(isinstance(k, str) and not k.startswith("__") for k in value):
-            return dict(items)
-        return {"__items__": items}
-    if isinstance(value, (list, tuple)):
-        return [_split_state(v, tensors, f"{path}/{i}") for i, v in enumerate(value)]
-    return value
-
-
-def _join_state(value: Any, source: SafetensorsSource) -> Any:
-    if isinstance(value, dict):
-        if set(value) == {"__tensor__"}:
-            return source.get(value["__tensor__"])
-        if set(value) == {"__items__"}:
-            return {k: _join_state(v, source) for k, v in value["__items__"]}
-        return {k: _join_state(v, source) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_join_state(v, source) for v in value]
-    return value
-
-
-def _compile_state(model: Any) -> tuple[dict[str, Any], bytes | None]:
-    """Config entries and optimizer tensors of a compiled model, when available."""
-    if not getattr(model, "compiled", False):
-        return {}, None
-    get_compile_config = getattr(model, "get_compile_config", None)
-    if get_compile_config is None:
-        return {}, None
-    entries: dict[str, Any] = {"compile_config": get_compile_config()}
-    optimizer = getattr(model, "optimizer", None)
-    data = None
-    if hasattr(optimizer, "state_dict") and hasattr(optimizer, "get_config"):
-        tensors: dict[str, torch.Tensor] = {}
-        entries["optimizer_state"] = _split_state(
-            optimizer.state_dict(),  # type: ignore[union-attr]
-            tensors,
-            "optimizer",
-        )
-        from safetensors.torch import save
-
-        data = save(tensors)
-    check_json(entries, f"Model {model.name!r} compile state")
-    return entries, data
-
-
 def save_model(model: Any, filepath: Any, overwrite: bool = True) -> None:
     """Save a model's architecture and weights to one `.plait` file, atomically.
 
@@ -143,8 +93,13 @@ def save_model(model: Any, filepath: Any, overwrite: bool = True) -> None:
             "weights only, or a '.plait' path for the whole model."
         )
     entry = serialize_layer(model)
-    extra, optimizer_data = _compile_state(model)
+    extra, optimizer_tensors = _training_state(model)
     entry.update(extra)
+    optimizer_data = None
+    if optimizer_tensors or "optimizer_state" in extra:
+        from safetensors.torch import save
+
+        optimizer_data = save(optimizer_tensors)
     config = json.dumps(entry).encode("utf-8")
     metadata = json.dumps(
         {
@@ -165,6 +120,18 @@ def save_model(model: Any, filepath: Any, overwrite: bool = True) -> None:
                 zf.writestr(OPTIMIZER, optimizer_data, zipfile.ZIP_STORED)
 
     atomic_write(filepath, write, overwrite)
+
+
+def _training_state(model: Any) -> tuple[dict[str, Any], dict[str, torch.Tensor]]:
+    try:
+        return compile_state(model)
+    except (TypeError, ValueError, NotImplementedError) as err:
+        warnings.warn(
+            f"save: model {getattr(model, 'name', '')!r} is saved without its compile "
+            f"configuration and optimizer state: {err}",
+            stacklevel=3,
+        )
+        return {}, {}
 
 
 def model_to_json(model: Any, **kwargs: Any) -> str:
@@ -426,23 +393,14 @@ def _load_plait(
         )
     load_weights_from_source(model, weights)
     if compile and compile_config is not None:
-        _restore_compile(model, archive, compile_config, optimizer_state)
+
+        def read_tensors() -> SafetensorsSource | None:
+            if OPTIMIZER not in archive.infos:
+                return None
+            data = archive.read(OPTIMIZER)
+            return SafetensorsSource(data, None, f"{where} {OPTIMIZER}")
+
+        restore_compile(
+            model, compile_config, optimizer_state, read_tensors, custom_objects
+        )
     return model
-
-
-def _restore_compile(
-    model: Any, archive: Archive, compile_config: Any, optimizer_state: Any
-) -> None:
-    compile_from_config = getattr(model, "compile_from_config", None)
-    if compile_from_config is None:
-        return
-    compile_from_config(compile_config)
-    optimizer = getattr(model, "optimizer", None)
-    if optimizer_state is None or not hasattr(optimizer, "load_state_dict"):
-        return
-    if OPTIMIZER not in archive.infos:
-        raise ValueError(f"{archive.where}: optimizer state without {OPTIMIZER!r}.")
-    source = SafetensorsSource(
-        archive.read(OPTIMIZER), None, f"{archive.where} {OPTIMIZER}"
-    )
-    optimizer.load_state_dict(_join_state(optimizer_state, source))  # type: ignore[union-attr]

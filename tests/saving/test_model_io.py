@@ -327,16 +327,47 @@ def test_load_model_entry_points():
 
 def test_compiled_model_resumes(tmp_path):
     x = L.Input(shape=(3,))
+    model = Model(x, [L.Dense(1, name="y")(x), L.Dense(2, name="z")(x)])
+    model.compile(
+        optimizer=plait.optimizers.Adam(learning_rate=0.01),
+        loss=["mse", plait.losses.Huber(delta=0.5)],
+        metrics={"y": ["mae"]},
+        loss_weights=[1.0, 0.3],
+    )
+    data, targets = _x(8, 3), [_x(8, 1), _x(8, 2)]
+    model.fit(data, targets, epochs=2, verbose=0, shuffle=False)
+    model.save(tmp_path / "m.plait")
+    with zipfile.ZipFile(tmp_path / "m.plait") as zf:
+        assert "optimizer.safetensors" in zf.namelist()
+    loaded = load_model(tmp_path / "m.plait")
+    assert loaded.compiled
+    assert loaded.optimizer.iterations == model.optimizer.iterations
+    model.fit(data, targets, epochs=1, verbose=0, shuffle=False)
+    loaded.fit(data, targets, epochs=1, verbose=0, shuffle=False)
+    for a, b in zip(model.get_weights(), loaded.get_weights()):
+        np.testing.assert_allclose(a, b, rtol=1e-6, atol=1e-7)
+    assert not load_model(tmp_path / "m.plait", compile=False).compiled
+
+
+@plait.saving.register_serializable(package="tests")
+def doubled_mse(y_true, y_pred):
+    return 2 * ((y_true - y_pred) ** 2).mean(dim=-1)
+
+
+def test_compiled_with_registered_loss(tmp_path):
+    x = L.Input(shape=(3,))
     model = Model(x, L.Dense(1)(x))
-    if not hasattr(model, "get_compile_config"):
-        pytest.skip("the trainer has no get_compile_config yet (TODO(#5))")
-    model.compile(optimizer="adam", loss="mse")
-    data, target = _x(8, 3), _x(8, 1)
-    model.fit(data, target, epochs=1, verbose=0)
+    model.compile(optimizer="sgd", loss=doubled_mse)
     model.save(tmp_path / "m.plait")
     loaded = load_model(tmp_path / "m.plait")
     assert loaded.compiled
-    model.fit(data, target, epochs=1, verbose=0, shuffle=False)
-    loaded.fit(data, target, epochs=1, verbose=0, shuffle=False)
-    _same(model.get_weights(), loaded.get_weights())
-    assert not load_model(tmp_path / "m.plait", compile=False).compiled
+    assert loaded.evaluate(_x(4, 3), _x(4, 1), verbose=0) >= 0
+
+
+def test_compiled_with_unregistered_loss_saves_without_compile_state(tmp_path):
+    x = L.Input(shape=(3,))
+    model = Model(x, L.Dense(1)(x))
+    model.compile(optimizer="sgd", loss=lambda t, p: ((t - p) ** 2).mean(dim=-1))
+    with pytest.warns(UserWarning, match="without its compile configuration"):
+        model.save(tmp_path / "m.plait")
+    assert not load_model(tmp_path / "m.plait").compiled
