@@ -8,6 +8,7 @@ forward pass is that function: no graph walk, no dictionary lookups by tensor.
 
 from __future__ import annotations
 
+import inspect
 import operator
 from collections.abc import Callable, Sequence
 from typing import Any
@@ -61,6 +62,12 @@ def _leaf_paths(structure: Any) -> list[tuple[Any, ...]]:
         else:
             paths.append(path)
     return paths
+
+
+def _mask_at(masks: Any, index: int) -> Any:
+    """Mask of output `index` from a `compute_mask` result, as symbolic calls pair them."""
+    flat = tree.flatten(masks)
+    return flat[index] if index < len(flat) else None
 
 
 def _select(g: fx.Graph, value: fx.Node, path: tuple[Any, ...]) -> fx.Node:
@@ -138,11 +145,22 @@ def build_program(
         has_mask = any(m is not None for m in tree.flatten(mask_struct))
         if takes_mask and has_mask and "mask" not in kwargs:
             kwargs["mask"] = mask_struct
+        for arg_name, mask_name in layer._arg_masks():
+            # Keras 3: a `<arg>_mask` parameter gets the mask of tensor `<arg>`.
+            t = node.call_arg(arg_name)
+            if (
+                isinstance(t, SymbolicTensor)
+                and t._mask is not None
+                and mask_name not in kwargs
+            ):
+                kwargs[mask_name] = env[id(t._mask)]
         want_pre = [t for t in node.output_tensors if id(t) in logits]
         fn = layer.call
         if want_pre:
             fn = layer._pre_activation
-            kwargs = {}
+            # Only `training` carries over (a wrapper's inner model may use it).
+            takes = "training" in inspect.signature(fn).parameters
+            kwargs = {"training": training} if takes else {}
         if _is_simple([args, kwargs]):
             out = g.call_function(fn, tuple(args), kwargs)
         else:
@@ -162,6 +180,8 @@ def build_program(
             pre[id(want_pre[0])] = out
             out = g.call_function(layer.activation, (out,))
             activations.append(out)
+        if layer.activity_regularizer is not None:
+            g.call_function(layer._add_activity_loss, (out,))
         paths = _leaf_paths(node.outputs)
         for t, path in zip(node.output_tensors, paths):
             env[id(t)] = _select(g, out, path)
@@ -175,10 +195,9 @@ def build_program(
                 layer.compute_mask,
                 (tree.map_structure(lookup, first), mask_struct if has_mask else None),
             )
-            mask_paths = _leaf_paths(node.outputs)
-            for t, path in zip(node.output_tensors, mask_paths):
+            for i, t in enumerate(node.output_tensors):
                 if t._mask is not None and id(t._mask) not in env:
-                    env[id(t._mask)] = _select(g, m, path) if len(mask_paths) > 1 else m
+                    env[id(t._mask)] = g.call_function(_mask_at, (m, i))
     results: list[Any] = [pre.get(id(t), env[id(t)]) for t in outputs]
     if with_masks:
         results += [

@@ -72,6 +72,15 @@ class Node:
         self.index = len(layer._inbound_nodes)
         layer._inbound_nodes.append(self)
 
+    def call_arg(self, name: str) -> Any:
+        """The value given for `layer.call`'s parameter `name` (positional or keyword)."""
+        if name in self.kwargs:
+            return self.kwargs[name]
+        position = self.layer._call_positions().get(name)
+        if position is not None and position < len(self.args):
+            return self.args[position]
+        return None
+
     @property
     def parent_nodes(self) -> list[Node]:
         """Nodes that produced this node's inputs (each once, in order)."""

@@ -9,7 +9,7 @@ from typing import Any, ClassVar
 import numpy as np
 import torch
 
-from plait import initializers
+from plait import constraints, initializers, regularizers
 from plait.graph.inference import TensorSpec, meta_spec, params_on_meta
 from plait.graph.node import Node
 from plait.graph.symbolic import History, SymbolicTensor
@@ -120,6 +120,28 @@ def _call_signature(cls: type) -> tuple[bool, bool]:
     return flags
 
 
+_DETAILS: dict[type, tuple[dict[str, int], list[tuple[str, str]]]] = {}
+
+
+def _call_details(cls: type) -> tuple[dict[str, int], list[tuple[str, str]]]:
+    """Positions of `cls.call`'s parameters and its `<arg>`/`<arg>_mask` pairs."""
+    details = _DETAILS.get(cls)
+    if details is None:
+        params = list(inspect.signature(cls.call).parameters.values())  # type: ignore[attr-defined]
+        positional = [
+            p.name
+            for p in params
+            if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)
+            and p.name != "self"
+        ]
+        names = {p.name for p in params}
+        pairs = [(n[: -len("_mask")], n) for n in names if n.endswith("_mask")]
+        pairs = sorted((a, m) for a, m in pairs if a in names)
+        details = ({n: i for i, n in enumerate(positional)}, pairs)
+        _DETAILS[cls] = details
+    return details
+
+
 def _same_as_default(value: Any, default: Any) -> bool:
     """Whether a config value is its argument's default (initializers by name too)."""
     if value == default or (default is None and value == "linear"):
@@ -210,7 +232,7 @@ class Layer(NodeAPI, torch.nn.Module):
         self._regularizers: list[tuple[torch.nn.Parameter, Callable[..., Any]]] = []
         self._constraints: list[tuple[torch.nn.Parameter, Callable[..., Any]]] = []
         self._added_losses: list[torch.Tensor] = []
-        self.activity_regularizer = activity_regularizer
+        self.activity_regularizer = regularizers.get(activity_regularizer)
         self._initial_weights = kwargs.get("weights")
         self._batch_input_shape: Shape | None = None
         if "batch_input_shape" in kwargs:
@@ -368,6 +390,8 @@ class Layer(NodeAPI, torch.nn.Module):
         self._tracked_weights.append(param)
         if layout is not None:
             self._layouts[id(param)] = layout
+        regularizer = regularizers.get(regularizer)  # names and configs too
+        constraint = constraints.get(constraint)
         if regularizer is not None:
             self._regularizers.append((param, regularizer))
         if constraint is not None:
@@ -529,8 +553,18 @@ class Layer(NodeAPI, torch.nn.Module):
         """Regularization losses of weights and `add_loss` terms, sub-layers included."""
         out: list[torch.Tensor] = []
         for layer in [self, *self._all_sublayers()]:
-            out += [fn(p) for p, fn in layer._regularizers]
+            for p, fn in layer._regularizers:
+                lay = layer._layout(p)  # regularizers see the Keras layout
+                out.append(fn(lay[0](p) if lay else p))
             out += layer._added_losses
+        return out
+
+    def _fns_config(self, names: tuple[str, ...]) -> dict[str, Any]:
+        """The regularizer/constraint attributes `names` as JSON data (None stays None)."""
+        out = {}
+        for name in names:
+            module = constraints if name.endswith("constraint") else regularizers
+            out[name] = module.serialize(getattr(self, name))  # type: ignore[attr-defined]
         return out
 
     def _clear_losses(self) -> None:
@@ -541,6 +575,23 @@ class Layer(NodeAPI, torch.nn.Module):
     def _call_flags(self) -> tuple[bool, bool]:
         """Whether `call` takes `training` and `mask`."""
         return _call_signature(type(self))
+
+    def _call_positions(self) -> dict[str, int]:
+        """Position of each positional parameter of `call` (the first is 0)."""
+        return _call_details(type(self))[0]
+
+    def _arg_masks(self) -> list[tuple[str, str]]:
+        """`(arg, arg_mask)` parameter pairs of `call` (Keras 3's `query_mask`, ...)."""
+        return _call_details(type(self))[1]
+
+    def _add_activity_loss(self, outputs: Any) -> None:
+        """Add `activity_regularizer(output) / batch_size` per output, as Keras 3."""
+        for out in tree.flatten(outputs):
+            if isinstance(out, torch.Tensor):
+                loss = self.activity_regularizer(out)  # type: ignore[misc]
+                if out.dim() > 0:
+                    loss = loss / out.shape[0]
+                self.add_loss(loss)
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
         if _has_symbolic(args, kwargs):
@@ -576,6 +627,14 @@ class Layer(NodeAPI, torch.nn.Module):
                 kwargs["mask"] = mask
         elif not mask_arg:
             kwargs.pop("mask")
+        for arg_name, mask_name in self._arg_masks():
+            position = self._call_positions().get(arg_name, -1)
+            value = (
+                args[position] if 0 <= position < len(args) else kwargs.get(arg_name)
+            )
+            value_mask = getattr(value, "_keras_mask", None)
+            if value_mask is not None and kwargs.get(mask_name) is None:
+                kwargs[mask_name] = value_mask
         try:
             if _on_meta(inputs):
                 # Called inside another layer's shape inference: weights built just
@@ -588,7 +647,7 @@ class Layer(NodeAPI, torch.nn.Module):
             shaped = [t for t in tree.flatten(inputs) if hasattr(t, "shape")]
             raise self._locate(err, shaped) from err
         if self.activity_regularizer is not None:
-            self.add_loss(self.activity_regularizer(outputs))
+            self._add_activity_loss(outputs)
         if self.supports_masking and (
             mask is not None or _overrides(self, "compute_mask")
         ):

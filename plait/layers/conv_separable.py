@@ -22,7 +22,6 @@ from plait.layers.convolutional import (
     _conv_length,
     _conv_torch,
     _data_format,
-    _fns_config,
     _from_torch,
     _input_channels,
     _int_tuple,
@@ -185,7 +184,7 @@ class _Depthwise(Layer):
             "use_bias": self.use_bias,
             "depthwise_initializer": initializers.serialize(self.depthwise_initializer),
             "bias_initializer": initializers.serialize(self.bias_initializer),
-            **_fns_config(self, _DEPTHWISE_FNS),
+            **self._fns_config(_DEPTHWISE_FNS),
         }
 
 
@@ -299,7 +298,7 @@ class _SeparableConv(_Depthwise):
             **super().get_config(),
             "filters": self.filters,
             "pointwise_initializer": initializers.serialize(self.pointwise_initializer),
-            **_fns_config(self, ("pointwise_regularizer", "pointwise_constraint")),
+            **self._fns_config(("pointwise_regularizer", "pointwise_constraint")),
         }
 
 

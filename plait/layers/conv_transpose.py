@@ -20,7 +20,6 @@ from plait.layers.convolutional import (
     _KERNEL_FNS,
     _choice,
     _data_format,
-    _fns_config,
     _from_torch,
     _input_channels,
     _int_tuple,
@@ -233,7 +232,7 @@ class _ConvTranspose(Layer):
             "use_bias": self.use_bias,
             "kernel_initializer": initializers.serialize(self.kernel_initializer),
             "bias_initializer": initializers.serialize(self.bias_initializer),
-            **_fns_config(self, _KERNEL_FNS),
+            **self._fns_config(_KERNEL_FNS),
         }
 
 

@@ -141,15 +141,6 @@ _KERNEL_FNS = (
 )
 
 
-def _fns_config(layer: Layer, names: Sequence[str]) -> dict[str, Any]:
-    """Regularizers and constraints named `names`, as JSON data (None stays None)."""
-    out = {}
-    for name in names:
-        module = constraints if name.endswith("constraint") else regularizers
-        out[name] = module.serialize(getattr(layer, name))
-    return out
-
-
 # ---------------------------------------------------------------- torch layout
 def _lifted(rank: int, data_format: str) -> bool:
     """Whether a 1D channels-last op runs as a 2D op over a unit rows axis.
@@ -429,7 +420,7 @@ class _Conv(Layer):
             "use_bias": self.use_bias,
             "kernel_initializer": initializers.serialize(self.kernel_initializer),
             "bias_initializer": initializers.serialize(self.bias_initializer),
-            **_fns_config(self, _KERNEL_FNS),
+            **self._fns_config(_KERNEL_FNS),
         }
 
 

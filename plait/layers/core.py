@@ -8,12 +8,21 @@ from typing import Any
 import torch
 import torch.nn.functional as F
 
-from plait import activations, initializers
+from plait import activations, constraints, initializers, regularizers
 from plait.layers.base import Layer
 from plait.layers.input_spec import InputSpec
 from plait.types import ActivationLike, InitializerLike, Shape
 
 __all__ = ["Activation", "Dense", "Embedding", "Lambda", "Masking"]
+
+
+_DENSE_FNS = (
+    "kernel_regularizer",
+    "bias_regularizer",
+    "activity_regularizer",
+    "kernel_constraint",
+    "bias_constraint",
+)
 
 
 def _check_positive_int(layer: Layer, name: str, value: Any) -> int:
@@ -74,10 +83,10 @@ class Dense(Layer):
         self.use_bias = bool(use_bias)
         self.kernel_initializer = initializers.get(kernel_initializer)
         self.bias_initializer = initializers.get(bias_initializer)
-        self.kernel_regularizer = kernel_regularizer
-        self.bias_regularizer = bias_regularizer
-        self.kernel_constraint = kernel_constraint
-        self.bias_constraint = bias_constraint
+        self.kernel_regularizer = regularizers.get(kernel_regularizer)
+        self.bias_regularizer = regularizers.get(bias_regularizer)
+        self.kernel_constraint = constraints.get(kernel_constraint)
+        self.bias_constraint = constraints.get(bias_constraint)
         self.supports_masking = True
         self.input_spec = InputSpec(min_ndim=2)
 
@@ -134,6 +143,7 @@ class Dense(Layer):
             "use_bias": self.use_bias,
             "kernel_initializer": _serialize_init(self.kernel_initializer),
             "bias_initializer": _serialize_init(self.bias_initializer),
+            **self._fns_config(_DENSE_FNS),
         }
 
 
@@ -217,8 +227,8 @@ class Embedding(Layer):
         self.input_dim = _check_positive_int(self, "input_dim", input_dim)
         self.output_dim = _check_positive_int(self, "output_dim", output_dim)
         self.embeddings_initializer = initializers.get(embeddings_initializer)
-        self.embeddings_regularizer = embeddings_regularizer
-        self.embeddings_constraint = embeddings_constraint
+        self.embeddings_regularizer = regularizers.get(embeddings_regularizer)
+        self.embeddings_constraint = constraints.get(embeddings_constraint)
         self.mask_zero = bool(mask_zero)
         self.input_length = input_length
         self.supports_masking = self.mask_zero
@@ -258,6 +268,13 @@ class Embedding(Layer):
             "output_dim": self.output_dim,
             "embeddings_initializer": _serialize_init(self.embeddings_initializer),
             "mask_zero": self.mask_zero,
+            **self._fns_config(
+                (
+                    "embeddings_regularizer",
+                    "activity_regularizer",
+                    "embeddings_constraint",
+                )
+            ),
         }
         if self.input_length is not None:
             config["input_length"] = self.input_length

@@ -113,7 +113,7 @@ class TimeDistributed(Layer):
         takes_training, takes_mask = layer._call_flags()
         kwargs: dict[str, Any] = {}
         fn = getattr(layer, "_pre_activation", layer.call) if pre else layer.call
-        if takes_training and not pre:
+        if takes_training and (not pre or fn is layer.call):
             kwargs["training"] = training
         if takes_mask and mask is not None and mask.dim() > 2 and not pre:
             kwargs["mask"] = mask.reshape(batch * steps, *mask.shape[2:])
@@ -134,8 +134,8 @@ class TimeDistributed(Layer):
             return self.layer.activation
         return activations.linear
 
-    def _pre_activation(self, inputs: Tensor) -> Any:
-        return self._inner(inputs, None, None, pre=True)
+    def _pre_activation(self, inputs: Tensor, training: bool | None = None) -> Any:
+        return self._inner(inputs, training, None, pre=True)
 
     def compute_output_shape(self, input_shape: Shape) -> Any:
         """The wrapped layer's output shape with the time axis put back."""
