@@ -18,6 +18,20 @@ from plait.layers.base import Layer
 __all__ = ["load_h5_weights"]
 
 
+# Keras's sub-objects in the order Keras creates them (and `get_weights` lists
+# them); others follow alphabetically.
+_CHILD_ORDER = [
+    "cell",
+    "forward_layer",
+    "backward_layer",
+    "layer",
+    "query_dense",
+    "key_dense",
+    "value_dense",
+    "output_dense",
+]
+
+
 def _unsupported(where: str, what: str) -> ValueError:
     return ValueError(f"Keras import: {where}: {what}")
 
@@ -126,7 +140,7 @@ def _arrays(group: _H5 | None, where: str) -> list[Any]:
         return []
     out = group.arrays()
     children = [k for k in group.names() if k != "vars"]
-    order = ["cell", "forward_layer", "backward_layer", "layer"]
+    order = _CHILD_ORDER
     for key in sorted(children, key=lambda k: (order.index(k) if k in order else 9, k)):
         child = group.child(key)
         if child is not None and "layers" in child.names():

@@ -112,9 +112,51 @@ def wrappers():
     return model, {"seq": RNG.normal(size=(3, 6, 4))}
 
 
+def zoo():
+    img = keras.Input((8, 8, 3), name="img")
+    seq = keras.Input((6, 4), name="seq")
+    a = layers.SeparableConv2D(4, 3, padding="same", activation="relu")(img)
+    a = layers.DepthwiseConv2D(3, depth_multiplier=2)(a)
+    a = layers.Conv2DTranspose(3, 2, strides=2)(a)
+    a = layers.AveragePooling2D(2)(a)
+    a = layers.ZeroPadding2D(1)(a)
+    a = layers.Cropping2D(((1, 0), (0, 1)))(a)
+    a = layers.UpSampling2D(2)(a)
+    a = layers.GroupNormalization(groups=3)(a)
+    a = layers.GlobalAveragePooling2D()(a)
+    a = layers.PReLU()(layers.Dense(6)(a))
+    b = layers.Conv1D(4, 3, padding="causal", dilation_rate=2)(seq)
+    b = layers.LeakyReLU(negative_slope=0.1)(b)
+    b = layers.SimpleRNN(4, return_sequences=True)(b)
+    b = layers.MultiHeadAttention(num_heads=2, key_dim=3)(b, b)
+    b = layers.Attention()([b, b])
+    b = layers.GlobalMaxPooling1D()(b)
+    b = layers.UnitNormalization()(b)
+    c = layers.RepeatVector(3)(b)
+    c = layers.Permute((2, 1))(c)
+    c = layers.Reshape((12,))(c)
+    c = layers.Dense(6, activation="softmax")(c)
+    merged = [
+        layers.Multiply()([a, c]),
+        layers.Average()([a, c]),
+        layers.Maximum()([a, c]),
+        layers.Minimum()([a, c]),
+    ]
+    out = layers.Concatenate()([*merged, layers.Dot(axes=1)([a, c])])
+    out = layers.ReLU(max_value=2.0)(layers.Activation("gelu")(out))
+    out = layers.Softmax()(
+        layers.Dense(3)(
+            layers.SpatialDropout1D(0.2)(layers.Reshape((5, 5))(layers.Dense(25)(out)))
+        )
+    )
+    model = keras.Model({"img": img, "seq": seq}, out, name="zoo")
+    data = {"img": RNG.normal(size=(2, 8, 8, 3)), "seq": RNG.normal(size=(2, 6, 4))}
+    return model, data
+
+
 def main():
     os.makedirs(HERE, exist_ok=True)
-    for make in (mlp, multi_io, seq_conv, lstm, wrappers):
+    for make in (mlp, multi_io, seq_conv, lstm, wrappers, zoo):
         model, data = make()
         randomize(model)
         data = {

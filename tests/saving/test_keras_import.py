@@ -18,7 +18,7 @@ from plait.utils import tree
 h5py = pytest.importorskip("h5py")
 
 FIXTURES = pathlib.Path(__file__).parent / "fixtures"
-NAMES = ["mlp", "multi_io", "seq_conv", "lstm", "wrappers"]
+NAMES = ["mlp", "multi_io", "seq_conv", "lstm", "wrappers", "zoo"]
 
 
 def _recorded(name):
