@@ -459,8 +459,20 @@ class _Slot:
         self.needs_probs = self.fast not in ("categorical", "sparse")
         self.pending = 0
 
-    def update(self, y: torch.Tensor, p: torch.Tensor, sw: torch.Tensor | None) -> None:
+    def update(
+        self,
+        y: torch.Tensor,
+        p: torch.Tensor,
+        sw: torch.Tensor | None,
+        mask: torch.Tensor | None = None,
+    ) -> None:
         sw = sw if self.weighted else None
+        if mask is not None:  # Keras compat: masked entries weigh 0 in metrics
+            m = mask.to(p.dtype)
+            if sw is not None:
+                sw = sw.reshape(*sw.shape, *(1,) * (m.dim() - sw.dim())) * m
+            else:
+                sw = m
         fast = self.fast
         if fast is not None and sw is None:
             hit: torch.Tensor | None = None
@@ -550,12 +562,18 @@ class CompiledMetrics:
         ys: list[Any],
         preds: list[torch.Tensor],
         sws: list[Any],
+        masks: list[Any] | None = None,
     ) -> None:
-        """Add one batch; `preds` are what each output returns (probabilities)."""
+        """Add one batch; `preds` are what each output returns (probabilities).
+
+        `masks` (one per output, None where there is none) weigh out masked
+        entries, as Keras does.
+        """
         for slot in self.slots:
-            y = ys[slot.index]
+            i = slot.index
+            y = ys[i]
             if y is not None:
-                slot.update(y, preds[slot.index], sws[slot.index])
+                slot.update(y, preds[i], sws[i], masks[i] if masks else None)
 
     def reset(self) -> None:
         """Zero every metric's state."""

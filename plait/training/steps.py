@@ -321,6 +321,7 @@ class TrainingSteps:
         plan.regularizers = _weight_functions(plan.layers, "_regularizers", "reg")
         plan.constraints = _weight_functions(plan.layers, "_constraints", "con")
         self._plan = plan
+        self._setup_jit(plan)
         return plan
 
     @staticmethod
@@ -391,7 +392,7 @@ class TrainingSteps:
             )
         total.backward()
         self.optimizer.step()
-        return total.detach(), [v.detach() for v in values], [o.detach() for o in outs]
+        return total, values, outs, masks
 
     def _record(
         self,
@@ -399,6 +400,7 @@ class TrainingSteps:
         total: torch.Tensor | None,
         values: list[torch.Tensor],
         outs: list[torch.Tensor],
+        masks: list[Any] | None,
         ys: list[Any],
         sws: list[Any],
     ) -> None:
@@ -415,27 +417,25 @@ class TrainingSteps:
                 out_loss = plan.out_losses[i]
                 if out_loss is not None:
                     preds[i] = out_loss.probabilities(preds[i])
-            plan.metrics.update(ys, preds, sws)
+            plan.metrics.update(ys, preds, sws, masks)
 
     def _train_batch(self, xs: list[Any], ys: list[Any], sws: list[Any]) -> None:
         plan = self._the_plan()
-        fn = plan.train_fn or self._core
-        total, values, outs = fn(xs, ys, sws)
-        if plan.constraints:
-            with torch.no_grad():
-                for p, project, lay in plan.constraints:
-                    if lay is None:
-                        p.copy_(project(p))
-                    else:
-                        p.copy_(lay[1](project(lay[0](p))))
-        self._record(plan, total, values, outs, ys, sws)
+        total, values, outs, masks = (plan.train_fn or self._core)(xs, ys, sws)
+        with torch.no_grad():  # bookkeeping: no graph, no detach per tensor
+            for p, project, lay in plan.constraints:
+                if lay is None:
+                    p.copy_(project(p))
+                else:
+                    p.copy_(lay[1](project(lay[0](p))))
+            self._record(plan, total, values, outs, masks, ys, sws)
 
     def _test_batch(self, xs: list[Any], ys: list[Any], sws: list[Any]) -> None:
         plan = self._the_plan()
         with torch.no_grad():
             outs, masks = self._forward(plan, xs, False)
             total, values = self._total_loss(plan, outs, masks, ys, sws)
-            self._record(plan, total, values, outs, ys, sws)
+            self._record(plan, total, values, outs, masks, ys, sws)
 
     def _setup_jit(self, plan: Plan) -> None:
         if not self._compile_args.get("jit_compile") or plan.train_fn is not None:

@@ -89,8 +89,9 @@ class Trainer(TrainingSteps):
             run_eagerly: Accepted for Keras compatibility (plait is always eager
                 unless `jit_compile`).
             steps_per_execution: Batches between two calls of the batch callbacks.
-            jit_compile: Compile the whole train step with `torch.compile`; on
-                failure, warn and train eagerly.
+            jit_compile: True compiles the whole train step (forward, loss,
+                backward, update) with `torch.compile`; on failure plait warns and
+                trains eagerly. Keras's `"auto"` means eager.
 
         Raises:
             ValueError: unknown names, or a list whose length is not the number of
@@ -122,22 +123,27 @@ class Trainer(TrainingSteps):
                 "compile(steps_per_execution=...): expected a positive int, got "
                 f"{steps_per_execution!r}."
             )
-        self.optimizer = optimizers_mod.get(optimizer)
+        resolved = optimizers_mod.get(optimizer)
+        previous = self._compile_args
         self._compile_args = {
             "loss": loss,
             "metrics": metrics,
             "loss_weights": loss_weights,
             "weighted_metrics": weighted_metrics,
             "steps_per_execution": steps_per_execution,
-            "jit_compile": bool(jit_compile),
+            "jit_compile": jit_compile is True,  # Keras's "auto" means eager here
             "run_eagerly": run_eagerly,
         }
-        names = self._known_output_names()
-        if names is not None:
-            self._expand(names)  # fail now on bad structure or names
-        else:  # resolve names now; per-output rules wait for the first batch
-            if not isinstance(loss, (list, tuple, dict)) and loss is not None:
-                cu.expand_losses(loss, ["output"])
+        try:
+            names = self._known_output_names()
+            if names is not None:
+                self._expand(names)  # fail now on bad structure or names
+            elif not isinstance(loss, (list, tuple, dict)) and loss is not None:
+                cu.expand_losses(loss, ["output"])  # names come with the first batch
+        except Exception:
+            self._compile_args = previous  # a failed compile changes nothing
+            raise
+        self.optimizer = resolved
         self._plan = None
         self.compiled = True
         if any(True for _ in self.parameters()):  # type: ignore[attr-defined]
@@ -411,8 +417,6 @@ class Trainer(TrainingSteps):
                     if custom:
                         last_logs = self.train_step(self._user_batch(batch))
                     else:
-                        if self._plan is not None and self._plan.train_fn is None:
-                            self._setup_jit(self._plan)
                         self._train_batch(*batch)
                     if wants_end and (step + 1) % every == 0:
                         batch_logs.stale = True
@@ -547,6 +551,7 @@ class Trainer(TrainingSteps):
         batch = self._array_batches(x, y, sample_weight, class_weight, "train_on_batch")
         if self._plan is None:
             self._make_plan(batch, "train_on_batch")
+        was_training = self.training  # type: ignore[attr-defined]
         self.train()  # type: ignore[attr-defined]
         try:
             if self._overridden("train_step"):
@@ -554,7 +559,7 @@ class Trainer(TrainingSteps):
             else:
                 self._train_batch(*batch)
         finally:
-            self.eval()  # type: ignore[attr-defined]
+            self.train(was_training)  # type: ignore[attr-defined]
         return self._batch_result(return_dict)
 
     def test_on_batch(

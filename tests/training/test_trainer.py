@@ -711,3 +711,25 @@ def test_guide_mlp_learns_the_digits():
     )
     hist = model.fit(x, y, epochs=10, batch_size=32, validation_split=0.2, verbose=0)
     assert hist.history["val_accuracy"][-1] > 0.85
+
+
+def test_output_masks_leave_padded_steps_out_of_loss_and_metrics():
+    from plait.layers import LSTM, Embedding
+
+    inputs = Input(shape=(5,), dtype="int32")
+    h = LSTM(3, return_sequences=True)(Embedding(10, 4, mask_zero=True)(inputs))
+    model = plait.Model(inputs, Dense(1, activation="sigmoid")(h))
+    model.compile(
+        plait.optimizers.SGD(learning_rate=0.0),
+        "binary_crossentropy",
+        metrics=["accuracy"],
+    )
+    rng = np.random.default_rng(0)
+    x = rng.integers(1, 10, (6, 5)).astype("int32")
+    x[:, 3:] = 0  # two padded steps per sequence
+    y = rng.integers(0, 2, (6, 5, 1)).astype("float32")
+    logs = model.evaluate(x, y, verbose=0, return_dict=True)
+    p = model.predict(x, verbose=0)[:, :3]
+    kept = y[:, :3]
+    assert logs["loss"] == pytest.approx(bce(kept, p), abs=1e-5)
+    assert logs["accuracy"] == pytest.approx(np.mean((p > 0.5) == kept), abs=1e-6)
