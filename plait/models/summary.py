@@ -101,7 +101,9 @@ def print_summary(
     ]
     width = line_length or 100
     if print_fn is None:
-        console = Console(width=max(width, 60) if line_length else None)
+        console = Console()
+        # Off a terminal rich assumes 80 columns; a summary needs more.
+        console = Console(width=line_length or max(console.width, 100))
         console.print(table)
         for line in lines:
             console.print(line, highlight=False)
