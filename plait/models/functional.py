@@ -320,6 +320,10 @@ class Functional(Model):
 
         return functional_from_config(cls, config, custom_objects)
 
+    def extra_repr(self) -> str:
+        """The name only: the layers print as the module's children, not as config."""
+        return f"name={self.name!r}"
+
     # Generated programs hold bound methods; rebuild them after copying or pickling.
     def __getstate__(self) -> dict[str, Any]:
         state = self.__dict__.copy()
