@@ -23,6 +23,9 @@ _UNARY: dict[str, Callable[[torch.Tensor], torch.Tensor]] = {
     "negative": torch.neg,
     "absolute": torch.abs,
 }
+_ELEMENTWISE = frozenset(
+    {"add", "subtract", "multiply", "divide", "power", "negative", "absolute"}
+)
 _NONE = object()
 
 
@@ -102,6 +105,30 @@ class Operator(Layer):
             return fn(inputs[0], inputs[1])
         other = self._buffers.get("constant", self.operand)
         return fn(other, inputs) if self.reverse else fn(inputs, other)
+
+    def _infer_output_specs(
+        self, inputs: Any, args: Any, call_kwargs: Any, flat_in: list[Any]
+    ) -> Any:
+        # Element-wise ops: broadcast shapes and promote dtypes directly, which
+        # skips the (first-use expensive) meta-device run; others go through it.
+        if self.op not in _ELEMENTWISE:
+            return super()._infer_output_specs(inputs, args, call_kwargs, flat_in)
+        from plait.graph.inference import TensorSpec
+        from plait.layers.merging import _broadcast
+
+        shapes = [t.shape for t in flat_in]
+        dtype = flat_in[0].dtype
+        for t in flat_in[1:]:
+            dtype = torch.promote_types(dtype, t.dtype)
+        constant = self._buffers.get("constant", self.operand)
+        if isinstance(constant, torch.Tensor):
+            shapes.append(tuple(constant.shape))
+            dtype = torch.promote_types(dtype, constant.dtype)
+        elif constant is not None:
+            dtype = torch.result_type(torch.empty((), dtype=dtype), constant)
+        if self.op == "divide" and not dtype.is_floating_point:
+            dtype = torch.get_default_dtype()
+        return TensorSpec(_broadcast(self._where(), shapes), dtype)
 
     def get_config(self) -> dict[str, Any]:
         """The op and its constant operand."""
