@@ -151,8 +151,8 @@ class Optimizer:
             return  # same parameters (a second compile): keep the state
         self._params = list(unique.values())
         self.torch_optimizer = None
-        if self._params and self._torch_name is not None:
-            torch_cls = getattr(torch.optim, self._torch_name)
+        torch_cls = self._torch_class()
+        if self._params and torch_cls is not None:
             kwargs = {**self._torch_kwargs(), **self._impl_kwargs()}
             lr = self._current_lr()
             self.torch_optimizer = torch_cls(self._params, lr=lr, **kwargs)
@@ -160,6 +160,12 @@ class Optimizer:
         if self._pending_state is not None:
             state, self._pending_state = self._pending_state, None
             self.load_state_dict(state)
+
+    def _torch_class(self) -> Callable[..., torch.optim.Optimizer] | None:
+        """The class `build` instantiates: `torch.optim.<_torch_name>` by default."""
+        if self._torch_name is None:
+            return None
+        return getattr(torch.optim, self._torch_name)  # type: ignore[no-any-return]
 
     def _impl_kwargs(self) -> dict[str, Any]:
         """The fastest torch implementation for where the parameters live."""
