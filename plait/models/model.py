@@ -18,6 +18,15 @@ def _is_functional_call(args: tuple[Any, ...], kwargs: dict[str, Any]) -> bool:
     )
 
 
+def _inject_functional(cls: type, functional: type) -> None:
+    """Rebase the class(es) of `cls`'s MRO that derive from `Model` onto `functional`."""
+    for klass in cls.__mro__:
+        if Model in klass.__bases__ and klass is not functional:
+            klass.__bases__ = tuple(
+                functional if base is Model else base for base in klass.__bases__
+            )
+
+
 class Model(Trainer, Layer):
     """A graph of layers that trains and predicts: `Model(inputs, outputs)`.
 
@@ -53,6 +62,15 @@ class Model(Trainer, Layer):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         if type(self) is Model and _is_functional_call(args, kwargs):
             raise TypeError("Model(inputs, outputs) must construct a Functional model.")
+        if _is_functional_call(args, kwargs):
+            # Keras compat: a subclass calling `super().__init__(inputs, outputs)`
+            # becomes a functional model: Functional takes Model's place in its bases.
+            from plait.models.functional import Functional
+
+            if not isinstance(self, Functional):
+                _inject_functional(type(self), Functional)
+            Functional.__init__(self, *args, **kwargs)  # type: ignore[arg-type]
+            return
         if args:
             raise TypeError(
                 f"{type(self).__name__}: unexpected positional arguments; a subclassed "

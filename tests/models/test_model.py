@@ -198,3 +198,26 @@ def test_model_is_torch_module():
     assert isinstance(model, plait.Layer)
     assert not model.training
     assert sum(p.numel() for p in model.parameters()) == model.count_params()
+
+
+def test_model_subclass_calling_functional_init_becomes_functional():
+    from plait.models.functional import Functional
+
+    class Classifier(plait.Model):
+        def __init__(self, units):
+            inputs = plait.Input(shape=(4,))
+            outputs = plait.layers.Dense(units)(inputs)
+            super().__init__(inputs=inputs, outputs=outputs, name="classifier")
+            self.units = units
+
+    model = Classifier(3)
+    assert isinstance(model, Functional)
+    assert model.name == "classifier"
+    assert model.units == 3
+    assert model.output_shape == (None, 3)
+    x = np.ones((2, 4), dtype="float32")
+    dense = model.layers[1]
+    expected = x @ dense.get_weights()[0] + dense.get_weights()[1]
+    np.testing.assert_allclose(
+        model.predict(x, verbose=0), expected, rtol=1e-5, atol=1e-6
+    )
