@@ -83,26 +83,38 @@ def build_program(
     *,
     with_masks: bool = False,
     logits: frozenset[int] = frozenset(),
+    input_masks: tuple[bool, ...] = (),
 ) -> Callable[..., tuple[Any, ...]]:
     """Generate the forward function of a graph.
+
+    Masks follow the graph as it was built (`SymbolicTensor._mask`). When some
+    inputs come with masks (`input_masks`), those masks are propagated by the
+    layers' own rules instead: a layer that supports masking passes a single mask
+    through or computes its output masks with `compute_mask`.
 
     Args:
         nodes: The graph's nodes in execution order (`Topology.nodes`).
         inputs: The graph's input tensors; the function takes one argument each,
-            then `training`.
+            then one mask per flagged input, then `training`.
         outputs: The tensors the function returns, as a tuple.
         with_masks: Also return the outputs' masks (None where there is none)
             after the outputs.
         logits: Ids of output tensors to return before their final softmax or
             sigmoid (the producing layer's `_pre_activation`).
+        input_masks: Which inputs come with a mask (all False when empty).
 
     Returns:
-        `fn(*inputs, training) -> tuple`.
+        `fn(*inputs, *input_masks, training) -> tuple`.
     """
     g = fx.Graph()
     env: dict[int, fx.Node] = {}
+    menv: dict[int, fx.Node] = {}  # data tensor id -> its mask
     for i, t in enumerate(inputs):
         env[id(t)] = g.placeholder(f"x{i}")
+    dynamic = any(input_masks)
+    for i, t in enumerate(inputs):
+        if i < len(input_masks) and input_masks[i]:
+            menv[id(t)] = g.placeholder(f"m{i}")
     training = g.placeholder("training")
     pre: dict[int, fx.Node] = {}
     activations: list[fx.Node] = []  # recomputed activations next to returned logits
@@ -112,48 +124,31 @@ def build_program(
             return env[id(v)]
         return v
 
+    def mask_of(v: Any) -> Any:
+        return menv.get(id(v)) if isinstance(v, SymbolicTensor) else None
+
     for node in nodes:
         layer = node.layer
         if layer._is_input_layer or all(id(t) in env for t in node.output_tensors):
             continue
-        run_flat = getattr(layer, "_run_flat", None)
-        if run_flat is not None:  # a nested model: call its own program
-            flat = [env[id(t)] for t in layer._flatten_call_inputs(node.args[0])]
-            result = g.call_function(run_flat, (*flat, training))
-            n_out = len(node.output_tensors)
-            for i, t in enumerate(node.output_tensors):
-                env[id(t)] = g.call_function(operator.getitem, (result, i))
-                if t._mask is not None and id(t._mask) not in env:
-                    env[id(t._mask)] = g.call_function(
-                        operator.getitem, (result, n_out + i)
-                    )
+        first = node.args[0] if node.args else None
+        if getattr(layer, "_run_flat", None) is not None:  # a nested model
+            _nested_call(g, node, env, menv, training, dynamic)
             continue
         takes_training, takes_mask = layer._call_flags()
         args = tree.map_structure(lookup, list(node.args))
         kwargs = tree.map_structure(lookup, dict(node.kwargs))
         if takes_training and kwargs.get("training") is None:
             kwargs["training"] = training
-        first = node.args[0] if node.args else None
-        mask_struct = tree.map_structure(
-            lambda t: (
-                env.get(id(t._mask))
-                if isinstance(t, SymbolicTensor) and t._mask is not None
-                else None
-            ),
-            first,
-        )
+        mask_struct = tree.map_structure(mask_of, first)
         has_mask = any(m is not None for m in tree.flatten(mask_struct))
         if takes_mask and has_mask and "mask" not in kwargs:
             kwargs["mask"] = mask_struct
         for arg_name, mask_name in layer._arg_masks():
             # Keras 3: a `<arg>_mask` parameter gets the mask of tensor `<arg>`.
-            t = node.call_arg(arg_name)
-            if (
-                isinstance(t, SymbolicTensor)
-                and t._mask is not None
-                and mask_name not in kwargs
-            ):
-                kwargs[mask_name] = env[id(t._mask)]
+            arg_mask = mask_of(node.call_arg(arg_name))
+            if arg_mask is not None and mask_name not in kwargs:
+                kwargs[mask_name] = arg_mask
         want_pre = [t for t in node.output_tensors if id(t) in logits]
         fn = layer.call
         if want_pre:
@@ -161,21 +156,7 @@ def build_program(
             # Only `training` carries over (a wrapper's inner model may use it).
             takes = "training" in inspect.signature(fn).parameters
             kwargs = {"training": training} if takes else {}
-        if _is_simple([args, kwargs]):
-            out = g.call_function(fn, tuple(args), kwargs)
-        else:
-            slots: list[Any] = []
-
-            def slot(v: Any, slots: list[Any] = slots) -> Any:
-                if isinstance(v, fx.Node):
-                    slots.append(v)
-                    return _SLOT
-                return v
-
-            caller = _Caller(
-                fn, tree.map_structure(slot, args), tree.map_structure(slot, kwargs)
-            )
-            out = g.call_function(caller, tuple(slots))
+        out = _call(g, fn, args, kwargs)
         if want_pre:
             pre[id(want_pre[0])] = out
             out = g.call_function(layer.activation, (out,))
@@ -185,24 +166,11 @@ def build_program(
         paths = _leaf_paths(node.outputs)
         for t, path in zip(node.output_tensors, paths):
             env[id(t)] = _select(g, out, path)
-        missing = [
-            t
-            for t in node.output_tensors
-            if t._mask is not None and id(t._mask) not in env
-        ]
-        if missing:
-            m = g.call_function(
-                layer.compute_mask,
-                (tree.map_structure(lookup, first), mask_struct if has_mask else None),
-            )
-            for i, t in enumerate(node.output_tensors):
-                if t._mask is not None and id(t._mask) not in env:
-                    env[id(t._mask)] = g.call_function(_mask_at, (m, i))
+        if layer.supports_masking:
+            _output_masks(g, node, menv, mask_struct, has_mask, lookup, dynamic)
     results: list[Any] = [pre.get(id(t), env[id(t)]) for t in outputs]
     if with_masks:
-        results += [
-            env.get(id(t._mask)) if t._mask is not None else None for t in outputs
-        ]
+        results += [menv.get(id(t)) for t in outputs]
     g.output(tuple(results))
     for act in activations:  # only needed where another layer reads the activation
         if not act.users:
@@ -210,3 +178,82 @@ def build_program(
     module = fx.GraphModule(torch.nn.Module(), g)
     forward: Callable[..., tuple[Any, ...]] = module.forward
     return forward
+
+
+def _call(
+    g: fx.Graph, fn: Callable[..., Any], args: Any, kwargs: dict[str, Any]
+) -> Any:
+    """Emit `fn(*args, **kwargs)`, binding constants fx cannot write as literals."""
+    if _is_simple([args, kwargs]):
+        return g.call_function(fn, tuple(args), kwargs)
+    slots: list[Any] = []
+
+    def slot(v: Any) -> Any:
+        if isinstance(v, fx.Node):
+            slots.append(v)
+            return _SLOT
+        return v
+
+    caller = _Caller(
+        fn, tree.map_structure(slot, args), tree.map_structure(slot, kwargs)
+    )
+    return g.call_function(caller, tuple(slots))
+
+
+def _output_masks(
+    g: fx.Graph,
+    node: Node,
+    menv: dict[int, fx.Node],
+    mask_struct: Any,
+    has_mask: bool,
+    lookup: Callable[[Any], Any],
+    dynamic: bool,
+) -> None:
+    """Emit the masks of a masking layer's outputs (as its symbolic call decided)."""
+    layer = node.layer
+    outs = node.output_tensors
+    if not layer._computes_masks():
+        flat = tree.flatten(mask_struct)
+        if has_mask and len(outs) == 1 and len(flat) == 1:
+            menv[id(outs[0])] = flat[0]  # passed through unchanged
+        return
+    wanted = [t for t in outs if dynamic or t._mask is not None]
+    if not wanted:
+        return
+    first = node.args[0] if node.args else None
+    m = g.call_function(
+        layer.compute_mask,
+        (tree.map_structure(lookup, first), mask_struct if has_mask else None),
+    )
+    for i, t in enumerate(outs):
+        if t in wanted:
+            menv[id(t)] = g.call_function(_mask_at, (m, i))
+
+
+def _nested_call(
+    g: fx.Graph,
+    node: Node,
+    env: dict[int, fx.Node],
+    menv: dict[int, fx.Node],
+    training: fx.Node,
+    dynamic: bool,
+) -> None:
+    """Emit a call of a nested model's own program (with input masks if any)."""
+    model = node.layer
+    inner = model._flatten_call_inputs(node.args[0])
+    flat = [env[id(t)] for t in inner]
+    flags = tuple(id(t) in menv for t in inner)
+    masks = [menv[id(t)] for t in inner if id(t) in menv]
+    n_out = len(node.output_tensors)
+    if any(flags):
+        result = g.call_function(
+            model._run_masked_flat, (flags, *flat, *masks, training)
+        )
+        with_masks = True
+    else:
+        result = g.call_function(model._run_flat, (*flat, training))
+        with_masks = model._has_output_masks
+    for i, t in enumerate(node.output_tensors):
+        env[id(t)] = g.call_function(operator.getitem, (result, i))
+        if with_masks and (dynamic or any(flags) or t._mask is not None):
+            menv[id(t)] = g.call_function(operator.getitem, (result, n_out + i))

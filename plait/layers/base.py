@@ -576,6 +576,10 @@ class Layer(NodeAPI, torch.nn.Module):
         """Whether `call` takes `training` and `mask`."""
         return _call_signature(type(self))
 
+    def _computes_masks(self) -> bool:
+        """Whether the layer defines its own `compute_mask` (else masks pass through)."""
+        return _overrides(self, "compute_mask")
+
     def _call_positions(self) -> dict[str, int]:
         """Position of each positional parameter of `call` (the first is 0)."""
         return _call_details(type(self))[0]

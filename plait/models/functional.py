@@ -101,7 +101,8 @@ class Functional(Model):
             )
         self._programs: dict[Any, Callable[..., tuple[Any, ...]]] = {}
         self.__dict__.pop("_fast", None)
-        self.supports_masking = any(t._mask is not None for t in flat_out)
+        self._has_output_masks = any(t._mask is not None for t in flat_out)
+        self.supports_masking = True  # masks given with the inputs flow through
         self.built = True
         Node(self, (inputs,), {}, outputs, self_node=True)
 
@@ -187,8 +188,35 @@ class Functional(Model):
         return prog
 
     def _run_flat(self, *args: Any) -> tuple[Any, ...]:
-        """`(*inputs, training)` -> outputs (then their masks if the model has any)."""
-        return self._program(self.supports_masking)(*args)
+        """`(*inputs, training)` -> outputs (then their masks if the graph makes any)."""
+        return self._program(self._has_output_masks)(*args)
+
+    def _masked_program(self, flags: tuple[bool, ...]) -> Any:
+        """`(*inputs, *masks of flagged inputs, training)` -> outputs, then masks."""
+        key = ("masked", flags)
+        prog = self._programs.get(key)
+        if prog is None:
+            prog = build_program(
+                self._topology.nodes,
+                self._flat_inputs,
+                self._flat_outputs,
+                with_masks=True,
+                input_masks=flags,
+            )
+            self._programs[key] = prog
+        return prog
+
+    def _run_masked_flat(self, flags: tuple[bool, ...], *args: Any) -> tuple[Any, ...]:
+        """`(flags, *inputs, *masks of flagged inputs, training)` -> outputs, masks."""
+        return self._masked_program(flags)(*args)  # type: ignore[no-any-return]
+
+    def _run_with_masks(self, flat: list[Any], masks: list[Any], training: bool) -> Any:
+        """Outputs then masks (None where none), given optional input masks."""
+        flags = tuple(m is not None for m in masks)
+        if any(flags):
+            given = [m for m in masks if m is not None]
+            return self._masked_program(flags)(*flat, *given, training)
+        return self._program(True)(*flat, training)
 
     def _flatten_call_inputs(self, inputs: Any) -> list[Any]:
         """Match a call's inputs (single, list or dict by name) to the model's inputs."""
@@ -243,7 +271,12 @@ class Functional(Model):
     def call(self, inputs: Any, training: bool | None = None, mask: Any = None) -> Any:
         """Run the graph on real tensors; returns outputs in the model's structure."""
         fast = self._fast_path
-        if fast is not None and type(inputs) is torch.Tensor:
+        if (
+            fast is not None
+            and type(inputs) is torch.Tensor
+            and mask is None
+            and getattr(inputs, "_keras_mask", None) is None
+        ):
             # One tensor in and out, no masks: check it and run the program.
             dtype, ndim, fixed, program = fast
             if (
@@ -254,13 +287,26 @@ class Functional(Model):
                 return program(inputs, bool(training))[0]
         flat = self._standardize(inputs)
         n = len(self._flat_outputs)
-        result = self._run_flat(*flat, bool(training))
+        masks = self._input_masks(inputs, mask)
+        if masks is None:
+            result = self._run_flat(*flat, bool(training))
+        else:
+            result = self._run_with_masks(flat, masks, bool(training))
         outputs = list(result[:n])
-        if self.supports_masking:
-            for out, m in zip(outputs, result[n:]):
-                if m is not None:
-                    out._keras_mask = m
+        for out, m in zip(outputs, result[n:]):
+            if m is not None:
+                out._keras_mask = m
         return self._pack_outputs(outputs)
+
+    def _input_masks(self, inputs: Any, mask: Any) -> list[Any] | None:
+        """One mask (or None) per input, from `mask` or the tensors' `_keras_mask`."""
+        if mask is None:
+            found = [getattr(x, "_keras_mask", None) for x in tree.flatten(inputs)]
+            if all(m is None for m in found):
+                return None
+            mask = tree.map_structure(lambda x: getattr(x, "_keras_mask", None), inputs)
+        flat = self._flatten_call_inputs(mask) if mask is not None else []
+        return flat if any(m is not None for m in flat) else None
 
     @property
     def _fast_path(self) -> tuple[torch.dtype, int, list[tuple[int, int]], Any] | None:
@@ -269,7 +315,7 @@ class Functional(Model):
             simple = (
                 isinstance(self._nested_inputs, SymbolicTensor)
                 and isinstance(self._nested_outputs, SymbolicTensor)
-                and not self.supports_masking
+                and not self._has_output_masks
             )
             if not simple:
                 self.__dict__["_fast"] = False
@@ -282,12 +328,13 @@ class Functional(Model):
 
     def compute_mask(self, inputs: Any, mask: Any = None) -> Any:
         """The output masks of the graph for `inputs` (None where there is none)."""
-        if not self.supports_masking:
+        masks = self._input_masks(inputs, mask)
+        if masks is None and not self._has_output_masks:
             return None
         flat = self._flatten_call_inputs(inputs)
         n = len(self._flat_outputs)
-        masks = list(self._program(True)(*flat, False)[n:])
-        return self._pack_outputs(masks)
+        result = self._run_with_masks(flat, masks or [None] * len(flat), False)
+        return self._pack_outputs(list(result[n:]))
 
     def _infer_output_specs(
         self, inputs: Any, args: Any, call_kwargs: Any, flat_in: list[SymbolicTensor]

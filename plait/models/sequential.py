@@ -49,6 +49,7 @@ class Sequential(Functional):
         self._input_tensor: SymbolicTensor | None = None
         self._build_nodes: list[Node] = []
         self.supports_masking = False
+        self._has_output_masks = False
         for layer in layers or []:
             self.add(layer, rebuild=False)
         self._maybe_rebuild()

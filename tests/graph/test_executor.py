@@ -200,3 +200,23 @@ def test_executor_constant_kwargs_are_bound(n):
     y = Scale()(x, factor=float(n))
     model = plait.Model(x, y)
     np.testing.assert_allclose(model.predict(np.ones((1, 2)), verbose=0), [[n, n]])
+
+
+def test_masks_enter_nested_models_symbolically_and_eagerly():
+    import numpy as np
+
+    import plait
+    from plait.layers import LSTM, Embedding, Input
+
+    tokens = Input(shape=(None,), dtype="int32")
+    sequence = Input(shape=(None, 8))
+    encoder = plait.Model(sequence, LSTM(4)(sequence))
+    embedding = Embedding(20, 8, mask_zero=True)
+    nested = plait.Model(tokens, encoder(embedding(tokens)))
+    flat = plait.Model(tokens, encoder.layers[-1](embedding(tokens)))
+    ids = np.array([[1, 2, 3, 0, 0], [4, 5, 0, 0, 0]])
+    padded = nested.predict(ids, verbose=0)
+    np.testing.assert_allclose(padded, flat.predict(ids, verbose=0), atol=1e-6)
+    # The mask reached the nested LSTM: padding changes nothing.
+    alone = nested.predict(np.array([[4, 5]]), verbose=0)
+    np.testing.assert_allclose(alone[0], padded[1], atol=1e-6)
