@@ -9,6 +9,7 @@ from plait.training.optimizers import AdamW as AdamW
 from plait.training.optimizers import CosineDecay as CosineDecay
 from plait.training.optimizers import ExponentialDecay as ExponentialDecay
 from plait.training.optimizers import InverseTimeDecay as InverseTimeDecay
+from plait.training.optimizers import KerasRMSprop as KerasRMSprop
 from plait.training.optimizers import LearningRateSchedule as LearningRateSchedule
 from plait.training.optimizers import Lion as Lion
 from plait.training.optimizers import Nadam as Nadam

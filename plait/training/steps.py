@@ -176,7 +176,8 @@ class TrainingSteps:
         x = self._prepare_x(x)
         xs = self._flat_inputs_of(x)
         if self._plan is None or self._plan.x_struct is None:
-            self._x_struct = x
+            # Only the nesting (to rebuild inputs for subclassed models), not the data.
+            self._x_struct = tree.map_structure(lambda _: None, x)
         names = self._output_names_now(xs)
         ys = [
             data_utils.to_tensors(t, device)
