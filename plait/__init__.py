@@ -1,21 +1,59 @@
-"""plait: the Keras functional API, native to PyTorch."""
+"""plait: the Keras functional API, native to PyTorch.
 
-from plait import activations as activations
-from plait import callbacks as callbacks
-from plait import constraints as constraints
-from plait import initializers as initializers
-from plait import layers as layers
-from plait import losses as losses
-from plait import metrics as metrics
-from plait import models as models
-from plait import optimizers as optimizers
-from plait import regularizers as regularizers
-from plait import saving as saving
-from plait import utils as utils
-from plait.layers import Input as Input
-from plait.layers import Layer as Layer
-from plait.models import Model as Model
-from plait.models import Sequential as Sequential
-from plait.saving import load_model as load_model
+The public API is loaded on first use (PEP 562), so `import plait.graph` or
+`import plait.layers` loads only what those packages need.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from plait import activations as activations
+    from plait import callbacks as callbacks
+    from plait import constraints as constraints
+    from plait import initializers as initializers
+    from plait import layers as layers
+    from plait import losses as losses
+    from plait import metrics as metrics
+    from plait import models as models
+    from plait import optimizers as optimizers
+    from plait import regularizers as regularizers
+    from plait import saving as saving
+    from plait import utils as utils
+    from plait.layers import Input as Input
+    from plait.layers import Layer as Layer
+    from plait.models import Model as Model
+    from plait.models import Sequential as Sequential
+    from plait.saving import load_model as load_model
 
 __version__ = "0.1.0"
+
+_SUBMODULES = (
+    "activations", "callbacks", "constraints", "initializers", "layers", "losses",
+    "metrics", "models", "optimizers", "regularizers", "saving", "utils",
+)  # fmt: skip
+_NAMES = {
+    "Input": "plait.layers",
+    "Layer": "plait.layers",
+    "Model": "plait.models",
+    "Sequential": "plait.models",
+    "load_model": "plait.saving",
+}
+__all__ = [*_SUBMODULES, *_NAMES]
+
+
+def __getattr__(name: str) -> Any:
+    if name in _SUBMODULES:
+        return importlib.import_module(f"plait.{name}")
+    module = _NAMES.get(name)
+    if module is not None:
+        value = getattr(importlib.import_module(module), name)
+        globals()[name] = value  # later lookups skip this function
+        return value
+    raise AttributeError(f"module 'plait' has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted([*globals(), *__all__])
