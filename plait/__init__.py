@@ -6,7 +6,6 @@ The public API is loaded on first use (PEP 562), so `import plait.graph` or
 
 from __future__ import annotations
 
-import importlib
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -34,25 +33,78 @@ _SUBMODULES = (
     "activations", "callbacks", "constraints", "initializers", "layers", "losses",
     "metrics", "models", "optimizers", "regularizers", "saving", "utils",
 )  # fmt: skip
-_NAMES = {
-    "Input": "plait.layers",
-    "Layer": "plait.layers",
-    "Model": "plait.models",
-    "Sequential": "plait.models",
-    "load_model": "plait.saving",
-}
-__all__ = [*_SUBMODULES, *_NAMES]
+__all__ = [*_SUBMODULES, "Input", "Layer", "Model", "Sequential", "load_model"]
+
+
+def _load(name: str) -> Any:
+    # One explicit import per name: plait never imports a module by a computed name.
+    if name == "activations":
+        import plait.activations as activations_module
+
+        return activations_module
+    elif name == "callbacks":
+        import plait.callbacks as callbacks_module
+
+        return callbacks_module
+    elif name == "constraints":
+        import plait.constraints as constraints_module
+
+        return constraints_module
+    elif name == "initializers":
+        import plait.initializers as initializers_module
+
+        return initializers_module
+    elif name == "layers":
+        import plait.layers as layers_module
+
+        return layers_module
+    elif name == "losses":
+        import plait.losses as losses_module
+
+        return losses_module
+    elif name == "metrics":
+        import plait.metrics as metrics_module
+
+        return metrics_module
+    elif name == "models":
+        import plait.models as models_module
+
+        return models_module
+    elif name == "optimizers":
+        import plait.optimizers as optimizers_module
+
+        return optimizers_module
+    elif name == "regularizers":
+        import plait.regularizers as regularizers_module
+
+        return regularizers_module
+    elif name == "saving":
+        import plait.saving as saving_module
+
+        return saving_module
+    elif name == "utils":
+        import plait.utils as utils_module
+
+        return utils_module
+    elif name in ("Input", "Layer"):
+        import plait.layers as layers_package
+
+        return getattr(layers_package, name)
+    elif name in ("Model", "Sequential"):
+        import plait.models as models_package
+
+        return getattr(models_package, name)
+    elif name == "load_model":
+        import plait.saving as saving_package
+
+        return saving_package.load_model
+    raise AttributeError(f"module 'plait' has no attribute {name!r}")
 
 
 def __getattr__(name: str) -> Any:
-    if name in _SUBMODULES:
-        return importlib.import_module(f"plait.{name}")
-    module = _NAMES.get(name)
-    if module is not None:
-        value = getattr(importlib.import_module(module), name)
-        globals()[name] = value  # later lookups skip this function
-        return value
-    raise AttributeError(f"module 'plait' has no attribute {name!r}")
+    value = _load(name)
+    globals()[name] = value  # later lookups skip this function
+    return value
 
 
 def __dir__() -> list[str]:
