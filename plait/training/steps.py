@@ -13,6 +13,7 @@ import warnings
 from collections.abc import Callable, Iterator, Mapping
 from typing import Any
 
+import numpy as np
 import torch
 
 from plait.training import compile_utils as cu
@@ -37,6 +38,17 @@ def pythonify(values: Mapping[str, torch.Tensor]) -> dict[str, Any]:
         if k not in out:
             out[k] = v.detach().cpu().numpy()
     return out
+
+
+def _numbers_as_array(x: Any) -> Any:
+    """A (nested) list or tuple of Python numbers as one NumPy array; else `x`."""
+    if (
+        isinstance(x, (list, tuple))
+        and x
+        and all(isinstance(v, (int, float)) for v in tree.flatten(x))
+    ):
+        return np.asarray(x)
+    return x
 
 
 class LazyLogs(Mapping[str, Any]):
@@ -156,7 +168,13 @@ class TrainingSteps:
 
     def _prepare_x(self, x: Any) -> Any:
         device = self._model_device()
+        # Nested Python lists of numbers are one array per input.
+        if len(self.__dict__.get("_flat_inputs", [None])) == 1:
+            x = _numbers_as_array(x)
+        elif isinstance(x, (list, tuple)):
+            x = [_numbers_as_array(v) for v in x]
         if isinstance(x, dict):
+            x = {k: _numbers_as_array(v) for k, v in x.items()}
             return {k: data_utils.to_tensors(v, device) for k, v in x.items()}
         return data_utils.to_tensors(x, device)
 

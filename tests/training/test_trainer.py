@@ -733,3 +733,13 @@ def test_output_masks_leave_padded_steps_out_of_loss_and_metrics():
     kept = y[:, :3]
     assert logs["loss"] == pytest.approx(bce(kept, p), abs=1e-5)
     assert logs["accuracy"] == pytest.approx(np.mean((p > 0.5) == kept), abs=1e-6)
+
+
+def test_predict_takes_nested_python_lists_as_one_array_per_input():
+    from plait.layers import Dense, Input, add
+
+    seq = plait.Sequential([Dense(2)])
+    assert seq.predict([[1.0, 2.0], [3.0, 4.0]], verbose=0).shape == (2, 2)
+    a, b = Input(shape=(2,)), Input(shape=(2,))
+    model = plait.Model([a, b], add([a, b]))
+    np.testing.assert_allclose(model.predict([[[1, 2]], [[3, 4]]], verbose=0), [[4, 6]])
