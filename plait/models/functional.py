@@ -298,6 +298,17 @@ class Functional(Model):
                 out._keras_mask = m
         return self._pack_outputs(outputs)
 
+    def forward(self, *args: Any, **kwargs: Any) -> Any:
+        """Eager call (what `model(x)` runs on real tensors): straight to `call`.
+
+        The graph was checked when it was built; `call` checks the inputs.
+        """
+        inputs = args[0] if args else kwargs.pop("inputs")
+        training = kwargs.get("training")
+        if training is None:
+            training = self.training
+        return self.call(inputs, training=training, mask=kwargs.get("mask"))
+
     def _input_masks(self, inputs: Any, mask: Any) -> list[Any] | None:
         """One mask (or None) per input, from `mask` or the tensors' `_keras_mask`."""
         if mask is None:
