@@ -567,3 +567,43 @@ def test_build_again_keeps_state_for_the_same_parameters():
     opt.build([w, other])
     assert opt.torch_optimizer is not first
     assert opt.torch_optimizer.param_groups[0]["params"] == [w, other]
+
+
+def test_step_skips_torch_wrapper_but_runs_registered_hooks():
+    w = torch.nn.Parameter(torch.ones(2))
+    opt = O.SGD(learning_rate=0.5)
+    opt.build([w])
+    calls = []
+    opt.torch_optimizer.register_step_pre_hook(lambda o, a, k: calls.append("pre"))
+    opt.torch_optimizer.register_step_post_hook(lambda o, a, k: calls.append("post"))
+    w.grad = torch.ones(2)
+    opt.step()
+    assert calls == ["pre", "post"]
+    torch.testing.assert_close(w.detach(), torch.full((2,), 0.5))
+
+
+def test_step_without_hooks_updates_like_torch():
+    a = torch.nn.Parameter(torch.ones(3))
+    b = torch.nn.Parameter(torch.ones(3))
+    ours = O.RMSprop(0.1)
+    ours.build([a])
+    theirs = O.RMSprop(0.1)
+    theirs.build([b])
+    for _ in range(3):
+        a.grad, b.grad = torch.full((3,), 0.3), torch.full((3,), 0.3)
+        ours.step()
+        theirs.torch_optimizer.step()  # through torch's wrapper
+    assert torch.equal(a, b)
+
+
+@pytest.mark.parametrize("set_to_none", [True, False])
+def test_zero_grad_clears_every_gradient(set_to_none):
+    w = torch.nn.Parameter(torch.ones(2))
+    opt = O.Adam()
+    opt.build([w])
+    w.grad = torch.ones(2)
+    opt.zero_grad(set_to_none=set_to_none)
+    if set_to_none:
+        assert w.grad is None
+    else:
+        assert torch.equal(w.grad, torch.zeros(2))

@@ -358,3 +358,34 @@ def test_keras_rmsprop_cuda_matches_cpu(centered):
         opt.step()
     np.testing.assert_allclose(w.detach().cpu().numpy(), cpu, rtol=1e-12)
     np.testing.assert_allclose(other.detach().numpy(), cpu, rtol=1e-12)
+
+
+@pytest.mark.parametrize(
+    "kwargs",
+    [{}, {"momentum": 0.9}, {"centered": True}, {"momentum": 0.5, "centered": True}],
+    ids=["plain", "momentum", "centered", "both"],
+)
+def test_keras_rmsprop_large_cpu_tensors_update_in_slices_bit_for_bit(
+    kwargs, monkeypatch
+):
+    from plait.training import optimizers_keras
+
+    def steps(chunk, foreach):
+        monkeypatch.setattr(optimizers_keras, "_CHUNK", chunk)
+        torch.manual_seed(0)
+        params = [
+            torch.nn.Parameter(torch.randn(70, 3)),  # 210 elements: 3 slices
+            torch.nn.Parameter(torch.randn(5)),  # small: multi-tensor kernels
+            torch.nn.Parameter(torch.randn(3, 70).t()),  # not contiguous: whole
+        ]
+        opt = KerasRMSprop(params, lr=0.01, foreach=foreach, **kwargs)
+        for _ in range(3):
+            for p in params:
+                p.grad = torch.randn_like(p) * 1e-3
+            opt.step()
+        return [p.detach() for p in params]
+
+    whole = steps(1 << 30, None)
+    for sliced in (steps(64, None), steps(64, False)):
+        for a, b in zip(sliced, whole, strict=True):
+            assert torch.equal(a, b)

@@ -743,3 +743,32 @@ def test_predict_takes_nested_python_lists_as_one_array_per_input():
     a, b = Input(shape=(2,)), Input(shape=(2,))
     model = plait.Model([a, b], add([a, b]))
     np.testing.assert_allclose(model.predict([[[1, 2]], [[3, 4]]], verbose=0), [[4, 6]])
+
+
+# ---------------------------------------------------------------- predict paths
+
+
+def test_predict_array_outputs_match_the_model_call_in_its_structure():
+    inputs = Input(shape=(4,))
+    model = plait.Model(inputs, {"a": Dense(2)(inputs), "b": Dense(1)(inputs)})
+    x, _, _ = data(n=11)
+    out = model.predict(x, batch_size=4, verbose=0)
+    with torch.no_grad():
+        ref = model(torch.from_numpy(x))
+    assert sorted(out) == ["a", "b"]
+    for k in out:
+        np.testing.assert_allclose(out[k], ref[k].numpy(), rtol=1e-6, atol=1e-6)
+    multi = two_outputs()
+    xs = [np.ones((5, 4), "float32"), np.zeros((5, 2), "float32")]
+    main, aux = multi.predict(xs, batch_size=2, verbose=0)
+    assert main.shape == (5, 1)
+    assert aux.shape == (5, 1)
+
+
+def test_predict_runs_the_model_call_when_a_forward_hook_is_set():
+    model = classifier()
+    calls = []
+    model.register_forward_hook(lambda m, args, out: calls.append(1))
+    x, _, _ = data(n=10)
+    model.predict(x, batch_size=4, verbose=0)
+    assert len(calls) == 3  # one per batch, as with Model.__call__

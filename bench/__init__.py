@@ -1,0 +1,1 @@
+"""plait benchmarks: `python -m bench` runs the suite (bench/run.py)."""
