@@ -172,7 +172,9 @@ def latency(impls: dict[str, Callable[[], Any]], rounds: int) -> dict[str, float
     return {k: statistics.median(v) for k, v in times.items()}
 
 
-def measure(work: wl.Workload, reps: int, clock: Callable[[], float]) -> dict[str, Any]:
+def measure(
+    work: wl.Workload, reps: int, clock: Callable[[], float], jit: bool = True
+) -> dict[str, Any]:
     """Train, predict and batch-1 timings of one workload (interleaved)."""
     default, kernel = work.torch, work.torch_copy()
     result: dict[str, Any] = {
@@ -191,6 +193,19 @@ def measure(work: wl.Workload, reps: int, clock: Callable[[], float]) -> dict[st
         "v0": lambda: work.plait_epoch(0),
         "v1": verbose1,
     }
+    if jit:
+        compiled = work.plait_jit()
+
+        def jit_epoch() -> None:
+            compiled.fit(work.x, work.y, batch_size=wl.BATCH, epochs=1, verbose=0)
+
+        start = time.perf_counter()
+        jit_epoch()  # compiles
+        result["jit_first_epoch"] = time.perf_counter() - start
+        step = compiled._plan.train_fn  # a plait.training.jit.JitStep
+        result["jit_compile"] = sum(getattr(step, "compile_seconds", {}).values())
+        result["jit_mode"] = getattr(step, "mode", "?")
+        train["jit"] = jit_epoch
     with contextlib.redirect_stdout(io.StringIO()):
         times = wl.interleaved(train, reps, clock)
     result["train"] = {k: work.n / statistics.median(v) for k, v in times.items()}
@@ -225,7 +240,10 @@ def tables(rows: dict[str, dict[str, Any]], notes: str, reps: int) -> list[Table
         title=f"Train samples/s, one epoch, median of {reps} ({notes})",
         caption=f"torch loop: {opt_names} (RMSprop: torch.optim.RMSprop / "
         "KerasRMSprop; Adam: default / fused=True). ratio = plait / torch loop. "
-        "GPU: not measured (no device lent to this run).",
+        "plait jit: fit after compile(jit_compile=True); compile s: seconds of "
+        "its first (compiling) steps, not in the samples/s, and the jit mode "
+        "(graph: forward+backward+update compiled; update: the optimizer "
+        "update only). GPU: not measured (no device lent to this run).",
     )
     cols = [
         "model",
@@ -238,6 +256,9 @@ def tables(rows: dict[str, dict[str, Any]], notes: str, reps: int) -> list[Table
         "v0 / plait's opt",
         "plait v=1",
         "v1 / plait's opt",
+        "plait jit",
+        "jit / default",
+        "compile s",
         "load",
     ]
     for c in cols:
@@ -265,7 +286,7 @@ def tables(rows: dict[str, dict[str, Any]], notes: str, reps: int) -> list[Table
         memory.add_column(c, justify="left" if c == "model" else "right")
     for name, r in rows.items():
         if "error" in r:
-            train.add_row(name, "", f"skipped: {r['error']}", *[""] * 8)
+            train.add_row(name, "", f"skipped: {r['error']}", *[""] * 11)
             continue
         t = r["train"]
         diff = r["same_math"]
@@ -280,6 +301,11 @@ def tables(rows: dict[str, dict[str, Any]], notes: str, reps: int) -> list[Table
             _ratio(t["v0"], t["torch_kernel"]),
             _num(t["v1"]),
             _ratio(t["v1"], t["torch_kernel"]),
+            _num(t.get("jit")),
+            _ratio(t.get("jit"), t["torch_default"]),
+            "-"
+            if "jit_compile" not in r
+            else f"{r['jit_compile']:.1f} ({r['jit_mode']})",
             f"{r['load']:.2f}",
         )
         p, f = r["predict"], r["forward1"]
@@ -333,6 +359,9 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--models", default=",".join(wl.WORKLOADS))
     parser.add_argument("--clock", choices=sorted(wl.CLOCKS), default="wall")
     parser.add_argument("--no-memory", action="store_true", help="skip memory probes")
+    parser.add_argument(
+        "--no-jit", action="store_true", help="skip fit(jit_compile=True)"
+    )
     parser.add_argument("--markdown", type=Path, help="also write the tables here")
     parser.add_argument(
         "--keep-denormals",
@@ -373,7 +402,7 @@ def main(argv: list[str] | None = None) -> None:
         except ImportError as err:
             rows[name] = {"error": str(err)}
             continue
-        row = measure(work, reps, wl.CLOCKS[args.clock])
+        row = measure(work, reps, wl.CLOCKS[args.clock], jit=not args.no_jit)
         row["optimizer"], row["load"] = work.optimizer, load
         del work
         gc.collect()

@@ -300,6 +300,41 @@ class Optimizer:
             _torch_step(self.torch_optimizer)
         self._iterations += 1
 
+    def _takes_gradients(self) -> bool:
+        """Whether `_apply_gradients` can run inside a compiled train step.
+
+        True for a rule that takes gradients as values (`KerasRMSprop`) with
+        hyperparameters that stay constant from step to step: a schedule, or
+        a subclass that sets torch's hyperparameters per step (Adam's
+        epsilon), would make `torch.compile` recompile at every step.
+        """
+        return (
+            type(self).step is Optimizer.step
+            and not callable(self._learning_rate)
+            and hasattr(self.torch_optimizer, "step_with_gradients")
+        )
+
+    def _apply_gradients(self, grads: list[Tensor | None]) -> None:
+        """`step()` from `grads` (one per parameter given to `build`, in order).
+
+        Clipping, decoupled weight decay and the update, without touching
+        `.grad` or `iterations` (the caller counts the step), so that the
+        whole of it can be traced into a compiled train step.
+        """
+        present = [g for g in grads if g is not None]
+        if present:
+            self._clip(present)
+            decay = None if self._native_weight_decay else self.weight_decay
+            if decay:
+                with torch.no_grad():
+                    params: list[Tensor] = [
+                        p for p, g in zip(self._params, grads) if g is not None
+                    ]
+                    torch._foreach_mul_(params, 1.0 - self._current_lr() * decay)
+        opt = self.torch_optimizer
+        if opt is not None:
+            opt.step_with_gradients([grads])  # type: ignore[attr-defined]
+
     def zero_grad(self, set_to_none: bool = True) -> None:
         """Clears the gradients of the parameters given to `build`."""
         opt = self.torch_optimizer

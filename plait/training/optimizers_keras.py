@@ -105,10 +105,15 @@ _CHUNK = 1 << 18
 
 
 def _chunkable(param: Tensor, *others: Tensor | None) -> bool:
-    """A large CPU tensor whose state can be sliced along one flat view."""
+    """A large CPU tensor whose state can be sliced along one flat view.
+
+    Not under `torch.compile`, which fuses the whole rule into one pass itself
+    (and would unroll the slices into a graph many times slower).
+    """
     return (
         param.numel() > _CHUNK
         and param.device.type == "cpu"
+        and not torch.compiler.is_compiling()
         and all(t is None or t.is_contiguous() for t in (param, *others))
     )
 
@@ -246,11 +251,16 @@ class KerasRMSprop(torch.optim.Optimizer):
         square_avgs: list[Tensor],
         grad_avgs: list[Tensor],
         momentum_buffers: list[Tensor],
+        given: list[Tensor | None] | None = None,
     ) -> None:
-        """Collects the parameters with gradients and their state (made lazily)."""
+        """Collects the parameters with gradients and their state (made lazily).
+
+        `given` holds one gradient per parameter of the group (None: no update)
+        to use instead of the parameters' `.grad`.
+        """
         centered, with_momentum = group["centered"], group["momentum"] > 0
-        for p in group["params"]:
-            grad = p.grad
+        for i, p in enumerate(group["params"]):
+            grad = p.grad if given is None else given[i]
             if grad is None:
                 continue
             if grad.is_sparse:
@@ -284,14 +294,39 @@ class KerasRMSprop(torch.optim.Optimizer):
         if closure is not None:
             with torch.enable_grad():
                 loss = closure()
-        for group in self.param_groups:
+        self._update(None)
+        return loss
+
+    @torch.no_grad()
+    def step_with_gradients(self, grads: list[list[Tensor | None]]) -> None:
+        """Performs one update from `grads` instead of the parameters' `.grad`.
+
+        The same rule as `step`, for gradients that are values rather than
+        `.grad` attributes: `torch.func.grad` results inside a compiled train
+        step (`compile(jit_compile=True)`), where `torch.compile` then fuses
+        the update with the backward pass.
+
+        Args:
+            grads: For each parameter group, one gradient (or None) per
+                parameter, in the group's order.
+        """
+        self._update(grads)
+
+    def _update(self, given: list[list[Tensor | None]] | None) -> None:
+        for index, group in enumerate(self.param_groups):
             params: list[Tensor] = []
             grads: list[Tensor] = []
             square_avgs: list[Tensor] = []
             grad_avgs: list[Tensor] = []
             momentum_buffers: list[Tensor] = []
             self._init_group(
-                group, params, grads, square_avgs, grad_avgs, momentum_buffers
+                group,
+                params,
+                grads,
+                square_avgs,
+                grad_avgs,
+                momentum_buffers,
+                None if given is None else given[index],
             )
             if not params:
                 continue
@@ -325,4 +360,3 @@ class KerasRMSprop(torch.optim.Optimizer):
             )
             for grouped, _ in by_device.values():
                 _rmsprop_foreach(*cast(list[list[Tensor]], grouped), **hyper)
-        return loss

@@ -457,26 +457,12 @@ class TrainingSteps:
             self._record(plan, total, values, outs, masks, ys, sws)
 
     def _setup_jit(self, plan: Plan) -> None:
+        """`compile(jit_compile=True)`: the compiled step (see `plait.training.jit`)."""
         if not self._compile_args.get("jit_compile") or plan.train_fn is not None:
             return
-        compiled = torch.compile(self._core)
+        from plait.training.jit import JitStep
 
-        def first(xs: list[Any], ys: list[Any], sws: list[Any]) -> Any:
-            try:
-                result = compiled(xs, ys, sws)
-            except Exception as err:
-                warnings.warn(
-                    f"compile(jit_compile=True): torch.compile failed "
-                    f"({type(err).__name__}: {str(err)[:200]}); training eagerly.",
-                    UserWarning,
-                    stacklevel=2,
-                )
-                plan.train_fn = self._core
-                return self._core(xs, ys, sws)
-            plan.train_fn = compiled
-            return result
-
-        plan.train_fn = first
+        plan.train_fn = JitStep(self)
 
     # ------------------------------------------------------------------ logs
     def _log_tensors(self) -> dict[str, torch.Tensor]:

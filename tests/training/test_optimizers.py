@@ -607,3 +607,36 @@ def test_zero_grad_clears_every_gradient(set_to_none):
         assert w.grad is None
     else:
         assert torch.equal(w.grad, torch.zeros(2))
+
+
+@pytest.mark.parametrize(
+    "kwargs", [{}, {"clipnorm": 0.1}, {"weight_decay": 0.5}, {"clipvalue": 0.05}]
+)
+def test_apply_gradients_updates_like_step(kwargs):
+    a = [torch.nn.Parameter(torch.ones(3)), torch.nn.Parameter(torch.ones(2))]
+    b = [torch.nn.Parameter(torch.ones(3)), torch.nn.Parameter(torch.ones(2))]
+    ours, theirs = O.RMSprop(0.1, **kwargs), O.RMSprop(0.1, **kwargs)
+    ours.build(a)
+    theirs.build(b)
+    assert ours._takes_gradients()
+    for step in range(3):
+        grads = [torch.full((3,), 0.3 + step), None if step == 1 else torch.ones(2)]
+        ours._apply_gradients([None if g is None else g.clone() for g in grads])
+        for p, g in zip(b, grads):
+            p.grad = g
+        theirs.step()
+    for p, q in zip(a, b):
+        assert torch.equal(p, q)
+    assert ours.iterations == 0  # the caller counts steps
+
+
+def test_takes_gradients_only_with_constant_hyperparameters():
+    w = torch.nn.Parameter(torch.ones(2))
+    for opt, expected in [
+        (O.RMSprop(), True),
+        (O.RMSprop(O.ExponentialDecay(0.1, 10, 0.5)), False),
+        (O.Adam(), False),  # epsilon set per step
+        (O.SGD(), False),  # torch's rule reads .grad
+    ]:
+        opt.build([w])
+        assert opt._takes_gradients() is expected

@@ -1,0 +1,180 @@
+"""The train step under `compile(jit_compile=True)`: what `torch.compile` gets to see.
+
+Measured on a CPU (`bench/RESULTS.md`), compiling `Model.__call__` alone is
+slower than eager on small models, and `torch.compile` of a step that calls
+`loss.backward()` splits at the backward call and keeps the autograd engine and
+the optimizer's Python in the loop. What pays is one graph for the whole step:
+`JitStep` differentiates the model's forward program with `torch.func` (so
+forward, loss and backward trace into one graph, `fullgraph=True`) and, when
+the optimizer's rule takes gradients as values (plait's RMSprop) with constant
+hyperparameters, traces the update into the same graph, where inductor fuses it
+with the backward pass (2.2x the eager step on the guide's MLP).
+
+Models with recurrent layers keep their forward and backward eager: torch's
+fused LSTM/GRU kernels are several times faster than the loop `torch.compile`
+unrolls them into. Their optimizer update (a single fused pass over the
+weights, instead of five) is compiled alone.
+
+Compilation is per input signature (shapes and dtypes of the batch), static
+shapes, at most `MAX_SIGNATURES` of them. A batch smaller than the first one (the
+last, partial batch of an epoch) runs the eager step, which computes the same
+update, instead of compiling again: an epoch compiles once. Compile time is
+kept per signature in `compile_seconds`. If tracing fails, plait warns once and
+trains eagerly.
+"""
+
+from __future__ import annotations
+
+import time
+import warnings
+from typing import Any
+
+import torch
+
+__all__ = ["MAX_SIGNATURES", "JitStep"]
+
+MAX_SIGNATURES = 4  # distinct full-size batch signatures compiled per model
+
+
+def _signature(tensors: list[Any]) -> tuple[Any, ...]:
+    return tuple(None if t is None else (tuple(t.shape), t.dtype) for t in tensors)
+
+
+class _LossModule(torch.nn.Module):
+    """`(xs, ys, sws) -> (total loss, (values, outputs, masks))` of a model.
+
+    A module around the model so that `torch.func.functional_call` can swap
+    the model's parameters for the tensors being differentiated.
+    """
+
+    def __init__(self, model: Any) -> None:
+        super().__init__()
+        self.model = model
+
+    def forward(self, xs: list[Any], ys: list[Any], sws: list[Any]) -> Any:
+        model = self.model
+        plan = model._plan
+        outs, masks = model._forward(plan, xs, True)
+        total, values = model._total_loss(plan, outs, masks, ys, sws)
+        if total is None:
+            raise ValueError("internal: no loss to differentiate.")
+        # torch.func's auxiliary outputs must be tensors: an empty one for None.
+        holes = [_NONE if m is None else m for m in masks or []]
+        return total, (values, outs, holes)
+
+
+_NONE = torch.empty(0, dtype=torch.uint8)  # stands for a missing mask
+
+
+def _masks(holes: list[torch.Tensor], with_masks: bool) -> list[Any] | None:
+    """Undo `_LossModule`'s placeholders: None where an output has no mask."""
+    if not with_masks:
+        return None
+    return [None if m.dtype == torch.uint8 and m.numel() == 0 else m for m in holes]
+
+
+class JitStep:
+    """A model's compiled train step: `step(xs, ys, sws) -> (total, values, outs, masks)`.
+
+    Args:
+        model: A compiled plait model whose step plan is built.
+
+    Attributes:
+        mode: `"graph"` (forward, loss and backward in one compiled graph) or
+            `"update"` (eager forward and backward, compiled optimizer update).
+        fused_update: Whether the optimizer update is in the same graph.
+        compile_seconds: Seconds the first call of each compiled signature took.
+    """
+
+    def __init__(self, model: Any) -> None:
+        from plait.layers.rnn import RNN
+
+        self.model = model
+        plan = model._plan
+        opt = model.optimizer
+        names = {id(p): name for name, p in model.named_parameters()}
+        self.params = list(opt._params)
+        self.names = [f"model.{names[id(p)]}" for p in self.params]
+        recurrent = any(isinstance(la, RNN) for la in model._all_sublayers())
+        graph = plan.program is not None and not recurrent and not plan.regularizers
+        self.mode = "graph" if graph else "update"
+        self.fused_update = opt._takes_gradients()
+        self.compile_seconds: dict[tuple[Any, ...], float] = {}
+        self.batch_size: int | None = None
+        self.failed = False
+        self._fn: Any = None
+        if self.mode == "graph":
+            self._loss_module = _LossModule(model)
+            self._fn = torch.compile(self._graph_step, fullgraph=True, dynamic=False)
+        elif self.fused_update:
+            self._fn = torch.compile(opt._apply_gradients, dynamic=False)
+
+    # ------------------------------------------------------------------ steps
+    def _loss(self, params: dict[str, torch.Tensor], xs: Any, ys: Any, sws: Any) -> Any:
+        return torch.func.functional_call(self._loss_module, params, (xs, ys, sws))
+
+    def _graph_step(self, xs: Any, ys: Any, sws: Any) -> Any:
+        params = {n: p.detach() for n, p in zip(self.names, self.params)}
+        grad_fn = torch.func.grad_and_value(self._loss, has_aux=True)
+        grads, (total, (values, outs, masks)) = grad_fn(params, xs, ys, sws)
+        ordered = [grads.get(n) for n in self.names]
+        if self.fused_update:
+            self.model.optimizer._apply_gradients(ordered)
+            ordered = []
+        return total, values, outs, masks, ordered
+
+    def _run(self, xs: Any, ys: Any, sws: Any) -> Any:
+        opt = self.model.optimizer
+        if self.mode == "graph":
+            total, values, outs, holes, grads = self._fn(xs, ys, sws)
+            masks = _masks(holes, self.model._plan.with_masks)
+            if self.fused_update:
+                opt._iterations += 1
+            else:  # the update eagerly (a schedule, Adam's per-step epsilon, ...)
+                for p, g in zip(self.params, grads):
+                    p.grad = g
+                opt.step()
+            return total, values, outs, masks
+        if not self.fused_update:
+            return self.model._core(xs, ys, sws)
+        plan = self.model._plan
+        opt.zero_grad(set_to_none=True)
+        outs, masks = self.model._forward(plan, xs, True)
+        total, values = self.model._total_loss(plan, outs, masks, ys, sws)
+        if total is None:
+            return self.model._core(xs, ys, sws)  # raises the usual error
+        total.backward()
+        self._fn([p.grad for p in self.params])
+        opt._iterations += 1
+        return total, values, outs, masks
+
+    def __call__(self, xs: list[Any], ys: list[Any], sws: list[Any]) -> Any:
+        eager = self.model._core
+        if self.failed or self._fn is None:
+            return eager(xs, ys, sws)
+        sig = _signature([*xs, *ys, *sws])
+        if sig in self.compile_seconds:
+            return self._run(xs, ys, sws)
+        batch = int(xs[0].shape[0]) if xs and xs[0].dim() else None
+        if self.batch_size is None:
+            self.batch_size = batch
+        elif len(self.compile_seconds) >= MAX_SIGNATURES or (
+            batch is not None
+            and self.batch_size is not None
+            and batch < self.batch_size
+        ):
+            return eager(xs, ys, sws)  # same update, no new compilation
+        start = time.perf_counter()
+        try:
+            result = self._run(xs, ys, sws)
+        except Exception as err:
+            warnings.warn(
+                f"compile(jit_compile=True): torch.compile failed "
+                f"({type(err).__name__}: {str(err)[:200]}); training eagerly.",
+                UserWarning,
+                stacklevel=4,
+            )
+            self.failed = True
+            return eager(xs, ys, sws)
+        self.compile_seconds[sig] = time.perf_counter() - start
+        return result
