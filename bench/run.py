@@ -20,6 +20,11 @@ in interleaved repetitions after a warm-up:
   the rise of the resident set size (`VmHWM` after resetting it through
   `/proc/self/clear_refs`) over the size before the epoch.
 
+When Keras 3 imports with the torch backend (it is not a plait dependency:
+install it beside torch, e.g. in a second venv that sees this one's packages),
+a fourth table compares the same models in Keras, built from the same weights
+(`bench/keras_models.py`); `--no-keras` skips it.
+
 Ratios are plait/torch: above 1.0 is plait faster for samples/s, below 1.0 is
 plait faster (or smaller) for latency and memory. The machine's load is read
 before each workload and a warning printed when other processes compete for
@@ -173,13 +178,26 @@ def latency(impls: dict[str, Callable[[], Any]], rounds: int) -> dict[str, float
 
 
 def measure(
-    work: wl.Workload, reps: int, clock: Callable[[], float], jit: bool = True
+    work: wl.Workload,
+    reps: int,
+    clock: Callable[[], float],
+    jit: bool = True,
+    keras: bool = False,
 ) -> dict[str, Any]:
     """Train, predict and batch-1 timings of one workload (interleaved)."""
     default, kernel = work.torch, work.torch_copy()
     result: dict[str, Any] = {
         "same_math": max(work.check_same_math(default), work.check_same_math(kernel)),
     }
+    side = None
+    if keras:
+        from bench.keras_models import KerasSide
+
+        side = KerasSide(work)  # from the same initial weights as the others
+        xs, ys = [t[: wl.BATCH] for t in work.tx], [t[: wl.BATCH] for t in work.ty]
+        with torch.no_grad():
+            ref = float(work.loss(default(*xs), ys)[0])
+        result["keras_same_math"] = abs(side.loss_of_first_batch() - ref)
     opt_default = work.torch_optimizer(default, "default")
     opt_kernel = work.torch_optimizer(kernel, "plait")
 
@@ -206,6 +224,8 @@ def measure(
         result["jit_compile"] = sum(getattr(step, "compile_seconds", {}).values())
         result["jit_mode"] = getattr(step, "mode", "?")
         train["jit"] = jit_epoch
+    if side is not None:
+        train["keras"] = side.epoch
     with contextlib.redirect_stdout(io.StringIO()):
         times = wl.interleaved(train, reps, clock)
     result["train"] = {k: work.n / statistics.median(v) for k, v in times.items()}
@@ -213,12 +233,13 @@ def measure(
         "torch": lambda: work.torch_predict(default),
         "plait": work.plait_predict,
     }
+    forward1 = {"torch": work.torch_forward1(default), "plait": work.plait_forward1()}
+    if side is not None:
+        predict["keras"] = side.predict
+        forward1["keras"] = side.forward1()
     times = wl.interleaved(predict, reps, clock)
     result["predict"] = {k: work.n / statistics.median(v) for k, v in times.items()}
-    result["forward1"] = latency(
-        {"torch": work.torch_forward1(default), "plait": work.plait_forward1()},
-        max(5, reps * 2),
-    )
+    result["forward1"] = latency(forward1, max(5, reps * 2))
     return result
 
 
@@ -326,7 +347,47 @@ def tables(rows: dict[str, dict[str, Any]], notes: str, reps: int) -> list[Table
                 _num(m["plait"], ",.1f"),
                 _ratio(m["plait"], m["torch"]),
             )
-    return [train, infer, memory]
+    out = [train, infer] + ([memory] if memory.row_count else [])
+    with_keras = {k: r for k, r in rows.items() if "keras" in r.get("train", {})}
+    if with_keras:
+        out.append(_keras_table(with_keras))
+    return out
+
+
+def _keras_table(rows: dict[str, dict[str, Any]]) -> Table:
+    """plait against Keras 3 on the torch backend, same models and weights."""
+    table = Table(
+        title="Keras 3 (torch backend): same models, weights, optimizer and loss",
+        caption="ratio = plait / Keras samples/s (latency: plait / Keras time); "
+        "Keras's fit and predict with verbose=0, batch 32.",
+    )
+    for c in (
+        "model",
+        "same math",
+        "keras train",
+        "plait v=0 / keras",
+        "plait jit / keras",
+        "keras predict",
+        "plait / keras",
+        "keras batch-1 µs",
+        "plait / keras",
+    ):
+        table.add_column(c, justify="left" if c == "model" else "right")
+    for name, r in rows.items():
+        t, p, f = r["train"], r["predict"], r["forward1"]
+        diff = r["keras_same_math"]
+        table.add_row(
+            name,
+            "yes" if diff < 1e-4 else f"no ({diff:.1e})",
+            _num(t["keras"]),
+            _ratio(t["v0"], t["keras"]),
+            _ratio(t.get("jit"), t["keras"]),
+            _num(p["keras"]),
+            _ratio(p["plait"], p["keras"]),
+            _num(f["keras"] * 1e6, ",.1f"),
+            _ratio(f["plait"], f["keras"]),
+        )
+    return table
 
 
 def markdown(table: Table) -> str:
@@ -362,6 +423,11 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument(
         "--no-jit", action="store_true", help="skip fit(jit_compile=True)"
     )
+    parser.add_argument(
+        "--no-keras",
+        action="store_true",
+        help="skip the Keras 3 columns (run when Keras imports with torch)",
+    )
     parser.add_argument("--markdown", type=Path, help="also write the tables here")
     parser.add_argument(
         "--keep-denormals",
@@ -379,8 +445,15 @@ def main(argv: list[str] | None = None) -> None:
         print(json.dumps({"mb": probe_memory(name, int(n), impl)}))
         return
     reps = args.reps or (3 if args.quick else 5)
+    keras = False
+    if not args.no_keras:
+        from bench.keras_models import available
+
+        keras = available()
     notes = machine_notes(args.threads)
     console.print(f"[bold]plait benchmark suite[/]: {notes}")
+    if not keras:
+        console.print("Keras 3 (torch backend) not importable: no Keras columns.")
     warning = check_load(args.threads)
     if warning:
         console.print(f"[bold yellow]warning:[/] {warning}")
@@ -402,7 +475,9 @@ def main(argv: list[str] | None = None) -> None:
         except ImportError as err:
             rows[name] = {"error": str(err)}
             continue
-        row = measure(work, reps, wl.CLOCKS[args.clock], jit=not args.no_jit)
+        row = measure(
+            work, reps, wl.CLOCKS[args.clock], jit=not args.no_jit, keras=keras
+        )
         row["optimizer"], row["load"] = work.optimizer, load
         del work
         gc.collect()
