@@ -49,17 +49,25 @@ def build_topology(
         ValueError: "Graph disconnected" naming the missing tensor and the layer
             that needs it; duplicate layer names.
     """
+    # Keras 3's order (`ops/function.py` `map_graph`): a depth-first walk from the
+    # outputs numbers each layer when first met and lists nodes in post-order; a
+    # node's depth is 1 + the deepest of its consumers, raised to its layer's depth
+    # so far (a shared layer sits as deep as its deepest call); layers sort by
+    # depth, deepest first, then by that number. Weights follow this order, so
+    # `set_weights` takes arrays in Keras's `get_weights()` order.
     input_ids = {id(t) for t in inputs}
     input_names = [t.name for t in inputs]
     order: list[Node] = []  # post-order: producers before consumers
     state: dict[int, int] = {}  # node id -> 1 visiting, 2 done
+    first_met: dict[int, int] = {}  # layer id -> index in the walk's pre-order
     for out in outputs:
-        if id(out) in input_ids:
-            continue
         root = out.node
-        if root is None:
+        if id(out) in input_ids:
+            if root is None or not _is_input_layer(root.layer):
+                continue  # a cut: the graph above a model input is not walked
+        elif root is None:
             raise ValueError(f"Model output {out.name!r} has no producing layer.")
-        if _is_input_layer(root.layer):  # an Input that is not a model input
+        elif _is_input_layer(root.layer):  # an Input that is not a model input
             raise ValueError(
                 f"Graph disconnected: tensor {out.name!r} is needed as a Model output "
                 f"but is not in Model inputs {input_names}."
@@ -71,14 +79,16 @@ def build_topology(
                 if state.get(id(node)) == 2:
                     continue
                 state[id(node)] = 1
+                first_met.setdefault(id(node.layer), len(first_met))
             tensors = node.input_tensors
             while pos < len(tensors):
                 t = tensors[pos]
                 pos += 1
-                if id(t) in input_ids:
-                    continue
                 parent = t.node
-                if parent is None or _is_input_layer(parent.layer):
+                if id(t) in input_ids:
+                    if parent is None or not _is_input_layer(parent.layer):
+                        continue  # a cut at an inner tensor
+                elif parent is None or _is_input_layer(parent.layer):
                     raise ValueError(
                         f"Graph disconnected: tensor {t.name!r} is needed by layer "
                         f"{node.layer.name!r} but is not in Model inputs "
@@ -91,21 +101,28 @@ def build_topology(
             else:
                 state[id(node)] = 2
                 order.append(node)
-    # Model inputs' own InputLayer nodes come first (Keras lists them as layers).
-    order = [n for n in input_nodes if id(n) not in state] + order
-    position = {id(n): i for i, n in enumerate(order)}
-    depth: dict[int, int] = {id(n): 0 for n in order}
-    for node in reversed(order):
-        d = depth[id(node)] + 1
+    in_graph = {id(n) for n in order}
+    depth: dict[int, int] = {}
+    layer_depth: dict[int, int] = {}
+    for node in reversed(order):  # consumers before producers
+        d = max(depth.get(id(node), 0), layer_depth.get(id(node.layer), 0))
+        depth[id(node)] = layer_depth[id(node.layer)] = d
         for t in node.input_tensors:
             parent = t.node
-            if parent is not None and id(parent) in depth and id(t) not in input_ids:
-                depth[id(parent)] = max(depth[id(parent)], d)
-    for node in input_nodes:  # an input sits above everything that reads it
-        consumers = [depth[id(n)] for n in order if _reads(n, node)]
-        if consumers:
-            depth[id(node)] = max(depth[id(node)], max(consumers) + 1)
-    nodes = sorted(order, key=lambda n: (-depth[id(n)], position[id(n)]))
+            if parent is not None and id(parent) in in_graph:
+                depth[id(parent)] = max(depth.get(id(parent), 0), d + 1)
+    for node in input_nodes:  # unused model inputs: kept, first at depth 0
+        if id(node) not in in_graph:
+            order.append(node)
+            depth[id(node)] = 0
+            if id(node.layer) not in layer_depth:
+                layer_depth[id(node.layer)], first_met[id(node.layer)] = 0, -1
+    position = {id(n): i for i, n in enumerate(order)}
+    # Deepest first; a layer's first node is then its deepest, so layers come out
+    # in Keras's order too.
+    nodes = sorted(
+        order, key=lambda n: (-depth[id(n)], first_met[id(n.layer)], position[id(n)])
+    )
     layers: list[Any] = []
     seen: dict[int, Any] = {}
     by_name: dict[str, Any] = {}
@@ -124,8 +141,3 @@ def build_topology(
         by_name[layer.name] = layer
         layers.append(layer)
     return Topology(nodes=nodes, layers=layers, depth=depth)
-
-
-def _reads(node: Node, input_node: Node) -> bool:
-    outs = {id(t) for t in input_node.output_tensors}
-    return any(id(t) in outs for t in node.input_tensors)
