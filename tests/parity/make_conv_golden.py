@@ -2,7 +2,7 @@
 
 Run with a Keras 3 install on the torch backend (not needed at test time):
 
-    KERAS_BACKEND=torch python tests/parity/make_conv_golden.py
+    KERAS_BACKEND=torch python tests/parity/make_conv_golden.py [--out DIR]
 
 Each case builds the Keras layer, sets seeded weights (Keras layout), runs a
 seeded input through it and saves `x`, `w0..wN`, `y` and the layer's class and
@@ -12,6 +12,7 @@ on the plait layer.
 
 from __future__ import annotations
 
+import argparse
 import json
 import os
 import pathlib
@@ -164,7 +165,9 @@ RESHAPE_CASES: list[tuple[str, str, dict, tuple[int, ...]]] = [
 ]  # fmt: skip
 
 
-def _make(case: str, cls_name: str, kwargs: dict, shape: tuple[int, ...]) -> None:
+def _make(
+    case: str, cls_name: str, kwargs: dict, shape: tuple[int, ...], out: pathlib.Path
+) -> None:
     rng = np.random.default_rng(zlib.crc32(case.encode()))
     layer = getattr(keras.layers, cls_name)(**kwargs)
     x = rng.standard_normal(shape).astype("float32")
@@ -175,7 +178,7 @@ def _make(case: str, cls_name: str, kwargs: dict, shape: tuple[int, ...]) -> Non
     y = keras.ops.convert_to_numpy(layer(x))
     arrays = {f"w{i}": w for i, w in enumerate(weights)}
     meta = {"class_name": cls_name, "kwargs": kwargs, "n_weights": len(weights)}
-    path = GOLDEN / f"{case}.npz"
+    path = out / f"{case}.npz"
     np.savez_compressed(path, x=x, y=y, meta=np.array(json.dumps(meta)), **arrays)
     size = path.stat().st_size
     if size > 50_000:
@@ -184,10 +187,18 @@ def _make(case: str, cls_name: str, kwargs: dict, shape: tuple[int, ...]) -> Non
 
 
 def main() -> None:
-    GOLDEN.mkdir(parents=True, exist_ok=True)
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument(
+        "--out",
+        type=pathlib.Path,
+        default=GOLDEN,
+        help="folder to write into (default: %(default)s)",
+    )
+    out = parser.parse_args().out
+    out.mkdir(parents=True, exist_ok=True)
     keras.utils.set_random_seed(0)
     for case in CASES + POOL_CASES + RESHAPE_CASES:
-        _make(*case)
+        _make(*case, out)
 
 
 if __name__ == "__main__":

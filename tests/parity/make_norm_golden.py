@@ -2,7 +2,7 @@
 
 Run with a Keras 3 install on the torch backend (not needed at test time):
 
-    KERAS_BACKEND=torch python tests/parity/make_norm_golden.py
+    KERAS_BACKEND=torch python tests/parity/make_norm_golden.py [--out DIR]
 
 Each case builds the Keras layer on seeded inputs, sets seeded weights (Keras
 layout), calls it and saves into `golden/norm/<case>.npz`: the inputs `x0..`,
@@ -15,6 +15,7 @@ is called (`single`: `layer(x)`, `list`: `layer([q, v, (k)])`, `mha`:
 
 from __future__ import annotations
 
+import argparse
 import json
 import os
 import pathlib
@@ -402,7 +403,9 @@ def _numpy(t) -> np.ndarray:
     return np.asarray(t)
 
 
-def make(case, class_name, kwargs, kind, shapes, masks, call_kwargs) -> None:
+def make(
+    case, class_name, kwargs, kind, shapes, masks, call_kwargs, out_dir=GOLDEN
+) -> None:
     rng = _rng(case)
     xs = [rng.standard_normal(s).astype("float32") for s in shapes]
     layer = getattr(keras.layers, class_name)(**kwargs)
@@ -469,14 +472,22 @@ def make(case, class_name, kwargs, kind, shapes, masks, call_kwargs) -> None:
         "n_outputs": len(outputs),
         "keras": keras.__version__,
     }
-    np.savez_compressed(GOLDEN / f"{case}.npz", meta=json.dumps(meta), **arrays)
+    np.savez_compressed(out_dir / f"{case}.npz", meta=json.dumps(meta), **arrays)
 
 
 def main() -> None:
-    GOLDEN.mkdir(parents=True, exist_ok=True)
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument(
+        "--out",
+        type=pathlib.Path,
+        default=GOLDEN,
+        help="folder to write into (default: %(default)s)",
+    )
+    out = parser.parse_args().out
+    out.mkdir(parents=True, exist_ok=True)
     for case in CASES:
-        make(*case)
-    print(f"wrote {len(CASES)} cases to {GOLDEN}")
+        make(*case, out_dir=out)
+    print(f"wrote {len(CASES)} cases to {out}")
 
 
 if __name__ == "__main__":

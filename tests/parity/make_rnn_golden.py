@@ -1,7 +1,7 @@
 """Write Keras 3 reference numbers for the recurrent layers to `golden/rnn_*.npz`.
 
 Run with a Keras 3 install on the torch backend (not needed by the tests):
-`KERAS_BACKEND=torch python tests/parity/make_rnn_golden.py`.
+`KERAS_BACKEND=torch python tests/parity/make_rnn_golden.py [--out DIR]`.
 
 Each file holds one case: `spec` (JSON: the layer, its arguments, the wrapper),
 the input `x`, an optional `mask` and `initial_state` (`s0`, `s1`, ...), the
@@ -13,6 +13,7 @@ sets the same weights and compares.
 
 from __future__ import annotations
 
+import argparse
 import json
 import pathlib
 
@@ -106,7 +107,9 @@ def _state_shapes(layer_name: str, kwargs: dict, batch: int) -> list[tuple]:
     return [(batch, units)] * n
 
 
-def make_case(name: str, case: tuple, rng: np.random.Generator) -> None:
+def make_case(
+    name: str, case: tuple, rng: np.random.Generator, out_dir: pathlib.Path
+) -> None:
     import keras
     import torch
 
@@ -151,17 +154,25 @@ def make_case(name: str, case: tuple, rng: np.random.Generator) -> None:
         "kwargs": kwargs,
     }
     arrays["spec"] = np.array(json.dumps(spec))
-    np.savez(GOLDEN / f"rnn_{name}.npz", **arrays)
+    np.savez(out_dir / f"rnn_{name}.npz", **arrays)
 
 
 def main() -> None:
     import keras
 
-    GOLDEN.mkdir(exist_ok=True)
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument(
+        "--out",
+        type=pathlib.Path,
+        default=GOLDEN,
+        help="folder to write into (default: %(default)s)",
+    )
+    out = parser.parse_args().out
+    out.mkdir(parents=True, exist_ok=True)
     keras.utils.set_random_seed(0)
     rng = np.random.default_rng(0)
     for name, case in CASES.items():
-        make_case(name, case, rng)
+        make_case(name, case, rng, out)
         print("wrote", name)
 
 

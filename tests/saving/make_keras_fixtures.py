@@ -1,6 +1,6 @@
 """Make the Keras 3 `.keras` fixtures for test_keras_import.py (run with Keras 3).
 
-    KERAS_BACKEND=torch python tests/saving/make_keras_fixtures.py
+    KERAS_BACKEND=torch python tests/saving/make_keras_fixtures.py [--out DIR]
 
 Each model gets random weights (so no weight is trivially zero or one), is saved
 to `fixtures/NAME.keras`, and its inputs and Keras's predictions are recorded in
@@ -8,6 +8,7 @@ to `fixtures/NAME.keras`, and its inputs and Keras's predictions are recorded in
 default test run needs no Keras.
 """
 
+import argparse
 import os
 
 import numpy as np
@@ -155,7 +156,10 @@ def zoo():
 
 
 def main():
-    os.makedirs(HERE, exist_ok=True)
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--out", default=HERE, help="folder (default: %(default)s)")
+    out_dir = parser.parse_args().out
+    os.makedirs(out_dir, exist_ok=True)
     for make in (mlp, multi_io, seq_conv, lstm, wrappers, zoo):
         model, data = make()
         randomize(model)
@@ -171,9 +175,9 @@ def main():
             ys = {f"y:{i}": v for i, v in enumerate(out)}
         else:
             ys = {"y:0": out}
-        model.save(os.path.join(HERE, f"{make.__name__}.keras"))
+        model.save(os.path.join(out_dir, f"{make.__name__}.keras"))
         xs = {f"x:{k}": v for k, v in data.items()}
-        np.savez(os.path.join(HERE, f"{make.__name__}.npz"), **xs, **ys)
+        np.savez(os.path.join(out_dir, f"{make.__name__}.npz"), **xs, **ys)
         print(make.__name__, {k: v.shape for k, v in ys.items()})
 
 
