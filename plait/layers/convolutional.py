@@ -232,9 +232,28 @@ def _conv_torch(
     groups: int,
 ) -> torch.Tensor:
     """`F.conv{1,2,3}d` of `x` in torch layout with Keras's `padding` semantics."""
-    pairs = _padding_pairs(padding, x.shape[2:], kernel, strides, dilation)
-    x, pad = _apply_pairs(x, pairs)
+    key = (padding, x.shape[2:], kernel, strides, dilation)
+    plan = _PAD_PLANS.get(key)
+    if plan is None:
+        # The padding depends only on these; worked out once per input size.
+        pairs = _padding_pairs(padding, x.shape[2:], kernel, strides, dilation)
+        if all(lo == hi for lo, hi in pairs):
+            plan = (None, tuple(lo for lo, _ in pairs))
+        else:
+            flat = [
+                v for lo, hi in reversed(pairs) for v in (lo, hi)
+            ]  # last axis first
+            plan = (flat, (0,) * len(pairs))
+        if len(_PAD_PLANS) > 4096:
+            _PAD_PLANS.clear()
+        _PAD_PLANS[key] = plan
+    flat_pad, pad = plan
+    if flat_pad is not None:
+        x = F.pad(x, flat_pad)
     return _CONV_FNS[x.dim()](x, weight, bias, strides, pad, dilation, groups)
+
+
+_PAD_PLANS: dict[tuple[Any, ...], tuple[list[int] | None, tuple[int, ...]]] = {}
 
 
 def _conv_length(
@@ -374,10 +393,11 @@ class _Conv(Layer):
         self.built = True
 
     def _pre_activation(self, inputs: torch.Tensor) -> torch.Tensor:
-        if inputs.dtype != self.kernel.dtype:
-            inputs = inputs.to(self.kernel.dtype)
+        kernel = self.kernel  # one module lookup
+        if inputs.dtype != kernel.dtype:
+            inputs = inputs.to(kernel.dtype)
         x = _to_torch(inputs, self.rank, self.data_format)  # (batch, in, *spatial)
-        weight = self.kernel.unsqueeze(2) if self._lifted else self.kernel
+        weight = kernel.unsqueeze(2) if self._lifted else kernel
         y = _conv_torch(
             x,
             weight,
