@@ -24,13 +24,16 @@ Variants:
   `functional_call(module)` and the update from the gradient values
   (`KerasRMSprop.step_with_gradients`): what plait's `jit_compile=True` does;
 - `plait_jit`: `plait` `fit` after `compile(jit_compile=True)` (its own loop,
-  metrics included).
+  metrics included);
+- `plait_jit_unrolled`: the same with recurrent layers traced too
+  (`plait.training.jit.MAX_UNROLLED_STEPS` unlimited while the step is made).
 """
 
 from __future__ import annotations
 
 import argparse
 import contextlib
+import math
 import statistics
 import sys
 import time
@@ -61,6 +64,7 @@ VARIANTS = [
     "step_ca",
     "func",
     "plait_jit",
+    "plait_jit_unrolled",
 ]
 Step = Callable[[list[torch.Tensor], list[torch.Tensor]], Any]
 
@@ -71,13 +75,25 @@ def _config(variant: str) -> Any:
     import torch._dynamo
     import torch._inductor.config as inductor
 
-    saved = (inductor.cpp_wrapper, torch._dynamo.config.compiled_autograd)
+    from plait.training import jit
+
+    saved = (
+        inductor.cpp_wrapper,
+        torch._dynamo.config.compiled_autograd,
+        jit.MAX_UNROLLED_STEPS,
+    )
     inductor.cpp_wrapper = variant == "step_cpp"
     torch._dynamo.config.compiled_autograd = variant == "step_ca"
+    if variant == "plait_jit_unrolled":
+        jit.MAX_UNROLLED_STEPS = math.inf
     try:
         yield
     finally:
-        inductor.cpp_wrapper, torch._dynamo.config.compiled_autograd = saved
+        (
+            inductor.cpp_wrapper,
+            torch._dynamo.config.compiled_autograd,
+            jit.MAX_UNROLLED_STEPS,
+        ) = saved
 
 
 def make_step(work: wl.Workload, variant: str) -> Step:
@@ -171,7 +187,7 @@ def main() -> None:
         epochs: dict[str, Callable[[], None]] = {}
         compile_s: dict[str, float] = {}
         for variant in args.variants.split(","):
-            if variant == "plait_jit":
+            if variant.startswith("plait_jit"):
                 model = work.plait_jit()
 
                 def fit(model: Any = model, work: wl.Workload = work) -> None:

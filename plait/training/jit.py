@@ -10,10 +10,11 @@ the optimizer's rule takes gradients as values (plait's RMSprop) with constant
 hyperparameters, traces the update into the same graph, where inductor fuses it
 with the backward pass (2.2x the eager step on the guide's MLP).
 
-Models with recurrent layers keep their forward and backward eager: torch's
-fused LSTM/GRU kernels are several times faster than the loop `torch.compile`
-unrolls them into. Their optimizer update (a single fused pass over the
-weights, instead of five) is compiled alone.
+Models with recurrent layers keep their forward and backward eager on torch's
+fused LSTM/GRU kernels by default: tracing them unrolls one cell per time step,
+which runs faster (1.4x on the guide's headline model) but compiles for minutes
+(`MAX_UNROLLED_STEPS`). Their optimizer update (a single fused pass over the
+weights instead of five) is compiled alone.
 
 Compilation is per input signature (shapes and dtypes of the batch), static
 shapes, at most `MAX_SIGNATURES` of them. A batch smaller than the first one (the
@@ -25,6 +26,7 @@ trains eagerly.
 
 from __future__ import annotations
 
+import math
 import time
 import warnings
 from typing import Any
@@ -34,6 +36,33 @@ import torch
 __all__ = ["MAX_SIGNATURES", "JitStep"]
 
 MAX_SIGNATURES = 4  # distinct full-size batch signatures compiled per model
+
+# Recurrent layers are traced into the graph (unrolled, one copy of the cell per
+# time step) only when all their calls together run at most this many steps.
+# Unrolled, the guide's headline model (LSTM over 100 steps) trains 1.35-1.45x
+# faster than with the update-only compile (bench/RESULTS.md) but its first
+# compile takes 178 s on a 2-core CPU instead of 12 s (4-6 s from inductor's
+# warm disk cache), so by default recurrent models compile the update only;
+# raise it to trade compile time for speed.
+MAX_UNROLLED_STEPS = 0
+
+
+def _unrolled_steps(model: Any) -> float:
+    """Time steps all recurrent layer calls of `model` run (inf if unknown)."""
+    from plait.layers.rnn import RNN
+
+    total = 0.0
+    for layer in model._all_sublayers():
+        if not isinstance(layer, RNN):
+            continue
+        nodes = layer._inbound_nodes
+        if not nodes:
+            return math.inf  # called inside another layer (a wrapper)
+        for node in nodes:
+            shape = node.input_tensors[0].shape if node.input_tensors else ()
+            steps = shape[1] if len(shape) > 2 else None
+            total += math.inf if steps is None else steps
+    return total
 
 
 def _signature(tensors: list[Any]) -> tuple[Any, ...]:
@@ -87,16 +116,14 @@ class JitStep:
     """
 
     def __init__(self, model: Any) -> None:
-        from plait.layers.rnn import RNN
-
         self.model = model
         plan = model._plan
         opt = model.optimizer
         names = {id(p): name for name, p in model.named_parameters()}
         self.params = list(opt._params)
         self.names = [f"model.{names[id(p)]}" for p in self.params]
-        recurrent = any(isinstance(la, RNN) for la in model._all_sublayers())
-        graph = plan.program is not None and not recurrent and not plan.regularizers
+        unrolled = _unrolled_steps(model) <= MAX_UNROLLED_STEPS
+        graph = plan.program is not None and unrolled and not plan.regularizers
         self.mode = "graph" if graph else "update"
         self.fused_update = opt._takes_gradients()
         self.compile_seconds: dict[tuple[Any, ...], float] = {}
