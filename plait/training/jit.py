@@ -121,9 +121,18 @@ class JitStep:
         opt = model.optimizer
         names = {id(p): name for name, p in model.named_parameters()}
         self.params = list(opt._params)
-        self.names = [f"model.{names[id(p)]}" for p in self.params]
+        self.names = [f"model.{names.get(id(p))}" for p in self.params]
         unrolled = _unrolled_steps(model) <= MAX_UNROLLED_STEPS
-        graph = plan.program is not None and unrolled and not plan.regularizers
+        own = all(id(p) in names for p in self.params)  # else not differentiable
+        # Everything else the forward reads and may update in place (moving
+        # statistics): inputs of the differentiated function, not captures.
+        trained = {id(p) for p in self.params}
+        self.frozen = {
+            f"model.{name}": t
+            for name, t in [*model.named_parameters(), *model.named_buffers()]
+            if id(t) not in trained
+        }
+        graph = plan.program is not None and unrolled and own and not plan.regularizers
         self.mode = "graph" if graph else "update"
         self.fused_update = opt._takes_gradients()
         self.compile_seconds: dict[tuple[Any, ...], float] = {}
@@ -137,13 +146,23 @@ class JitStep:
             self._fn = torch.compile(opt._apply_gradients, dynamic=False)
 
     # ------------------------------------------------------------------ steps
-    def _loss(self, params: dict[str, torch.Tensor], xs: Any, ys: Any, sws: Any) -> Any:
-        return torch.func.functional_call(self._loss_module, params, (xs, ys, sws))
+    def _loss(
+        self,
+        params: dict[str, torch.Tensor],
+        frozen: dict[str, torch.Tensor],
+        xs: Any,
+        ys: Any,
+        sws: Any,
+    ) -> Any:
+        module = self._loss_module
+        return torch.func.functional_call(module, (params, frozen), (xs, ys, sws))
 
     def _graph_step(self, xs: Any, ys: Any, sws: Any) -> Any:
         params = {n: p.detach() for n, p in zip(self.names, self.params)}
         grad_fn = torch.func.grad_and_value(self._loss, has_aux=True)
-        grads, (total, (values, outs, masks)) = grad_fn(params, xs, ys, sws)
+        grads, (total, (values, outs, masks)) = grad_fn(
+            params, self.frozen, xs, ys, sws
+        )
         ordered = [grads.get(n) for n in self.names]
         if self.fused_update:
             self.model.optimizer._apply_gradients(ordered)

@@ -176,3 +176,28 @@ def test_jit_real_compile_matches_eager():
     np.testing.assert_allclose(loss, eager_loss, rtol=1e-5)
     for a, b in zip(model.get_weights(), eager.get_weights(), strict=True):
         np.testing.assert_allclose(a, b, rtol=1e-4, atol=1e-6)
+
+
+def test_jit_optimizer_over_foreign_parameters_compiles_the_update_only(no_compiler):
+    model = mlp()
+    extra = torch.nn.Parameter(torch.zeros(2))
+    opt = torch.optim.SGD([*model.parameters(), extra], lr=0.1)
+    model.compile(opt, "categorical_crossentropy", jit_compile=True)
+    x, y = data()
+    model.fit(x, y, batch_size=8, verbose=0)
+    assert model._plan.train_fn.mode == "update"
+
+
+def test_jit_graph_step_updates_batchnorm_statistics_like_eager(no_compiler):
+    def build():
+        inputs = Input(shape=(4,))
+        x = plait.layers.BatchNormalization()(Dense(6)(inputs))
+        return plait.Model(inputs, Dense(3, activation="softmax")(x))
+
+    x, y = data()
+    eager, eager_loss = train(build, "rmsprop", False, x, y, epochs=2)
+    model, loss = train(build, "rmsprop", True, x, y, epochs=2)
+    assert model._plan.train_fn.mode == "graph"
+    np.testing.assert_allclose(loss, eager_loss, rtol=1e-5)
+    for a, b in zip(model.get_weights(), eager.get_weights(), strict=True):
+        np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-6)  # moving stats too
