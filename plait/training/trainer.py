@@ -90,8 +90,11 @@ class Trainer(TrainingSteps):
                 unless `jit_compile`).
             steps_per_execution: Batches between two calls of the batch callbacks.
             jit_compile: True compiles the whole train step (forward, loss,
-                backward, update) with `torch.compile`; on failure plait warns and
-                trains eagerly. Keras's `"auto"` means eager.
+                backward, update) into one `torch.compile` graph, once per
+                batch shape (the last, partial batch of an epoch runs eagerly);
+                models with recurrent layers compile the optimizer update only
+                (see `plait.training.jit`). On failure plait warns and trains
+                eagerly. Keras's `"auto"` means eager.
 
         Raises:
             ValueError: unknown names, or a list whose length is not the number of
