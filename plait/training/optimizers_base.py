@@ -49,6 +49,7 @@ def _torch_step(opt: torch.optim.Optimizer) -> None:
     inner = getattr(step, "__wrapped__", None)
     if (
         inner is None
+        or "step" in vars(opt)  # patched on the instance (an lr_scheduler's counter)
         or not getattr(step, "hooked", False)
         or opt._optimizer_step_pre_hooks
         or opt._optimizer_step_post_hooks

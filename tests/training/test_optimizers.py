@@ -640,3 +640,14 @@ def test_takes_gradients_only_with_constant_hyperparameters():
     ]:
         opt.build([w])
         assert opt._takes_gradients() is expected
+
+
+def test_step_keeps_a_torch_lr_scheduler_informed():
+    w = torch.nn.Parameter(torch.ones(2))
+    opt = O.RMSprop(0.1)
+    opt.build([w])
+    scheduler = torch.optim.lr_scheduler.StepLR(opt.torch_optimizer, 1, gamma=0.5)
+    w.grad = torch.ones(2)
+    opt.step()
+    scheduler.step()  # warns (an error here) if it did not see the optimizer step
+    assert opt.torch_optimizer.param_groups[0]["lr"] == pytest.approx(0.05)
