@@ -110,7 +110,8 @@ class JitStep:
 
     Attributes:
         mode: `"graph"` (forward, loss and backward in one compiled graph) or
-            `"update"` (eager forward and backward, compiled optimizer update).
+            `"update"` (eager forward and backward; the optimizer update is
+            compiled when it takes gradients as values, else all is eager).
         fused_update: Whether the optimizer update is in the same graph.
         compile_seconds: Seconds the first call of each compiled signature took.
     """
