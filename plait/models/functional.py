@@ -254,16 +254,21 @@ class Functional(Model):
                 x = torch.as_tensor(np.asarray(x) if not hasattr(x, "__array__") else x)
             if x.dtype != t.dtype:
                 x = x.to(t.dtype)
-            shape = tuple(x.shape)
-            if len(shape) != len(t.shape) or any(
-                d is not None and d != s for d, s in zip(t.shape, shape)
-            ):
-                raise ValueError(
-                    f"Model {self.name!r} input {name!r}: expected shape "
-                    f"{format_shape(t.shape)}, got {format_shape(shape)}."
-                )
+            self._check_input_shape(t, tuple(x.shape), name)
             out.append(x)
         return out
+
+    def _check_input_shape(
+        self, t: SymbolicTensor, shape: tuple[int | None, ...], name: str
+    ) -> None:
+        """Raise unless `shape` fits input `t` (same rank; known dims equal)."""
+        if len(shape) != len(t.shape) or any(
+            a is not None and b is not None and a != b for a, b in zip(t.shape, shape)
+        ):
+            raise ValueError(
+                f"Model {self.name!r} input {name!r}: expected shape "
+                f"{format_shape(t.shape)}, got {format_shape(shape)}."
+            )
 
     def _pack_outputs(self, flat: Any) -> Any:
         return tree.pack_like(self._nested_outputs, list(flat))
@@ -352,14 +357,7 @@ class Functional(Model):
     ) -> Any:
         given = self._flatten_call_inputs(inputs)
         for t, x, name in zip(self._flat_inputs, given, self.input_names):
-            if len(x.shape) != len(t.shape) or any(
-                a is not None and b is not None and a != b
-                for a, b in zip(t.shape, x.shape)
-            ):
-                raise ValueError(
-                    f"Model {self.name!r} input {name!r}: expected shape "
-                    f"{format_shape(t.shape)}, got {format_shape(x.shape)}."
-                )
+            self._check_input_shape(t, tuple(x.shape), name)
         return super()._infer_output_specs(inputs, args, {}, flat_in)
 
     # ------------------------------------------------------------------ config
