@@ -72,15 +72,32 @@ def _group_names(
     return out
 
 
+# Keras writes a shallow tree (`layers/<name>/<sub-object>/vars/<i>`); anything
+# deeper than this is not a Keras weights file and would only cost recursion.
+MAX_H5_DEPTH = 32
+
+
 class _H5:
     """Read-only access to an HDF5 group that follows only hard links.
 
     Soft and external links (which can point into other files) are refused, and
-    so are datasets that are compressed, not numeric, or larger than the file.
+    so are hard-link cycles, trees deeper than `MAX_H5_DEPTH`, and datasets that
+    are filtered (compressed), not numeric, larger than the file, or whose bytes
+    do not lie inside the file: HDF5 lets a dataset's raw data live in another
+    file (external storage) or be assembled from other files (virtual datasets),
+    which would copy any local file into the weights or block on a FIFO.
     """
 
-    def __init__(self, group: Any, limit: int, where: str) -> None:
+    def __init__(
+        self, group: Any, limit: int, where: str, ancestors: tuple[Any, ...] = ()
+    ) -> None:
         self.group, self.limit, self.where = group, limit, where
+        self.ancestors = (*ancestors, group.id)
+        if len(self.ancestors) > MAX_H5_DEPTH:
+            raise ValueError(
+                f"{where}: the HDF5 tree is deeper than {MAX_H5_DEPTH} groups at "
+                f"{group.name!r}; a Keras weights file is a shallow tree."
+            )
 
     def names(self) -> list[str]:
         """The names of the group's members."""
@@ -101,7 +118,43 @@ class _H5:
         item = self.group[key]
         if not isinstance(item, h5py.Group):
             raise ValueError(f"{self.where}: HDF5 member {key!r} is not a group.")
-        return _H5(item, self.limit, self.where)
+        # ObjectIDs compare equal when two hard links name the same object.
+        if any(item.id == seen for seen in self.ancestors):
+            raise ValueError(
+                f"{self.where}: HDF5 group {item.name!r} is a hard link to one of "
+                "its own parents (a cycle); a Keras weights file is a tree."
+            )
+        return _H5(item, self.limit, self.where, self.ancestors)
+
+    def _check_dataset(self, ds: Any, label: str) -> None:
+        """Refuse `ds` unless its raw bytes are plain, numeric and in this file."""
+        import h5py
+
+        plist = ds.id.get_create_plist()
+        layout = plist.get_layout()
+        nbytes = ds.size * ds.dtype.itemsize
+        if layout == h5py.h5d.VIRTUAL or plist.get_external_count() > 0:
+            kind = "a virtual dataset" if layout == h5py.h5d.VIRTUAL else "external"
+            raise ValueError(
+                f"{self.where}: weight {label} is stored outside the file ({kind}); "
+                "only data inside the file is read."
+            )
+        if layout not in (h5py.h5d.CONTIGUOUS, h5py.h5d.CHUNKED):
+            raise ValueError(
+                f"{self.where}: weight {label} has HDF5 layout {layout}; expected a "
+                "contiguous or chunked dataset."
+            )
+        if plist.get_nfilters() > 0 or ds.dtype.kind not in "fiub":
+            raise ValueError(
+                f"{self.where}: weight {label} ({ds.dtype}, shape {ds.shape}) is "
+                "not a plain numeric array (filtered or compressed data is refused)."
+            )
+        if nbytes > self.limit or ds.id.get_storage_size() < nbytes:
+            raise ValueError(
+                f"{self.where}: weight {label} ({ds.dtype}, shape {ds.shape}) "
+                f"declares {nbytes} bytes, but the file holds "
+                f"{ds.id.get_storage_size()} bytes of it (file size {self.limit})."
+            )
 
     def arrays(self) -> list[Any]:
         """The datasets `vars/0`, `vars/1`, ... as NumPy arrays."""
@@ -120,16 +173,7 @@ class _H5:
             )
             if not isinstance(ds, h5py.Dataset):
                 raise ValueError(f"{self.where}: weight vars/{i} is missing or a link.")
-            nbytes = ds.size * ds.dtype.itemsize
-            if (
-                ds.compression is not None
-                or ds.dtype.kind not in "fiub"
-                or nbytes > self.limit
-            ):
-                raise ValueError(
-                    f"{self.where}: weight vars/{i} ({ds.dtype}, shape {ds.shape}) is "
-                    "not a plain numeric array the size of the file allows."
-                )
+            self._check_dataset(ds, f"vars/{i}")
             out.append(ds[()])
         return out
 

@@ -27,6 +27,7 @@ from typing import IO, Any
 
 import torch
 
+from plait.saving import json_data
 from plait.saving.serialization import (
     custom_object_scope,
     deserialize_layer,
@@ -153,10 +154,7 @@ def model_from_json(
     """
     if not isinstance(json_string, (str, bytes)):
         raise TypeError(f"expected a JSON str, got {type(json_string).__name__}.")
-    try:
-        config = json.loads(json_string)
-    except (json.JSONDecodeError, RecursionError, UnicodeDecodeError) as err:
-        raise ValueError(f"model_from_json: not valid JSON ({err}).") from err
+    config = json_data.loads(json_string, "model_from_json: the string")
     if isinstance(config, dict):
         config = {k: v for k, v in config.items() if k != "compile_config"}
     return deserialize_layer(config, custom_objects)
@@ -200,14 +198,9 @@ class Archive:
 
     def read_json(self, name: str) -> Any:
         """Member `name` parsed as JSON."""
-        data = self.read(name, MAX_JSON_BYTES)
-        try:
-            return json.loads(data.decode("utf-8"))
-        except (UnicodeDecodeError, json.JSONDecodeError, RecursionError) as err:
-            raise ValueError(
-                f"{self.where}: {name!r} is not valid JSON ({type(err).__name__}: "
-                f"{str(err)[:200]})."
-            ) from err
+        return json_data.loads(
+            self.read(name, MAX_JSON_BYTES), f"{self.where}: {name!r}"
+        )
 
 
 def open_archive(path: str) -> Archive:

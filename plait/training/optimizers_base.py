@@ -363,10 +363,20 @@ class Optimizer:
                 f"{type(self).__name__}.load_state_dict: expected keys "
                 f"['iterations', 'optimizer'], got {sorted(state_dict)}."
             )
+        iterations = state_dict["iterations"]
+        if (
+            not isinstance(iterations, int)
+            or isinstance(iterations, bool)
+            or iterations < 0
+        ):
+            raise ValueError(
+                f"{type(self).__name__}.load_state_dict: expected 'iterations' to be "
+                f"a non-negative int, got {iterations!r}."
+            )
         if not self.built:
             self._pending_state = state_dict
             return
-        self._iterations = int(state_dict["iterations"])
+        self._iterations = iterations
         if self.torch_optimizer is not None and state_dict["optimizer"] is not None:
             self.torch_optimizer.load_state_dict(state_dict["optimizer"])
 

@@ -6,7 +6,9 @@ Keras's own predictions recorded next to them, so these tests need no Keras.
 
 import io
 import json
+import os
 import pathlib
+import threading
 import zipfile
 
 import numpy as np
@@ -146,6 +148,123 @@ def test_keras_h5_links_refused(tmp_path):
 
     with pytest.raises(ValueError, match="SoftLink"):
         load_model(_edit(tmp_path, "mlp", edit_h5=edit_group))
+
+
+def _replace_kernel(f, make):
+    """Replace `dense`'s kernel with the dataset `make(group, name, shape, dtype)`."""
+    ds = f["layers/dense/vars/0"]
+    shape, dtype = ds.shape, ds.dtype
+    del f["layers/dense/vars/0"]
+    make(f["layers/dense/vars"], "0", shape, dtype)
+
+
+def test_keras_h5_external_storage_refused(tmp_path):
+    # The dataset's bytes would be read from a local file: its content must not
+    # become kernel values.
+    secret = tmp_path / "secret.bin"
+
+    def make(group, name, shape, dtype):
+        np.full(shape, 7.0, dtype).tofile(secret)
+        nbytes = int(np.prod(shape)) * dtype.itemsize
+        group.create_dataset(
+            name, shape=shape, dtype=dtype, external=[(str(secret), 0, nbytes)]
+        )
+
+    path = _edit(tmp_path, "mlp", edit_h5=lambda f: _replace_kernel(f, make))
+    with pytest.raises(
+        ValueError, match=r"vars/0 is stored outside the file \(external"
+    ):
+        load_model(path)
+
+
+def test_keras_h5_external_fifo_refused_before_reading(tmp_path):
+    # Reading a FIFO would block load_model forever: refused before any read.
+    fifo = tmp_path / "fifo"
+    os.mkfifo(fifo)
+
+    def make(group, name, shape, dtype):
+        nbytes = int(np.prod(shape)) * dtype.itemsize
+        group.create_dataset(
+            name, shape=shape, dtype=dtype, external=[(str(fifo), 0, nbytes)]
+        )
+
+    path = _edit(tmp_path, "mlp", edit_h5=lambda f: _replace_kernel(f, make))
+
+    def unblock():  # should the check regress, the test fails instead of hanging
+        with open(fifo, "wb") as w:
+            w.write(b"\0" * 4096)
+
+    timer = threading.Timer(20.0, unblock)
+    timer.daemon = True
+    timer.start()
+    try:
+        with pytest.raises(ValueError, match="stored outside the file"):
+            load_model(path)
+    finally:
+        timer.cancel()
+
+
+def test_keras_h5_virtual_dataset_refused(tmp_path):
+    # A virtual dataset whose source is missing would load as its fill value.
+    def make(group, name, shape, dtype):
+        layout = h5py.VirtualLayout(shape=shape, dtype=dtype)
+        layout[...] = h5py.VirtualSource(str(tmp_path / "gone.h5"), "x", shape=shape)
+        group.create_virtual_dataset(name, layout, fillvalue=0)
+
+    path = _edit(tmp_path, "mlp", edit_h5=lambda f: _replace_kernel(f, make))
+    with pytest.raises(ValueError, match=r"stored outside the file \(a virtual"):
+        load_model(path)
+
+
+def test_keras_h5_unwritten_and_filtered_datasets_refused(tmp_path):
+    def unwritten(group, name, shape, dtype):
+        group.create_dataset(name, shape=shape, dtype=dtype, chunks=True)
+
+    path = _edit(tmp_path, "mlp", edit_h5=lambda f: _replace_kernel(f, unwritten))
+    with pytest.raises(ValueError, match=r"declares \d+ bytes, but the file holds 0"):
+        load_model(path)
+
+    def shuffled(group, name, shape, dtype):
+        group.create_dataset(name, data=np.ones(shape, dtype), shuffle=True)
+
+    path = _edit(tmp_path, "mlp", edit_h5=lambda f: _replace_kernel(f, shuffled))
+    with pytest.raises(ValueError, match="filtered or compressed data is refused"):
+        load_model(path)
+
+
+def test_keras_h5_hard_link_cycle_refused(tmp_path):
+    def edit(f):
+        f["layers/dense/loop"] = f["layers/dense"]
+
+    with pytest.raises(ValueError, match=r"hard link to one of its own parents"):
+        load_model(_edit(tmp_path, "mlp", edit_h5=edit))
+
+
+def test_keras_h5_deep_tree_refused(tmp_path):
+    def edit(f):
+        f.create_group("layers/dense/x" + "/x" * 40)
+
+    with pytest.raises(ValueError, match=r"HDF5 tree is deeper than 32 groups"):
+        load_model(_edit(tmp_path, "mlp", edit_h5=edit))
+
+
+@pytest.mark.parametrize("depth", [150, 5000])
+def test_keras_over_deep_config_refused(tmp_path, depth):
+    # 150 parses but would exhaust the stack of the config walkers; 5000 is
+    # too deep for the JSON parser itself. Both are one clear ValueError.
+    def edit(config):
+        _layer(config, "dense")["inbound_nodes"][0]["args"] = ["DEEP"]
+
+    path = _edit(tmp_path, "mlp", edit_config=edit)
+    with zipfile.ZipFile(path) as zf:
+        members = {n: zf.read(n) for n in zf.namelist()}
+    deep = "[" * depth + "1" + "]" * depth
+    members["config.json"] = members["config.json"].replace(b'"DEEP"', deep.encode())
+    with zipfile.ZipFile(path, "w") as zf:
+        for n, data in members.items():
+            zf.writestr(n, data)
+    with pytest.raises(ValueError, match=r"config.json'.*(nested more than|not valid)"):
+        load_model(path)
 
 
 def test_keras_h5_wrong_shapes_refused(tmp_path):

@@ -17,7 +17,7 @@ import torch
 from safetensors.torch import save as st_save
 
 from plait import layers as L
-from plait.models import Model, load_model
+from plait.models import Model, load_model, model_from_json
 from plait.saving import model_io
 
 EMPTY_WEIGHTS = st_save({})
@@ -376,3 +376,45 @@ def test_unknown_class_message_teaches(tmp_path):
     ):
         load_model(crafted(tmp_path, config))
     assert torch.is_tensor(torch.zeros(1))
+
+
+def _rewrite_config(path, edit):
+    """Rewrite the `config.json` text of the archive at `path` with `edit(text)`."""
+    with zipfile.ZipFile(path) as zf:
+        members = {n: zf.read(n) for n in zf.namelist()}
+    members["config.json"] = edit(members["config.json"].decode()).encode()
+    write_zip(path, members)
+
+
+@pytest.mark.parametrize("value", ["Infinity", "-1", "1.5", "true", '"7"'])
+def test_load_refuses_bad_optimizer_iterations(tmp_path, value):
+    x = L.Input(shape=(3,))
+    model = Model(x, L.Dense(2)(x))
+    model.compile("adam", "mse")
+    model.fit(np.ones((4, 3)), np.ones((4, 2)), verbose=0)
+    path = tmp_path / "m.plait"
+    model.save(path)
+    _rewrite_config(
+        path, lambda t: t.replace('"iterations": 1', f'"iterations": {value}')
+    )
+    with pytest.raises(ValueError, match=r"expected 'iterations' to be a non-negative"):
+        load_model(path)
+
+
+@pytest.mark.parametrize("depth", [150, 5000])
+def test_load_refuses_over_deep_config(tmp_path, depth):
+    _, path = _saved_model(tmp_path)
+    deep = "[" * depth + "1" + "]" * depth
+    _rewrite_config(path, lambda t: t.replace('"units": 2', f'"units": {deep}'))
+    with pytest.raises(
+        ValueError, match=r"config.json'.*(nested more than 100|not valid)"
+    ):
+        load_model(path)
+    with pytest.raises(
+        ValueError, match=r"model_from_json.*(nested more than|not valid)"
+    ):
+        model_from_json(
+            _saved_model(tmp_path)[0]
+            .to_json()
+            .replace('"units": 2', f'"units": {deep}')
+        )
