@@ -16,7 +16,7 @@ import torch
 import torch.nn.functional as F
 
 from plait.layers.base import Layer
-from plait.layers.convolutional import (
+from plait.layers.conv_base import (
     _apply_pairs,
     _choice,
     _conv_length,
