@@ -334,7 +334,7 @@ class _BaseConv(Layer):
         self.dilation_rate = _int_tuple(self, "dilation_rate", dilation_rate, rank)
         self.activation = activations.get(activation)
         self.use_bias = bool(use_bias)
-        set_weight_fns(self, **fns)
+        set_weight_fns(self, self._weights, fns)
         self.input_spec = _spatial_spec(rank, self.data_format)
         lifted = _lifted(rank, self.data_format)
         self._lifted = lifted  # torch op arguments, with the unit axis of a 1D lift

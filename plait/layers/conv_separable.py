@@ -141,12 +141,7 @@ class _SeparableConv(_Depthwise):
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
-        set_weight_fns(
-            self,
-            pointwise_initializer=pointwise_initializer,
-            pointwise_regularizer=pointwise_regularizer,
-            pointwise_constraint=pointwise_constraint,
-        )
+        set_weight_fns(self, ("pointwise",), locals())
 
     def _build_weights(self, channels: int, input_shape: Shape) -> None:
         """Create `depthwise_kernel`, `pointwise_kernel` and `bias`."""

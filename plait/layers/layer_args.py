@@ -48,10 +48,12 @@ def weight_fn_names(weights: Sequence[str]) -> list[str]:
     return [f"{w}_{kind}" for w in weights for kind in _KINDS]
 
 
-def set_weight_fns(layer: Layer, **fns: Any) -> None:
-    """Set each `<weight>_<kind>` argument on `layer`, resolved by its kind."""
-    for key, value in fns.items():
-        setattr(layer, key, _GET[key.rsplit("_", 1)[1]](value))
+def set_weight_fns(layer: Layer, weights: Sequence[str], args: dict[str, Any]) -> None:
+    """Set `<weight>_initializer/_regularizer/_constraint` of each of `weights` on
+    `layer`, taken from `args` (an `__init__`'s `locals()`) and resolved by kind.
+    """
+    for key in weight_fn_names(weights):
+        setattr(layer, key, _GET[key.rsplit("_", 1)[1]](args[key]))
 
 
 def weight_fns_config(
