@@ -8,7 +8,6 @@ from plait.layers.activation import Softmax as Softmax
 from plait.layers.activation import ThresholdedReLU as ThresholdedReLU
 from plait.layers.attention import AdditiveAttention as AdditiveAttention
 from plait.layers.attention import Attention as Attention
-from plait.layers.attention import MultiHeadAttention as MultiHeadAttention
 from plait.layers.base import Layer as Layer
 from plait.layers.conv_lstm import ConvLSTM1D as ConvLSTM1D
 from plait.layers.conv_lstm import ConvLSTM2D as ConvLSTM2D
@@ -55,6 +54,9 @@ from plait.layers.merging import maximum as maximum
 from plait.layers.merging import minimum as minimum
 from plait.layers.merging import multiply as multiply
 from plait.layers.merging import subtract as subtract
+from plait.layers.multi_head_attention import (
+    MultiHeadAttention as MultiHeadAttention,
+)
 from plait.layers.normalization import BatchNormalization as BatchNormalization
 from plait.layers.normalization import GroupNormalization as GroupNormalization
 from plait.layers.normalization import LayerNormalization as LayerNormalization

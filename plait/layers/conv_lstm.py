@@ -17,10 +17,12 @@ from typing import Any
 import torch
 import torch.nn.functional as F
 
-from plait import activations, initializers
-from plait.layers.base import Layer, Layout
+from plait import activations
+from plait.layers.base import Layout
 from plait.layers.input_spec import InputSpec
-from plait.layers.rnn import RNN, BaseRNNCell
+from plait.layers.recurrent import _RNN_KEYS, _cell_args, _CellRNN
+from plait.layers.recurrent_cells import _cell_fns_config, _set_cell_fns
+from plait.layers.rnn import BaseRNNCell
 from plait.types import ActivationLike, InitializerLike, Shape
 
 __all__ = ["ConvLSTM1D", "ConvLSTM2D", "ConvLSTM3D"]
@@ -125,16 +127,8 @@ class _ConvLSTMCell(BaseRNNCell):
         self.activation = activations.get(activation)
         self.recurrent_activation = activations.get(recurrent_activation)
         self.use_bias = bool(use_bias)
-        self.kernel_initializer = initializers.get(kernel_initializer)
-        self.recurrent_initializer = initializers.get(recurrent_initializer)
-        self.bias_initializer = initializers.get(bias_initializer)
+        _set_cell_fns(self, locals())
         self.unit_forget_bias = bool(unit_forget_bias)
-        self.kernel_regularizer = kernel_regularizer
-        self.recurrent_regularizer = recurrent_regularizer
-        self.bias_regularizer = bias_regularizer
-        self.kernel_constraint = kernel_constraint
-        self.recurrent_constraint = recurrent_constraint
-        self.bias_constraint = bias_constraint
         self.bias: torch.nn.Parameter | None = None
 
     def _mask_count(self) -> int:
@@ -280,6 +274,7 @@ class _ConvLSTMCell(BaseRNNCell):
 
     def get_config(self) -> dict[str, Any]:
         """Constructor arguments (`rank` aside)."""
+        inits, fns = _cell_fns_config(self)
         config = {
             **super().get_config(),
             "filters": self.filters,
@@ -291,32 +286,19 @@ class _ConvLSTMCell(BaseRNNCell):
             "activation": activations.serialize(self.activation),
             "recurrent_activation": activations.serialize(self.recurrent_activation),
             "use_bias": self.use_bias,
-            "kernel_initializer": initializers.serialize(self.kernel_initializer),
-            "recurrent_initializer": initializers.serialize(self.recurrent_initializer),
-            "bias_initializer": initializers.serialize(self.bias_initializer),
+            **inits,
             "unit_forget_bias": self.unit_forget_bias,
+            **fns,
         }
         config.pop("units")
-        for key in (
-            "kernel_regularizer",
-            "recurrent_regularizer",
-            "bias_regularizer",
-            "kernel_constraint",
-            "recurrent_constraint",
-            "bias_constraint",
-        ):
-            if getattr(self, key) is not None:
-                config[key] = getattr(self, key)
         return config
 
 
-_CELL_BASE_KEYS = ("name", "trainable", "dtype", "batch_input_shape")
-
-
-class _ConvLSTM(RNN):
+class _ConvLSTM(_CellRNN):
     """`_ConvLSTMCell` over time; the public classes fix `rank`."""
 
     rank = 2
+    _cell_name = "conv_lstm_cell"
 
     def __init__(
         self,
@@ -349,20 +331,9 @@ class _ConvLSTM(RNN):
         stateful: bool = False,
         **kwargs: Any,
     ) -> None:
-        args = dict(locals())
-        for key in ("self", "kwargs", "__class__", "activity_regularizer"):
-            args.pop(key, None)
-        rnn = {
-            k: args.pop(k)
-            for k in ("return_sequences", "return_state", "go_backwards", "stateful")
-        }
-        cell = _ConvLSTMCell(
-            self.rank,
-            dtype=kwargs.get("dtype"),
-            trainable=kwargs.get("trainable", True),
-            name="conv_lstm_cell",
-            **args,
-        )
+        args = _cell_args(locals())
+        rnn = {k: args.pop(k) for k in _RNN_KEYS if k != "unroll"}
+        cell = self._make(_ConvLSTMCell, {"rank": self.rank, **args}, kwargs)
         super().__init__(
             cell, activity_regularizer=activity_regularizer, **rnn, **kwargs
         )
@@ -379,16 +350,6 @@ class _ConvLSTM(RNN):
     def filters(self) -> int:
         """Number of output channels."""
         return int(self.cell.filters)
-
-    def get_config(self) -> dict[str, Any]:
-        """Constructor arguments: the cell's, then the RNN's."""
-        cell = {
-            k: v for k, v in self.cell.get_config().items() if k not in _CELL_BASE_KEYS
-        }
-        config = {**Layer.get_config(self), **cell, **self._rnn_config()}
-        if self.activity_regularizer is not None:
-            config["activity_regularizer"] = self.activity_regularizer
-        return config
 
 
 class ConvLSTM2D(_ConvLSTM):

@@ -10,28 +10,25 @@ convolution mixing the channels, which on channels-last tensors is one
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any, ClassVar
+from typing import Any
 
 import torch
 import torch.nn.functional as F
 
-from plait import activations, constraints, initializers, regularizers
-from plait.layers.base import Layer, Layout
-from plait.layers.convolutional import (
-    _choice,
-    _conv_length,
+from plait.layers.base import Layout
+from plait.layers.conv_base import (
+    _BaseConv,
     _conv_torch,
-    _data_format,
     _from_torch,
-    _input_channels,
-    _int_tuple,
     _kernel_layout,
-    _lift,
-    _lifted,
     _positive_int,
-    _spatial_output_shape,
-    _spatial_spec,
-    _to_torch,
+)
+from plait.layers.layer_args import (
+    add_bias,
+    add_fn_weight,
+    forwarded,
+    set_weight_fns,
+    weight_fns_config,
 )
 from plait.types import ActivationLike, InitializerLike, Shape
 
@@ -43,14 +40,6 @@ __all__ = [
     "SeparableConvolution1D",
     "SeparableConvolution2D",
 ]
-
-_DEPTHWISE_FNS = (
-    "depthwise_regularizer",
-    "bias_regularizer",
-    "activity_regularizer",
-    "depthwise_constraint",
-    "bias_constraint",
-)
 
 
 def _depthwise_layout(rank: int, channels: int, multiplier: int) -> Layout:
@@ -72,78 +61,35 @@ def _depthwise_layout(rank: int, channels: int, multiplier: int) -> Layout:
     return to_keras, from_keras
 
 
-class _Depthwise(Layer):
+class _Depthwise(_BaseConv):
     """Shared arguments and the depthwise step of the depthwise/separable layers."""
 
-    rank: ClassVar[int] = 2
+    _weights = ("depthwise", "bias")
+    _has_filters = False
+    _config_args = (
+        "kernel_size",
+        "strides",
+        "padding",
+        "depth_multiplier",
+        "data_format",
+        "dilation_rate",
+    )
 
-    def __init__(
-        self,
-        kernel_size: int | Sequence[int],
-        strides: int | Sequence[int],
-        padding: str,
-        depth_multiplier: int,
-        data_format: str | None,
-        dilation_rate: int | Sequence[int],
-        activation: ActivationLike,
-        use_bias: bool,
-        depthwise_initializer: InitializerLike,
-        bias_initializer: InitializerLike,
-        depthwise_regularizer: Any,
-        bias_regularizer: Any,
-        activity_regularizer: Any,
-        depthwise_constraint: Any,
-        bias_constraint: Any,
-        **kwargs: Any,
-    ) -> None:
-        super().__init__(
-            activity_regularizer=regularizers.get(activity_regularizer), **kwargs
-        )
-        rank = self.rank
-        self.kernel_size = _int_tuple(self, "kernel_size", kernel_size, rank)
-        self.strides = _int_tuple(self, "strides", strides, rank)
-        self.padding = _choice(self, "padding", padding, ("valid", "same"))
+    def __init__(self, *, depth_multiplier: int, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
         self.depth_multiplier = _positive_int(
             self, "depth_multiplier", depth_multiplier
         )
-        self.data_format = _data_format(self, data_format)
-        self.dilation_rate = _int_tuple(self, "dilation_rate", dilation_rate, rank)
-        self.activation = activations.get(activation)
-        self.use_bias = bool(use_bias)
-        self.depthwise_initializer = initializers.get(depthwise_initializer)
-        self.bias_initializer = initializers.get(bias_initializer)
-        self.depthwise_regularizer = regularizers.get(depthwise_regularizer)
-        self.bias_regularizer = regularizers.get(bias_regularizer)
-        self.depthwise_constraint = constraints.get(depthwise_constraint)
-        self.bias_constraint = constraints.get(bias_constraint)
-        self.input_spec = _spatial_spec(rank, self.data_format)
-        lifted = _lifted(rank, self.data_format)
-        self._lifted = lifted
-        self._op_kernel = _lift(self.kernel_size, 1, lifted)
-        self._op_strides = _lift(self.strides, 1, lifted)
-        self._op_dilation = _lift(self.dilation_rate, 1, lifted)
 
     def _add_depthwise_kernel(self, name: str, channels: int) -> torch.nn.Parameter:
         """`(*kernel_size, channels, depth_multiplier)` in Keras layout."""
-        return self.add_weight(
+        return add_fn_weight(
+            self,
             name,
             (*self.kernel_size, channels, self.depth_multiplier),
-            self.depthwise_initializer,
-            regularizer=self.depthwise_regularizer,
-            constraint=self.depthwise_constraint,
+            "depthwise",
             layout=_depthwise_layout(self.rank, channels, self.depth_multiplier),
         )  # stored (channels * depth_multiplier, 1, *kernel_size)
-
-    def _add_bias(self, size: int) -> torch.nn.Parameter | None:
-        if not self.use_bias:
-            return None
-        return self.add_weight(
-            "bias",
-            (size,),
-            self.bias_initializer,
-            regularizer=self.bias_regularizer,
-            constraint=self.bias_constraint,
-        )
 
     def _depthwise(
         self, x: torch.Tensor, kernel: torch.Tensor, bias: torch.Tensor | None
@@ -161,119 +107,56 @@ class _Depthwise(Layer):
             x.shape[1],  # one group per input channel
         )  # (batch, in * depth_multiplier, *spatial_out)
 
-    def _output_shape(self, input_shape: Shape, channels: int | None) -> Shape:
-        def length(i: int, n: int | None) -> int | None:
-            k, s = self.kernel_size[i], self.strides[i]
-            return _conv_length(n, k, s, self.dilation_rate[i], self.padding)
-
-        return _spatial_output_shape(
-            self, input_shape, self.rank, self.data_format, channels, length
-        )
-
-    def get_config(self) -> dict[str, Any]:
-        """Constructor arguments."""
-        return {
-            **super().get_config(),
-            "kernel_size": list(self.kernel_size),
-            "strides": list(self.strides),
-            "padding": self.padding,
-            "depth_multiplier": self.depth_multiplier,
-            "data_format": self.data_format,
-            "dilation_rate": list(self.dilation_rate),
-            "activation": activations.serialize(self.activation),
-            "use_bias": self.use_bias,
-            "depthwise_initializer": initializers.serialize(self.depthwise_initializer),
-            "bias_initializer": initializers.serialize(self.bias_initializer),
-            **self._fns_config(_DEPTHWISE_FNS),
-        }
-
 
 class _DepthwiseConv(_Depthwise):
     """Shared body of DepthwiseConv1D/2D."""
 
-    def build(self, input_shape: Shape) -> None:
+    def _build_weights(self, channels: int, input_shape: Shape) -> None:
         """Create `kernel (*kernel_size, in, depth_multiplier)` and `bias`."""
-        channels = _input_channels(self, input_shape, self.data_format)
         self.kernel = self._add_depthwise_kernel("kernel", channels)
-        self.bias = self._add_bias(channels * self.depth_multiplier)
-        self.input_spec = _spatial_spec(self.rank, self.data_format, channels)
-        self.built = True
+        self.bias = add_bias(self, (channels * self.depth_multiplier,))
 
     def _pre_activation(self, inputs: torch.Tensor) -> torch.Tensor:
-        if inputs.dtype != self.kernel.dtype:
-            inputs = inputs.to(self.kernel.dtype)
-        x = _to_torch(inputs, self.rank, self.data_format)  # (batch, in, *spatial)
+        x = self._torch_input(inputs, self.kernel)  # (batch, in, *spatial)
         y = self._depthwise(x, self.kernel, self.bias)
         return _from_torch(y, self.rank, self.data_format)
 
-    def call(self, inputs: torch.Tensor) -> torch.Tensor:
-        """`activation(depthwise_conv(inputs, kernel) + bias)`."""
-        return self.activation(self._pre_activation(inputs))
-
-    def compute_output_shape(self, input_shape: Shape) -> Shape:
-        """Channels become `in * depth_multiplier`; spatial axes as Conv."""
+    def _out_channels(self, input_shape: Shape) -> int | None:
+        """`in * depth_multiplier`."""
         channels = input_shape[-1 if self.data_format == "channels_last" else 1]
-        out = None if channels is None else channels * self.depth_multiplier
-        return self._output_shape(input_shape, out)
+        return None if channels is None else channels * self.depth_multiplier
 
 
 class _SeparableConv(_Depthwise):
     """Shared body of SeparableConv1D/2D."""
 
+    _has_filters = True
+
     def __init__(
         self,
-        filters: int,
-        kernel_size: int | Sequence[int],
-        strides: int | Sequence[int],
-        padding: str,
-        data_format: str | None,
-        dilation_rate: int | Sequence[int],
-        depth_multiplier: int,
-        activation: ActivationLike,
-        use_bias: bool,
-        depthwise_initializer: InitializerLike,
+        *,
         pointwise_initializer: InitializerLike,
-        bias_initializer: InitializerLike,
-        depthwise_regularizer: Any,
         pointwise_regularizer: Any,
-        bias_regularizer: Any,
-        activity_regularizer: Any,
-        depthwise_constraint: Any,
         pointwise_constraint: Any,
-        bias_constraint: Any,
         **kwargs: Any,
     ) -> None:
-        super().__init__(
-            kernel_size, strides, padding, depth_multiplier, data_format,
-            dilation_rate, activation, use_bias, depthwise_initializer,
-            bias_initializer, depthwise_regularizer, bias_regularizer,
-            activity_regularizer, depthwise_constraint, bias_constraint, **kwargs,
-        )  # fmt: skip
-        self.filters = _positive_int(self, "filters", filters)
-        self.pointwise_initializer = initializers.get(pointwise_initializer)
-        self.pointwise_regularizer = regularizers.get(pointwise_regularizer)
-        self.pointwise_constraint = constraints.get(pointwise_constraint)
+        super().__init__(**kwargs)
+        set_weight_fns(self, ("pointwise",), locals())
 
-    def build(self, input_shape: Shape) -> None:
+    def _build_weights(self, channels: int, input_shape: Shape) -> None:
         """Create `depthwise_kernel`, `pointwise_kernel` and `bias`."""
-        channels = _input_channels(self, input_shape, self.data_format)
         self.depthwise_kernel = self._add_depthwise_kernel("depthwise_kernel", channels)
-        self.pointwise_kernel = self.add_weight(
+        self.pointwise_kernel = add_fn_weight(
+            self,
             "pointwise_kernel",
             (*(1,) * self.rank, channels * self.depth_multiplier, self.filters),
-            self.pointwise_initializer,
-            regularizer=self.pointwise_regularizer,
-            constraint=self.pointwise_constraint,
+            "pointwise",
             layout=_kernel_layout(self.rank),
         )  # stored (filters, in * depth_multiplier, *ones)
-        self.bias = self._add_bias(self.filters)
-        self.input_spec = _spatial_spec(self.rank, self.data_format, channels)
-        self.built = True
+        self.bias = add_bias(self, (self.filters,))
 
     def _pre_activation(self, inputs: torch.Tensor) -> torch.Tensor:
-        if inputs.dtype != self.depthwise_kernel.dtype:
-            inputs = inputs.to(self.depthwise_kernel.dtype)
-        x = _to_torch(inputs, self.rank, self.data_format)  # (batch, in, *spatial)
+        x = self._torch_input(inputs, self.depthwise_kernel)  # (batch, in, *spatial)
         y = self._depthwise(x, self.depthwise_kernel, None)
         if self.data_format == "channels_first":  # pointwise: a 1x1 convolution
             return _conv_torch(
@@ -284,21 +167,12 @@ class _SeparableConv(_Depthwise):
         pointwise = self.pointwise_kernel.flatten(1)  # (filters, in * dm), a view
         return F.linear(y, pointwise, self.bias)  # (batch, *spatial, filters)
 
-    def call(self, inputs: torch.Tensor) -> torch.Tensor:
-        """`activation(pointwise(depthwise(inputs)) + bias)`."""
-        return self.activation(self._pre_activation(inputs))
-
-    def compute_output_shape(self, input_shape: Shape) -> Shape:
-        """Channels become `filters`; spatial axes as Conv."""
-        return self._output_shape(input_shape, self.filters)
-
     def get_config(self) -> dict[str, Any]:
         """Constructor arguments."""
         return {
             **super().get_config(),
             "filters": self.filters,
-            "pointwise_initializer": initializers.serialize(self.pointwise_initializer),
-            **self._fns_config(("pointwise_regularizer", "pointwise_constraint")),
+            **weight_fns_config(self, ("pointwise",), activity=False),
         }
 
 
@@ -355,12 +229,7 @@ class DepthwiseConv1D(_DepthwiseConv):
         bias_constraint: Any = None,
         **kwargs: Any,
     ) -> None:
-        super().__init__(
-            kernel_size, strides, padding, depth_multiplier, data_format,
-            dilation_rate, activation, use_bias, depthwise_initializer,
-            bias_initializer, depthwise_regularizer, bias_regularizer,
-            activity_regularizer, depthwise_constraint, bias_constraint, **kwargs,
-        )  # fmt: skip
+        super().__init__(**forwarded(locals()))
 
 
 class DepthwiseConv2D(_DepthwiseConv):
@@ -416,12 +285,7 @@ class DepthwiseConv2D(_DepthwiseConv):
         bias_constraint: Any = None,
         **kwargs: Any,
     ) -> None:
-        super().__init__(
-            kernel_size, strides, padding, depth_multiplier, data_format,
-            dilation_rate, activation, use_bias, depthwise_initializer,
-            bias_initializer, depthwise_regularizer, bias_regularizer,
-            activity_regularizer, depthwise_constraint, bias_constraint, **kwargs,
-        )  # fmt: skip
+        super().__init__(**forwarded(locals()))
 
 
 class SeparableConv1D(_SeparableConv):
@@ -487,13 +351,7 @@ class SeparableConv1D(_SeparableConv):
         bias_constraint: Any = None,
         **kwargs: Any,
     ) -> None:
-        super().__init__(
-            filters, kernel_size, strides, padding, data_format, dilation_rate,
-            depth_multiplier, activation, use_bias, depthwise_initializer,
-            pointwise_initializer, bias_initializer, depthwise_regularizer,
-            pointwise_regularizer, bias_regularizer, activity_regularizer,
-            depthwise_constraint, pointwise_constraint, bias_constraint, **kwargs,
-        )  # fmt: skip
+        super().__init__(**forwarded(locals()))
 
 
 class SeparableConv2D(_SeparableConv):
@@ -562,13 +420,7 @@ class SeparableConv2D(_SeparableConv):
         bias_constraint: Any = None,
         **kwargs: Any,
     ) -> None:
-        super().__init__(
-            filters, kernel_size, strides, padding, data_format, dilation_rate,
-            depth_multiplier, activation, use_bias, depthwise_initializer,
-            pointwise_initializer, bias_initializer, depthwise_regularizer,
-            pointwise_regularizer, bias_regularizer, activity_regularizer,
-            depthwise_constraint, pointwise_constraint, bias_constraint, **kwargs,
-        )  # fmt: skip
+        super().__init__(**forwarded(locals()))
 
 
 # Keras 2 aliases.

@@ -9,28 +9,19 @@ the layer crops the extra elements with a view after the op.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from typing import Any, ClassVar
+from typing import Any
 
 import torch
 import torch.nn.functional as F
 
-from plait import activations, constraints, initializers, regularizers
-from plait.layers.base import Layer
-from plait.layers.convolutional import (
-    _KERNEL_FNS,
-    _choice,
-    _data_format,
+from plait.layers.conv_base import (
+    _BaseConv,
     _from_torch,
-    _input_channels,
     _int_tuple,
     _kernel_layout,
     _lift,
-    _lifted,
-    _positive_int,
-    _spatial_output_shape,
-    _spatial_spec,
-    _to_torch,
 )
+from plait.layers.layer_args import add_bias, add_fn_weight, forwarded
 from plait.types import ActivationLike, InitializerLike, Shape
 
 __all__ = [
@@ -86,39 +77,24 @@ def _transpose_length(
     return (size - 1) * stride + 1 + before + after - effective + 1
 
 
-class _ConvTranspose(Layer):
-    """Shared body of Conv{1,2,3}DTranspose; `rank` is the number of spatial axes."""
+class _ConvTranspose(_BaseConv):
+    """Shared body of Conv{1,2,3}DTranspose."""
 
-    rank: ClassVar[int] = 2
+    _config_args = (
+        "filters",
+        "kernel_size",
+        "strides",
+        "padding",
+        "output_padding",
+        "data_format",
+        "dilation_rate",
+    )
 
     def __init__(
-        self,
-        filters: int,
-        kernel_size: int | Sequence[int],
-        strides: int | Sequence[int] = 1,
-        padding: str = "valid",
-        output_padding: int | Sequence[int] | None = None,
-        data_format: str | None = None,
-        dilation_rate: int | Sequence[int] = 1,
-        activation: ActivationLike = None,
-        use_bias: bool = True,
-        kernel_initializer: InitializerLike = "glorot_uniform",
-        bias_initializer: InitializerLike = "zeros",
-        kernel_regularizer: Any = None,
-        bias_regularizer: Any = None,
-        activity_regularizer: Any = None,
-        kernel_constraint: Any = None,
-        bias_constraint: Any = None,
-        **kwargs: Any,
+        self, *, output_padding: int | Sequence[int] | None, **kwargs: Any
     ) -> None:
-        super().__init__(
-            activity_regularizer=regularizers.get(activity_regularizer), **kwargs
-        )
+        super().__init__(**kwargs)
         rank = self.rank
-        self.filters = _positive_int(self, "filters", filters)
-        self.kernel_size = _int_tuple(self, "kernel_size", kernel_size, rank)
-        self.strides = _int_tuple(self, "strides", strides, rank)
-        self.padding = _choice(self, "padding", padding, ("valid", "same"))
         self.output_padding: tuple[int, ...] | None = None
         if output_padding is not None:
             self.output_padding = _int_tuple(
@@ -130,60 +106,33 @@ class _ConvTranspose(Layer):
                     f"`strides` on every axis, got output_padding="
                     f"{output_padding!r}, strides={self.strides}."
                 )
-        self.data_format = _data_format(self, data_format)
-        self.dilation_rate = _int_tuple(self, "dilation_rate", dilation_rate, rank)
-        self.activation = activations.get(activation)
-        self.use_bias = bool(use_bias)
-        self.kernel_initializer = initializers.get(kernel_initializer)
-        self.bias_initializer = initializers.get(bias_initializer)
-        self.kernel_regularizer = regularizers.get(kernel_regularizer)
-        self.bias_regularizer = regularizers.get(bias_regularizer)
-        self.kernel_constraint = constraints.get(kernel_constraint)
-        self.bias_constraint = constraints.get(bias_constraint)
-        self.input_spec = _spatial_spec(rank, self.data_format)
-        lifted = _lifted(rank, self.data_format)
-        self._lifted = lifted
+        lifted = self._lifted
         # torch arguments: `padding` crops the start, `output_padding` the end less.
         crops = []
         for i in range(rank):
             k, s, d = self.kernel_size[i], self.strides[i], self.dilation_rate[i]
-            op = None if self.output_padding is None else self.output_padding[i]
-            before, after = _keras_pads(k, s, d, self.padding, op)
+            before, after = _keras_pads(k, s, d, self.padding, self._op_pad(i))
             crops.append(((k - 1) * d - before, (k - 1) * d - after))
         self._op_padding = _lift(tuple(lo for lo, _ in crops), 0, lifted)
         extra = tuple(lo - hi for lo, hi in crops)  # > 0: torch output_padding
         self._op_output_padding = _lift(tuple(max(e, 0) for e in extra), 0, lifted)
         self._trim = _lift(tuple(max(-e, 0) for e in extra), 0, lifted)  # crop after
-        self._op_strides = _lift(self.strides, 1, lifted)
-        self._op_dilation = _lift(self.dilation_rate, 1, lifted)
 
-    def build(self, input_shape: Shape) -> None:
+    def _op_pad(self, i: int) -> int | None:
+        return None if self.output_padding is None else self.output_padding[i]
+
+    def _build_weights(self, channels: int, input_shape: Shape) -> None:
         """Create `kernel (*kernel_size, filters, in)` and `bias (filters,)`."""
-        channels = _input_channels(self, input_shape, self.data_format)
-        self.kernel = self.add_weight(
+        self.kernel = add_fn_weight(
+            self,
             "kernel",
             (*self.kernel_size, self.filters, channels),
-            self.kernel_initializer,
-            regularizer=self.kernel_regularizer,
-            constraint=self.kernel_constraint,
             layout=_kernel_layout(self.rank),
         )  # stored (in, filters, *kernel_size), torch's conv_transpose layout
-        self.bias = None
-        if self.use_bias:
-            self.bias = self.add_weight(
-                "bias",
-                (self.filters,),
-                self.bias_initializer,
-                regularizer=self.bias_regularizer,
-                constraint=self.bias_constraint,
-            )
-        self.input_spec = _spatial_spec(self.rank, self.data_format, channels)
-        self.built = True
+        self.bias = add_bias(self, (self.filters,))
 
     def _pre_activation(self, inputs: torch.Tensor) -> torch.Tensor:
-        if inputs.dtype != self.kernel.dtype:
-            inputs = inputs.to(self.kernel.dtype)
-        x = _to_torch(inputs, self.rank, self.data_format)  # (batch, in, *spatial)
+        x = self._torch_input(inputs, self.kernel)  # (batch, in, *spatial)
         weight = self.kernel.unsqueeze(2) if self._lifted else self.kernel
         y = _CONV_T_FNS[x.dim()](
             x,
@@ -200,40 +149,10 @@ class _ConvTranspose(Layer):
                 y = y.narrow(axis, 0, y.shape[axis] - trim)
         return _from_torch(y, self.rank, self.data_format)
 
-    def call(self, inputs: torch.Tensor) -> torch.Tensor:
-        """`activation(conv_transpose(inputs, kernel) + bias)`."""
-        return self.activation(self._pre_activation(inputs))
-
-    def compute_output_shape(self, input_shape: Shape) -> Shape:
+    def _length(self, i: int, n: int | None) -> int | None:
         """`size * strides` with "same"; see Keras for "valid" and `output_padding`."""
-
-        def length(i: int, n: int | None) -> int | None:
-            op = None if self.output_padding is None else self.output_padding[i]
-            k, s, d = self.kernel_size[i], self.strides[i], self.dilation_rate[i]
-            return _transpose_length(n, k, s, d, self.padding, op)
-
-        return _spatial_output_shape(
-            self, input_shape, self.rank, self.data_format, self.filters, length
-        )
-
-    def get_config(self) -> dict[str, Any]:
-        """Constructor arguments."""
-        op = self.output_padding
-        return {
-            **super().get_config(),
-            "filters": self.filters,
-            "kernel_size": list(self.kernel_size),
-            "strides": list(self.strides),
-            "padding": self.padding,
-            "output_padding": None if op is None else list(op),
-            "data_format": self.data_format,
-            "dilation_rate": list(self.dilation_rate),
-            "activation": activations.serialize(self.activation),
-            "use_bias": self.use_bias,
-            "kernel_initializer": initializers.serialize(self.kernel_initializer),
-            "bias_initializer": initializers.serialize(self.bias_initializer),
-            **self._fns_config(_KERNEL_FNS),
-        }
+        k, s, d = self.kernel_size[i], self.strides[i], self.dilation_rate[i]
+        return _transpose_length(n, k, s, d, self.padding, self._op_pad(i))
 
 
 class Conv1DTranspose(_ConvTranspose):
@@ -296,12 +215,7 @@ class Conv1DTranspose(_ConvTranspose):
         bias_constraint: Any = None,
         **kwargs: Any,
     ) -> None:
-        super().__init__(
-            filters, kernel_size, strides, padding, output_padding, data_format,
-            dilation_rate, activation, use_bias, kernel_initializer,
-            bias_initializer, kernel_regularizer, bias_regularizer,
-            activity_regularizer, kernel_constraint, bias_constraint, **kwargs,
-        )  # fmt: skip
+        super().__init__(**forwarded(locals()))
 
 
 class Conv2DTranspose(_ConvTranspose):
@@ -364,12 +278,7 @@ class Conv2DTranspose(_ConvTranspose):
         bias_constraint: Any = None,
         **kwargs: Any,
     ) -> None:
-        super().__init__(
-            filters, kernel_size, strides, padding, output_padding, data_format,
-            dilation_rate, activation, use_bias, kernel_initializer,
-            bias_initializer, kernel_regularizer, bias_regularizer,
-            activity_regularizer, kernel_constraint, bias_constraint, **kwargs,
-        )  # fmt: skip
+        super().__init__(**forwarded(locals()))
 
 
 class Conv3DTranspose(_ConvTranspose):
@@ -428,12 +337,7 @@ class Conv3DTranspose(_ConvTranspose):
         bias_constraint: Any = None,
         **kwargs: Any,
     ) -> None:
-        super().__init__(
-            filters, kernel_size, strides, padding, output_padding, data_format,
-            dilation_rate, activation, use_bias, kernel_initializer,
-            bias_initializer, kernel_regularizer, bias_regularizer,
-            activity_regularizer, kernel_constraint, bias_constraint, **kwargs,
-        )  # fmt: skip
+        super().__init__(**forwarded(locals()))
 
 
 # Keras 2 aliases.

@@ -8,21 +8,18 @@ from typing import Any
 import torch
 import torch.nn.functional as F
 
-from plait import activations, constraints, initializers, regularizers
+from plait import activations
 from plait.layers.base import Layer
 from plait.layers.input_spec import InputSpec
+from plait.layers.layer_args import (
+    add_bias,
+    add_fn_weight,
+    set_weight_fns,
+    weight_fns_config,
+)
 from plait.types import ActivationLike, InitializerLike, Shape
 
 __all__ = ["Activation", "Dense", "Embedding", "Lambda", "Masking"]
-
-
-_DENSE_FNS = (
-    "kernel_regularizer",
-    "bias_regularizer",
-    "activity_regularizer",
-    "kernel_constraint",
-    "bias_constraint",
-)
 
 
 def _check_positive_int(layer: Layer, name: str, value: Any) -> int:
@@ -32,10 +29,6 @@ def _check_positive_int(layer: Layer, name: str, value: Any) -> int:
             f"got {name}={value!r}."
         )
     return value
-
-
-def _serialize_init(init: initializers.Initializer) -> Any:
-    return initializers.serialize(init)
 
 
 class Dense(Layer):
@@ -81,12 +74,7 @@ class Dense(Layer):
         self.units = _check_positive_int(self, "units", units)
         self.activation = activations.get(activation)
         self.use_bias = bool(use_bias)
-        self.kernel_initializer = initializers.get(kernel_initializer)
-        self.bias_initializer = initializers.get(bias_initializer)
-        self.kernel_regularizer = regularizers.get(kernel_regularizer)
-        self.bias_regularizer = regularizers.get(bias_regularizer)
-        self.kernel_constraint = constraints.get(kernel_constraint)
-        self.bias_constraint = constraints.get(bias_constraint)
+        set_weight_fns(self, ("kernel", "bias"), locals())
         self.supports_masking = True
         self.input_spec = InputSpec(min_ndim=2)
 
@@ -98,22 +86,8 @@ class Dense(Layer):
                 f"{self._where()}: expected the input's last axis to be known, got "
                 f"shape {input_shape}."
             )
-        self.kernel = self.add_weight(
-            "kernel",
-            (in_dim, self.units),
-            self.kernel_initializer,
-            regularizer=self.kernel_regularizer,
-            constraint=self.kernel_constraint,
-        )
-        self.bias = None
-        if self.use_bias:
-            self.bias = self.add_weight(
-                "bias",
-                (self.units,),
-                self.bias_initializer,
-                regularizer=self.bias_regularizer,
-                constraint=self.bias_constraint,
-            )
+        self.kernel = add_fn_weight(self, "kernel", (in_dim, self.units))
+        self.bias = add_bias(self, (self.units,))
         self.input_spec = InputSpec(min_ndim=2, axes={-1: in_dim})  # later calls match
         self.built = True
 
@@ -141,9 +115,7 @@ class Dense(Layer):
             "units": self.units,
             "activation": activations.serialize(self.activation),
             "use_bias": self.use_bias,
-            "kernel_initializer": _serialize_init(self.kernel_initializer),
-            "bias_initializer": _serialize_init(self.bias_initializer),
-            **self._fns_config(_DENSE_FNS),
+            **weight_fns_config(self, ("kernel", "bias")),
         }
 
 
@@ -226,22 +198,15 @@ class Embedding(Layer):
         super().__init__(**kwargs)
         self.input_dim = _check_positive_int(self, "input_dim", input_dim)
         self.output_dim = _check_positive_int(self, "output_dim", output_dim)
-        self.embeddings_initializer = initializers.get(embeddings_initializer)
-        self.embeddings_regularizer = regularizers.get(embeddings_regularizer)
-        self.embeddings_constraint = constraints.get(embeddings_constraint)
+        set_weight_fns(self, ("embeddings",), locals())
         self.mask_zero = bool(mask_zero)
         self.input_length = input_length
         self.supports_masking = self.mask_zero
 
     def build(self, input_shape: Shape) -> None:
         """Create the `(input_dim, output_dim)` table."""
-        self.embeddings = self.add_weight(
-            "embeddings",
-            (self.input_dim, self.output_dim),
-            self.embeddings_initializer,
-            regularizer=self.embeddings_regularizer,
-            constraint=self.embeddings_constraint,
-        )
+        shape = (self.input_dim, self.output_dim)
+        self.embeddings = add_fn_weight(self, "embeddings", shape, "embeddings")
         self.built = True
 
     def call(self, inputs: torch.Tensor) -> torch.Tensor:
@@ -262,19 +227,14 @@ class Embedding(Layer):
 
     def get_config(self) -> dict[str, Any]:
         """Constructor arguments."""
+        fns = weight_fns_config(self, ("embeddings",))
         config = {
             **super().get_config(),
             "input_dim": self.input_dim,
             "output_dim": self.output_dim,
-            "embeddings_initializer": _serialize_init(self.embeddings_initializer),
+            "embeddings_initializer": fns.pop("embeddings_initializer"),
             "mask_zero": self.mask_zero,
-            **self._fns_config(
-                (
-                    "embeddings_regularizer",
-                    "activity_regularizer",
-                    "embeddings_constraint",
-                )
-            ),
+            **fns,
         }
         if self.input_length is not None:
             config["input_length"] = self.input_length

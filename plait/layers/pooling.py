@@ -16,7 +16,7 @@ import torch
 import torch.nn.functional as F
 
 from plait.layers.base import Layer
-from plait.layers.convolutional import (
+from plait.layers.conv_base import (
     _apply_pairs,
     _choice,
     _conv_length,
@@ -28,6 +28,7 @@ from plait.layers.convolutional import (
     _spatial_spec,
     _to_torch,
 )
+from plait.layers.layer_args import forwarded
 from plait.types import Shape
 
 __all__ = [
@@ -93,10 +94,11 @@ class _Pooling(Layer):
 
     def __init__(
         self,
-        pool_size: int | Sequence[int] = 2,
-        strides: int | Sequence[int] | None = None,
-        padding: str = "valid",
-        data_format: str | None = None,
+        *,
+        pool_size: int | Sequence[int],
+        strides: int | Sequence[int] | None,
+        padding: str,
+        data_format: str | None,
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
@@ -157,7 +159,58 @@ class _Pooling(Layer):
         }
 
 
-class MaxPooling1D(_Pooling):
+class _Pooling1D(_Pooling):
+    """Keras's signature of the 1D pooling layers."""
+
+    rank = 1
+
+    def __init__(
+        self,
+        pool_size: int | Sequence[int] = 2,
+        strides: int | Sequence[int] | None = None,
+        padding: str = "valid",
+        data_format: str | None = None,
+        name: str | None = None,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(**forwarded(locals()))
+
+
+class _Pooling2D(_Pooling):
+    """Keras's signature of the 2D pooling layers."""
+
+    rank = 2
+
+    def __init__(
+        self,
+        pool_size: int | Sequence[int] = (2, 2),
+        strides: int | Sequence[int] | None = None,
+        padding: str = "valid",
+        data_format: str | None = None,
+        name: str | None = None,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(**forwarded(locals()))
+
+
+class _Pooling3D(_Pooling):
+    """Keras's signature of the 3D pooling layers."""
+
+    rank = 3
+
+    def __init__(
+        self,
+        pool_size: int | Sequence[int] = (2, 2, 2),
+        strides: int | Sequence[int] | None = None,
+        padding: str = "valid",
+        data_format: str | None = None,
+        name: str | None = None,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(**forwarded(locals()))
+
+
+class MaxPooling1D(_Pooling1D):
     """Max over windows of time steps.
 
     Args:
@@ -178,21 +231,10 @@ class MaxPooling1D(_Pooling):
         [3.0, 3.0, 5.0, 5.0, 4.0]
     """
 
-    rank, mode = 1, "max"
-
-    def __init__(
-        self,
-        pool_size: int | Sequence[int] = 2,
-        strides: int | Sequence[int] | None = None,
-        padding: str = "valid",
-        data_format: str | None = None,
-        name: str | None = None,
-        **kwargs: Any,
-    ) -> None:
-        super().__init__(pool_size, strides, padding, data_format, name=name, **kwargs)
+    mode = "max"
 
 
-class MaxPooling2D(_Pooling):
+class MaxPooling2D(_Pooling2D):
     """Max over windows of rows and columns.
 
     Args:
@@ -215,21 +257,10 @@ class MaxPooling2D(_Pooling):
         (None, 16, 16, 16)
     """
 
-    rank, mode = 2, "max"
-
-    def __init__(
-        self,
-        pool_size: int | Sequence[int] = (2, 2),
-        strides: int | Sequence[int] | None = None,
-        padding: str = "valid",
-        data_format: str | None = None,
-        name: str | None = None,
-        **kwargs: Any,
-    ) -> None:
-        super().__init__(pool_size, strides, padding, data_format, name=name, **kwargs)
+    mode = "max"
 
 
-class MaxPooling3D(_Pooling):
+class MaxPooling3D(_Pooling3D):
     """Max over windows of a volume.
 
     Args:
@@ -247,21 +278,10 @@ class MaxPooling3D(_Pooling):
         (None, 2, 3, 3, 2)
     """
 
-    rank, mode = 3, "max"
-
-    def __init__(
-        self,
-        pool_size: int | Sequence[int] = (2, 2, 2),
-        strides: int | Sequence[int] | None = None,
-        padding: str = "valid",
-        data_format: str | None = None,
-        name: str | None = None,
-        **kwargs: Any,
-    ) -> None:
-        super().__init__(pool_size, strides, padding, data_format, name=name, **kwargs)
+    mode = "max"
 
 
-class AveragePooling1D(_Pooling):
+class AveragePooling1D(_Pooling1D):
     """Mean over windows of time steps.
 
     Args:
@@ -282,21 +302,10 @@ class AveragePooling1D(_Pooling):
         [1.5, 2.5, 3.5, 4.5, 5.0]
     """
 
-    rank, mode = 1, "average"
-
-    def __init__(
-        self,
-        pool_size: int | Sequence[int] = 2,
-        strides: int | Sequence[int] | None = None,
-        padding: str = "valid",
-        data_format: str | None = None,
-        name: str | None = None,
-        **kwargs: Any,
-    ) -> None:
-        super().__init__(pool_size, strides, padding, data_format, name=name, **kwargs)
+    mode = "average"
 
 
-class AveragePooling2D(_Pooling):
+class AveragePooling2D(_Pooling2D):
     """Mean over windows of rows and columns.
 
     Args:
@@ -317,21 +326,10 @@ class AveragePooling2D(_Pooling):
         [2.5, 4.5, 10.5, 12.5]
     """
 
-    rank, mode = 2, "average"
-
-    def __init__(
-        self,
-        pool_size: int | Sequence[int] = (2, 2),
-        strides: int | Sequence[int] | None = None,
-        padding: str = "valid",
-        data_format: str | None = None,
-        name: str | None = None,
-        **kwargs: Any,
-    ) -> None:
-        super().__init__(pool_size, strides, padding, data_format, name=name, **kwargs)
+    mode = "average"
 
 
-class AveragePooling3D(_Pooling):
+class AveragePooling3D(_Pooling3D):
     """Mean over windows of a volume.
 
     Args:
@@ -349,18 +347,7 @@ class AveragePooling3D(_Pooling):
         (None, 2, 2, 3, 2)
     """
 
-    rank, mode = 3, "average"
-
-    def __init__(
-        self,
-        pool_size: int | Sequence[int] = (2, 2, 2),
-        strides: int | Sequence[int] | None = None,
-        padding: str = "valid",
-        data_format: str | None = None,
-        name: str | None = None,
-        **kwargs: Any,
-    ) -> None:
-        super().__init__(pool_size, strides, padding, data_format, name=name, **kwargs)
+    mode = "average"
 
 
 class _GlobalPooling(Layer):

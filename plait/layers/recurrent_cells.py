@@ -20,6 +20,7 @@ import torch.nn.functional as F
 
 from plait import activations, initializers
 from plait.layers.base import Layer, Layout
+from plait.layers.layer_args import forwarded
 from plait.layers.rnn import (
     _RELU,
     _SIGMOID,
@@ -64,6 +65,32 @@ def _bias_layout(gates: int, order: tuple[int, ...]) -> Layout:
     return reorder, reorder
 
 
+_CELL_WEIGHTS = ("kernel", "recurrent", "bias")
+_CELL_INITS = tuple(f"{w}_initializer" for w in _CELL_WEIGHTS)
+_CELL_FNS = tuple(
+    f"{w}_{k}" for k in ("regularizer", "constraint") for w in _CELL_WEIGHTS
+)
+
+
+def _set_cell_fns(cell: Layer, args: dict[str, Any]) -> None:
+    """The cell's initializers (resolved) and regularizers/constraints from `args`.
+
+    Keras compat: regularizers and constraints are kept as given, and their
+    config lists them only when set.
+    """
+    for key in _CELL_INITS:
+        setattr(cell, key, initializers.get(args[key]))
+    for key in _CELL_FNS:
+        setattr(cell, key, args[key])
+
+
+def _cell_fns_config(cell: Layer) -> tuple[dict[str, Any], dict[str, Any]]:
+    """`(initializers, the regularizers/constraints that are set)` as config."""
+    inits = {k: initializers.serialize(getattr(cell, k)) for k in _CELL_INITS}
+    fns = {k: getattr(cell, k) for k in _CELL_FNS if getattr(cell, k) is not None}
+    return inits, fns
+
+
 def _linear_gates(x: Tensor, weight: Tensor, masks: list[Tensor] | None) -> Tensor:
     """`x @ weight.T`, `(..., gates * units)`; one dropout mask per gate if given."""
     if masks is None:
@@ -79,9 +106,11 @@ class _GatedCell(BaseRNNCell):
 
     gates = 1
     has_recurrent_activation = True
+    _flags: tuple[str, ...] = ()  # the cell's own bool arguments, last in its config
 
     def __init__(
         self,
+        *,
         units: int,
         activation: ActivationLike = "tanh",
         recurrent_activation: ActivationLike = "sigmoid",
@@ -100,19 +129,14 @@ class _GatedCell(BaseRNNCell):
         seed: int | None = None,
         **kwargs: Any,
     ) -> None:
+        flags = {key: bool(kwargs.pop(key)) for key in self._flags}
         super().__init__(units, dropout, recurrent_dropout, seed, **kwargs)
         self.activation = activations.get(activation)
         self.recurrent_activation = activations.get(recurrent_activation)
         self.use_bias = bool(use_bias)
-        self.kernel_initializer = initializers.get(kernel_initializer)
-        self.recurrent_initializer = initializers.get(recurrent_initializer)
-        self.bias_initializer = initializers.get(bias_initializer)
-        self.kernel_regularizer = kernel_regularizer
-        self.recurrent_regularizer = recurrent_regularizer
-        self.bias_regularizer = bias_regularizer
-        self.kernel_constraint = kernel_constraint
-        self.recurrent_constraint = recurrent_constraint
-        self.bias_constraint = bias_constraint
+        _set_cell_fns(self, locals())
+        for key, value in flags.items():
+            setattr(self, key, value)
         self.dropout_gates = self.gates
         self.bias: torch.nn.Parameter | None = None
 
@@ -189,23 +213,9 @@ class _GatedCell(BaseRNNCell):
             config["recurrent_activation"] = activations.serialize(
                 self.recurrent_activation
             )
-        config.update(
-            use_bias=self.use_bias,
-            kernel_initializer=initializers.serialize(self.kernel_initializer),
-            recurrent_initializer=initializers.serialize(self.recurrent_initializer),
-            bias_initializer=initializers.serialize(self.bias_initializer),
-        )
-        for key in (
-            "kernel_regularizer",
-            "recurrent_regularizer",
-            "bias_regularizer",
-            "kernel_constraint",
-            "recurrent_constraint",
-            "bias_constraint",
-        ):
-            if getattr(self, key) is not None:
-                config[key] = getattr(self, key)
-        return config
+        inits, fns = _cell_fns_config(self)
+        config.update(use_bias=self.use_bias, **inits, **fns)
+        return {**config, **{key: getattr(self, key) for key in self._flags}}
 
 
 class SimpleRNNCell(_GatedCell):
@@ -264,13 +274,7 @@ class SimpleRNNCell(_GatedCell):
         seed: int | None = None,
         **kwargs: Any,
     ) -> None:
-        super().__init__(
-            units, activation, None, use_bias, kernel_initializer,
-            recurrent_initializer, bias_initializer, kernel_regularizer,
-            recurrent_regularizer, bias_regularizer, kernel_constraint,
-            recurrent_constraint, bias_constraint, dropout, recurrent_dropout, seed,
-            **kwargs,
-        )  # fmt: skip
+        super().__init__(recurrent_activation=None, **forwarded(locals()))
         self.dropout_gates = 1
 
     def _recur(
@@ -336,6 +340,7 @@ class LSTMCell(_GatedCell):
     """
 
     gates = 4
+    _flags = ("unit_forget_bias",)
 
     def __init__(
         self,
@@ -358,14 +363,7 @@ class LSTMCell(_GatedCell):
         seed: int | None = None,
         **kwargs: Any,
     ) -> None:
-        super().__init__(
-            units, activation, recurrent_activation, use_bias, kernel_initializer,
-            recurrent_initializer, bias_initializer, kernel_regularizer,
-            recurrent_regularizer, bias_regularizer, kernel_constraint,
-            recurrent_constraint, bias_constraint, dropout, recurrent_dropout, seed,
-            **kwargs,
-        )  # fmt: skip
-        self.unit_forget_bias = bool(unit_forget_bias)
+        super().__init__(**forwarded(locals()))
         self.state_size = [units, units]
 
     def _bias_shape_init(self) -> tuple[tuple[int, ...], Any, Layout | None]:
@@ -395,10 +393,6 @@ class LSTMCell(_GatedCell):
     def _fused_kernel(self, training: bool) -> Callable[..., Any] | None:
         ok = self.activation in _TANH and self.recurrent_activation in _SIGMOID
         return torch.lstm if ok else None
-
-    def get_config(self) -> dict[str, Any]:
-        """Constructor arguments."""
-        return {**super().get_config(), "unit_forget_bias": self.unit_forget_bias}
 
 
 class GRUCell(_GatedCell):
@@ -448,6 +442,7 @@ class GRUCell(_GatedCell):
     """
 
     gates = 3
+    _flags = ("reset_after",)
 
     def __init__(
         self,
@@ -470,14 +465,7 @@ class GRUCell(_GatedCell):
         seed: int | None = None,
         **kwargs: Any,
     ) -> None:
-        super().__init__(
-            units, activation, recurrent_activation, use_bias, kernel_initializer,
-            recurrent_initializer, bias_initializer, kernel_regularizer,
-            recurrent_regularizer, bias_regularizer, kernel_constraint,
-            recurrent_constraint, bias_constraint, dropout, recurrent_dropout, seed,
-            **kwargs,
-        )  # fmt: skip
-        self.reset_after = bool(reset_after)
+        super().__init__(**forwarded(locals()))
 
     def _weight_layout(self) -> Layout:
         return _gate_layout(3, _GRU_ORDER)
@@ -526,10 +514,6 @@ class GRUCell(_GatedCell):
         if self.bias is None:
             return [self.kernel, self.recurrent_kernel]
         return [self.kernel, self.recurrent_kernel, self.bias[0], self.bias[1]]
-
-    def get_config(self) -> dict[str, Any]:
-        """Constructor arguments."""
-        return {**super().get_config(), "reset_after": self.reset_after}
 
 
 def _as_list(sizes: Any) -> list[Any]:

@@ -14,7 +14,7 @@ import torch
 import torch.nn.functional as F
 
 from plait.layers.base import Layer
-from plait.layers.convolutional import (
+from plait.layers.conv_base import (
     _choice,
     _data_format,
     _from_torch,
