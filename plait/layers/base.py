@@ -15,6 +15,7 @@ from plait.graph.node import Node
 from plait.graph.symbolic import History, SymbolicTensor
 from plait.layers.input_spec import InputSpec, check_input_spec
 from plait.layers.node_api import NodeAPI
+from plait.layers.weights_api import Layout, WeightInfo, WeightsAPI
 from plait.types import DTypeLike, Shape
 from plait.utils import tree
 from plait.utils.naming import to_snake_case, unique_name, validate_name
@@ -41,10 +42,6 @@ _ADD_WEIGHT_K3 = (
     "shape", "initializer", "dtype", "trainable", "autocast", "regularizer",
     "constraint", "aggregation", "name",
 )  # fmt: skip
-Layout = tuple[
-    Callable[[torch.Tensor], torch.Tensor], Callable[[torch.Tensor], torch.Tensor]
-]
-
 
 # Errors raised inside `call()` that get the layer and its input shapes prefixed.
 _CALL_ERRORS = (ValueError, TypeError, RuntimeError, NotImplementedError, IndexError)
@@ -159,7 +156,7 @@ def _overrides(obj: Any, name: str) -> bool:
     return getattr(type(obj), name) is not getattr(Layer, name)
 
 
-class Layer(NodeAPI, torch.nn.Module):
+class Layer(NodeAPI, WeightsAPI, torch.nn.Module):
     """Base class of every plait layer and model: a `torch.nn.Module` with Keras's contract.
 
     Subclasses store their configuration in `__init__`, create weights in
@@ -227,8 +224,7 @@ class Layer(NodeAPI, torch.nn.Module):
         self.supports_masking = False
         self.input_spec: InputSpec | list[InputSpec] | None = None
         self._inbound_nodes: list[Node] = []
-        self._tracked_weights: list[torch.nn.Parameter] = []
-        self._layouts: dict[int, Layout] = {}
+        self._weight_info: dict[torch.nn.Parameter, WeightInfo] = {}
         self._regularizers: list[tuple[torch.nn.Parameter, Callable[..., Any]]] = []
         self._constraints: list[tuple[torch.nn.Parameter, Callable[..., Any]]] = []
         self._added_losses: list[torch.Tensor] = []
@@ -379,17 +375,13 @@ class Layer(NodeAPI, torch.nn.Module):
         param = torch.nn.Parameter(
             value.contiguous().to(wdtype), requires_grad=trainable and self.trainable
         )
-        param._plait_trainable = trainable  # type: ignore[attr-defined]
-        param._plait_name = name  # type: ignore[attr-defined]
         attr = (
             name if name not in self._parameters else f"{name}_{len(self._parameters)}"
         )
         if attr in self.__dict__:  # e.g. `self.bias = None` set before
             del self.__dict__[attr]
         self.register_parameter(attr, param)
-        self._tracked_weights.append(param)
-        if layout is not None:
-            self._layouts[id(param)] = layout
+        self._weight_info[param] = WeightInfo(name, trainable, layout)
         regularizer = regularizers.get(regularizer)  # names and configs too
         constraint = constraints.get(constraint)
         if regularizer is not None:
@@ -445,34 +437,6 @@ class Layer(NodeAPI, torch.nn.Module):
         return out
 
     @property
-    def weights(self) -> list[torch.nn.Parameter]:
-        """All weights: own trainable, own non-trainable, then sub-layers' (Keras 3 order)."""
-        own = [p for p in self._tracked_weights if p._plait_trainable]  # type: ignore[attr-defined]
-        own += [p for p in self._tracked_weights if not p._plait_trainable]  # type: ignore[attr-defined]
-        seen = {id(p) for p in own}
-        for layer in self._sublayers():
-            for p in layer.weights:
-                if id(p) not in seen:
-                    seen.add(id(p))
-                    own.append(p)
-        return own
-
-    @property
-    def trainable_weights(self) -> list[torch.nn.Parameter]:
-        """Weights updated by training."""
-        return [p for p in self.weights if p.requires_grad]
-
-    @property
-    def non_trainable_weights(self) -> list[torch.nn.Parameter]:
-        """Weights not updated by training (frozen, or statistics)."""
-        return [p for p in self.weights if not p.requires_grad]
-
-    @property
-    def trainable_variables(self) -> list[torch.nn.Parameter]:
-        """Keras 3 name of `trainable_weights`."""
-        return self.trainable_weights
-
-    @property
     def trainable(self) -> bool:
         """Whether training updates this layer; setting it applies to sub-layers."""
         return self._trainable
@@ -480,20 +444,10 @@ class Layer(NodeAPI, torch.nn.Module):
     @trainable.setter
     def trainable(self, value: bool) -> None:
         self._trainable = bool(value)
-        for p in self._tracked_weights:
-            p.requires_grad_(self._trainable and p._plait_trainable)  # type: ignore[attr-defined]
+        for p, info in self._weight_info.items():
+            p.requires_grad_(self._trainable and info.trainable)
         for layer in self._sublayers():
             layer.trainable = value
-
-    def _layout(self, p: torch.nn.Parameter) -> Layout | None:
-        return self._layouts.get(id(p))
-
-    def _owner_layout(self, p: torch.nn.Parameter) -> Layout | None:
-        for layer in [self, *self._all_sublayers()]:
-            lay = layer._layout(p)
-            if lay is not None:
-                return lay
-        return None
 
     def _all_sublayers(self) -> Iterator[Layer]:
         stack = list(reversed(self._sublayers()))
@@ -501,47 +455,6 @@ class Layer(NodeAPI, torch.nn.Module):
             layer = stack.pop()
             yield layer
             stack.extend(reversed(layer._sublayers()))
-
-    def get_weights(self) -> list[np.ndarray]:
-        """Weights as NumPy arrays in Keras layout (Dense kernel `(in, out)`)."""
-        out = []
-        for p in self.weights:
-            lay = self._owner_layout(p)
-            value = p.detach()
-            out.append((lay[0](value) if lay else value).cpu().numpy().copy())
-        return out
-
-    def set_weights(self, weights: list[Any]) -> None:
-        """Set weights from arrays in Keras layout, checking count and shapes."""
-        params = self.weights
-        if len(weights) != len(params):
-            raise ValueError(
-                f"{self._where()}: expected {len(params)} weight arrays "
-                f"{[p._plait_name for p in params]}, got {len(weights)}."  # type: ignore[attr-defined]
-            )
-        staged = []
-        for p, w in zip(params, weights):
-            lay = self._owner_layout(p)
-            value = torch.as_tensor(np.asarray(w))
-            want = tuple(lay[0](p.detach()).shape) if lay else tuple(p.shape)
-            if tuple(value.shape) != want:
-                raise ValueError(
-                    f"{self._where()}: weight {p._plait_name!r} expects shape "  # type: ignore[attr-defined]
-                    f"{format_shape(want)}, got {format_shape(tuple(value.shape))}."
-                )
-            staged.append((p, lay[1](value) if lay else value))
-        with torch.no_grad():
-            for p, value in staged:
-                p.copy_(value.to(p.dtype))
-
-    def count_params(self) -> int:
-        """Number of scalars in all weights; the layer must be built."""
-        if not self.built:
-            raise ValueError(
-                f"{self._where()}: count_params() needs the layer built; call it on "
-                "an input first (or build(input_shape))."
-            )
-        return sum(p.numel() for p in self.weights)
 
     # ------------------------------------------------------------------ losses
     def add_loss(self, loss: torch.Tensor) -> None:

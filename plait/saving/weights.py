@@ -73,15 +73,9 @@ def _own_tensors(module: torch.nn.Module) -> list[tuple[str, torch.Tensor, Any]]
     out: list[tuple[str, torch.Tensor, Any]] = []
     seen: set[int] = set()
     if isinstance(module, Layer):
-        tracked = list(module._tracked_weights)
-        flag = "_plait_trainable"
-        tracked = [p for p in tracked if getattr(p, flag, True)] + [
-            p for p in tracked if not getattr(p, flag, True)
-        ]
-        for w in tracked:
+        for w, info in module._own_weight_entries():
             seen.add(id(w))
-            name = getattr(w, "_plait_name", "weight")
-            out.append((name, w, module._layouts.get(id(w))))
+            out.append((info.name, w, info.layout))
     for name, p in module._parameters.items():
         if p is not None and id(p) not in seen:
             out.append((name, p, None))

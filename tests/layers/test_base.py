@@ -6,6 +6,7 @@ import torch
 
 import plait
 from plait.layers import Dense, Dropout, Embedding, Input, Layer
+from tests.layers.test_layer_cases import check_weights_round_trip
 
 
 class Scale(Layer):
@@ -210,6 +211,27 @@ def test_base_weights_constructor_argument():
     d = Dense(3, weights=[k, b])
     d(Input(shape=(2,)))
     np.testing.assert_array_equal(d.get_weights()[0], k)
+
+
+@pytest.mark.parametrize(
+    ("make", "shape"),
+    [
+        (lambda: plait.layers.LSTM(3), (4, 2)),
+        (lambda: plait.layers.GRU(3, reset_after=False), (4, 2)),
+        (lambda: plait.layers.Bidirectional(plait.layers.GRU(3)), (4, 2)),
+        (lambda: plait.layers.ConvLSTM2D(2, 3, padding="same"), (2, 5, 5, 1)),
+    ],
+    ids=["lstm", "gru_v2", "bidirectional_gru", "conv_lstm2d"],
+)
+def test_base_weights_round_trip_in_a_model(make, shape):
+    # Gate layouts live in the cell's table, two or three levels below the model.
+    x = Input(shape=shape)
+    model = plait.Model(x, Dense(2)(make()(x)))
+    weights = model.get_weights()
+    assert [w.shape for w in weights] == [
+        w.shape for layer in model.layers for w in layer.get_weights()
+    ]
+    check_weights_round_trip(model, weights)
 
 
 def test_base_count_params():

@@ -1,5 +1,6 @@
 """Every LAYER_CASES row through one shared `check_layer()`."""
 
+import copy
 import json
 
 import numpy as np
@@ -36,11 +37,26 @@ def _inputs(case: LayerCase):
 
 def _keras_grads(layer):
     """Gradients of the layer's weights, in Keras layout (as get_weights)."""
-    out = []
-    for p in layer.weights:
-        lay = layer._owner_layout(p)
-        out.append(lay[0](p.grad) if lay else p.grad)
-    return out
+    return [
+        info.layout[0](p.grad) if info.layout else p.grad
+        for p, info in layer._weight_entries()
+    ]
+
+
+def check_weights_round_trip(layer, weights):
+    """A deep copy keeps the weights' layouts; set_weights/get_weights invert."""
+    twin = copy.deepcopy(layer)
+    for got, want in zip(twin.get_weights(), weights, strict=True):
+        np.testing.assert_array_equal(got, want)
+    # Distinct values per element: a layout that permutes them shows.
+    probe = [
+        (np.arange(w.size) % 251 + 1).reshape(w.shape).astype(w.dtype) for w in weights
+    ]
+    twin.set_weights(probe)
+    for got, want in zip(twin.get_weights(), probe, strict=True):
+        np.testing.assert_array_equal(got, want)
+    for got, want in zip(layer.get_weights(), weights, strict=True):
+        np.testing.assert_array_equal(got, want)  # the original keeps its own
 
 
 def check_layer(case: LayerCase):
@@ -65,6 +81,7 @@ def check_layer(case: LayerCase):
         not case.weight_shapes
     )
     assert layer.count_params() == sum(w.size for w in weights)
+    check_weights_round_trip(layer, weights)
 
     # Numerical parity with the reference (weights as torch tensors, Keras layout).
     ref_weights = [torch.tensor(w, requires_grad=True) for w in weights]

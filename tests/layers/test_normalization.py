@@ -178,7 +178,7 @@ def test_batchnorm_frozen_runs_in_inference_mode():
 def test_batchnorm_weights_in_keras_order():
     layer = L.BatchNormalization()
     layer(torch.randn(2, 3))
-    names = [p._plait_name for p in layer.weights]
+    names = [info.name for _, info in layer._weight_entries()]
     assert names == ["gamma", "beta", "moving_mean", "moving_variance"]
     assert [p.requires_grad for p in layer.weights] == [True, True, False, False]
 

@@ -29,7 +29,7 @@ CASES = _cases()
 def _weight_owners(model):
     owner = {}
     for layer in [model, *model._all_sublayers()]:
-        for p in layer._tracked_weights:
+        for p in layer._weight_info:
             owner.setdefault(id(p), layer.name)
     return [owner[id(p)] for p in model.weights]
 

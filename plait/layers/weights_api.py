@@ -1,0 +1,147 @@
+"""A layer's weights as Keras sees them: order, layouts, `get_weights`/`set_weights`.
+
+Each layer keeps its own weights' metadata in one table, `_weight_info`
+(weight -> `WeightInfo(name, trainable, layout)`, in creation order), filled by
+`add_weight`. A model's weights are its own, then its sub-layers' in order,
+each shared weight once; every accessor walks the layers once, so the cost is
+linear in the number of weights.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator, Sequence
+from typing import TYPE_CHECKING, Any, NamedTuple
+
+import numpy as np
+import torch
+
+from plait.utils.shapes import format_shape
+
+__all__ = ["Layout", "WeightInfo", "WeightsAPI"]
+
+Layout = tuple[
+    Callable[[torch.Tensor], torch.Tensor], Callable[[torch.Tensor], torch.Tensor]
+]
+WeightEntries = list[tuple[torch.nn.Parameter, "WeightInfo"]]
+
+
+class WeightInfo(NamedTuple):
+    """What a layer knows about a weight it created (kept only in `_weight_info`).
+
+    `trainable` is what `add_weight` was told (False for a BatchNorm moving
+    mean); `requires_grad` also follows `layer.trainable`. `layout` is
+    `(to_keras, from_keras)`, None for a weight stored in Keras's layout.
+    """
+
+    name: str
+    trainable: bool
+    layout: Layout | None
+
+
+class WeightsAPI:
+    """Mixin of `Layer`: the weight lists and `get_weights`/`set_weights`."""
+
+    built: bool
+    # Keys are the parameters themselves (hashed by identity), so the table
+    # follows them through copy.deepcopy, unlike attributes set on a Parameter.
+    _weight_info: dict[torch.nn.Parameter, WeightInfo]
+
+    if TYPE_CHECKING:
+
+        def _sublayers(self) -> Sequence[WeightsAPI]: ...
+        def _all_sublayers(self) -> Iterator[WeightsAPI]: ...
+        def _where(self) -> str: ...
+
+    def _own_weight_entries(self) -> WeightEntries:
+        """`(weight, info)` of this layer's own weights: trainable ones first."""
+        items = self._weight_info.items()
+        return [e for e in items if e[1].trainable] + [
+            e for e in items if not e[1].trainable
+        ]
+
+    def _weight_entries(self) -> WeightEntries:
+        """`(weight, info)` in `weights` order: own weights, then each
+        sub-layer's in order, a shared weight once."""
+        entries = self._own_weight_entries()
+        seen = {id(p) for p, _ in entries}
+        for layer in self._sublayers():
+            for p, info in layer._weight_entries():
+                if id(p) not in seen:
+                    seen.add(id(p))
+                    entries.append((p, info))
+        return entries
+
+    @property
+    def weights(self) -> list[torch.nn.Parameter]:
+        """All weights: own trainable, own non-trainable, then sub-layers' (Keras 3 order)."""
+        return [p for p, _ in self._weight_entries()]
+
+    @property
+    def trainable_weights(self) -> list[torch.nn.Parameter]:
+        """Weights updated by training."""
+        return [p for p in self.weights if p.requires_grad]
+
+    @property
+    def non_trainable_weights(self) -> list[torch.nn.Parameter]:
+        """Weights not updated by training (frozen, or statistics)."""
+        return [p for p in self.weights if not p.requires_grad]
+
+    @property
+    def trainable_variables(self) -> list[torch.nn.Parameter]:
+        """Keras 3 name of `trainable_weights`."""
+        return self.trainable_weights
+
+    def _layout(self, p: torch.nn.Parameter) -> Layout | None:
+        """The layout of a weight this layer created (None for any other)."""
+        info = self._weight_info.get(p)
+        return info.layout if info is not None else None
+
+    def _owner_layout(self, p: torch.nn.Parameter) -> Layout | None:
+        """The layout of one weight of this layer or of any sub-layer."""
+        for layer in [self, *self._all_sublayers()]:
+            info = layer._weight_info.get(p)
+            if info is not None:
+                return info.layout
+        return None
+
+    def get_weights(self) -> list[np.ndarray]:
+        """Weights as NumPy arrays in Keras layout (Dense kernel `(in, out)`)."""
+        out = []
+        for p, info in self._weight_entries():
+            value = p.detach()
+            if info.layout is not None:
+                value = info.layout[0](value)
+            out.append(value.cpu().numpy().copy())
+        return out
+
+    def set_weights(self, weights: list[Any]) -> None:
+        """Set weights from arrays in Keras layout, checking count and shapes."""
+        entries = self._weight_entries()
+        if len(weights) != len(entries):
+            raise ValueError(
+                f"{self._where()}: expected {len(entries)} weight arrays "
+                f"{[info.name for _, info in entries]}, got {len(weights)}."
+            )
+        staged = []
+        for (p, info), w in zip(entries, weights):
+            lay = info.layout
+            value = torch.as_tensor(np.asarray(w))
+            want = tuple(lay[0](p.detach()).shape) if lay else tuple(p.shape)
+            if tuple(value.shape) != want:
+                raise ValueError(
+                    f"{self._where()}: weight {info.name!r} expects shape "
+                    f"{format_shape(want)}, got {format_shape(tuple(value.shape))}."
+                )
+            staged.append((p, lay[1](value) if lay else value))
+        with torch.no_grad():
+            for p, value in staged:
+                p.copy_(value.to(p.dtype))
+
+    def count_params(self) -> int:
+        """Number of scalars in all weights; the layer must be built."""
+        if not self.built:
+            raise ValueError(
+                f"{self._where()}: count_params() needs the layer built; call it on "
+                "an input first (or build(input_shape))."
+            )
+        return sum(p.numel() for p in self.weights)
