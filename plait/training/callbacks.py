@@ -52,6 +52,14 @@ class Callback:
     `steps` and `verbose`. `on_batch_begin`/`on_batch_end` are Keras's older
     names for the training batch hooks.
 
+    A callback whose decisions depend on earlier epochs (a best value, a wait
+    counter) keeps that state across a `BackupAndRestore` resume by defining
+    `_get_state()`, returning a dict of JSON data (str, number, bool, None,
+    lists, dicts with str keys) and tensors, and `_set_state(state)`, which
+    puts it back; it is called after every callback's `on_train_begin`. The
+    built-in watching callbacks (`EarlyStopping`, `ReduceLROnPlateau`,
+    `ModelCheckpoint`) define both.
+
     Example:
         >>> class Count(Callback):
         ...     def on_epoch_end(self, epoch, logs=None):
@@ -122,6 +130,19 @@ class Callback:
     def on_predict_batch_end(self, batch: int, logs: Logs | None = None) -> None:
         """Called after a prediction batch."""
 
+    def _get_state(self) -> dict[str, Any] | None:
+        """The state a resumed `fit` needs (JSON data and tensors); None: none."""
+        return None
+
+    def _set_state(self, state: dict[str, Any]) -> None:
+        """Put back `_get_state()`'s output, after `on_train_begin`."""
+
+    def _after_train_begin(self, callbacks: list[Callback]) -> None:
+        """Called once every callback has run `on_train_begin` (a resume point)."""
+
+    def _after_epoch_end(self, epoch: int, callbacks: list[Callback]) -> None:
+        """Called once every callback has run `on_epoch_end` (a backup point)."""
+
 
 def _overrides(cb: Callback, hook: str) -> bool:
     own = getattr(type(cb), hook, None) is not getattr(Callback, hook)
@@ -176,6 +197,13 @@ class CallbackList:
         self._batch = {
             h: [c for c in self.callbacks if _overrides(c, h)] for h in _BATCH_HOOKS
         }
+        # BackupAndRestore acts after all the others, whatever its position: the
+        # backup of an epoch holds what every callback did at its end.
+        self._last = [
+            c
+            for c in self.callbacks
+            if _overrides(c, "_after_train_begin") or _overrides(c, "_after_epoch_end")
+        ]
 
     def wants(self, hook: str) -> bool:
         """Whether any callback overrides the batch hook `hook`."""
@@ -192,6 +220,8 @@ class CallbackList:
 
     def on_train_begin(self, logs: Logs | None = None) -> None:
         self._call("on_train_begin", logs)
+        for cb in self._last:
+            cb._after_train_begin(self.callbacks)
 
     def on_train_end(self, logs: Logs | None = None) -> None:
         self._call("on_train_end", logs)
@@ -201,6 +231,8 @@ class CallbackList:
 
     def on_epoch_end(self, epoch: int, logs: Logs | None = None) -> None:
         self._call("on_epoch_end", epoch, logs)
+        for cb in self._last:
+            cb._after_epoch_end(epoch, self.callbacks)
 
     def on_test_begin(self, logs: Logs | None = None) -> None:
         self._call("on_test_begin", logs)
@@ -320,6 +352,29 @@ def _monitor_op(monitor: str, mode: str, owner: str) -> Callable[[float, float],
     return (lambda a, b: a > b) if mode == "max" else (lambda a, b: a < b)
 
 
+def _watching(
+    monitor: str, monitor_op: Callable[[float, float], bool]
+) -> dict[str, Any]:
+    """What a watching callback watches, saved with its state to check on resume."""
+    return {"monitor": monitor, "mode": "max" if monitor_op(1.0, 0.0) else "min"}
+
+
+def _check_watching(
+    owner: str,
+    state: dict[str, Any],
+    monitor: str,
+    monitor_op: Callable[[float, float], bool],
+) -> None:
+    mine = _watching(monitor, monitor_op)
+    if (state.get("monitor"), state.get("mode")) != (mine["monitor"], mine["mode"]):
+        raise ValueError(
+            f"{owner}: expected the monitor and mode of the backup being resumed "
+            f"(monitor={state.get('monitor')!r}, mode {state.get('mode')!r}), got "
+            f"monitor={monitor!r}, mode {mine['mode']!r}. Delete the backup to start "
+            "over with other settings."
+        )
+
+
 def _monitored(logs: Logs | None, monitor: str, owner: str) -> float | None:
     value = (logs or {}).get(monitor)
     if value is None:
@@ -401,6 +456,27 @@ class EarlyStopping(Callback):
             self.stopped_epoch = epoch
             self.model.stop_training = True
 
+    def _get_state(self) -> dict[str, Any]:
+        weights = self.best_weights
+        return {
+            **_watching(self.monitor, self.monitor_op),
+            "wait": self.wait,
+            "stopped_epoch": self.stopped_epoch,
+            "best_epoch": self.best_epoch,
+            "best": self.best,
+            # By position, as BackupAndRestore loads weights: names may differ.
+            "best_weights": None if weights is None else list(weights.values()),
+        }
+
+    def _set_state(self, state: dict[str, Any]) -> None:
+        _check_watching("EarlyStopping", state, self.monitor, self.monitor_op)
+        self.wait, self.best = int(state["wait"]), state["best"]
+        self.stopped_epoch = int(state["stopped_epoch"])
+        self.best_epoch = int(state["best_epoch"])
+        weights = state["best_weights"]
+        if weights is not None:
+            self.best_weights = dict(zip(self.model.state_dict(), weights))
+
     def on_train_end(self, logs: Logs | None = None) -> None:
         if self.stopped_epoch > 0 and self.verbose > 0:
             print(f"Epoch {self.stopped_epoch + 1}: early stopping")
@@ -481,6 +557,20 @@ class ReduceLROnPlateau(Callback):
     def on_train_begin(self, logs: Logs | None = None) -> None:
         self.best = -math.inf if self._higher else math.inf
         self.wait = self.cooldown_counter = 0
+
+    def _get_state(self) -> dict[str, Any]:
+        # The learning rate itself is in the optimizer's state.
+        return {
+            **_watching(self.monitor, self.monitor_op),
+            "best": self.best,
+            "wait": self.wait,
+            "cooldown_counter": self.cooldown_counter,
+        }
+
+    def _set_state(self, state: dict[str, Any]) -> None:
+        _check_watching("ReduceLROnPlateau", state, self.monitor, self.monitor_op)
+        self.best, self.wait = float(state["best"]), int(state["wait"])
+        self.cooldown_counter = int(state["cooldown_counter"])
 
     def on_epoch_end(self, epoch: int, logs: Logs | None = None) -> None:
         current = _monitored(logs, self.monitor, "ReduceLROnPlateau")
