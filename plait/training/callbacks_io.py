@@ -16,9 +16,8 @@ from typing import Any
 import numpy as np
 import torch
 
-from plait.training.callbacks import (
-    Callback,
-    Logs,
+from plait.training.callbacks import Callback, Logs
+from plait.training.callbacks_watch import (
     _check_watching,
     _monitor_op,
     _monitored,

@@ -25,7 +25,7 @@ from plait.callbacks import (
     ReduceLROnPlateau,
 )
 from plait.layers import Dense, Dropout, Input
-from plait.training.callbacks import get_lr
+from plait.training.callbacks_watch import get_lr
 
 ROOT = Path(__file__).resolve().parents[2]
 EPOCHS = 12
@@ -190,7 +190,7 @@ import torch
 torch.set_num_threads(1)
 sys.path.insert(0, {root!r})
 from tests.training.test_resume import Interrupt, run_training
-from plait.training.callbacks import get_lr
+from plait.training.callbacks_watch import get_lr
 
 kill_at = os.environ.get("PLAIT_TEST_KILL_AT")
 stop = lambda: os.kill(os.getpid(), signal.SIGKILL)
