@@ -12,7 +12,7 @@ state to the optimizer, so training resumes where it stopped.
 from __future__ import annotations
 
 import warnings
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any
 
 import torch
@@ -41,7 +41,9 @@ def _split_state(value: Any, tensors: dict[str, torch.Tensor], path: str) -> Any
     return value
 
 
-def _join_state(value: Any, source: SafetensorsSource) -> Any:
+def _join_state(
+    value: Any, source: SafetensorsSource | Mapping[str, torch.Tensor]
+) -> Any:
     if isinstance(value, dict):
         if set(value) == {"__tensor__"}:
             return source.get(value["__tensor__"])

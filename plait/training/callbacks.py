@@ -12,12 +12,8 @@ from __future__ import annotations
 import csv
 import math
 import os
-import warnings
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any
-
-import numpy as np
-import torch
 
 from plait.training.progress import Progbar
 
@@ -25,12 +21,9 @@ __all__ = [
     "CSVLogger",
     "Callback",
     "CallbackList",
-    "EarlyStopping",
     "History",
     "LambdaCallback",
-    "LearningRateScheduler",
     "ProgbarLogger",
-    "ReduceLROnPlateau",
     "TerminateOnNaN",
 ]
 
@@ -51,6 +44,14 @@ class Callback:
     `self.model` is the model being trained and `self.params` holds `epochs`,
     `steps` and `verbose`. `on_batch_begin`/`on_batch_end` are Keras's older
     names for the training batch hooks.
+
+    A callback whose decisions depend on earlier epochs (a best value, a wait
+    counter) keeps that state across a `BackupAndRestore` resume by defining
+    `_get_state()`, returning a dict of JSON data (str, number, bool, None,
+    lists, dicts with str keys) and tensors, and `_set_state(state)`, which
+    puts it back; it is called after every callback's `on_train_begin`. The
+    built-in watching callbacks (`EarlyStopping`, `ReduceLROnPlateau`,
+    `ModelCheckpoint`) define both.
 
     Example:
         >>> class Count(Callback):
@@ -122,6 +123,19 @@ class Callback:
     def on_predict_batch_end(self, batch: int, logs: Logs | None = None) -> None:
         """Called after a prediction batch."""
 
+    def _get_state(self) -> dict[str, Any] | None:
+        """The state a resumed `fit` needs (JSON data and tensors); None: none."""
+        return None
+
+    def _set_state(self, state: dict[str, Any]) -> None:
+        """Put back `_get_state()`'s output, after `on_train_begin`."""
+
+    def _after_train_begin(self, callbacks: list[Callback]) -> None:
+        """Called once every callback has run `on_train_begin` (a resume point)."""
+
+    def _after_epoch_end(self, epoch: int, callbacks: list[Callback]) -> None:
+        """Called once every callback has run `on_epoch_end` (a backup point)."""
+
 
 def _overrides(cb: Callback, hook: str) -> bool:
     own = getattr(type(cb), hook, None) is not getattr(Callback, hook)
@@ -176,6 +190,13 @@ class CallbackList:
         self._batch = {
             h: [c for c in self.callbacks if _overrides(c, h)] for h in _BATCH_HOOKS
         }
+        # BackupAndRestore acts after all the others, whatever its position: the
+        # backup of an epoch holds what every callback did at its end.
+        self._last = [
+            c
+            for c in self.callbacks
+            if _overrides(c, "_after_train_begin") or _overrides(c, "_after_epoch_end")
+        ]
 
     def wants(self, hook: str) -> bool:
         """Whether any callback overrides the batch hook `hook`."""
@@ -192,6 +213,8 @@ class CallbackList:
 
     def on_train_begin(self, logs: Logs | None = None) -> None:
         self._call("on_train_begin", logs)
+        for cb in self._last:
+            cb._after_train_begin(self.callbacks)
 
     def on_train_end(self, logs: Logs | None = None) -> None:
         self._call("on_train_end", logs)
@@ -201,6 +224,8 @@ class CallbackList:
 
     def on_epoch_end(self, epoch: int, logs: Logs | None = None) -> None:
         self._call("on_epoch_end", epoch, logs)
+        for cb in self._last:
+            cb._after_epoch_end(epoch, self.callbacks)
 
     def on_test_begin(self, logs: Logs | None = None) -> None:
         self._call("on_test_begin", logs)
@@ -303,250 +328,6 @@ class ProgbarLogger(Callback):
     def on_test_end(self, logs: Logs | None = None) -> None:
         if not self._in_fit and self._bar is not None:
             self._bar.update(self._seen, logs, finalize=True)
-
-
-# ---------------------------------------------------------------- monitoring
-
-
-def _monitor_op(monitor: str, mode: str, owner: str) -> Callable[[float, float], bool]:
-    if mode not in ("auto", "min", "max"):
-        raise ValueError(
-            f"{owner}: expected mode 'auto', 'min' or 'max', got mode={mode!r}."
-        )
-    if mode == "auto":
-        name = monitor.removeprefix("val_")
-        higher = ("acc", "auc", "precision", "recall", "f1", "fbeta", "true_")
-        mode = "max" if any(k in name for k in higher) and "loss" not in name else "min"
-    return (lambda a, b: a > b) if mode == "max" else (lambda a, b: a < b)
-
-
-def _monitored(logs: Logs | None, monitor: str, owner: str) -> float | None:
-    value = (logs or {}).get(monitor)
-    if value is None:
-        warnings.warn(
-            f"{owner}: metric {monitor!r} is not in the logs; available: "
-            f"{sorted(logs or {})}.",
-            UserWarning,
-            stacklevel=3,
-        )
-        return None
-    return float(value)
-
-
-def _snapshot(model: Any) -> dict[str, torch.Tensor]:
-    return {k: v.detach().clone() for k, v in model.state_dict().items()}
-
-
-class EarlyStopping(Callback):
-    """Stops training when `monitor` has stopped improving for `patience` epochs.
-
-    Args:
-        monitor: Log key to watch, e.g. `"val_loss"` or `"val_accuracy"`.
-        min_delta: Smallest change that counts as an improvement.
-        patience: Epochs without improvement before stopping.
-        verbose: 1 prints a message when stopping.
-        mode: `"min"`, `"max"`, or `"auto"` (from the name: accuracy-like is max).
-        baseline: A value to beat; training stops if it is not beaten in time.
-        restore_best_weights: Put back the weights of the best epoch when stopping
-            (or at the end of training).
-        start_from_epoch: Epochs to wait before watching.
-
-    Example:
-        >>> EarlyStopping(monitor="val_loss", patience=2).patience
-        2
-    """
-
-    def __init__(
-        self,
-        monitor: str = "val_loss",
-        min_delta: float = 0.0,
-        patience: int = 0,
-        verbose: int = 0,
-        mode: str = "auto",
-        baseline: float | None = None,
-        restore_best_weights: bool = False,
-        start_from_epoch: int = 0,
-    ) -> None:
-        super().__init__()
-        self.monitor, self.patience, self.verbose = monitor, patience, verbose
-        self.baseline, self.restore_best_weights = baseline, restore_best_weights
-        self.start_from_epoch = start_from_epoch
-        self.monitor_op = _monitor_op(monitor, mode, "EarlyStopping")
-        better = self.monitor_op(1.0, 0.0)
-        self.min_delta = abs(min_delta) if better else -abs(min_delta)
-
-    def on_train_begin(self, logs: Logs | None = None) -> None:
-        self.wait, self.stopped_epoch, self.best_epoch = 0, 0, 0
-        self.best: float | None = None
-        self.best_weights: dict[str, torch.Tensor] | None = None
-
-    def _improved(self, value: float, reference: float | None) -> bool:
-        return reference is None or self.monitor_op(value - self.min_delta, reference)
-
-    def on_epoch_end(self, epoch: int, logs: Logs | None = None) -> None:
-        current = _monitored(logs, self.monitor, "EarlyStopping")
-        if current is None or epoch < self.start_from_epoch:
-            return
-        if self.restore_best_weights and self.best_weights is None:
-            self.best_weights = _snapshot(self.model)  # if nothing ever improves
-        self.wait += 1
-        if self._improved(current, self.best):
-            self.best, self.best_epoch = current, epoch
-            if self.restore_best_weights:
-                self.best_weights = _snapshot(self.model)
-            if self.baseline is None or self._improved(current, self.baseline):
-                self.wait = 0
-            return
-        if self.wait >= self.patience and epoch > 0:
-            self.stopped_epoch = epoch
-            self.model.stop_training = True
-
-    def on_train_end(self, logs: Logs | None = None) -> None:
-        if self.stopped_epoch > 0 and self.verbose > 0:
-            print(f"Epoch {self.stopped_epoch + 1}: early stopping")
-        if self.restore_best_weights and self.best_weights is not None:
-            if self.verbose > 0:
-                print(
-                    f"Restoring model weights from the end of the best epoch: "
-                    f"{self.best_epoch + 1}."
-                )
-            self.model.load_state_dict(self.best_weights)
-
-
-def get_lr(model: Any) -> float:
-    """The learning rate of the model's optimizer (its first parameter group)."""
-    opt = model.optimizer
-    lr = getattr(opt, "learning_rate", None)
-    if isinstance(lr, (int, float)):
-        return float(lr)
-    torch_opt = getattr(opt, "torch_optimizer", opt)
-    return float(torch_opt.param_groups[0]["lr"])
-
-
-def set_lr(model: Any, lr: float) -> None:
-    """Set the learning rate of every parameter group of the model's optimizer."""
-    opt = model.optimizer
-    if isinstance(getattr(opt, "learning_rate", None), (int, float)):
-        opt.learning_rate = float(lr)
-    torch_opt = getattr(opt, "torch_optimizer", opt)
-    for group in getattr(torch_opt, "param_groups", []):
-        group["lr"] = float(lr)
-
-
-class ReduceLROnPlateau(Callback):
-    """Multiplies the learning rate by `factor` when `monitor` stops improving.
-
-    Args:
-        monitor: Log key to watch.
-        factor: Multiplier of the learning rate, below 1.
-        patience: Epochs without improvement before reducing.
-        verbose: 1 prints a message at each reduction.
-        mode: `"min"`, `"max"` or `"auto"`.
-        min_delta: Smallest change that counts as an improvement.
-        cooldown: Epochs to wait after a reduction before watching again.
-        min_lr: Lower bound of the learning rate.
-
-    Example:
-        >>> ReduceLROnPlateau(factor=0.5).factor
-        0.5
-    """
-
-    def __init__(
-        self,
-        monitor: str = "val_loss",
-        factor: float = 0.1,
-        patience: int = 10,
-        verbose: int = 0,
-        mode: str = "auto",
-        min_delta: float = 1e-4,
-        cooldown: int = 0,
-        min_lr: float = 0.0,
-        **kwargs: Any,
-    ) -> None:
-        super().__init__()
-        if factor >= 1.0:
-            raise ValueError(
-                f"ReduceLROnPlateau: expected factor < 1.0, got factor={factor!r}."
-            )
-        if kwargs:
-            raise TypeError(
-                f"ReduceLROnPlateau: unexpected arguments {sorted(kwargs)}."
-            )
-        self.monitor, self.factor, self.patience = monitor, float(factor), patience
-        self.verbose, self.min_delta = verbose, min_delta
-        self.cooldown, self.min_lr = cooldown, min_lr
-        self.monitor_op = _monitor_op(monitor, mode, "ReduceLROnPlateau")
-        self._higher = self.monitor_op(1.0, 0.0)
-
-    def on_train_begin(self, logs: Logs | None = None) -> None:
-        self.best = -math.inf if self._higher else math.inf
-        self.wait = self.cooldown_counter = 0
-
-    def on_epoch_end(self, epoch: int, logs: Logs | None = None) -> None:
-        current = _monitored(logs, self.monitor, "ReduceLROnPlateau")
-        if isinstance(logs, dict):
-            logs["learning_rate"] = get_lr(self.model)
-        if current is None:
-            return
-        if self.cooldown_counter > 0:
-            self.cooldown_counter -= 1
-            self.wait = 0
-        delta = self.min_delta if self._higher else -self.min_delta
-        if self.monitor_op(current - delta, self.best):
-            self.best, self.wait = current, 0
-        elif self.cooldown_counter <= 0:
-            self.wait += 1
-            if self.wait >= self.patience:
-                old = get_lr(self.model)
-                if old > self.min_lr:
-                    new = max(old * self.factor, self.min_lr)
-                    set_lr(self.model, new)
-                    if self.verbose > 0:
-                        print(
-                            f"Epoch {epoch + 1}: ReduceLROnPlateau reducing "
-                            f"learning rate to {new}."
-                        )
-                    self.cooldown_counter, self.wait = self.cooldown, 0
-
-
-class LearningRateScheduler(Callback):
-    """Sets the learning rate at the start of each epoch: `schedule(epoch, lr)`.
-
-    Args:
-        schedule: Function of the epoch index (from 0) and the current learning
-            rate returning the new rate (a one-argument `schedule(epoch)` works too).
-        verbose: 1 prints the rate at each epoch.
-
-    Example:
-        >>> LearningRateScheduler(lambda epoch, lr: lr * 0.9).verbose
-        0
-    """
-
-    def __init__(self, schedule: Callable[..., float], verbose: int = 0) -> None:
-        super().__init__()
-        self.schedule, self.verbose = schedule, verbose
-
-    def on_epoch_begin(self, epoch: int, logs: Logs | None = None) -> None:
-        lr = get_lr(self.model)
-        try:
-            new = self.schedule(epoch, lr)
-        except TypeError:  # Keras compat: old one-argument schedules
-            new = self.schedule(epoch)
-        if not isinstance(new, (int, float, np.floating)):
-            raise ValueError(
-                f"LearningRateScheduler: the schedule must return a float, got "
-                f"{type(new).__name__} {new!r}."
-            )
-        set_lr(self.model, float(new))
-        if self.verbose > 0:
-            print(
-                f"Epoch {epoch + 1}: LearningRateScheduler setting learning rate to "
-                f"{float(new)}."
-            )
-
-    def on_epoch_end(self, epoch: int, logs: Logs | None = None) -> None:
-        if isinstance(logs, dict):
-            logs["learning_rate"] = get_lr(self.model)
 
 
 class TerminateOnNaN(Callback):

@@ -6,6 +6,7 @@ into place, so an interrupted run never leaves a half-written checkpoint.
 
 from __future__ import annotations
 
+import json
 import os
 import random
 import tempfile
@@ -15,7 +16,13 @@ from typing import Any
 import numpy as np
 import torch
 
-from plait.training.callbacks import Callback, Logs, _monitor_op, _monitored
+from plait.training.callbacks import Callback, Logs
+from plait.training.callbacks_watch import (
+    _check_watching,
+    _monitor_op,
+    _monitored,
+    _watching,
+)
 
 __all__ = ["BackupAndRestore", "ModelCheckpoint", "TensorBoard"]
 
@@ -110,6 +117,17 @@ class ModelCheckpoint(Callback):
         if self.save_freq == "epoch":
             self._save(epoch, None, dict(logs or {}))
 
+    def _get_state(self) -> dict[str, Any]:
+        return {
+            **_watching(self.monitor, self.monitor_op),
+            "best": self.best,
+            "batches": self._batches,
+        }
+
+    def _set_state(self, state: dict[str, Any]) -> None:
+        _check_watching("ModelCheckpoint", state, self.monitor, self.monitor_op)
+        self.best, self._batches = state["best"], int(state["batches"])
+
     def _path(self, epoch: int, batch: int | None, logs: dict[str, Any]) -> str:
         try:
             return self.filepath.format(epoch=epoch + 1, batch=batch, **logs)
@@ -185,15 +203,66 @@ def _load_by_position(model: Any, values: list[torch.Tensor], path: str) -> None
     model.load_state_dict(dict(zip(state, values)))
 
 
+def _callback_states(
+    callbacks: list[Callback],
+) -> tuple[str, dict[str, torch.Tensor]]:
+    """The callbacks' `_get_state()`s as a JSON string and the tensors it names."""
+    from plait.saving.training_state import _split_state
+
+    states: dict[str, Any] = {}
+    tensors: dict[str, torch.Tensor] = {}
+    for key, cb in _keyed(callbacks).items():
+        state = cb._get_state()
+        if state is None:
+            continue
+        states[key] = _split_state(state, tensors, key)
+        try:
+            json.dumps(states[key])
+        except (TypeError, ValueError) as err:
+            raise ValueError(
+                f"BackupAndRestore: expected {type(cb).__name__}._get_state() to "
+                f"return JSON data and tensors, got {err}."
+            ) from err
+    return json.dumps(states), tensors
+
+
+def _set_callback_states(
+    callbacks: list[Callback], text: str, tensors: dict[str, torch.Tensor]
+) -> None:
+    from plait.saving.training_state import _join_state
+
+    states = json.loads(text)
+    for key, cb in _keyed(callbacks).items():
+        if key in states:  # a callback added since the backup starts afresh
+            cb._set_state(_join_state(states[key], tensors))
+
+
+def _keyed(callbacks: list[Callback]) -> dict[str, Callback]:
+    """Callbacks by a key that survives a restart: class name and rank in it."""
+    seen: dict[str, int] = {}
+    keyed = {}
+    for cb in callbacks:
+        name = type(cb).__name__
+        keyed[f"{name}/{seen.get(name, 0)}"] = cb
+        seen[name] = seen.get(name, 0) + 1
+    return keyed
+
+
 class BackupAndRestore(Callback):
     """Resumes an interrupted `fit` from the last finished epoch, with the same result.
 
-    At the end of every epoch it writes, atomically, the model's weights, the
-    optimizer's state, the epoch number and the random generators' states to
-    `backup_dir/backup.pt`. When `fit` starts and a backup exists, it loads all
-    of them and training continues at the next epoch: the rest of the run is
-    the one the interrupted run would have done. The backup is deleted when
-    `fit` ends normally (unless `delete_checkpoint=False`).
+    At the end of every epoch, once every callback has run its `on_epoch_end`
+    (wherever this one is in the list), it writes atomically the model's
+    weights, the optimizer's state (with the learning rate), the epoch number,
+    the random generators' states and the state of the callbacks that keep one
+    (`EarlyStopping`, `ReduceLROnPlateau`, `ModelCheckpoint`: best values, wait
+    counters; see `Callback`) to `backup_dir/backup.pt`. When `fit` starts and a
+    backup exists, it loads all of them after every callback's `on_train_begin`
+    and training continues at the next epoch: the rest of the run is the one
+    the interrupted run would have done, down to the best checkpoint and the
+    epoch where early stopping ends it. The history `fit` returns holds the
+    epochs run since the resume (Keras's behaviour). The backup is deleted
+    when `fit` ends normally (unless `delete_checkpoint=False`).
 
     Args:
         backup_dir: Folder of the backup.
@@ -224,7 +293,7 @@ class BackupAndRestore(Callback):
     def _optimizer(self) -> Any:
         return getattr(self.model, "optimizer", None)
 
-    def on_train_begin(self, logs: Logs | None = None) -> None:
+    def _after_train_begin(self, callbacks: list[Callback]) -> None:
         if not os.path.exists(self.path):
             return
         state = torch.load(self.path, map_location="cpu", weights_only=True)
@@ -233,15 +302,26 @@ class BackupAndRestore(Callback):
         if opt is not None and state.get("optimizer") is not None:
             opt.load_state_dict(state["optimizer"])
         _set_rng_state(state["rng"])
-        self.model._initial_epoch = int(state["epoch"]) + 1
+        if "callbacks" in state:
+            _set_callback_states(
+                callbacks, state["callbacks"], state["callback_tensors"]
+            )
+        epoch = int(state["epoch"]) + 1
+        if state.get("stop_training"):  # stopped, but killed before it ended
+            epoch = max(epoch, int(self.params.get("epochs", epoch)))
+        self.model._initial_epoch = epoch
 
-    def on_epoch_end(self, epoch: int, logs: Logs | None = None) -> None:
+    def _after_epoch_end(self, epoch: int, callbacks: list[Callback]) -> None:
         opt = self._optimizer()
+        states, tensors = _callback_states(callbacks)
         state = {
             "model": [v.detach().cpu() for v in self.model.state_dict().values()],
             "optimizer": opt.state_dict() if opt is not None else None,
             "epoch": epoch,
             "rng": _rng_state(),
+            "callbacks": states,
+            "callback_tensors": tensors,
+            "stop_training": bool(getattr(self.model, "stop_training", False)),
         }
         _atomic_write(self.path, lambda tmp: torch.save(state, tmp))
 
@@ -303,6 +383,12 @@ class TensorBoard(Callback):
         if kind not in self._writers:
             self._writers[kind] = self._writer_cls(os.path.join(self.log_dir, kind))
         return self._writers[kind]
+
+    def _get_state(self) -> dict[str, Any]:
+        return {"step": self._step}  # batch values go on at the right step
+
+    def _set_state(self, state: dict[str, Any]) -> None:
+        self._step = int(state["step"])
 
     def on_train_batch_end(self, batch: int, logs: Logs | None = None) -> None:
         self._step += 1

@@ -379,6 +379,8 @@ class Optimizer:
         self._iterations = iterations
         if self.torch_optimizer is not None and state_dict["optimizer"] is not None:
             self.torch_optimizer.load_state_dict(state_dict["optimizer"])
+            if not callable(self._learning_rate):  # a rate set since (a callback)
+                self._learning_rate = float(self.torch_optimizer.param_groups[0]["lr"])
 
     def get_config(self) -> dict[str, Any]:
         """Returns the JSON-able constructor arguments."""

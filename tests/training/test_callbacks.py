@@ -24,6 +24,7 @@ from plait.callbacks import (
 )
 from plait.layers import Dense, Dropout, Input
 from plait.training import callbacks as cb_mod
+from plait.training import callbacks_watch
 
 
 def model_and_data(optimizer="sgd", dropout=0.0):
@@ -397,6 +398,6 @@ def test_get_and_set_lr_work_on_a_torch_optimizer():
     model, _, _ = model_and_data()
     opt = torch.optim.SGD(model.parameters(), lr=0.3)
     model.compile(opt, "categorical_crossentropy")
-    assert cb_mod.get_lr(model) == pytest.approx(0.3)
-    cb_mod.set_lr(model, 0.2)
+    assert callbacks_watch.get_lr(model) == pytest.approx(0.3)
+    callbacks_watch.set_lr(model, 0.2)
     assert opt.param_groups[0]["lr"] == pytest.approx(0.2)

@@ -371,6 +371,19 @@ def test_state_dict_round_trip_continues_identically():
     assert len(opt.variables) >= 2
 
 
+def test_load_state_dict_brings_back_a_changed_learning_rate():
+    # ReduceLROnPlateau sets the rate; a resumed run must save the same config.
+    w = torch.nn.Parameter(torch.tensor(W0))
+    opt = O.SGD(0.1)
+    opt.build([w])
+    opt.learning_rate = 0.025
+    opt2 = O.SGD(0.1)
+    opt2.build([torch.nn.Parameter(torch.tensor(W0))])
+    opt2.load_state_dict(copy.deepcopy(opt.state_dict()))
+    assert opt2.learning_rate == 0.025
+    assert opt2.get_config() == opt.get_config()
+
+
 ALL_OPTIMIZERS = [
     O.SGD(0.1, momentum=0.5, nesterov=True, clipnorm=1.0, name="s"),
     O.RMSprop(rho=0.8, momentum=0.1, epsilon=1e-6, centered=True, global_clipnorm=2.0),
