@@ -69,6 +69,10 @@ def _map_shapes(fn: Callable[[Any], Any], shapes: Any) -> Any:
     return fn(shapes)
 
 
+# What a layer call takes in a graph (for error messages).
+SYMBOLIC_INPUT = "a SymbolicTensor (from plait.Input() or another layer)"
+
+
 def _shape_of(x: Any) -> Any:
     return tuple(x.shape) if hasattr(x, "shape") else None
 
@@ -602,10 +606,21 @@ class Layer(NodeAPI, torch.nn.Module):
             return self._symbolic_call(args, kwargs)
         return torch.nn.Module.__call__(self, *args, **kwargs)
 
+    def _inputs_first(self, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
+        """`args` with the inputs first (moved from `inputs=`), checked to be given."""
+        if not args and "inputs" in kwargs:
+            args = (kwargs.pop("inputs"),)
+        if not args or args[0] is None:
+            got = "None" if args else "no inputs"
+            raise TypeError(
+                f"{self._where()}: expected `inputs` (the first argument) to be "
+                f"{SYMBOLIC_INPUT} or a tensor, got {got}."
+            )
+        return args
+
     def forward(self, *args: Any, **kwargs: Any) -> Any:
         """Eager call on real tensors (torch's entry point; same as calling the layer)."""
-        if not args:
-            args = (kwargs.pop("inputs"),)
+        args = self._inputs_first(args, kwargs)
         inputs = tree.map_structure(_to_tensor, args[0])
         training_arg, mask_arg = _call_signature(type(self))
         if not self.built:
@@ -677,8 +692,7 @@ class Layer(NodeAPI, torch.nn.Module):
         return self._compute_dtype
 
     def _symbolic_call(self, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
-        if not args:
-            args = (kwargs.pop("inputs"),)
+        args = self._inputs_first(args, kwargs)
         kwargs = dict(kwargs)
         explicit_mask = kwargs.pop("mask", None)
         mask_arg = _call_signature(type(self))[1]
