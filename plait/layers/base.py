@@ -13,7 +13,7 @@ from plait import constraints, initializers, regularizers
 from plait.graph.inference import TensorSpec, meta_spec, params_on_meta
 from plait.graph.node import Node
 from plait.graph.symbolic import History, SymbolicTensor
-from plait.layers.input_spec import InputSpec, check_input_spec
+from plait.layers.input_spec import InputSpec, check_input_spec, inputs_first
 from plait.layers.node_api import NodeAPI
 from plait.types import DTypeLike, Shape
 from plait.utils import tree
@@ -67,10 +67,6 @@ def _map_shapes(fn: Callable[[Any], Any], shapes: Any) -> Any:
     if isinstance(shapes, dict):
         return {k: _map_shapes(fn, v) for k, v in shapes.items()}
     return fn(shapes)
-
-
-# What a layer call takes in a graph (for error messages).
-SYMBOLIC_INPUT = "a SymbolicTensor (from plait.Input() or another layer)"
 
 
 def _shape_of(x: Any) -> Any:
@@ -606,21 +602,9 @@ class Layer(NodeAPI, torch.nn.Module):
             return self._symbolic_call(args, kwargs)
         return torch.nn.Module.__call__(self, *args, **kwargs)
 
-    def _inputs_first(self, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
-        """`args` with the inputs first (moved from `inputs=`), checked to be given."""
-        if not args and "inputs" in kwargs:
-            args = (kwargs.pop("inputs"),)
-        if not args or args[0] is None:
-            got = "None" if args else "no inputs"
-            raise TypeError(
-                f"{self._where()}: expected `inputs` (the first argument) to be "
-                f"{SYMBOLIC_INPUT} or a tensor, got {got}."
-            )
-        return args
-
     def forward(self, *args: Any, **kwargs: Any) -> Any:
         """Eager call on real tensors (torch's entry point; same as calling the layer)."""
-        args = self._inputs_first(args, kwargs)
+        args = inputs_first(self, args, kwargs)
         inputs = tree.map_structure(_to_tensor, args[0])
         training_arg, mask_arg = _call_signature(type(self))
         if not self.built:
@@ -692,7 +676,7 @@ class Layer(NodeAPI, torch.nn.Module):
         return self._compute_dtype
 
     def _symbolic_call(self, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
-        args = self._inputs_first(args, kwargs)
+        args = inputs_first(self, args, kwargs)
         kwargs = dict(kwargs)
         explicit_mask = kwargs.pop("mask", None)
         mask_arg = _call_signature(type(self))[1]

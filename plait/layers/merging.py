@@ -9,7 +9,8 @@ import torch
 import torch.nn.functional as F
 
 from plait.graph.symbolic import SymbolicTensor
-from plait.layers.base import SYMBOLIC_INPUT, Layer
+from plait.layers.base import Layer
+from plait.layers.input_spec import SYMBOLIC_INPUT
 from plait.types import Shape
 from plait.utils.shapes import format_shape
 

@@ -121,7 +121,12 @@ def _config(item: Any) -> dict[str, Any]:
 def _reads_class_ids(item: Any) -> bool:
     """Whether a loss or metric indexes the last axis with the targets."""
     fn = getattr(item, "fn", None) or getattr(item, "_fn", None)
-    return fn in _SPARSE and _config(item).get("axis", -1) == -1
+    config = _config(item)
+    return (
+        fn in _SPARSE
+        and config.get("axis", -1) == -1
+        and not config.get("from_sorted_ids")  # then the last axis holds k ids
+    )
 
 
 def _ignored_class(items: list[Any]) -> Any:
