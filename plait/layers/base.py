@@ -13,7 +13,7 @@ from plait import constraints, initializers, regularizers
 from plait.graph.inference import TensorSpec, meta_spec, params_on_meta
 from plait.graph.node import Node
 from plait.graph.symbolic import History, SymbolicTensor
-from plait.layers.input_spec import InputSpec, check_input_spec
+from plait.layers.input_spec import InputSpec, check_input_spec, inputs_first
 from plait.layers.node_api import NodeAPI
 from plait.layers.weights_api import Layout, WeightInfo, WeightsAPI
 from plait.types import DTypeLike, Shape
@@ -517,8 +517,7 @@ class Layer(NodeAPI, WeightsAPI, torch.nn.Module):
 
     def forward(self, *args: Any, **kwargs: Any) -> Any:
         """Eager call on real tensors (torch's entry point; same as calling the layer)."""
-        if not args:
-            args = (kwargs.pop("inputs"),)
+        args = inputs_first(self, args, kwargs)
         inputs = tree.map_structure(_to_tensor, args[0])
         training_arg, mask_arg = _call_signature(type(self))
         if not self.built:
@@ -590,8 +589,7 @@ class Layer(NodeAPI, WeightsAPI, torch.nn.Module):
         return self._compute_dtype
 
     def _symbolic_call(self, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
-        if not args:
-            args = (kwargs.pop("inputs"),)
+        args = inputs_first(self, args, kwargs)
         kwargs = dict(kwargs)
         explicit_mask = kwargs.pop("mask", None)
         mask_arg = _call_signature(type(self))[1]

@@ -1,4 +1,5 @@
-"""`InputSpec` and the one function that raises "incompatible input" errors."""
+"""`InputSpec`, the one function that raises "incompatible input" errors, and the
+check that a layer call was given inputs at all."""
 
 from __future__ import annotations
 
@@ -9,7 +10,10 @@ import torch
 from plait.types import Shape
 from plait.utils.shapes import format_shape
 
-__all__ = ["InputSpec", "check_input_spec"]
+__all__ = ["SYMBOLIC_INPUT", "InputSpec", "check_input_spec", "inputs_first"]
+
+# What a layer call takes in a graph (for error messages).
+SYMBOLIC_INPUT = "a SymbolicTensor (from plait.Input() or another layer)"
 
 
 class InputSpec:
@@ -137,3 +141,26 @@ def check_input_spec(
             continue
         label = "input" if len(specs) == 1 else f"input {i}"
         _check_one(where, s, shape, dtype, label)
+
+
+def inputs_first(
+    layer: Any, args: tuple[Any, ...], kwargs: dict[str, Any]
+) -> tuple[Any, ...]:
+    """A layer call's `args` with its inputs first (moved from `inputs=`).
+
+    Raises:
+        TypeError: when no inputs, or None, were given, naming the layer.
+
+    Example:
+        >>> inputs_first(None, (), {"inputs": 1})
+        (1,)
+    """
+    if not args and "inputs" in kwargs:
+        args = (kwargs.pop("inputs"),)
+    if not args or args[0] is None:
+        got = "None" if args else "no inputs"
+        raise TypeError(
+            f"{layer._where()}: expected `inputs` (the first argument) to be "
+            f"{SYMBOLIC_INPUT} or a tensor, got {got}."
+        )
+    return args

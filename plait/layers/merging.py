@@ -4,10 +4,13 @@ from __future__ import annotations
 
 from typing import Any
 
+import numpy as np
 import torch
 import torch.nn.functional as F
 
+from plait.graph.symbolic import SymbolicTensor
 from plait.layers.base import Layer
+from plait.layers.input_spec import SYMBOLIC_INPUT
 from plait.types import Shape
 from plait.utils.shapes import format_shape
 
@@ -61,6 +64,28 @@ class _Merge(Layer):
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.supports_masking = True
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        items = args[0] if args else kwargs.get("inputs")
+        if isinstance(items, (list, tuple)):
+            self._check_items(items)
+        return super().__call__(*args, **kwargs)
+
+    def _check_items(self, items: list[Any] | tuple[Any, ...]) -> None:
+        """Every item a SymbolicTensor (in a graph) or every item a tensor (eager)."""
+        symbolic = any(isinstance(v, SymbolicTensor) for v in items)
+        kinds = (SymbolicTensor,) if symbolic else (torch.Tensor, np.ndarray)
+        bad = [
+            f"{type(v).__name__} at position {i}"
+            for i, v in enumerate(items)
+            if not isinstance(v, kinds)
+        ]
+        if bad:
+            want = SYMBOLIC_INPUT if symbolic else "a tensor or NumPy array"
+            raise TypeError(
+                f"{self._where()}: expected a list of input tensors, each {want}, "
+                f"got {', '.join(bad)}."
+            )
 
     def _check_list(self, input_shape: Any) -> list[Shape]:
         if not isinstance(input_shape, (list, tuple)) or not all(

@@ -18,6 +18,7 @@ import torch
 
 from plait.training import compile_utils as cu
 from plait.training import data as data_utils
+from plait.training import validation
 from plait.utils import tree
 
 __all__ = ["LazyLogs", "Plan", "TrainingSteps", "pythonify"]
@@ -303,19 +304,13 @@ class TrainingSteps:
             pred_shapes = list(self.__dict__.get("_probe_shapes", [None] * plan.n_out))
             layers = [None] * plan.n_out
             plan.x_struct = self.__dict__.get("_x_struct")
+        validation.check_targets(what, names, ex["losses"], ys, pred_shapes)
         for i, (name, loss, weight) in enumerate(
             zip(names, ex["losses"], ex["weights"])
         ):
             if loss is None:
                 plan.out_losses.append(None)
                 continue
-            if ys[i] is None:
-                raise ValueError(
-                    f"{what}: output {name!r} has a loss but no targets were given "
-                    f"for it; the outputs are {names}."
-                )
-            if pred_shapes[i] is not None:
-                cu.check_target_shape(name, loss, tuple(ys[i].shape), pred_shapes[i])
             act = cu.logits_activation(loss, layers[i])
             plan.out_losses.append(cu.OutputLoss(name, i, loss, weight, act))
         plan.entries = [o for o in plan.out_losses if o is not None]

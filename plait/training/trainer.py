@@ -19,6 +19,7 @@ from plait.training import callbacks as callbacks_mod
 from plait.training import compile_utils as cu
 from plait.training import data as data_utils
 from plait.training import optimizers as optimizers_mod
+from plait.training import validation
 from plait.training.metrics_base import Metric
 from plait.training.progress import Progbar
 from plait.training.steps import LazyLogs, Plan, TrainingSteps, pythonify
@@ -290,6 +291,14 @@ class Trainer(TrainingSteps):
         """
         self._require_compiled("fit")
         what = "fit"
+        validation.check_loop_args(
+            what,
+            batch_size=batch_size,
+            steps_per_epoch=steps_per_epoch,
+            validation_steps=validation_steps,
+            validation_batch_size=validation_batch_size,
+        )
+        validation.check_validation_freq(validation_freq)
         val_source = None
         if validation_data is None and validation_split:
             if not data_utils.is_array_like(x):
@@ -357,6 +366,9 @@ class Trainer(TrainingSteps):
             self._cast_targets(source)
         if isinstance(val_source, data_utils.ArrayBatches):
             self._cast_targets(val_source)
+        validation.check_source(self, source, what)
+        if validation_data is not None:
+            validation.check_source(self, val_source, "fit(validation_data=...)")
         v = _verbosity(verbose)
         cbs = callbacks_mod.CallbackList(
             callbacks,
@@ -511,12 +523,14 @@ class Trainer(TrainingSteps):
         if kwargs:
             raise TypeError(f"evaluate(): unexpected argument(s) {sorted(kwargs)}.")
         self._require_compiled("evaluate")
+        validation.check_loop_args("evaluate", batch_size=batch_size, steps=steps)
         was_training = self.training  # type: ignore[attr-defined]
         source = self._source(x, y, sample_weight, batch_size, False, steps, "evaluate")
         if isinstance(source, data_utils.ArrayBatches):
             if self._plan is None:
                 self._make_plan((source.xs, source.ys, source.sws), "evaluate")
             self._cast_targets(source)
+        validation.check_source(self, source, "evaluate")
         v = _verbosity(verbose)
         cbs = callbacks_mod.CallbackList(
             callbacks,
@@ -554,6 +568,7 @@ class Trainer(TrainingSteps):
         batch = self._array_batches(x, y, sample_weight, class_weight, "train_on_batch")
         if self._plan is None:
             self._make_plan(batch, "train_on_batch")
+        validation.check_batch(self, batch, "train_on_batch")
         was_training = self.training  # type: ignore[attr-defined]
         self.train()  # type: ignore[attr-defined]
         try:
@@ -577,6 +592,7 @@ class Trainer(TrainingSteps):
         batch = self._array_batches(x, y, sample_weight, None, "test_on_batch")
         if self._plan is None:
             self._make_plan(batch, "test_on_batch")
+        validation.check_batch(self, batch, "test_on_batch")
         self.reset_metrics()
         self._test_batch(*batch)
         return self._batch_result(return_dict)
@@ -622,6 +638,7 @@ class Trainer(TrainingSteps):
             ValueError: wrong number of inputs, mismatched sample counts or a wrong
                 feature size, naming the input.
         """
+        validation.check_loop_args("predict", batch_size=batch_size, steps=steps)
         bs = batch_size or 32
         custom = self._overridden("predict_step")
         direct: Any = None

@@ -383,6 +383,24 @@ def test_base_input_spec_wrong_input_count_message():
         layer(Input(shape=(3,)))
 
 
+@pytest.mark.parametrize(
+    ("call", "got"),
+    [
+        (lambda layer: layer(None), "None"),
+        (lambda layer: layer(inputs=None), "None"),
+        (lambda layer: layer(), "no inputs"),
+    ],
+    ids=["none", "inputs_none", "nothing"],
+)
+def test_base_call_names_missing_inputs(call, got):
+    with pytest.raises(
+        TypeError,
+        match=r"^Dense layer 'd': expected `inputs` \(the first argument\) to be a "
+        rf"SymbolicTensor \(from plait.Input\(\) or another layer\) or a tensor, got {got}\.$",
+    ):
+        call(Dense(3, name="d"))
+
+
 def test_base_error_inside_user_call_is_prefixed_symbolic():
     class Broken(Layer):
         def call(self, inputs):

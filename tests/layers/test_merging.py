@@ -114,6 +114,33 @@ def test_merging_shape_errors(call, match):
         call()
 
 
+@pytest.mark.parametrize(
+    ("items", "match"),
+    [
+        (
+            lambda x: [x, np.zeros((2, 4)), 5],
+            r"^Concatenate layer '\w+': expected a list of input tensors, each a "
+            r"SymbolicTensor \(from plait.Input\(\) or another layer\), got ndarray at "
+            r"position 1, int at position 2\.$",
+        ),
+        (lambda x: [None, x], r"got NoneType at position 0\.$"),
+        (
+            lambda x: [torch.ones(2, 4), 5.0],
+            r"each a tensor or NumPy array, got float at position 1\.$",
+        ),
+    ],
+    ids=["symbolic_mixed", "symbolic_none", "eager_number"],
+)
+def test_merging_names_the_bad_item(items, match):
+    with pytest.raises(TypeError, match=match):
+        concatenate(items(Input(shape=(4,))))
+
+
+def test_merging_eager_accepts_numpy_items():
+    out = add([torch.ones(2, 3), np.ones((2, 3), dtype="float32")])
+    assert out.tolist() == [[2.0] * 3] * 2
+
+
 def test_merging_dot_bad_axes():
     with pytest.raises(ValueError, match="expected `axes` to be an int or a pair"):
         Dot(axes=(1, 2, 3))
