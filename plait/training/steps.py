@@ -372,12 +372,15 @@ class TrainingSteps:
     def _total_loss(
         self, plan: Plan, outs: list[Any], masks: Any, ys: list[Any], sws: list[Any]
     ) -> tuple[torch.Tensor | None, list[torch.Tensor]]:
+        """`(sum of weight * loss + added losses, [each output's unweighted loss])`."""
         total: torch.Tensor | None = None
         values = []
         for o in plan.entries:
             i = o.index
             value = o(ys[i], outs[i], sws[i], masks[i] if masks else None)
-            values.append(value)
+            values.append(value)  # reported unweighted, as Keras does
+            if o.weight != 1.0:
+                value = value * o.weight
             total = value if total is None else total + value
         extra = self._extra_losses(plan, clear=True)
         if extra is not None:
