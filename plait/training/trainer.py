@@ -18,6 +18,7 @@ import torch
 from plait.training import callbacks as callbacks_mod
 from plait.training import compile_utils as cu
 from plait.training import data as data_utils
+from plait.training import guard
 from plait.training import optimizers as optimizers_mod
 from plait.training.metrics_base import Metric
 from plait.training.progress import Progbar
@@ -235,6 +236,7 @@ class Trainer(TrainingSteps):
         return getattr(type(self), hook) is not getattr(Trainer, hook)
 
     # ------------------------------------------------------------------ fit
+    @guard.training
     def fit(
         self,
         x: Any = None,
@@ -479,6 +481,7 @@ class Trainer(TrainingSteps):
         cbs.on_test_end(result)
         return result
 
+    @guard.evaluating
     def evaluate(
         self,
         x: Any = None,
@@ -538,6 +541,7 @@ class Trainer(TrainingSteps):
         return values[0] if len(values) == 1 else values
 
     # ------------------------------------------------------------------ batches
+    @guard.training
     def train_on_batch(
         self,
         x: Any,
@@ -565,6 +569,7 @@ class Trainer(TrainingSteps):
             self.train(was_training)  # type: ignore[attr-defined]
         return self._batch_result(return_dict)
 
+    @guard.evaluating
     def test_on_batch(
         self,
         x: Any,
