@@ -97,9 +97,11 @@ def test_guide_multi_input_multi_output_with_lists():
     )  # fmt: skip
     logs = {k: v[0] for k, v in history.history.items()}
     assert set(logs) == {"loss", "main_output_loss", "aux_output_loss"}
-    # The total is the weighted sum of the (weighted) per-output losses.
+    # As in Keras: per-output losses unweighted, the total their weighted sum.
     np.testing.assert_allclose(
-        logs["loss"], logs["main_output_loss"] + logs["aux_output_loss"], rtol=1e-5
+        logs["loss"],
+        logs["main_output_loss"] + 0.2 * logs["aux_output_loss"],
+        rtol=1e-5,
     )
 
 
@@ -114,12 +116,18 @@ def test_guide_multi_input_multi_output_with_dicts():
         loss_weights={"main_output": 1.0, "aux_output": 0.2},
     )
     headline_data, additional_data, labels = _headline_data()
-    model.fit(
+    history = model.fit(
         {"main_input": headline_data, "aux_input": additional_data},
         {"main_output": labels, "aux_output": labels},
         epochs=1,
         batch_size=32,
         verbose=0,
+    )
+    logs = {k: v[0] for k, v in history.history.items()}
+    np.testing.assert_allclose(
+        logs["loss"],
+        logs["main_output_loss"] + 0.2 * logs["aux_output_loss"],
+        rtol=1e-5,
     )
     out = model.predict(
         {"main_input": headline_data, "aux_input": additional_data}, verbose=0

@@ -367,12 +367,10 @@ class OutputLoss:
         sample_weight: torch.Tensor | None = None,
         mask: torch.Tensor | None = None,
     ) -> torch.Tensor:
-        """The weighted loss of one batch (a scalar tensor)."""
+        """The loss of one batch (a scalar tensor), before `weight`."""
         if sample_weight is None and mask is None and self._fast is not None:
-            value = self._fast(y_true, y_pred)
-        else:
-            value = self.loss(y_true, y_pred, sample_weight, mask=mask)
-        return value if self.weight == 1.0 else value * self.weight
+            return self._fast(y_true, y_pred)
+        return self.loss(y_true, y_pred, sample_weight, mask=mask)
 
     def probabilities(self, y_pred: torch.Tensor) -> torch.Tensor:
         """What the model outputs: the activation of the logits, if taken."""

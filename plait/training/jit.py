@@ -134,6 +134,7 @@ class JitStep:
             if id(t) not in trained
         }
         graph = plan.program is not None and unrolled and own and not plan.regularizers
+        graph = graph and bool(self.params)  # nothing to train: the eager step warns
         self.mode = "graph" if graph else "update"
         self.fused_update = opt._takes_gradients()
         self.compile_seconds: dict[tuple[Any, ...], float] = {}

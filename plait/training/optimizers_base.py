@@ -19,7 +19,7 @@ from torch import Tensor
 from torch.autograd import profiler as _profiler
 from torch.optim import optimizer as _torch_optim
 
-from plait.training import schedules
+from plait.training import guard, schedules
 from plait.training.schedules import LearningRateSchedule
 
 __all__ = ["LearningRate", "Optimizer"]
@@ -297,9 +297,10 @@ class Optimizer:
                     with torch.no_grad():
                         params: list[Tensor] = list(with_grad)
                         torch._foreach_mul_(params, 1.0 - lr * decay)
-        if self.torch_optimizer is not None:
-            _torch_step(self.torch_optimizer)
-        self._iterations += 1
+        with guard.HELD:  # the update and its count, whole (guard.py)
+            if self.torch_optimizer is not None:
+                _torch_step(self.torch_optimizer)
+            self._iterations += 1
 
     def _takes_gradients(self) -> bool:
         """Whether `_apply_gradients` can run inside a compiled train step.

@@ -18,7 +18,7 @@ import torch
 
 from plait.training import compile_utils as cu
 from plait.training import data as data_utils
-from plait.training import validation
+from plait.training import guard, validation
 from plait.utils import tree
 
 __all__ = ["LazyLogs", "Plan", "TrainingSteps", "pythonify"]
@@ -206,6 +206,10 @@ class TrainingSteps:
             None if t is None else data_utils.to_tensors(t, device).float()
             for t in data_utils.flat_weights(sw, names, what)
         ]
+        # Tensors made in inference mode cannot take part in a training step.
+        xs = [guard.usable(t) for t in xs]
+        ys = [None if t is None else guard.usable(t) for t in ys]
+        sws = [None if t is None else guard.usable(t) for t in sws]
         plan = self._plan
         if plan is not None:
             ys = [
@@ -367,12 +371,15 @@ class TrainingSteps:
     def _total_loss(
         self, plan: Plan, outs: list[Any], masks: Any, ys: list[Any], sws: list[Any]
     ) -> tuple[torch.Tensor | None, list[torch.Tensor]]:
+        """`(sum of weight * loss + added losses, [each output's unweighted loss])`."""
         total: torch.Tensor | None = None
         values = []
         for o in plan.entries:
             i = o.index
             value = o(ys[i], outs[i], sws[i], masks[i] if masks else None)
-            values.append(value)
+            values.append(value)  # reported unweighted, as Keras does
+            if o.weight != 1.0:
+                value = value * o.weight
             total = value if total is None else total + value
         extra = self._extra_losses(plan, clear=True)
         if extra is not None:
@@ -404,6 +411,15 @@ class TrainingSteps:
                 f"Model {self.name!r}: nothing to train: compile(loss=...) gave no loss "  # type: ignore[attr-defined]
                 "and the model adds none."
             )
+        if not total.requires_grad:  # Keras warns and reports the loss
+            warnings.warn(
+                f"Model {self.name!r}: the model does not have any trainable "  # type: ignore[attr-defined]
+                "weights (none reaches the loss); training computes the loss and "
+                "metrics but updates nothing.",
+                UserWarning,
+                stacklevel=2,
+            )
+            return total, values, outs, masks
         total.backward()
         self.optimizer.step()
         return total, values, outs, masks
@@ -435,14 +451,15 @@ class TrainingSteps:
 
     def _train_batch(self, xs: list[Any], ys: list[Any], sws: list[Any]) -> None:
         plan = self._the_plan()
-        total, values, outs, masks = (plan.train_fn or self._core)(xs, ys, sws)
-        with torch.no_grad():  # bookkeeping: no graph, no detach per tensor
-            for p, project, lay in plan.constraints:
-                if lay is None:
-                    p.copy_(project(p))
-                else:
-                    p.copy_(lay[1](project(lay[0](p))))
-            self._record(plan, total, values, outs, masks, ys, sws)
+        with guard.HELD:  # Ctrl+C waits for the whole update (guard.py)
+            total, values, outs, masks = (plan.train_fn or self._core)(xs, ys, sws)
+            with torch.no_grad():  # bookkeeping: no graph, no detach per tensor
+                for p, project, lay in plan.constraints:
+                    if lay is None:
+                        p.copy_(project(p))
+                    else:
+                        p.copy_(lay[1](project(lay[0](p))))
+                self._record(plan, total, values, outs, masks, ys, sws)
 
     def _test_batch(self, xs: list[Any], ys: list[Any], sws: list[Any]) -> None:
         plan = self._the_plan()

@@ -18,6 +18,7 @@ import torch
 from plait.training import callbacks as callbacks_mod
 from plait.training import compile_utils as cu
 from plait.training import data as data_utils
+from plait.training import guard
 from plait.training import optimizers as optimizers_mod
 from plait.training import validation
 from plait.training.metrics_base import Metric
@@ -236,6 +237,7 @@ class Trainer(TrainingSteps):
         return getattr(type(self), hook) is not getattr(Trainer, hook)
 
     # ------------------------------------------------------------------ fit
+    @guard.training
     def fit(
         self,
         x: Any = None,
@@ -491,6 +493,7 @@ class Trainer(TrainingSteps):
         cbs.on_test_end(result)
         return result
 
+    @guard.evaluating
     def evaluate(
         self,
         x: Any = None,
@@ -552,6 +555,7 @@ class Trainer(TrainingSteps):
         return values[0] if len(values) == 1 else values
 
     # ------------------------------------------------------------------ batches
+    @guard.training
     def train_on_batch(
         self,
         x: Any,
@@ -580,6 +584,7 @@ class Trainer(TrainingSteps):
             self.train(was_training)  # type: ignore[attr-defined]
         return self._batch_result(return_dict)
 
+    @guard.evaluating
     def test_on_batch(
         self,
         x: Any,

@@ -191,8 +191,8 @@ def test_output_loss_fast_path_equals_the_general_loss(loss, target, pred):
     out = cu.OutputLoss("o", 0, loss, 1.0)
     assert out._fast is not None
     torch.testing.assert_close(out(y, p), loss(y, p), atol=1e-6, rtol=1e-6)
-    weighted = cu.OutputLoss("o", 0, loss, 0.5)
-    torch.testing.assert_close(weighted(y, p), 0.5 * loss(y, p), atol=1e-6, rtol=1e-6)
+    weighted = cu.OutputLoss("o", 0, loss, 0.5)  # the total applies the weight
+    torch.testing.assert_close(weighted(y, p), loss(y, p), atol=1e-6, rtol=1e-6)
 
 
 def test_output_loss_uses_the_logits_variant_for_matching_activations():
@@ -211,7 +211,7 @@ def test_output_loss_with_sample_weight_uses_the_general_path():
     loss = L.CategoricalCrossentropy(from_logits=True)
     out = cu.OutputLoss("o", 0, loss, 2.0)
     per_sample = -(onehot * torch.log_softmax(z, -1)).sum(-1)
-    torch.testing.assert_close(out(onehot, z, sw), 2.0 * (per_sample * sw).sum() / 6)
+    torch.testing.assert_close(out(onehot, z, sw), (per_sample * sw).sum() / 6)
 
 
 def test_logits_activation_matches_loss_and_activation():

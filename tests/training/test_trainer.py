@@ -21,11 +21,13 @@ def classifier(n_in=4, n_classes=3):
     return plait.Model(inputs, Dense(n_classes, activation="softmax")(x))
 
 
-def two_outputs():
+def two_outputs(aux_regularizer=None):
     main = Input(shape=(4,), name="main_input")
     aux = Input(shape=(2,), name="aux_input")
     h = Dense(6, activation="relu")(main)
-    aux_out = Dense(1, activation="sigmoid", name="aux_output")(h)
+    aux_out = Dense(
+        1, activation="sigmoid", kernel_regularizer=aux_regularizer, name="aux_output"
+    )(h)
     x = concatenate([h, aux])
     main_out = Dense(1, activation="sigmoid", name="main_output")(x)
     return plait.Model([main, aux], [main_out, aux_out])
@@ -100,9 +102,10 @@ def test_guide_compile_line_broadcasts_one_loss_with_list_weights():
     main, aux, y = two_output_data()
     total, main_loss, aux_loss = _evaluate_parts(model, main, aux, y)
     p_main, p_aux = model.predict([main, aux], verbose=0)
+    # Keras reports each output's loss unweighted, the total weighted.
     assert main_loss == pytest.approx(bce(y, p_main), abs=1e-5)
-    assert aux_loss == pytest.approx(0.2 * bce(y, p_aux), abs=1e-5)
-    assert total == pytest.approx(main_loss + aux_loss, abs=1e-6)
+    assert aux_loss == pytest.approx(bce(y, p_aux), abs=1e-5)
+    assert total == pytest.approx(main_loss + 0.2 * aux_loss, abs=1e-6)
     assert model.metrics_names == ["loss", "main_output_loss", "aux_output_loss"]
 
 
@@ -125,7 +128,8 @@ def test_dict_loss_and_dict_weights_missing_name_weighs_one():
     )
     p_main, p_aux = model.predict({"main_input": main, "aux_input": aux}, verbose=0)
     assert logs["main_output_loss"] == pytest.approx(bce(y, p_main), abs=1e-5)
-    assert logs["aux_output_loss"] == pytest.approx(0.5 * bce(y, p_aux), abs=1e-5)
+    assert logs["aux_output_loss"] == pytest.approx(bce(y, p_aux), abs=1e-5)
+    assert logs["loss"] == pytest.approx(bce(y, p_main) + 0.5 * bce(y, p_aux), abs=1e-5)
 
 
 def test_list_losses_with_dict_weights_map_by_name():
@@ -136,10 +140,37 @@ def test_list_losses_with_dict_weights_map_by_name():
     main, aux, y = two_output_data()
     logs = model.evaluate([main, aux], [y, y], verbose=0, return_dict=True)
     p_main, p_aux = model.predict([main, aux], verbose=0)
-    assert logs["main_output_loss"] == pytest.approx(
-        3 * np.mean((y - p_main) ** 2), abs=1e-5
-    )
+    mse = float(np.mean((y - p_main) ** 2))
+    assert logs["main_output_loss"] == pytest.approx(mse, abs=1e-5)
     assert logs["aux_output_loss"] == pytest.approx(bce(y, p_aux), abs=1e-5)
+    assert logs["loss"] == pytest.approx(3 * mse + bce(y, p_aux), abs=1e-5)
+
+
+@pytest.mark.parametrize("jit", [False, True])
+@pytest.mark.parametrize("form", ["list", "dict"])
+def test_fit_history_reports_output_losses_unweighted_and_the_total_weighted(
+    monkeypatch, form, jit
+):
+    monkeypatch.setattr(torch, "compile", lambda fn, **kwargs: fn)
+    # A regularizer would take jit out of its one-graph mode (jit.py).
+    model = two_outputs(None if jit else "l2")
+    weights = [1.0, 0.2] if form == "list" else {"main_output": 1.0, "aux_output": 0.2}
+    model.compile(
+        "rmsprop", "binary_crossentropy", loss_weights=weights, jit_compile=jit
+    )
+    main, aux, y = two_output_data()
+    p_main, p_aux = model.predict([main, aux], verbose=0)  # before the one update
+    kernel = model.get_layer("aux_output").get_weights()[0]
+    extra = 0.0 if jit else 0.01 * float(np.sum(kernel**2))
+    targets = [y, y] if form == "list" else {"main_output": y, "aux_output": y}
+    hist = model.fit([main, aux], targets, batch_size=16, shuffle=False, verbose=0)
+    if jit:
+        assert model._plan.train_fn.mode == "graph"
+    logs = {k: v[0] for k, v in hist.history.items()}
+    assert logs["main_output_loss"] == pytest.approx(bce(y, p_main), abs=1e-5)
+    assert logs["aux_output_loss"] == pytest.approx(bce(y, p_aux), abs=1e-5)
+    total = bce(y, p_main) + 0.2 * bce(y, p_aux) + extra
+    assert logs["loss"] == pytest.approx(total, abs=1e-5)
 
 
 def test_dict_loss_leaves_missing_outputs_untrained():
