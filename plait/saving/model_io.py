@@ -27,6 +27,7 @@ from typing import IO, Any
 
 import torch
 
+from plait.saving.atomic import atomic_write
 from plait.saving.serialization import (
     custom_object_scope,
     deserialize_layer,
@@ -35,7 +36,6 @@ from plait.saving.serialization import (
 from plait.saving.training_state import compile_state, restore_compile
 from plait.saving.weights import (
     SafetensorsSource,
-    atomic_write,
     load_weights_from_source,
     weights_to_bytes,
 )

@@ -11,19 +11,17 @@ automatic names (Keras 2's topological loading).
 
 from __future__ import annotations
 
-import contextlib
 import itertools
 import json
 import os
 import struct
-import tempfile
 import warnings
-from collections.abc import Callable
 from typing import IO, Any, NamedTuple
 
 import torch
 
 from plait.layers.base import Layer, Layout
+from plait.saving.atomic import atomic_write
 from plait.utils.shapes import format_shape
 
 __all__ = [
@@ -146,42 +144,6 @@ def weights_to_bytes(model: torch.nn.Module) -> bytes:
     }
     data: bytes = save(tensors, metadata=metadata)
     return data
-
-
-def atomic_write(
-    filepath: Any, write: Callable[[IO[bytes]], None], overwrite: bool = True
-) -> None:
-    """Write a file through a temporary file in the same folder, then rename it.
-
-    A write that fails or is killed midway leaves any previous file intact.
-
-    Raises:
-        FileExistsError: the file exists and `overwrite` is False.
-        FileNotFoundError: the folder does not exist.
-    """
-    path = os.path.abspath(os.fspath(filepath))
-    if not overwrite and os.path.exists(path):
-        raise FileExistsError(
-            f"{os.fspath(filepath)!r} exists; pass overwrite=True to replace it."
-        )
-    folder = os.path.dirname(path)
-    if not os.path.isdir(folder):
-        raise FileNotFoundError(f"cannot save to {path!r}: no folder {folder!r}.")
-    mode = os.stat(path).st_mode & 0o777 if os.path.exists(path) else 0o644
-    fd, tmp = tempfile.mkstemp(
-        dir=folder, prefix=f".{os.path.basename(path)}.", suffix=".tmp"
-    )
-    try:
-        with os.fdopen(fd, "wb") as f:
-            write(f)
-            f.flush()
-            os.fsync(f.fileno())
-        os.chmod(tmp, mode)
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
-        raise
 
 
 def save_weights(model: torch.nn.Module, filepath: Any, overwrite: bool = True) -> None:
