@@ -61,7 +61,7 @@ def remove_stale_temporaries(path: str, suffix: str = "") -> list[str]:
     """
     folder, base = os.path.split(os.path.abspath(path))
     pattern = _temp_pattern(base, suffix)
-    removed = []
+    removed: list[str] = []
     try:
         names = os.listdir(folder)
     except OSError:
