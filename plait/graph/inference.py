@@ -8,6 +8,7 @@ output dimensions that differ between the runs stay `None` (Keras's trick,
 from __future__ import annotations
 
 import contextlib
+import threading
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -17,9 +18,16 @@ from plait.graph.symbolic import SymbolicTensor
 from plait.types import Shape
 from plait.utils import tree
 
-__all__ = ["TensorSpec", "meta_spec", "params_on_meta"]
+__all__ = [
+    "TensorSpec",
+    "deferred_weights",
+    "meta_spec",
+    "params_on_meta",
+    "weights_deferred",
+]
 
 _FILLS = (83, 89)
+_LOCAL = threading.local()
 
 
 class TensorSpec:
@@ -33,6 +41,27 @@ class TensorSpec:
 
     def __repr__(self) -> str:
         return f"TensorSpec({self.shape}, {self.dtype})"
+
+
+@contextlib.contextmanager
+def deferred_weights() -> Iterator[None]:
+    """Within it, `Layer.add_weight` makes meta tensors and runs no initializer.
+
+    Loading a model file builds the model this way: its weights take no memory
+    until the file is known to hold every one of them, then they are made from
+    the file's values (`plait.saving.weights`).
+    """
+    before = getattr(_LOCAL, "deferred", False)
+    _LOCAL.deferred = True
+    try:
+        yield
+    finally:
+        _LOCAL.deferred = before
+
+
+def weights_deferred() -> bool:
+    """Whether new weights are to be meta tensors (see `deferred_weights`)."""
+    return bool(getattr(_LOCAL, "deferred", False))
 
 
 @contextlib.contextmanager

@@ -10,7 +10,12 @@ import numpy as np
 import torch
 
 from plait import constraints, initializers, regularizers
-from plait.graph.inference import TensorSpec, meta_spec, params_on_meta
+from plait.graph.inference import (
+    TensorSpec,
+    meta_spec,
+    params_on_meta,
+    weights_deferred,
+)
 from plait.graph.node import Node
 from plait.graph.symbolic import History, SymbolicTensor
 from plait.layers.input_spec import InputSpec, check_input_spec, inputs_first
@@ -366,7 +371,11 @@ class Layer(NodeAPI, WeightsAPI, torch.nn.Module):
         wdtype = standardize_dtype(dtype, self._compute_dtype)
         if initializer is None:
             initializer = "glorot_uniform" if wdtype.is_floating_point else "zeros"
-        value = initializers.get(initializer)(shape, dtype=wdtype)
+        init = initializers.get(initializer)
+        if weights_deferred():  # a file being loaded gives the values
+            value = torch.empty(shape, dtype=wdtype, device="meta")
+        else:
+            value = init(shape, dtype=wdtype)
         if layout is not None:
             value = layout[1](value)
         name = name or unique_name(f"{self.name}/variable").split("/")[-1]

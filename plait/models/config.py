@@ -35,10 +35,15 @@ if TYPE_CHECKING:
 __all__ = [
     "functional_from_config",
     "functional_get_config",
+    "graph_size",
     "graph_spec",
     "rebuild_graph",
 ]
 
+# Keys under which a config holds layer entries (models, wrappers, RNN cells).
+_LAYER_KEYS = frozenset(
+    {"layers", "layer", "forward_layer", "backward_layer", "cell", "cells"}
+)
 _TENSOR = "__tensor__"
 _TUPLE = "__tuple__"
 Ref = tuple[str, int, int]
@@ -197,6 +202,39 @@ def _sequential_get_config(model: Any) -> dict[str, Any]:
             entries.append(serialize_layer(first.layer))
     entries += [serialize_layer(layer) for layer in model._seq]
     return {"name": model.name, "trainable": model.trainable, "layers": entries}
+
+
+def graph_size(config: Any) -> tuple[int, int]:
+    """`(layers, calls)` a model config describes, nested models included.
+
+    Counted without building anything (and without recursion), so that a loader
+    can refuse a config too large to build before building it.
+
+    Example:
+        >>> import plait
+        >>> x = plait.Input(shape=(3,))
+        >>> d = plait.layers.Dense(3)
+        >>> model = plait.Model(x, d(d(x)))
+        >>> graph_size({"class_name": "Functional", "config": model.get_config()})
+        (3, 2)
+    """
+    layers = calls = 0
+    stack: list[tuple[Any, bool]] = [(config, True)]
+    while stack:
+        item, is_entry = stack.pop()
+        if isinstance(item, list):
+            stack.extend((v, is_entry) for v in item)
+            continue
+        if not isinstance(item, dict):
+            continue
+        if is_entry and "class_name" in item:
+            layers += 1
+            nodes = item.get("inbound_nodes")
+            calls += len(nodes) if isinstance(nodes, list) else 0
+        for key, value in item.items():
+            if isinstance(value, (dict, list)) and key != "inbound_nodes":
+                stack.append((value, key in _LAYER_KEYS))
+    return layers, calls
 
 
 # ---------------------------------------------------------------------- loading

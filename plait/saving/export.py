@@ -9,7 +9,7 @@ from typing import Any
 
 import torch
 
-from plait.saving.weights import atomic_write
+from plait.saving.atomic import atomic_write, atomic_write_path
 
 __all__ = ["export_model"]
 
@@ -106,9 +106,8 @@ def _export_onnx(
         use_dynamo = True
     except ImportError:
         use_dynamo = False
-    folder = os.path.dirname(os.path.abspath(path))
-    tmp = os.path.join(folder, f".{os.path.basename(path)}.export.tmp.onnx")
-    try:
+
+    def write(tmp: str) -> None:
         with warnings.catch_warnings(), contextlib.redirect_stdout(None):
             # torch's exporters warn about their own internals; not the user's concern.
             warnings.simplefilter("ignore")
@@ -134,7 +133,5 @@ def _export_onnx(
                     dynamic_axes=axes,
                     dynamo=False,
                 )
-        os.replace(tmp, path)
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
+
+    atomic_write_path(path, write, suffix=".onnx")

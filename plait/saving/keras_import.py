@@ -381,7 +381,7 @@ def load_keras_archive(archive: Archive, custom_objects: dict[str, Any] | None) 
             "Loading a Keras '.keras' file needs h5py: pip install h5py "
             "(or pip install 'plait[keras]')."
         ) from err
-    from plait.saving.model_io import KERAS_WEIGHTS, METADATA
+    from plait.saving.model_io import KERAS_WEIGHTS, METADATA, check_graph_size
 
     where = archive.where
     if METADATA in archive.infos:
@@ -394,6 +394,7 @@ def load_keras_archive(archive: Archive, custom_objects: dict[str, Any] | None) 
     config = archive.read_json("config.json")
     if not isinstance(config, dict):
         raise ValueError(f"{where}: 'config.json' is not a JSON object.")
+    check_graph_size(config, where)
     model = deserialize_layer(keras_to_plait_config(config), custom_objects)
     data = archive.read(KERAS_WEIGHTS)
     try:

@@ -23,11 +23,14 @@ import stat
 import warnings
 import zipfile
 import zlib
+from collections.abc import Callable
 from typing import IO, Any
 
 import torch
 
+from plait.graph.inference import deferred_weights
 from plait.saving import json_data
+from plait.saving.atomic import atomic_write
 from plait.saving.serialization import (
     custom_object_scope,
     deserialize_layer,
@@ -36,7 +39,6 @@ from plait.saving.serialization import (
 from plait.saving.training_state import compile_state, restore_compile
 from plait.saving.weights import (
     SafetensorsSource,
-    atomic_write,
     load_weights_from_source,
     weights_to_bytes,
 )
@@ -52,8 +54,13 @@ _PLAIT_MEMBERS = frozenset({CONFIG, METADATA, WEIGHTS, OPTIMIZER})
 _KERAS_MEMBERS = frozenset({CONFIG, METADATA, KERAS_WEIGHTS})
 MAX_MEMBERS = 16
 MAX_JSON_BYTES = 64 * 2**20
-# A member that inflates more than this ratio past this size is a zip bomb.
-MAX_RATIO, RATIO_FLOOR = 100, 4 * 2**20
+# A member that inflates more than this ratio past this size is a zip bomb. plait
+# and Keras store weights uncompressed (they barely compress); JSON deflates well.
+MAX_RATIO, MAX_BINARY_RATIO, RATIO_FLOOR = 100, 10, 4 * 2**20
+# The most layers, and layer calls, a model file may describe: building takes
+# about 0.2 ms a layer, so a crafted config cannot keep a loader busy for long;
+# real models have at most a few thousand layers.
+MAX_LAYERS, MAX_CALLS = 50_000, 100_000
 _HDF5_SIGNATURE = b"\x89HDF\r\n\x1a\n"
 
 
@@ -196,6 +203,22 @@ class Archive:
             raise ValueError(f"{self.where}: {name!r} is truncated.")
         return data
 
+    def reader(self, name: str) -> Callable[[int | None], bytes]:
+        """`reader(n)`: the first `n` bytes of member `name`; `reader(None)`: all."""
+
+        def read(n: int | None) -> bytes:
+            if n is None:
+                return self.read(name)
+            try:
+                with self.zf.open(self.infos[name]) as f:
+                    return f.read(n)
+            except (zipfile.BadZipFile, EOFError, zlib.error, OSError) as err:
+                raise ValueError(
+                    f"{self.where}: {name!r} is corrupt or truncated ({err})."
+                ) from err
+
+        return read
+
     def read_json(self, name: str) -> Any:
         """Member `name` parsed as JSON."""
         return json_data.loads(
@@ -283,12 +306,27 @@ def _check_member(
         and info.file_size != info.compress_size
     ):
         raise ValueError(f"{where}: stored member {name!r} has inconsistent sizes.")
-    if info.file_size > RATIO_FLOOR and info.file_size > MAX_RATIO * max(
+    ratio = MAX_RATIO if name.endswith(".json") else MAX_BINARY_RATIO
+    if info.file_size > RATIO_FLOOR and info.file_size > ratio * max(
         info.compress_size, 1
     ):
         raise ValueError(
             f"{where}: member {name!r} inflates from {info.compress_size} to "
-            f"{info.file_size} bytes (a zip bomb?); refusing to read it."
+            f"{info.file_size} bytes, expected at most {ratio} times its compressed "
+            "size (a zip bomb?); refusing to read it."
+        )
+
+
+def check_graph_size(config: Any, where: str) -> None:
+    """Refuse a model config of more than `MAX_LAYERS` layers or `MAX_CALLS` calls."""
+    from plait.models.config import graph_size
+
+    layers, calls = graph_size(config)
+    if layers > MAX_LAYERS or calls > MAX_CALLS:
+        raise ValueError(
+            f"{where}: expected a model of at most {MAX_LAYERS} layers and "
+            f"{MAX_CALLS} layer calls, got {layers} layers and {calls} calls in "
+            f"{CONFIG!r}; refusing to build it."
         )
 
 
@@ -376,8 +414,19 @@ def _load_plait(
     optimizer_state = config.pop("optimizer_state", None)
     if WEIGHTS not in archive.infos:
         raise ValueError(f"{where} has no {WEIGHTS!r}.")
-    weights = SafetensorsSource(archive.read(WEIGHTS), None, f"{where} {WEIGHTS}")
-    model = deserialize_layer(config, custom_objects)
+    check_graph_size(config, where)
+    # The header now, the data once the model is known to match it.
+    weights = SafetensorsSource(
+        None,
+        None,
+        f"{where} {WEIGHTS}",
+        archive.reader(WEIGHTS),
+        archive.infos[WEIGHTS].file_size,
+    )
+    # Built with meta weights: a config cannot make the loader allocate what the
+    # file does not hold; the weights are made from the file's values.
+    with deferred_weights():
+        model = deserialize_layer(config, custom_objects)
     from plait.models.model import Model
 
     if not isinstance(model, Model):

@@ -11,12 +11,10 @@ automatic names (Keras 2's topological loading).
 
 from __future__ import annotations
 
-import contextlib
 import itertools
 import json
 import os
 import struct
-import tempfile
 import warnings
 from collections.abc import Callable
 from typing import IO, Any, NamedTuple
@@ -24,6 +22,7 @@ from typing import IO, Any, NamedTuple
 import torch
 
 from plait.layers.base import Layer, Layout
+from plait.saving.atomic import atomic_write
 from plait.utils.shapes import format_shape
 
 __all__ = [
@@ -142,42 +141,6 @@ def weights_to_bytes(model: torch.nn.Module) -> bytes:
     return data
 
 
-def atomic_write(
-    filepath: Any, write: Callable[[IO[bytes]], None], overwrite: bool = True
-) -> None:
-    """Write a file through a temporary file in the same folder, then rename it.
-
-    A write that fails or is killed midway leaves any previous file intact.
-
-    Raises:
-        FileExistsError: the file exists and `overwrite` is False.
-        FileNotFoundError: the folder does not exist.
-    """
-    path = os.path.abspath(os.fspath(filepath))
-    if not overwrite and os.path.exists(path):
-        raise FileExistsError(
-            f"{os.fspath(filepath)!r} exists; pass overwrite=True to replace it."
-        )
-    folder = os.path.dirname(path)
-    if not os.path.isdir(folder):
-        raise FileNotFoundError(f"cannot save to {path!r}: no folder {folder!r}.")
-    mode = os.stat(path).st_mode & 0o777 if os.path.exists(path) else 0o644
-    fd, tmp = tempfile.mkstemp(
-        dir=folder, prefix=f".{os.path.basename(path)}.", suffix=".tmp"
-    )
-    try:
-        with os.fdopen(fd, "wb") as f:
-            write(f)
-            f.flush()
-            os.fsync(f.fileno())
-        os.chmod(tmp, mode)
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
-        raise
-
-
 def save_weights(model: torch.nn.Module, filepath: Any, overwrite: bool = True) -> None:
     """Save the weights of `model` to a `.safetensors` file, atomically.
 
@@ -254,10 +217,7 @@ def parse_header(
             )
         dims = tuple(int(d) for d in shape or [])
         begin, end = (int(o) for o in offsets or [0, 0])
-        numel = 1
-        for d in dims:
-            numel *= d
-        nbytes = numel * _ITEMSIZE[info["dtype"]]
+        nbytes = _numel(dims) * _ITEMSIZE[info["dtype"]]
         if not 0 <= begin <= end <= data_len or end - begin != nbytes:
             raise ValueError(
                 f"{where}: the header says tensor {key!r} is {info['dtype']} of shape "
@@ -278,20 +238,36 @@ class SafetensorsSource:
     """The tensors of a `.safetensors` file or bytes, with a validated header.
 
     Args:
-        data: The file's bytes, or None to read `path`.
+        data: The file's bytes, or None to read `path` or use `reader`.
         path: The file to read lazily (memory-mapped) when `data` is None.
         where: Name of the file for error messages.
+        reader: `reader(n)` gives the first `n` bytes of a file of `size` bytes,
+            `reader(None)` all of them: the header is read at once, the data
+            only when a tensor is first asked for (an archive member).
+        size: The size of the file `reader` reads.
     """
 
-    def __init__(self, data: bytes | None, path: str | None, where: str) -> None:
+    def __init__(
+        self,
+        data: bytes | None,
+        path: str | None,
+        where: str,
+        reader: Callable[[int | None], bytes] | None = None,
+        size: int | None = None,
+    ) -> None:
         self.where = where
         self._path = path
         self._data = data
+        self._reader = reader
         self._loaded: dict[str, torch.Tensor] | None = None
         if data is not None:
             size = len(data)
             head = self._head(data[:8], size)
             header_bytes = data[8 : 8 + head]
+        elif reader is not None and size is not None:
+            # Only the header now; the data when a tensor is first asked for.
+            head = self._head(reader(8), size)
+            header_bytes = reader(8 + head)[8:]
         elif path is not None:
             size = os.path.getsize(path)
             with open(path, "rb") as f:
@@ -327,12 +303,15 @@ class SafetensorsSource:
 
     def get(self, key: str) -> torch.Tensor:
         """Load one tensor."""
+        if self._data is None and self._loaded is None and self._reader is not None:
+            self._data = self._reader(None)
         try:
-            if self._data is not None:
+            if self._path is None:
                 if self._loaded is None:
                     from safetensors.torch import load
 
-                    self._loaded = load(self._data)
+                    self._loaded = load(self._data or b"")
+                    self._data = None  # the tensors hold the values now
                 return self._loaded[key]
             from safetensors import safe_open
 
@@ -343,6 +322,17 @@ class SafetensorsSource:
             raise ValueError(
                 f"{self.where}: cannot read tensor {key!r}: {err}"
             ) from err
+
+    def nbytes(self) -> int:
+        """Bytes of all the file's tensors."""
+        return sum(_ITEMSIZE[d] * _numel(s) for d, s in self.tensors.values())
+
+
+def _numel(shape: tuple[int, ...]) -> int:
+    n = 1
+    for d in shape:
+        n *= d
+    return n
 
 
 def _match(
@@ -422,8 +412,11 @@ def load_weights_from_source(
     )
     name = getattr(model, "name", type(model).__name__)
     if problems and not skip_mismatch:
+        model_bytes = sum(e.tensor.numel() * e.tensor.element_size() for e in entries)
         raise ValueError(
-            f"{source.where} does not match model {name!r}:\n  {_describe(report)}\n"
+            f"{source.where} does not match model {name!r}: expected the model's "
+            f"{len(entries)} weights ({model_bytes} bytes), got {len(source.tensors)} "
+            f"tensors ({source.nbytes()} bytes):\n  {_describe(report)}\n"
             "Nothing was loaded. Pass skip_mismatch=True to load the weights that "
             "match, or by_name=True to match by layer name."
         )
@@ -451,8 +444,25 @@ def load_weights_from_source(
         staged.append((e.tensor, value))
     with torch.no_grad():
         for tensor, value in staged:
-            tensor.copy_(value)
+            if tensor.is_meta:
+                _materialise(tensor, value)
+            else:
+                tensor.copy_(value)
     return report
+
+
+def _materialise(tensor: torch.Tensor, value: torch.Tensor) -> None:
+    """Make a meta weight (see `deferred_weights`) a real one holding `value`.
+
+    The weight stays the same Python object (layers, optimizers and shared
+    layers refer to it), with its attributes; it lands on the default device.
+    """
+    real = torch.empty(tensor.shape, dtype=tensor.dtype)
+    real.copy_(value)
+    if isinstance(tensor, torch.nn.Parameter):
+        real = torch.nn.Parameter(real, requires_grad=tensor.requires_grad)
+    real.__dict__.update(tensor.__dict__)
+    torch.utils.swap_tensors(tensor, real)
 
 
 def load_weights(

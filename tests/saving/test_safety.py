@@ -418,3 +418,146 @@ def test_load_refuses_over_deep_config(tmp_path, depth):
             .to_json()
             .replace('"units": 2', f'"units": {deep}')
         )
+
+
+def _big_dense_config(units=16_000):
+    x = {
+        "class_name": "InputLayer",
+        "config": {"batch_shape": [None, units], "name": "x"},
+        "name": "x",
+        "inbound_nodes": [],
+    }
+    config = functional(evil_layer(class_name="Dense", config={"units": units}))
+    config["config"]["layers"][0] = x
+    return config
+
+
+def test_load_builds_no_weight_the_file_lacks(tmp_path, monkeypatch):
+    # A 1 KB file declaring a 16,000 x 16,000 Dense: 1 GB of weights it lacks.
+    from plait import initializers
+
+    path = crafted(tmp_path, _big_dense_config())
+    assert path.stat().st_size < 1024
+    made = []
+    real_get = initializers.get
+
+    def spy(identifier):
+        init = real_get(identifier)
+
+        def run(shape, dtype=None):
+            made.append(tuple(shape))
+            return init(shape, dtype=dtype)
+
+        return run
+
+    monkeypatch.setattr(initializers, "get", spy)
+    with pytest.raises(
+        ValueError,
+        match=r"evil.plait' model.safetensors does not match model 'm': expected the "
+        r"model's 2 weights \(1024064000 bytes\), got 0 tensors \(0 bytes\)",
+    ):
+        load_model(path)
+    assert made == []  # no weight was initialized, let alone allocated
+
+
+_PEAK_RSS = """
+import sys
+from plait.models import load_model
+
+def peak():  # VmHWM: this process's own peak (ru_maxrss carries the parent's)
+    with open("/proc/self/status") as f:
+        return next(int(line.split()[1]) for line in f if line.startswith("VmHWM"))
+
+before = peak()
+try:
+    load_model(sys.argv[1])
+except ValueError:
+    pass
+print((peak() - before) // 1024)
+"""
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not os.path.exists("/proc/self/status"), reason="Linux only")
+def test_load_of_crafted_small_file_stays_small_in_memory(tmp_path):
+    import sys
+
+    path = crafted(tmp_path, _big_dense_config())
+    out = subprocess.run(
+        [sys.executable, "-c", _PEAK_RSS, str(path)],
+        capture_output=True,
+        text=True,
+        check=True,
+        env={**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)},
+    )
+    assert int(out.stdout) < 100  # MiB; building the Dense took 1 GB
+
+
+def test_load_matches_weights_before_reading_them(tmp_path, monkeypatch):
+    _, small = _saved_model(tmp_path, units=2, name="small.plait")
+    _, large = _saved_model(tmp_path, units=5, name="large.plait")
+    with zipfile.ZipFile(small) as zf:
+        config = zf.read("config.json")
+    with zipfile.ZipFile(large) as zf:
+        weights = zf.read("model.safetensors")
+    path = crafted(tmp_path, config, weights)
+    read = []
+    real = model_io.Archive.read
+    monkeypatch.setattr(
+        model_io.Archive,
+        "read",
+        lambda self, name, limit=None: read.append(name) or real(self, name, limit),
+    )
+    with pytest.raises(ValueError, match=r"d/kernel: file \(3, 5\), model \(3, 2\)"):
+        load_model(path)
+    assert "model.safetensors" not in read
+
+
+def _chain_entries(n):
+    entries = []
+    for i in range(n):
+        src = "x" if i == 0 else f"r{i - 1}"
+        call = {"args": [{"__tensor__": [src, 0, 0]}], "kwargs": {}}
+        name = "evil" if i == n - 1 else f"r{i}"
+        entries.append({"class_name": "ReLU", "config": {}, "name": name})
+        entries[-1]["inbound_nodes"] = [call]
+    return entries
+
+
+def test_load_refuses_too_many_layers(tmp_path, monkeypatch):
+    path = crafted(tmp_path, functional(*_chain_entries(model_io.MAX_LAYERS)))
+
+    def refuse(*args, **kwargs):
+        raise AssertionError("the model was built")
+
+    monkeypatch.setattr(model_io, "deserialize_layer", refuse)
+    limits = "at most 50000 layers and 100000 layer calls"
+    with pytest.raises(ValueError, match=rf"evil.plait': expected a model of {limits}"):
+        load_model(path)
+
+
+def test_load_refuses_too_many_calls(tmp_path, monkeypatch):
+    call = {"args": [{"__tensor__": ["x", 0, 0]}], "kwargs": {}}
+    entry = evil_layer(class_name="ReLU", inbound_nodes=[call] * 100_001)
+    members = {"config.json": json.dumps(functional(entry)), "model.safetensors": b""}
+    path = write_zip(tmp_path / "evil.plait", members, zipfile.ZIP_STORED)
+    monkeypatch.setattr(model_io, "deserialize_layer", None)
+    with pytest.raises(ValueError, match=r"got 3 layers and 100001 calls"):
+        load_model(path)
+
+
+def test_load_refuses_weights_that_inflate_tenfold(tmp_path):
+    data = bytearray(8 * 2**20)
+    data[::64] = (
+        np.random.default_rng(0)
+        .integers(1, 256, len(data[::64]), dtype=np.uint8)
+        .tobytes()
+    )
+    path = write_zip(
+        tmp_path / "b.plait", {"config.json": b"{}", "model.safetensors": data}
+    )
+    with zipfile.ZipFile(path) as zf:
+        info = zf.getinfo("model.safetensors")
+    assert 10 < info.file_size / info.compress_size < 100  # passed the old check
+    with pytest.raises(ValueError, match=r"expected at most 10 times its compressed"):
+        load_model(path)
