@@ -14,6 +14,7 @@ from __future__ import annotations
 from plait.models import Model, Sequential
 
 __all__ = [
+    "digit_vision_model",
     "headline_model",
     "inception_module",
     "mlp",
@@ -105,20 +106,32 @@ def residual_connection() -> Model:
     return Model(inputs=x, outputs=z)
 
 
-def shared_vision_model() -> tuple[Model, Model]:
-    """Section 6: one vision model on two (27, 27, 1) digits; are they the same?
+def digit_vision_model() -> Model:
+    """Section 6: the shared vision model alone, a (27, 27, 1) digit -> a flat code.
 
-    Returns:
-        `(classification_model, vision_model)`.
+    Example:
+        >>> digit_vision_model().output_shape
+        (None, 7744)
     """
-    from plait.layers import Conv2D, Dense, Flatten, Input, MaxPooling2D, concatenate
+    from plait.layers import Conv2D, Flatten, Input, MaxPooling2D
 
     digit_input = Input(shape=(27, 27, 1))
     x = Conv2D(64, (3, 3))(digit_input)
     x = Conv2D(64, (3, 3))(x)
     x = MaxPooling2D((2, 2))(x)
     out = Flatten()(x)
-    vision_model = Model(digit_input, out)
+    return Model(digit_input, out)
+
+
+def shared_vision_model() -> tuple[Model, Model]:
+    """Section 6: one vision model on two (27, 27, 1) digits; are they the same?
+
+    Returns:
+        `(classification_model, vision_model)`.
+    """
+    from plait.layers import Dense, Input, concatenate
+
+    vision_model = digit_vision_model()
     digit_a = Input(shape=(27, 27, 1))
     digit_b = Input(shape=(27, 27, 1))
     out_a = vision_model(digit_a)

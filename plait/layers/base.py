@@ -23,6 +23,7 @@ from plait.layers.node_api import NodeAPI
 from plait.layers.weights_api import Layout, WeightInfo, WeightsAPI
 from plait.types import DTypeLike, Shape
 from plait.utils import tree
+from plait.utils.build_lock import build_lock
 from plait.utils.naming import to_snake_case, unique_name, validate_name
 from plait.utils.shapes import dtype_name, format_shape, standardize_dtype
 
@@ -582,14 +583,15 @@ class Layer(NodeAPI, WeightsAPI, torch.nn.Module):
         return outputs
 
     def _build_for(self, input_shapes: Any) -> None:
-        if self._initial_weights is not None:
-            self.build(input_shapes)
+        with build_lock(self):  # first calls from several threads build once
+            if self._initial_weights is not None:
+                self.build(input_shapes)
+                self.built = True
+                self.set_weights(self._initial_weights)
+                self._initial_weights = None
+            elif not self.built:
+                self.build(input_shapes)
             self.built = True
-            self.set_weights(self._initial_weights)
-            self._initial_weights = None
-        elif not self.built:
-            self.build(input_shapes)
-        self.built = True
 
     def _output_dtype(self, inputs: list[SymbolicTensor]) -> torch.dtype:
         first = inputs[0].dtype if inputs else self._compute_dtype

@@ -13,6 +13,7 @@ from plait.layers.input_layer import Input, InputLayer
 from plait.models.functional import Functional
 from plait.models.model import Model
 from plait.types import Shape
+from plait.utils.build_lock import build_lock
 from plait.utils.shapes import dtype_name
 
 __all__ = ["Sequential"]
@@ -163,6 +164,11 @@ class Sequential(Functional):
     def _ensure_built(self, x: Any) -> None:
         if self.built:
             return
+        with build_lock(self):  # first calls from several threads build once
+            if not self.built:
+                self._build_from(x)
+
+    def _build_from(self, x: Any) -> None:
         if not self._seq:
             raise ValueError(f"Sequential {self.name!r} has no layers to call.")
         if isinstance(x, (list, tuple)) and len(x) == 1:
