@@ -166,12 +166,15 @@ def test_initializers_serialize_round_trip():
 
 
 def test_initializers_get_errors():
-    with pytest.raises(ValueError, match="expected an initializer name in"):
+    with pytest.raises(
+        ValueError,
+        match=r"^Unknown initializer 'glorot'; expected one of \[.*'glorot_uniform'",
+    ):
         I.get("glorot")
-    with pytest.raises(ValueError, match="class_name in"):
+    with pytest.raises(ValueError, match="^Unknown initializer class 'Nope'"):
         I.get({"class_name": "Nope"})
     with pytest.raises(
-        TypeError, match="expected an initializer name, class or callable"
+        TypeError, match="^Expected an initializer name, config dict, class or callable"
     ):
         I.get(3)
 
