@@ -80,7 +80,7 @@ def test_activations_unknown_name():
 
 def test_activations_wrong_type():
     with pytest.raises(
-        TypeError, match="^Expected an activation name or callable, got int 3"
+        TypeError, match=r"^Expected an activation name or callable, got int 3"
     ):
         activations.get(3)
 

@@ -133,12 +133,12 @@ def test_constraint_get_rejects_unknown_name():
 
 
 def test_constraint_get_rejects_unknown_class_name():
-    with pytest.raises(ValueError, match="^Unknown constraint class 'Clip'"):
+    with pytest.raises(ValueError, match=r"^Unknown constraint class 'Clip'"):
         C.get({"class_name": "Clip"})
 
 
 def test_constraint_get_rejects_other_types():
-    with pytest.raises(TypeError, match="^Expected a constraint name, config dict"):
+    with pytest.raises(TypeError, match=r"^Expected a constraint name, config dict"):
         C.get(1.5)
 
 

@@ -171,10 +171,11 @@ def test_initializers_get_errors():
         match=r"^Unknown initializer 'glorot'; expected one of \[.*'glorot_uniform'",
     ):
         I.get("glorot")
-    with pytest.raises(ValueError, match="^Unknown initializer class 'Nope'"):
+    with pytest.raises(ValueError, match=r"^Unknown initializer class 'Nope'"):
         I.get({"class_name": "Nope"})
     with pytest.raises(
-        TypeError, match="^Expected an initializer name, config dict, class or callable"
+        TypeError,
+        match=r"^Expected an initializer name, config dict, class or callable",
     ):
         I.get(3)
 

@@ -117,14 +117,14 @@ def test_regularizer_get_rejects_unknown_name():
 
 
 def test_regularizer_get_rejects_unknown_class_name():
-    with pytest.raises(ValueError, match="^Unknown regularizer class 'L7'"):
+    with pytest.raises(ValueError, match=r"^Unknown regularizer class 'L7'"):
         R.get({"class_name": "L7", "config": {}})
 
 
 def test_regularizer_get_rejects_other_types():
-    with pytest.raises(TypeError, match="^Expected a regularizer name, config dict"):
+    with pytest.raises(TypeError, match=r"^Expected a regularizer name, config dict"):
         R.get(3)
-    with pytest.raises(TypeError, match="^Expected a regularizer name, config dict"):
+    with pytest.raises(TypeError, match=r"^Expected a regularizer name, config dict"):
         R.get(int)
 
 
