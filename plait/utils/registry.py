@@ -95,6 +95,10 @@ class Registry:
         """Every name `get` accepts, sorted."""
         return sorted(self._names)
 
+    def items(self) -> list[tuple[str, Any]]:
+        """`(name, object)` pairs, in the order they were registered."""
+        return list(self._names.items())
+
     def find(self, name: str) -> Any:
         """The object registered as `name`, or None."""
         return self._names.get(self._key(name))
