@@ -27,6 +27,7 @@ from plait.training.schedules import (
     PiecewiseConstantDecay,
     PolynomialDecay,
 )
+from plait.utils.registry import Registry
 
 __all__ = [
     "SGD",
@@ -682,10 +683,9 @@ class TorchOptimizer(Optimizer):
         )
 
 
-_OPTIMIZERS: dict[str, type[Optimizer]] = {
-    cls.__name__.lower(): cls
-    for cls in (SGD, RMSprop, Adam, AdamW, Adagrad, Adadelta, Adamax, Nadam, Lion)
-}
+_REGISTRY = Registry("optimizer", Optimizer, any_subclass=True, ignore_case=True)
+for _cls in (SGD, RMSprop, Adam, AdamW, Adagrad, Adadelta, Adamax, Nadam, Lion):
+    _REGISTRY.add(_cls)
 
 
 def get(identifier: object) -> Optimizer:
@@ -712,21 +712,8 @@ def get(identifier: object) -> Optimizer:
         return identifier
     if isinstance(identifier, torch.optim.Optimizer):
         return TorchOptimizer(identifier)
-    if isinstance(identifier, dict) and "class_name" in identifier:
-        cls = _OPTIMIZERS.get(str(identifier["class_name"]).lower())
-        if cls is None:
-            raise ValueError(
-                f"Unknown optimizer {identifier['class_name']!r}; expected one of "
-                f"{sorted(_OPTIMIZERS)}."
-            )
-        return cls.from_config(identifier.get("config") or {})
-    if isinstance(identifier, str):
-        cls = _OPTIMIZERS.get(identifier.lower())
-        if cls is None:
-            raise ValueError(
-                f"Unknown optimizer {identifier!r}; expected one of {sorted(_OPTIMIZERS)}."
-            )
-        return cls.from_config({})  # Keras's defaults
+    if isinstance(identifier, (str, dict)):
+        return _REGISTRY.get(identifier)  # type: ignore[no-any-return]
     raise TypeError(
         "Expected an optimizer name, plait Optimizer, config dict or "
         f"torch.optim.Optimizer, got {type(identifier).__name__} {identifier!r}."
@@ -740,4 +727,4 @@ def serialize(optimizer: Optimizer) -> dict[str, Any]:
         >>> serialize(Adam())["class_name"]
         'Adam'
     """
-    return {"class_name": type(optimizer).__name__, "config": optimizer.get_config()}
+    return _REGISTRY.serialize(optimizer)  # type: ignore[return-value]

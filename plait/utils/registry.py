@@ -178,7 +178,8 @@ class Registry:
         what = self.base.__name__ if self.base is not None else "class"
         raise ValueError(
             f"Unknown {self.kind} class {class_name!r}; expected one of "
-            f"{sorted(self._classes)} or a {what} subclass passed in custom_objects."
+            f"{sorted(self._classes)} or {_article(what.lower())} {what} subclass "
+            "passed in custom_objects."
         )
 
     def deserialize(

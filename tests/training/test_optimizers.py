@@ -472,7 +472,10 @@ def test_optimizer_error_messages():
         match=r"Unknown optimizer 'adamm'; expected one of \['adadelta', 'adagrad', 'adam', ",
     ):
         O.get("adamm")
-    with pytest.raises(ValueError, match=r"Unknown optimizer 'Nope'"):
+    with pytest.raises(
+        ValueError,
+        match=r"Unknown optimizer class 'Nope'; expected one of \['adadelta'",
+    ):
         O.get({"class_name": "Nope", "config": {}})
     with pytest.raises(TypeError, match=r"Expected an optimizer name.*got int 3"):
         O.get(3)
@@ -524,7 +527,9 @@ def test_optimizer_error_messages():
         match=r"ExponentialDecay: expected `decay_steps` > 0, got decay_steps=0",
     ):
         S.ExponentialDecay(0.1, 0, 0.5)
-    with pytest.raises(ValueError, match=r"Unknown learning-rate schedule 'Step'"):
+    with pytest.raises(
+        ValueError, match=r"Unknown learning-rate schedule class 'Step'"
+    ):
         S.deserialize({"class_name": "Step", "config": {}})
     with pytest.raises(
         NotImplementedError, match=r"subclasses of LearningRateSchedule must implement"
