@@ -1,6 +1,7 @@
 """Tests for plait.training.optimizers: Keras update rules, clipping, schedules."""
 
 import copy
+import inspect
 import json
 
 import numpy as np
@@ -464,6 +465,31 @@ def test_lion_without_torch_lion_raises_a_clear_error():
 def test_lion_builds_when_torch_has_it():
     opt = O.get("lion")
     assert plait_steps(opt, GRADS).shape == W0.shape
+
+
+_COMMON = {"learning_rate", "weight_decay", "clipnorm", "clipvalue", "global_clipnorm"}
+
+
+@pytest.mark.parametrize("name", sorted(O._TABLE))
+def test_optimizer_table_lists_each_class_own_arguments(name):
+    """The table's arguments are the signature's, in order, minus the common ones."""
+    cls = getattr(O, name)
+    params = list(inspect.signature(cls).parameters)
+    own = [p for p in params if p not in {*_COMMON, "name", "kwargs"}]
+    assert cls._spec is O._TABLE[name]
+    assert list(O._TABLE[name].args) == own
+    assert params[0] == "learning_rate" and params[-2:] == ["name", "kwargs"]
+
+
+def test_optimizer_subclass_missing_table_argument():
+    class Broken(O.SGD):
+        def __init__(self):
+            super(O.SGD, self).__init__(0.1, momentum=0.0)
+
+    with pytest.raises(
+        TypeError, match=r"^Broken: missing argument\(s\) \['nesterov'\]\.$"
+    ):
+        Broken()
 
 
 def test_optimizer_error_messages():
