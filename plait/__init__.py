@@ -6,6 +6,7 @@ The public API is loaded on first use (PEP 562), so `import plait.graph` or
 
 from __future__ import annotations
 
+import importlib
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -33,79 +34,28 @@ _SUBMODULES = (
     "activations", "callbacks", "constraints", "initializers", "layers", "losses",
     "metrics", "models", "optimizers", "regularizers", "saving", "utils",
 )  # fmt: skip
-__all__ = [*_SUBMODULES, "Input", "Layer", "Model", "Sequential", "load_model"]
-
-
-def _load(name: str) -> Any:
-    # One explicit import per name: plait never imports a module by a computed name.
-    if name == "activations":
-        import plait.activations as activations_module
-
-        return activations_module
-    elif name == "callbacks":
-        import plait.callbacks as callbacks_module
-
-        return callbacks_module
-    elif name == "constraints":
-        import plait.constraints as constraints_module
-
-        return constraints_module
-    elif name == "initializers":
-        import plait.initializers as initializers_module
-
-        return initializers_module
-    elif name == "layers":
-        import plait.layers as layers_module
-
-        return layers_module
-    elif name == "losses":
-        import plait.losses as losses_module
-
-        return losses_module
-    elif name == "metrics":
-        import plait.metrics as metrics_module
-
-        return metrics_module
-    elif name == "models":
-        import plait.models as models_module
-
-        return models_module
-    elif name == "optimizers":
-        import plait.optimizers as optimizers_module
-
-        return optimizers_module
-    elif name == "regularizers":
-        import plait.regularizers as regularizers_module
-
-        return regularizers_module
-    elif name == "saving":
-        import plait.saving as saving_module
-
-        return saving_module
-    elif name == "utils":
-        import plait.utils as utils_module
-
-        return utils_module
-    elif name in ("Input", "Layer"):
-        import plait.layers as layers_package
-
-        return getattr(layers_package, name)
-    elif name in ("Model", "Sequential"):
-        import plait.models as models_package
-
-        return getattr(models_package, name)
-    elif name == "load_model":
-        import plait.saving as saving_package
-
-        return saving_package.load_model
-    raise AttributeError(f"module 'plait' has no attribute {name!r}")
+# Public name -> the module it is, or holds it. Only these fixed names are
+# imported: plait never imports a module named by a caller or a file.
+_LAZY: dict[str, str] = {
+    **{name: f"plait.{name}" for name in _SUBMODULES},
+    "Input": "plait.layers",
+    "Layer": "plait.layers",
+    "Model": "plait.models",
+    "Sequential": "plait.models",
+    "load_model": "plait.saving",
+}
+__all__ = list(_LAZY)
 
 
 def __getattr__(name: str) -> Any:
-    value = _load(name)
+    module_name = _LAZY.get(name)
+    if module_name is None:
+        raise AttributeError(f"module 'plait' has no attribute {name!r}")
+    module = importlib.import_module(module_name)
+    value = module if name in _SUBMODULES else getattr(module, name)
     globals()[name] = value  # later lookups skip this function
     return value
 
 
 def __dir__() -> list[str]:
-    return sorted([*globals(), *__all__])
+    return sorted({*globals(), *__all__})
