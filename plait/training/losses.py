@@ -272,7 +272,6 @@ class _Simple(LossFunctionWrapper):
     """A wrapper whose constructor takes only `reduction`, `name` and `dtype`."""
 
     _fn: LossFn
-    _default_name: str
 
     def __init__(
         self,
@@ -280,12 +279,8 @@ class _Simple(LossFunctionWrapper):
         name: str | None = None,
         dtype: str | torch.dtype | None = None,
     ) -> None:
-        super().__init__(
-            type(self)._fn,
-            reduction=reduction,
-            name=name or self._default_name,
-            dtype=dtype,
-        )
+        # The name defaults to the function's (`"mean_squared_error"`), as in Keras.
+        super().__init__(type(self)._fn, reduction=reduction, name=name, dtype=dtype)
 
     def get_config(self) -> dict[str, Any]:
         """Returns name, reduction and dtype."""
@@ -301,7 +296,6 @@ class MeanSquaredError(_Simple):
     """
 
     _fn = staticmethod(mean_squared_error)
-    _default_name = "mean_squared_error"
 
 
 class MeanAbsoluteError(_Simple):
@@ -313,7 +307,6 @@ class MeanAbsoluteError(_Simple):
     """
 
     _fn = staticmethod(mean_absolute_error)
-    _default_name = "mean_absolute_error"
 
 
 class MeanAbsolutePercentageError(_Simple):
@@ -325,7 +318,6 @@ class MeanAbsolutePercentageError(_Simple):
     """
 
     _fn = staticmethod(mean_absolute_percentage_error)
-    _default_name = "mean_absolute_percentage_error"
 
 
 class MeanSquaredLogarithmicError(_Simple):
@@ -337,7 +329,6 @@ class MeanSquaredLogarithmicError(_Simple):
     """
 
     _fn = staticmethod(mean_squared_logarithmic_error)
-    _default_name = "mean_squared_logarithmic_error"
 
 
 class LogCosh(_Simple):
@@ -349,7 +340,6 @@ class LogCosh(_Simple):
     """
 
     _fn = staticmethod(log_cosh)
-    _default_name = "log_cosh"
 
 
 class Hinge(_Simple):
@@ -361,7 +351,6 @@ class Hinge(_Simple):
     """
 
     _fn = staticmethod(hinge)
-    _default_name = "hinge"
 
 
 class SquaredHinge(_Simple):
@@ -373,7 +362,6 @@ class SquaredHinge(_Simple):
     """
 
     _fn = staticmethod(squared_hinge)
-    _default_name = "squared_hinge"
 
 
 class CategoricalHinge(_Simple):
@@ -385,7 +373,6 @@ class CategoricalHinge(_Simple):
     """
 
     _fn = staticmethod(categorical_hinge)
-    _default_name = "categorical_hinge"
 
 
 class KLDivergence(_Simple):
@@ -397,7 +384,6 @@ class KLDivergence(_Simple):
     """
 
     _fn = staticmethod(kl_divergence)
-    _default_name = "kl_divergence"
 
 
 class Poisson(_Simple):
@@ -409,7 +395,6 @@ class Poisson(_Simple):
     """
 
     _fn = staticmethod(poisson)
-    _default_name = "poisson"
 
 
 class Huber(LossFunctionWrapper):
@@ -479,7 +464,6 @@ class _Crossentropy(LossFunctionWrapper):
     """Shared constructor and config of the binary and categorical crossentropies."""
 
     _fn: LossFn
-    _default_name: str
 
     def __init__(
         self,
@@ -499,7 +483,7 @@ class _Crossentropy(LossFunctionWrapper):
         super().__init__(
             type(self)._fn,
             reduction=reduction,
-            name=name or self._default_name,
+            name=name,
             dtype=dtype,
             from_logits=from_logits,
             label_smoothing=label_smoothing,
@@ -535,7 +519,6 @@ class BinaryCrossentropy(_Crossentropy):
     """
 
     _fn = staticmethod(binary_crossentropy)
-    _default_name = "binary_crossentropy"
 
 
 class CategoricalCrossentropy(_Crossentropy):
@@ -556,7 +539,6 @@ class CategoricalCrossentropy(_Crossentropy):
     """
 
     _fn = staticmethod(categorical_crossentropy)
-    _default_name = "categorical_crossentropy"
 
 
 class SparseCategoricalCrossentropy(LossFunctionWrapper):

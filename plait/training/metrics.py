@@ -125,7 +125,6 @@ class MeanSquaredError(_Wrapped):
     """
 
     _fn = staticmethod(losses.mean_squared_error)
-    _default_name = "mean_squared_error"
 
     def __init__(
         self, name: str = "mean_squared_error", dtype: DTypeLike = None
@@ -148,7 +147,6 @@ class MeanAbsoluteError(_Wrapped):
     """
 
     _fn = staticmethod(losses.mean_absolute_error)
-    _default_name = "mean_absolute_error"
 
     def __init__(
         self, name: str = "mean_absolute_error", dtype: DTypeLike = None
@@ -171,7 +169,6 @@ class MeanAbsolutePercentageError(_Wrapped):
     """
 
     _fn = staticmethod(losses.mean_absolute_percentage_error)
-    _default_name = "mean_absolute_percentage_error"
 
     def __init__(
         self, name: str = "mean_absolute_percentage_error", dtype: DTypeLike = None
@@ -194,7 +191,6 @@ class MeanSquaredLogarithmicError(_Wrapped):
     """
 
     _fn = staticmethod(losses.mean_squared_logarithmic_error)
-    _default_name = "mean_squared_logarithmic_error"
 
     def __init__(
         self, name: str = "mean_squared_logarithmic_error", dtype: DTypeLike = None
@@ -238,7 +234,6 @@ class Hinge(_Wrapped):
     """
 
     _fn = staticmethod(losses.hinge)
-    _default_name = "hinge"
 
     def __init__(self, name: str = "hinge", dtype: DTypeLike = None) -> None:
         super().__init__(name=name, dtype=dtype)
@@ -259,7 +254,6 @@ class SquaredHinge(_Wrapped):
     """
 
     _fn = staticmethod(losses.squared_hinge)
-    _default_name = "squared_hinge"
 
     def __init__(self, name: str = "squared_hinge", dtype: DTypeLike = None) -> None:
         super().__init__(name=name, dtype=dtype)
@@ -280,7 +274,6 @@ class CategoricalHinge(_Wrapped):
     """
 
     _fn = staticmethod(losses.categorical_hinge)
-    _default_name = "categorical_hinge"
 
     def __init__(
         self, name: str = "categorical_hinge", dtype: DTypeLike = None
@@ -303,7 +296,6 @@ class KLDivergence(_Wrapped):
     """
 
     _fn = staticmethod(losses.kl_divergence)
-    _default_name = "kl_divergence"
 
     def __init__(self, name: str = "kl_divergence", dtype: DTypeLike = None) -> None:
         super().__init__(name=name, dtype=dtype)
@@ -324,7 +316,6 @@ class Poisson(_Wrapped):
     """
 
     _fn = staticmethod(losses.poisson)
-    _default_name = "poisson"
 
     def __init__(self, name: str = "poisson", dtype: DTypeLike = None) -> None:
         super().__init__(name=name, dtype=dtype)
@@ -408,7 +399,6 @@ class BinaryCrossentropy(_Wrapped):
     """
 
     _fn = staticmethod(losses.binary_crossentropy)
-    _default_name = "binary_crossentropy"
 
     def __init__(
         self,
@@ -440,7 +430,6 @@ class CategoricalCrossentropy(_Wrapped):
     """
 
     _fn = staticmethod(losses.categorical_crossentropy)
-    _default_name = "categorical_crossentropy"
 
     def __init__(
         self,
@@ -472,7 +461,6 @@ class SparseCategoricalCrossentropy(_Wrapped):
     """
 
     _fn = staticmethod(losses.sparse_categorical_crossentropy)
-    _default_name = "sparse_categorical_crossentropy"
 
     def __init__(
         self,
