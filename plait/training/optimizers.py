@@ -136,6 +136,8 @@ class SGD(Optimizer):
     """
 
     _spec = _TABLE["SGD"]
+    momentum: float
+    nesterov: bool
 
     def __init__(
         self,
@@ -185,6 +187,10 @@ class RMSprop(Optimizer):
     """
 
     _spec = _TABLE["RMSprop"]
+    rho: float
+    momentum: float
+    epsilon: float
+    centered: bool
 
     def __init__(
         self,
@@ -235,6 +241,10 @@ class Adam(Optimizer):
     """
 
     _spec = _TABLE["Adam"]
+    beta_1: float
+    beta_2: float
+    epsilon: float
+    amsgrad: bool
 
     def __init__(
         self,
@@ -321,6 +331,8 @@ class Adagrad(Optimizer):
     """
 
     _spec = _TABLE["Adagrad"]
+    initial_accumulator_value: float
+    epsilon: float
 
     def __init__(
         self,
@@ -354,6 +366,8 @@ class Adadelta(Optimizer):
     """
 
     _spec = _TABLE["Adadelta"]
+    rho: float
+    epsilon: float
 
     def __init__(
         self,
@@ -395,6 +409,9 @@ class Adamax(Optimizer):
     """
 
     _spec = _TABLE["Adamax"]
+    beta_1: float
+    beta_2: float
+    epsilon: float
 
     def __init__(
         self,
@@ -434,6 +451,9 @@ class Nadam(Optimizer):
     """
 
     _spec = _TABLE["Nadam"]
+    beta_1: float
+    beta_2: float
+    epsilon: float
 
     def __init__(
         self,
@@ -472,6 +492,8 @@ class Lion(Optimizer):
     """
 
     _spec = _TABLE["Lion"]
+    beta_1: float
+    beta_2: float
 
     def __init__(
         self,
