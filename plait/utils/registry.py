@@ -91,10 +91,6 @@ class Registry:
         """Decorator form of `add`: `@REGISTRY.register("alias")`."""
         return lambda obj: self.add(obj, *aliases, named=named)
 
-    def names(self) -> list[str]:
-        """Every name `get` accepts, sorted."""
-        return sorted(self._names)
-
     def items(self) -> list[tuple[str, Any]]:
         """`(name, object)` pairs, in the order they were registered."""
         return list(self._names.items())
@@ -107,11 +103,6 @@ class Registry:
         """The first name `obj` was registered under, or None."""
         return self._canonical.get(id(obj))
 
-    def unknown(self, name: str, more: tuple[str, ...] = ()) -> ValueError:
-        """The error for an unknown name, listing the valid ones (and `more`)."""
-        valid = sorted({*self._names, *more})
-        return ValueError(f"Unknown {self.kind} {name!r}; expected one of {valid}.")
-
     def lookup(self, name: str) -> Any:
         """The object registered as `name`.
 
@@ -120,7 +111,9 @@ class Registry:
         """
         found = self.find(name)
         if found is None:
-            raise self.unknown(name)
+            raise ValueError(
+                f"Unknown {self.kind} {name!r}; expected one of {sorted(self._names)}."
+            )
         return found
 
     def get(self, identifier: Any) -> Any:

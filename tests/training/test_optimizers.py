@@ -478,7 +478,8 @@ def test_optimizer_table_lists_each_class_own_arguments(name):
     own = [p for p in params if p not in {*_COMMON, "name", "kwargs"}]
     assert cls._spec is O._TABLE[name]
     assert list(O._TABLE[name].args) == own
-    assert params[0] == "learning_rate" and params[-2:] == ["name", "kwargs"]
+    assert params[0] == "learning_rate"
+    assert params[-2:] == ["name", "kwargs"]
 
 
 def test_optimizer_subclass_missing_table_argument():
