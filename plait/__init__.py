@@ -6,7 +6,6 @@ The public API is loaded on first use (PEP 562), so `import plait.graph` or
 
 from __future__ import annotations
 
-import importlib
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -34,25 +33,54 @@ _SUBMODULES = (
     "activations", "callbacks", "constraints", "initializers", "layers", "losses",
     "metrics", "models", "optimizers", "regularizers", "saving", "utils",
 )  # fmt: skip
-# Public name -> the module it is, or holds it. Only these fixed names are
-# imported: plait never imports a module named by a caller or a file.
-_LAZY: dict[str, str] = {
-    **{name: f"plait.{name}" for name in _SUBMODULES},
-    "Input": "plait.layers",
-    "Layer": "plait.layers",
-    "Model": "plait.models",
-    "Sequential": "plait.models",
-    "load_model": "plait.saving",
+# Public name -> the subpackage that is it or holds it.
+_HOME: dict[str, str] = {
+    **{name: name for name in _SUBMODULES},
+    "Input": "layers",
+    "Layer": "layers",
+    "Model": "models",
+    "Sequential": "models",
+    "load_model": "saving",
 }
-__all__ = list(_LAZY)
+__all__ = list(_HOME)
+
+
+def _import(subpackage: str) -> None:
+    # One literal import per subpackage: plait never imports a module by a
+    # computed name (tests/saving/test_safety.py bans dynamic imports).
+    match subpackage:
+        case "activations":
+            import plait.activations
+        case "callbacks":
+            import plait.callbacks
+        case "constraints":
+            import plait.constraints
+        case "initializers":
+            import plait.initializers
+        case "layers":
+            import plait.layers
+        case "losses":
+            import plait.losses
+        case "metrics":
+            import plait.metrics
+        case "models":
+            import plait.models
+        case "optimizers":
+            import plait.optimizers
+        case "regularizers":
+            import plait.regularizers
+        case "saving":
+            import plait.saving
+        case "utils":
+            import plait.utils
 
 
 def __getattr__(name: str) -> Any:
-    module_name = _LAZY.get(name)
-    if module_name is None:
+    home = _HOME.get(name)
+    if home is None:
         raise AttributeError(f"module 'plait' has no attribute {name!r}")
-    module = importlib.import_module(module_name)
-    value = module if name in _SUBMODULES else getattr(module, name)
+    _import(home)  # the import binds plait.<home> in this module's globals
+    value = globals()[home] if home == name else getattr(globals()[home], name)
     globals()[name] = value  # later lookups skip this function
     return value
 
