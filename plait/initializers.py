@@ -82,7 +82,8 @@ class _Callable(Initializer):
         return torch.as_tensor(self.fn(shape, dtype=_check_dtype(dtype)))
 
 
-_REGISTRY = Registry("initializer", Initializer, wrap=_Callable)
+# A layer's initializer is never None: plait rejects it when the layer is made.
+_REGISTRY = Registry("initializer", Initializer, wrap=_Callable, allow_none=False)
 
 
 @_REGISTRY.register("zeros")
@@ -379,4 +380,9 @@ def get(identifier: InitializerLike) -> Initializer:
 
 def serialize(init: Initializer) -> dict[str, Any]:
     """A JSON config `{"class_name": ..., "config": ...}` for a built-in initializer."""
-    return _REGISTRY.serialize(init)  # type: ignore[return-value]
+    data = _REGISTRY.serialize(init)
+    if not isinstance(data, dict):  # a registered name, which loading cannot resolve
+        raise ValueError(
+            f"cannot serialize initializer {init!r}: not a built-in class."
+        )
+    return data

@@ -178,6 +178,8 @@ def test_initializers_get_errors():
         match=r"^Expected an initializer name, config dict, class or callable",
     ):
         I.get(3)
+    with pytest.raises(TypeError, match=r"got NoneType None\.$"):
+        I.get(None)
 
 
 def test_initializers_variance_scaling_validation():
@@ -197,3 +199,13 @@ def test_initializers_dense_defaults_are_keras():
     d = Dense(3)
     assert type(d.kernel_initializer) is I.GlorotUniform
     assert type(d.bias_initializer) is I.Zeros
+
+
+def test_initializers_serialize_only_built_in_classes():
+    class Mine(I.Initializer):
+        _plait_registered_name = "Custom>Mine"
+
+    with pytest.raises(ValueError, match=r"^cannot serialize initializer .*Mine"):
+        I.serialize(Mine())
+    with pytest.raises(ValueError, match=r"^cannot serialize initializer"):
+        I.serialize(I.get(lambda shape, dtype=None: torch.zeros(shape)))

@@ -38,6 +38,7 @@ class Registry:
             default it is returned as it is.
         any_subclass: Whether `serialize` writes a config for every instance of
             `base` (losses, metrics) or only for registered classes.
+        allow_none: Whether `get(None)` gives None (else it is a TypeError).
         ignore_case: Whether names match in any case (optimizers).
 
     Example:
@@ -61,11 +62,13 @@ class Registry:
         make: Callable[[str, Any], Any] | None = None,
         wrap: Callable[[Any], Any] | None = None,
         any_subclass: bool = False,
+        allow_none: bool = True,
         ignore_case: bool = False,
     ) -> None:
         self.kind, self.base = kind, base
         self._make, self._wrap = make, wrap
         self._any_subclass, self._ignore_case = any_subclass, ignore_case
+        self._allow_none = allow_none
         self._names: dict[str, Any] = {}  # name -> object
         self._classes: dict[str, type] = {}  # class_name -> class, for configs
         self._canonical: dict[int, str] = {}  # id(object) -> its first name
@@ -119,7 +122,7 @@ class Registry:
     def get(self, identifier: Any) -> Any:
         """Resolve `identifier` with Keras's rules.
 
-        `None` gives None; an instance of `base` is returned as it is; a name
+        `None` gives None (if `allow_none`); an instance of `base` is returned as it is; a name
         goes through `make`; with a `base`, a config dict goes through
         `deserialize` and a `base` subclass is instantiated with no arguments;
         another callable goes through `wrap`.
@@ -129,7 +132,9 @@ class Registry:
             TypeError: anything else.
         """
         base = self.base
-        if identifier is None or (base is not None and isinstance(identifier, base)):
+        if identifier is None and self._allow_none:
+            return None
+        if base is not None and isinstance(identifier, base):
             return identifier
         if isinstance(identifier, str):
             obj = self.lookup(identifier)
