@@ -33,79 +33,57 @@ _SUBMODULES = (
     "activations", "callbacks", "constraints", "initializers", "layers", "losses",
     "metrics", "models", "optimizers", "regularizers", "saving", "utils",
 )  # fmt: skip
-__all__ = [*_SUBMODULES, "Input", "Layer", "Model", "Sequential", "load_model"]
+# Public name -> the subpackage that is it or holds it.
+_HOME: dict[str, str] = {
+    **{name: name for name in _SUBMODULES},
+    "Input": "layers",
+    "Layer": "layers",
+    "Model": "models",
+    "Sequential": "models",
+    "load_model": "saving",
+}
+__all__ = list(_HOME)
 
 
-def _load(name: str) -> Any:
-    # One explicit import per name: plait never imports a module by a computed name.
-    if name == "activations":
-        import plait.activations as activations_module
-
-        return activations_module
-    elif name == "callbacks":
-        import plait.callbacks as callbacks_module
-
-        return callbacks_module
-    elif name == "constraints":
-        import plait.constraints as constraints_module
-
-        return constraints_module
-    elif name == "initializers":
-        import plait.initializers as initializers_module
-
-        return initializers_module
-    elif name == "layers":
-        import plait.layers as layers_module
-
-        return layers_module
-    elif name == "losses":
-        import plait.losses as losses_module
-
-        return losses_module
-    elif name == "metrics":
-        import plait.metrics as metrics_module
-
-        return metrics_module
-    elif name == "models":
-        import plait.models as models_module
-
-        return models_module
-    elif name == "optimizers":
-        import plait.optimizers as optimizers_module
-
-        return optimizers_module
-    elif name == "regularizers":
-        import plait.regularizers as regularizers_module
-
-        return regularizers_module
-    elif name == "saving":
-        import plait.saving as saving_module
-
-        return saving_module
-    elif name == "utils":
-        import plait.utils as utils_module
-
-        return utils_module
-    elif name in ("Input", "Layer"):
-        import plait.layers as layers_package
-
-        return getattr(layers_package, name)
-    elif name in ("Model", "Sequential"):
-        import plait.models as models_package
-
-        return getattr(models_package, name)
-    elif name == "load_model":
-        import plait.saving as saving_package
-
-        return saving_package.load_model
-    raise AttributeError(f"module 'plait' has no attribute {name!r}")
+def _import(subpackage: str) -> None:
+    # One literal import per subpackage: plait never imports a module by a
+    # computed name (tests/saving/test_safety.py bans dynamic imports).
+    match subpackage:
+        case "activations":
+            import plait.activations
+        case "callbacks":
+            import plait.callbacks
+        case "constraints":
+            import plait.constraints
+        case "initializers":
+            import plait.initializers
+        case "layers":
+            import plait.layers
+        case "losses":
+            import plait.losses
+        case "metrics":
+            import plait.metrics
+        case "models":
+            import plait.models
+        case "optimizers":
+            import plait.optimizers
+        case "regularizers":
+            import plait.regularizers
+        case "saving":
+            import plait.saving
+        case "utils":
+            import plait.utils
 
 
 def __getattr__(name: str) -> Any:
-    value = _load(name)
+    home = _HOME.get(name)
+    if home is None:
+        raise AttributeError(f"module 'plait' has no attribute {name!r}")
+    _import(home)  # the import binds plait.<home> in this module's globals
+    value = globals()[home] if home == name else getattr(globals()[home], name)
     globals()[name] = value  # later lookups skip this function
     return value
 
 
 def __dir__() -> list[str]:
-    return sorted([*globals(), *__all__])
+    return sorted({*globals(), *__all__})

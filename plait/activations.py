@@ -8,6 +8,7 @@ import torch
 import torch.nn.functional as F
 
 from plait.types import ActivationLike
+from plait.utils.registry import Registry
 
 __all__ = [
     "elu",
@@ -34,68 +35,82 @@ __all__ = [
 ]
 
 Activation = Callable[[torch.Tensor], torch.Tensor]
+_REGISTRY = Registry("activation")
 
 
+@_REGISTRY.register()
 def linear(x: torch.Tensor) -> torch.Tensor:
     """Identity: returns `x` unchanged."""
     return x
 
 
+@_REGISTRY.register()
 def relu(x: torch.Tensor) -> torch.Tensor:
     """`max(x, 0)`."""
     return torch.relu(x)
 
 
+@_REGISTRY.register()
 def relu6(x: torch.Tensor) -> torch.Tensor:
     """`min(max(x, 0), 6)`."""
     return F.relu6(x)
 
 
+@_REGISTRY.register()
 def sigmoid(x: torch.Tensor) -> torch.Tensor:
     """`1 / (1 + exp(-x))`."""
     return torch.sigmoid(x)
 
 
+@_REGISTRY.register()
 def softmax(x: torch.Tensor, axis: int = -1) -> torch.Tensor:
     """Softmax over `axis` (the last by default)."""
     return torch.softmax(x, dim=axis)
 
 
+@_REGISTRY.register()
 def log_softmax(x: torch.Tensor, axis: int = -1) -> torch.Tensor:
     """Log of the softmax over `axis`, computed stably."""
     return torch.log_softmax(x, dim=axis)
 
 
+@_REGISTRY.register()
 def tanh(x: torch.Tensor) -> torch.Tensor:
     """Hyperbolic tangent."""
     return torch.tanh(x)
 
 
+@_REGISTRY.register()
 def elu(x: torch.Tensor, alpha: float = 1.0) -> torch.Tensor:
     """`x` if `x > 0` else `alpha * (exp(x) - 1)`."""
     return F.elu(x, alpha=alpha)
 
 
+@_REGISTRY.register()
 def selu(x: torch.Tensor) -> torch.Tensor:
     """Scaled ELU with the constants of Klambauer et al. 2017."""
     return F.selu(x)
 
 
+@_REGISTRY.register()
 def softplus(x: torch.Tensor) -> torch.Tensor:
     """`log(1 + exp(x))`."""
     return F.softplus(x)
 
 
+@_REGISTRY.register()
 def softsign(x: torch.Tensor) -> torch.Tensor:
     """`x / (1 + |x|)`."""
     return F.softsign(x)
 
 
+@_REGISTRY.register()
 def gelu(x: torch.Tensor, approximate: bool = False) -> torch.Tensor:
     """Gaussian error linear unit; exact (erf) by default, as in Keras 3."""
     return F.gelu(x, approximate="tanh" if approximate else "none")
 
 
+@_REGISTRY.register("swish")
 def silu(x: torch.Tensor) -> torch.Tensor:
     """`x * sigmoid(x)` (also named swish)."""
     return F.silu(x)
@@ -104,54 +119,34 @@ def silu(x: torch.Tensor) -> torch.Tensor:
 swish = silu
 
 
+@_REGISTRY.register()
 def hard_sigmoid(x: torch.Tensor) -> torch.Tensor:
     """Keras 3's piecewise-linear sigmoid: `relu6(x + 3) / 6`."""
     return F.hardsigmoid(x)
 
 
+@_REGISTRY.register("hard_swish")
 def hard_silu(x: torch.Tensor) -> torch.Tensor:
     """`x * hard_sigmoid(x)` (also named hard_swish)."""
     return F.hardswish(x)
 
 
+@_REGISTRY.register()
 def exponential(x: torch.Tensor) -> torch.Tensor:
     """`exp(x)`."""
     return torch.exp(x)
 
 
+@_REGISTRY.register()
 def leaky_relu(x: torch.Tensor, negative_slope: float = 0.2) -> torch.Tensor:
     """`x` if `x > 0` else `negative_slope * x`; Keras's default slope is 0.2."""
     return F.leaky_relu(x, negative_slope)
 
 
+@_REGISTRY.register()
 def mish(x: torch.Tensor) -> torch.Tensor:
     """`x * tanh(softplus(x))`."""
     return F.mish(x)
-
-
-_REGISTRY: dict[str, Activation] = {
-    "linear": linear,
-    "relu": relu,
-    "relu6": relu6,
-    "sigmoid": sigmoid,
-    "softmax": softmax,
-    "log_softmax": log_softmax,
-    "tanh": tanh,
-    "elu": elu,
-    "selu": selu,
-    "softplus": softplus,
-    "softsign": softsign,
-    "gelu": gelu,
-    "silu": silu,
-    "swish": silu,
-    "hard_sigmoid": hard_sigmoid,
-    "hard_silu": hard_silu,
-    "hard_swish": hard_silu,
-    "exponential": exponential,
-    "leaky_relu": leaky_relu,
-    "mish": mish,
-}
-_NAMES = {fn: name for name, fn in reversed(list(_REGISTRY.items()))}
 
 
 def get(identifier: ActivationLike) -> Activation:
@@ -163,20 +158,7 @@ def get(identifier: ActivationLike) -> Activation:
     """
     if identifier is None:
         return linear
-    if isinstance(identifier, str):
-        fn = _REGISTRY.get(identifier)
-        if fn is None:
-            raise ValueError(
-                f"expected an activation name in {sorted(_REGISTRY)}, "
-                f"got activation={identifier!r}."
-            )
-        return fn
-    if callable(identifier):
-        return identifier
-    raise TypeError(
-        f"expected an activation name or callable, got {type(identifier).__name__} "
-        f"{identifier!r}."
-    )
+    return _REGISTRY.get(identifier)  # type: ignore[no-any-return]
 
 
 def serialize(fn: Activation) -> str:
@@ -184,13 +166,7 @@ def serialize(fn: Activation) -> str:
 
     Custom callables serialize by their registered name in `plait.saving`.
     """
-    name = _NAMES.get(fn)
+    name = _REGISTRY.name_of(fn)
     if name is not None:
         return name
-    from_registry = getattr(fn, "_plait_registered_name", None)
-    if isinstance(from_registry, str):
-        return from_registry
-    raise ValueError(
-        f"cannot serialize activation {fn!r}: it is neither a built-in activation "
-        "nor a function registered with plait.saving.register_serializable()."
-    )
+    return _REGISTRY.serialize(fn)  # type: ignore[return-value]

@@ -13,6 +13,8 @@ from typing import Any
 
 import torch
 
+from plait.utils.registry import Registry
+
 __all__ = [
     "Constraint",
     "MaxNorm",
@@ -78,6 +80,11 @@ class Constraint:
         return f"{type(self).__name__}({args})"
 
 
+_REGISTRY = Registry("constraint", Constraint)
+_REGISTRY.add(Constraint)
+
+
+@_REGISTRY.register("max_norm")
 class MaxNorm(Constraint):
     """Rescales each weight vector whose L2 norm exceeds `max_value` down to it.
 
@@ -111,6 +118,7 @@ class MaxNorm(Constraint):
         return {"max_value": self.max_value, "axis": _axis_config(self.axis)}
 
 
+@_REGISTRY.register("non_neg")
 class NonNeg(Constraint):
     """Clamps the weights at zero from below: `max(w, 0)`.
 
@@ -125,6 +133,7 @@ class NonNeg(Constraint):
         return w.clamp(min=0)
 
 
+@_REGISTRY.register("unit_norm")
 class UnitNorm(Constraint):
     """Rescales each weight vector to unit L2 norm: `w / (1e-7 + norm)`.
 
@@ -149,6 +158,7 @@ class UnitNorm(Constraint):
         return {"axis": _axis_config(self.axis)}
 
 
+@_REGISTRY.register("min_max_norm")
 class MinMaxNorm(Constraint):
     """Moves each weight vector's L2 norm into `[min_value, max_value]`.
 
@@ -205,17 +215,6 @@ non_neg = NonNeg
 unit_norm = UnitNorm
 min_max_norm = MinMaxNorm
 
-_CLASSES: dict[str, type[Constraint]] = {
-    cls.__name__: cls for cls in (Constraint, MaxNorm, NonNeg, UnitNorm, MinMaxNorm)
-}
-_NAMES: dict[str, type[Constraint]] = {
-    "max_norm": MaxNorm,
-    "non_neg": NonNeg,
-    "unit_norm": UnitNorm,
-    "min_max_norm": MinMaxNorm,
-    **_CLASSES,
-}
-
 
 def get(
     identifier: ConstraintLike,
@@ -235,31 +234,7 @@ def get(
         >>> get({"class_name": "UnitNorm", "config": {"axis": [0, 1]}})
         UnitNorm(axis=[0, 1])
     """
-    if identifier is None or isinstance(identifier, Constraint):
-        return identifier
-    if isinstance(identifier, str):
-        cls = _NAMES.get(identifier)
-        if cls is None:
-            raise ValueError(
-                f"expected a constraint name in {sorted(_NAMES)}, got {identifier!r}."
-            )
-        return cls()
-    if isinstance(identifier, dict):
-        name = identifier.get("class_name")
-        if not isinstance(name, str) or name not in _CLASSES:
-            raise ValueError(
-                f"expected a constraint config with class_name in "
-                f"{sorted(_CLASSES)}, got {identifier!r}."
-            )
-        return _CLASSES[name].from_config(dict(identifier.get("config", {})))
-    if isinstance(identifier, type) and issubclass(identifier, Constraint):
-        return identifier()
-    if callable(identifier) and not isinstance(identifier, type):
-        return identifier
-    raise TypeError(
-        "expected a constraint name, config dict, class or callable, got "
-        f"{type(identifier).__name__} {identifier!r}."
-    )
+    return _REGISTRY.get(identifier)  # type: ignore[no-any-return]
 
 
 def serialize(
@@ -277,18 +252,7 @@ def serialize(
         >>> serialize(MaxNorm(3))
         {'class_name': 'MaxNorm', 'config': {'max_value': 3, 'axis': 0}}
     """
-    if constraint is None:
-        return None
-    registered = getattr(constraint, "_plait_registered_name", None)
-    if isinstance(registered, str):
-        return registered
-    name = type(constraint).__name__
-    if _CLASSES.get(name) is type(constraint):
-        return {"class_name": name, "config": constraint.get_config()}  # type: ignore[attr-defined]
-    raise ValueError(
-        f"cannot serialize constraint {constraint!r}: it is neither a built-in "
-        "constraint nor registered with plait.saving.register_serializable()."
-    )
+    return _REGISTRY.serialize(constraint)
 
 
 def apply_constraints(model: torch.nn.Module) -> None:

@@ -8,6 +8,7 @@ from typing import Any
 import torch
 
 from plait.types import InitializerLike
+from plait.utils.registry import Registry
 
 __all__ = [
     "Constant",
@@ -70,6 +71,22 @@ class Initializer:
         return cls(**config)
 
 
+class _Callable(Initializer):
+    """Wraps a user function `fn(shape, dtype=None)`."""
+
+    def __init__(self, fn: Any) -> None:
+        self.fn = fn
+
+    def __call__(self, shape: Size, dtype: torch.dtype | None = None) -> torch.Tensor:
+        """Call the wrapped function."""
+        return torch.as_tensor(self.fn(shape, dtype=_check_dtype(dtype)))
+
+
+# A layer's initializer is never None: plait rejects it when the layer is made.
+_REGISTRY = Registry("initializer", Initializer, wrap=_Callable, allow_none=False)
+
+
+@_REGISTRY.register("zeros")
 class Zeros(Initializer):
     """All zeros.
 
@@ -83,6 +100,7 @@ class Zeros(Initializer):
         return torch.zeros(shape, dtype=_check_dtype(dtype))
 
 
+@_REGISTRY.register("ones")
 class Ones(Initializer):
     """All ones.
 
@@ -96,6 +114,7 @@ class Ones(Initializer):
         return torch.ones(shape, dtype=_check_dtype(dtype))
 
 
+@_REGISTRY.register("constant")
 class Constant(Initializer):
     """Every element equal to `value`.
 
@@ -126,6 +145,7 @@ class _Seeded(Initializer):
         return torch.Generator().manual_seed(int(self.seed))
 
 
+@_REGISTRY.register("random_normal", "normal")
 class RandomNormal(_Seeded):
     """Normal draws with `mean` and `stddev` (Keras default stddev 0.05)."""
 
@@ -145,6 +165,7 @@ class RandomNormal(_Seeded):
         return {"mean": self.mean, "stddev": self.stddev, "seed": self.seed}
 
 
+@_REGISTRY.register("uniform", "random_uniform")
 class RandomUniform(_Seeded):
     """Uniform draws in `[minval, maxval)` (Keras default +-0.05)."""
 
@@ -164,6 +185,7 @@ class RandomUniform(_Seeded):
         return {"minval": self.minval, "maxval": self.maxval, "seed": self.seed}
 
 
+@_REGISTRY.register("truncated_normal")
 class TruncatedNormal(_Seeded):
     """Normal draws re-drawn beyond two standard deviations."""
 
@@ -186,6 +208,7 @@ class TruncatedNormal(_Seeded):
         return {"mean": self.mean, "stddev": self.stddev, "seed": self.seed}
 
 
+@_REGISTRY.register("variance_scaling")
 class VarianceScaling(_Seeded):
     """Draws scaled by the fans of the weight: `scale / n` variance.
 
@@ -261,42 +284,49 @@ class _FixedVarianceScaling(VarianceScaling):
         return {"seed": self.seed}
 
 
+@_REGISTRY.register("glorot_uniform")
 class GlorotUniform(_FixedVarianceScaling):
     """Uniform in `+-sqrt(6 / (fan_in + fan_out))`; Keras's default kernel init."""
 
     _ARGS = (1.0, "fan_avg", "uniform")
 
 
+@_REGISTRY.register("glorot_normal")
 class GlorotNormal(_FixedVarianceScaling):
     """Truncated normal with stddev `sqrt(2 / (fan_in + fan_out))`."""
 
     _ARGS = (1.0, "fan_avg", "truncated_normal")
 
 
+@_REGISTRY.register("he_uniform")
 class HeUniform(_FixedVarianceScaling):
     """Uniform in `+-sqrt(6 / fan_in)`."""
 
     _ARGS = (2.0, "fan_in", "uniform")
 
 
+@_REGISTRY.register("he_normal")
 class HeNormal(_FixedVarianceScaling):
     """Truncated normal with stddev `sqrt(2 / fan_in)`."""
 
     _ARGS = (2.0, "fan_in", "truncated_normal")
 
 
+@_REGISTRY.register("lecun_uniform")
 class LecunUniform(_FixedVarianceScaling):
     """Uniform in `+-sqrt(3 / fan_in)`."""
 
     _ARGS = (1.0, "fan_in", "uniform")
 
 
+@_REGISTRY.register("lecun_normal")
 class LecunNormal(_FixedVarianceScaling):
     """Truncated normal with stddev `sqrt(1 / fan_in)`."""
 
     _ARGS = (1.0, "fan_in", "truncated_normal")
 
 
+@_REGISTRY.register("orthogonal")
 class Orthogonal(_Seeded):
     """A (semi-)orthogonal matrix times `gain`; Keras's LSTM recurrent init."""
 
@@ -316,6 +346,7 @@ class Orthogonal(_Seeded):
         return {"gain": self.gain, "seed": self.seed}
 
 
+@_REGISTRY.register("identity")
 class Identity(Initializer):
     """`gain` times the identity matrix (2-D weights only)."""
 
@@ -335,85 +366,23 @@ class Identity(Initializer):
         return {"gain": self.gain}
 
 
-_CLASSES: dict[str, type[Initializer]] = {
-    cls.__name__: cls
-    for cls in (
-        Zeros, Ones, Constant, RandomNormal, RandomUniform, TruncatedNormal,
-        VarianceScaling, GlorotUniform, GlorotNormal, HeUniform, HeNormal,
-        LecunUniform, LecunNormal, Orthogonal, Identity,
-    )
-}  # fmt: skip
-_ALIASES = {
-    "zeros": Zeros,
-    "ones": Ones,
-    "constant": Constant,
-    "random_normal": RandomNormal,
-    "normal": RandomNormal,
-    "uniform": RandomUniform,
-    "random_uniform": RandomUniform,
-    "truncated_normal": TruncatedNormal,
-    "variance_scaling": VarianceScaling,
-    "glorot_uniform": GlorotUniform,
-    "glorot_normal": GlorotNormal,
-    "he_uniform": HeUniform,
-    "he_normal": HeNormal,
-    "lecun_uniform": LecunUniform,
-    "lecun_normal": LecunNormal,
-    "orthogonal": Orthogonal,
-    "identity": Identity,
-}
-
-
 def get(identifier: InitializerLike) -> Initializer:
     """Resolve a name (`"glorot_uniform"`), a config dict, a class, or an instance.
 
+    A plain function `fn(shape, dtype=None)` is wrapped as an `Initializer`.
+
     Raises:
         ValueError: for an unknown name, listing the valid ones.
+        TypeError: for anything else.
     """
-    if isinstance(identifier, Initializer):
-        return identifier
-    if isinstance(identifier, str):
-        cls = _ALIASES.get(identifier) or _CLASSES.get(identifier)
-        if cls is None:
-            raise ValueError(
-                f"expected an initializer name in {sorted(_ALIASES)}, "
-                f"got {identifier!r}."
-            )
-        return cls()
-    if isinstance(identifier, dict):
-        name = identifier.get("class_name")
-        config = identifier.get("config", {})
-        if not isinstance(name, str) or name not in _CLASSES:
-            raise ValueError(
-                f"expected an initializer config with class_name in "
-                f"{sorted(_CLASSES)}, got {identifier!r}."
-            )
-        return _CLASSES[name].from_config(config)
-    if isinstance(identifier, type) and issubclass(identifier, Initializer):
-        return identifier()
-    if callable(identifier):
-        return _Callable(identifier)
-    raise TypeError(
-        f"expected an initializer name, class or callable, got {identifier!r}."
-    )
-
-
-class _Callable(Initializer):
-    """Wraps a user function `fn(shape, dtype=None)`."""
-
-    def __init__(self, fn: Any) -> None:
-        self.fn = fn
-
-    def __call__(self, shape: Size, dtype: torch.dtype | None = None) -> torch.Tensor:
-        """Call the wrapped function."""
-        return torch.as_tensor(self.fn(shape, dtype=_check_dtype(dtype)))
+    return _REGISTRY.get(identifier)  # type: ignore[no-any-return]
 
 
 def serialize(init: Initializer) -> dict[str, Any]:
     """A JSON config `{"class_name": ..., "config": ...}` for a built-in initializer."""
-    name = type(init).__name__
-    if name not in _CLASSES:
+    data = _REGISTRY.serialize(init)
+    if not isinstance(data, dict):  # a registered name, which loading cannot resolve
         raise ValueError(
             f"cannot serialize initializer {init!r}: not a built-in class."
         )
-    return {"class_name": name, "config": init.get_config()}
+    return data

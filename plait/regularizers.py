@@ -13,6 +13,8 @@ from typing import Any
 
 import torch
 
+from plait.utils.registry import Registry
+
 __all__ = [
     "L1",
     "L1L2",
@@ -77,6 +79,11 @@ class Regularizer:
         return f"{type(self).__name__}({args})"
 
 
+_REGISTRY = Registry("regularizer", Regularizer)
+_REGISTRY.add(Regularizer)
+
+
+@_REGISTRY.register()
 class L1L2(Regularizer):
     """Both penalties: `l1 * sum(|x|) + l2 * sum(x ** 2)`.
 
@@ -108,6 +115,7 @@ class L1L2(Regularizer):
         return {"l1": self.l1, "l2": self.l2}
 
 
+@_REGISTRY.register("l1")
 class L1(Regularizer):
     """L1 penalty: `l1 * sum(|x|)`.
 
@@ -132,6 +140,7 @@ class L1(Regularizer):
         return {"l1": self.l1}
 
 
+@_REGISTRY.register("l2")
 class L2(Regularizer):
     """L2 penalty: `l2 * sum(x ** 2)` (Keras's, with no factor 1/2).
 
@@ -156,6 +165,7 @@ class L2(Regularizer):
         return {"l2": self.l2}
 
 
+@_REGISTRY.register("orthogonal_regularizer")
 class OrthogonalRegularizer(Regularizer):
     """Pushes the rows (or columns) of a 2D weight towards orthogonality.
 
@@ -211,6 +221,7 @@ l2 = L2
 orthogonal_regularizer = OrthogonalRegularizer
 
 
+@_REGISTRY.register("l1l2")
 def l1_l2(l1: float = 0.01, l2: float = 0.01) -> L1L2:
     """`L1L2` with Keras 2's defaults of 0.01 for both (the `"l1_l2"` string too).
 
@@ -219,19 +230,6 @@ def l1_l2(l1: float = 0.01, l2: float = 0.01) -> L1L2:
         {'l1': 0.01, 'l2': 0.01}
     """
     return L1L2(l1=l1, l2=l2)
-
-
-_CLASSES: dict[str, type[Regularizer]] = {
-    cls.__name__: cls for cls in (Regularizer, L1, L2, L1L2, OrthogonalRegularizer)
-}
-_NAMES: dict[str, Callable[[], Regularizer]] = {
-    "l1": L1,
-    "l2": L2,
-    "l1_l2": l1_l2,
-    "l1l2": l1_l2,
-    "orthogonal_regularizer": OrthogonalRegularizer,
-    **_CLASSES,
-}
 
 
 def get(identifier: RegularizerLike) -> Callable[[torch.Tensor], Any] | None:
@@ -250,31 +248,7 @@ def get(identifier: RegularizerLike) -> Callable[[torch.Tensor], Any] | None:
         >>> get({"class_name": "L1", "config": {"l1": 0.1}})
         L1(l1=0.1)
     """
-    if identifier is None or isinstance(identifier, Regularizer):
-        return identifier
-    if isinstance(identifier, str):
-        factory = _NAMES.get(identifier)
-        if factory is None:
-            raise ValueError(
-                f"expected a regularizer name in {sorted(_NAMES)}, got {identifier!r}."
-            )
-        return factory()
-    if isinstance(identifier, dict):
-        name = identifier.get("class_name")
-        if not isinstance(name, str) or name not in _CLASSES:
-            raise ValueError(
-                f"expected a regularizer config with class_name in "
-                f"{sorted(_CLASSES)}, got {identifier!r}."
-            )
-        return _CLASSES[name].from_config(dict(identifier.get("config", {})))
-    if isinstance(identifier, type) and issubclass(identifier, Regularizer):
-        return identifier()
-    if callable(identifier) and not isinstance(identifier, type):
-        return identifier
-    raise TypeError(
-        "expected a regularizer name, config dict, class or callable, got "
-        f"{type(identifier).__name__} {identifier!r}."
-    )
+    return _REGISTRY.get(identifier)  # type: ignore[no-any-return]
 
 
 def serialize(
@@ -292,18 +266,4 @@ def serialize(
         >>> serialize(L2(0.1))
         {'class_name': 'L2', 'config': {'l2': 0.1}}
     """
-    if regularizer is None:
-        return None
-    registered = getattr(regularizer, "_plait_registered_name", None)
-    if isinstance(registered, str):
-        return registered
-    name = type(regularizer).__name__
-    if _CLASSES.get(name) is type(regularizer):
-        return {
-            "class_name": name,
-            "config": regularizer.get_config(),  # type: ignore[attr-defined]
-        }
-    raise ValueError(
-        f"cannot serialize regularizer {regularizer!r}: it is neither a built-in "
-        "regularizer nor registered with plait.saving.register_serializable()."
-    )
+    return _REGISTRY.serialize(regularizer)

@@ -73,14 +73,14 @@ def test_activations_none_is_linear_and_callables_pass_through():
 def test_activations_unknown_name():
     with pytest.raises(
         ValueError,
-        match=r"expected an activation name in \[.*'relu'.*\], got activation='rleu'",
+        match=r"^Unknown activation 'rleu'; expected one of \[.*'relu'.*\]\.$",
     ):
         activations.get("rleu")
 
 
 def test_activations_wrong_type():
     with pytest.raises(
-        TypeError, match="expected an activation name or callable, got int 3"
+        TypeError, match=r"^Expected an activation name or callable, got int 3"
     ):
         activations.get(3)
 

@@ -126,19 +126,19 @@ def test_constraint_get_passes_through_and_builds():
 
 
 def test_constraint_get_rejects_unknown_name():
-    with pytest.raises(ValueError, match=r"expected a constraint name in .*got 'max'"):
+    with pytest.raises(
+        ValueError, match=r"^Unknown constraint 'max'; expected one of \[.*'max_norm'"
+    ):
         C.get("max")
 
 
 def test_constraint_get_rejects_unknown_class_name():
-    with pytest.raises(
-        ValueError, match="expected a constraint config with class_name"
-    ):
+    with pytest.raises(ValueError, match=r"^Unknown constraint class 'Clip'"):
         C.get({"class_name": "Clip"})
 
 
 def test_constraint_get_rejects_other_types():
-    with pytest.raises(TypeError, match="expected a constraint name, config dict"):
+    with pytest.raises(TypeError, match=r"^Expected a constraint name, config dict"):
         C.get(1.5)
 
 

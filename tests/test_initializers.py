@@ -166,14 +166,20 @@ def test_initializers_serialize_round_trip():
 
 
 def test_initializers_get_errors():
-    with pytest.raises(ValueError, match="expected an initializer name in"):
+    with pytest.raises(
+        ValueError,
+        match=r"^Unknown initializer 'glorot'; expected one of \[.*'glorot_uniform'",
+    ):
         I.get("glorot")
-    with pytest.raises(ValueError, match="class_name in"):
+    with pytest.raises(ValueError, match=r"^Unknown initializer class 'Nope'"):
         I.get({"class_name": "Nope"})
     with pytest.raises(
-        TypeError, match="expected an initializer name, class or callable"
+        TypeError,
+        match=r"^Expected an initializer name, config dict, class or callable",
     ):
         I.get(3)
+    with pytest.raises(TypeError, match=r"got NoneType None\.$"):
+        I.get(None)
 
 
 def test_initializers_variance_scaling_validation():
@@ -193,3 +199,13 @@ def test_initializers_dense_defaults_are_keras():
     d = Dense(3)
     assert type(d.kernel_initializer) is I.GlorotUniform
     assert type(d.bias_initializer) is I.Zeros
+
+
+def test_initializers_serialize_only_built_in_classes():
+    class Mine(I.Initializer):
+        _plait_registered_name = "Custom>Mine"
+
+    with pytest.raises(ValueError, match=r"^cannot serialize initializer .*Mine"):
+        I.serialize(Mine())
+    with pytest.raises(ValueError, match=r"^cannot serialize initializer"):
+        I.serialize(I.get(lambda shape, dtype=None: torch.zeros(shape)))

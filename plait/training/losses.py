@@ -41,6 +41,7 @@ from plait.training.loss_functions import (
     sparse_categorical_crossentropy,
     squared_hinge,
 )
+from plait.utils.registry import Registry
 
 __all__ = [
     "BinaryCrossentropy",
@@ -271,7 +272,6 @@ class _Simple(LossFunctionWrapper):
     """A wrapper whose constructor takes only `reduction`, `name` and `dtype`."""
 
     _fn: LossFn
-    _default_name: str
 
     def __init__(
         self,
@@ -279,12 +279,8 @@ class _Simple(LossFunctionWrapper):
         name: str | None = None,
         dtype: str | torch.dtype | None = None,
     ) -> None:
-        super().__init__(
-            type(self)._fn,
-            reduction=reduction,
-            name=name or self._default_name,
-            dtype=dtype,
-        )
+        # The name defaults to the function's (`"mean_squared_error"`), as in Keras.
+        super().__init__(type(self)._fn, reduction=reduction, name=name, dtype=dtype)
 
     def get_config(self) -> dict[str, Any]:
         """Returns name, reduction and dtype."""
@@ -300,7 +296,6 @@ class MeanSquaredError(_Simple):
     """
 
     _fn = staticmethod(mean_squared_error)
-    _default_name = "mean_squared_error"
 
 
 class MeanAbsoluteError(_Simple):
@@ -312,7 +307,6 @@ class MeanAbsoluteError(_Simple):
     """
 
     _fn = staticmethod(mean_absolute_error)
-    _default_name = "mean_absolute_error"
 
 
 class MeanAbsolutePercentageError(_Simple):
@@ -324,7 +318,6 @@ class MeanAbsolutePercentageError(_Simple):
     """
 
     _fn = staticmethod(mean_absolute_percentage_error)
-    _default_name = "mean_absolute_percentage_error"
 
 
 class MeanSquaredLogarithmicError(_Simple):
@@ -336,7 +329,6 @@ class MeanSquaredLogarithmicError(_Simple):
     """
 
     _fn = staticmethod(mean_squared_logarithmic_error)
-    _default_name = "mean_squared_logarithmic_error"
 
 
 class LogCosh(_Simple):
@@ -348,7 +340,6 @@ class LogCosh(_Simple):
     """
 
     _fn = staticmethod(log_cosh)
-    _default_name = "log_cosh"
 
 
 class Hinge(_Simple):
@@ -360,7 +351,6 @@ class Hinge(_Simple):
     """
 
     _fn = staticmethod(hinge)
-    _default_name = "hinge"
 
 
 class SquaredHinge(_Simple):
@@ -372,7 +362,6 @@ class SquaredHinge(_Simple):
     """
 
     _fn = staticmethod(squared_hinge)
-    _default_name = "squared_hinge"
 
 
 class CategoricalHinge(_Simple):
@@ -384,7 +373,6 @@ class CategoricalHinge(_Simple):
     """
 
     _fn = staticmethod(categorical_hinge)
-    _default_name = "categorical_hinge"
 
 
 class KLDivergence(_Simple):
@@ -396,7 +384,6 @@ class KLDivergence(_Simple):
     """
 
     _fn = staticmethod(kl_divergence)
-    _default_name = "kl_divergence"
 
 
 class Poisson(_Simple):
@@ -408,7 +395,6 @@ class Poisson(_Simple):
     """
 
     _fn = staticmethod(poisson)
-    _default_name = "poisson"
 
 
 class Huber(LossFunctionWrapper):
@@ -478,7 +464,6 @@ class _Crossentropy(LossFunctionWrapper):
     """Shared constructor and config of the binary and categorical crossentropies."""
 
     _fn: LossFn
-    _default_name: str
 
     def __init__(
         self,
@@ -498,7 +483,7 @@ class _Crossentropy(LossFunctionWrapper):
         super().__init__(
             type(self)._fn,
             reduction=reduction,
-            name=name or self._default_name,
+            name=name,
             dtype=dtype,
             from_logits=from_logits,
             label_smoothing=label_smoothing,
@@ -534,7 +519,6 @@ class BinaryCrossentropy(_Crossentropy):
     """
 
     _fn = staticmethod(binary_crossentropy)
-    _default_name = "binary_crossentropy"
 
 
 class CategoricalCrossentropy(_Crossentropy):
@@ -555,7 +539,6 @@ class CategoricalCrossentropy(_Crossentropy):
     """
 
     _fn = staticmethod(categorical_crossentropy)
-    _default_name = "categorical_crossentropy"
 
 
 class SparseCategoricalCrossentropy(LossFunctionWrapper):
@@ -670,25 +653,39 @@ _FUNCTION_CLASSES: dict[LossFn, type[Loss]] = {
     cosine_similarity: CosineSimilarity,
 }
 _FUNCTIONS: dict[str, LossFn] = {fn.__name__: fn for fn in _FUNCTION_CLASSES}
-_CLASSES: dict[str, type[Loss]] = {c.__name__: c for c in _FUNCTION_CLASSES.values()}
-_CLASSES["LossFunctionWrapper"] = LossFunctionWrapper
+
+
+def _from_name(name: str, obj: Any) -> Loss:
+    """`get("mse")`: a built-in name gives its class, defaults included."""
+    return obj() if isinstance(obj, type) else _FUNCTION_CLASSES[obj]()  # type: ignore[no-any-return]
+
+
+def _from_function(fn: LossFn) -> Loss:
+    """`get(fn)`: a built-in function gives its class, another one is wrapped."""
+    cls = _FUNCTION_CLASSES.get(fn)
+    return cls() if cls is not None else LossFunctionWrapper(fn)
+
+
+_REGISTRY = Registry(
+    "loss", Loss, make=_from_name, wrap=_from_function, any_subclass=True
+)
+_REGISTRY.add(LossFunctionWrapper, named=False)  # for configs only
+for _fn, _cls in _FUNCTION_CLASSES.items():
+    _REGISTRY.add(_fn)
+    _REGISTRY.add(_cls)
 # Keras 3's short names, plus the Keras 2 spellings that guide-era scripts use.
-_ALIASES: dict[str, LossFn] = {
-    "bce": binary_crossentropy,
-    "mse": mean_squared_error,
-    "mae": mean_absolute_error,
-    "mape": mean_absolute_percentage_error,
-    "msle": mean_squared_logarithmic_error,
-    "kld": kl_divergence,
-}
-_ALIASES |= {name.upper(): fn for name, fn in _ALIASES.items()}
-_ALIASES |= {"kullback_leibler_divergence": kl_divergence, "logcosh": log_cosh}
-_ALIASES["huber_loss"] = huber
-
-
-def _valid_names() -> list[str]:
-    """All strings that `get` accepts, sorted."""
-    return sorted({*_CLASSES, *_FUNCTIONS, *_ALIASES} - {"LossFunctionWrapper"})
+for _fn, _short in (
+    (binary_crossentropy, "bce"),
+    (mean_squared_error, "mse"),
+    (mean_absolute_error, "mae"),
+    (mean_absolute_percentage_error, "mape"),
+    (mean_squared_logarithmic_error, "msle"),
+    (kl_divergence, "kld"),
+):
+    _REGISTRY.add(_fn, _short, _short.upper(), named=False)
+_REGISTRY.add(kl_divergence, "kullback_leibler_divergence", named=False)
+_REGISTRY.add(log_cosh, "logcosh", named=False)
+_REGISTRY.add(huber, "huber_loss", named=False)
 
 
 def get(identifier: object) -> Loss | None:
@@ -712,29 +709,7 @@ def get(identifier: object) -> Loss | None:
         >>> get("mse")
         <MeanSquaredError name='mean_squared_error'>
     """
-    if identifier is None or isinstance(identifier, Loss):
-        return identifier
-    if isinstance(identifier, type) and issubclass(identifier, Loss):
-        return identifier()
-    if isinstance(identifier, str):
-        if identifier in _CLASSES and identifier != "LossFunctionWrapper":
-            return _CLASSES[identifier]()
-        fn = _FUNCTIONS.get(identifier) or _ALIASES.get(identifier)
-        if fn is None:
-            raise ValueError(
-                f"Unknown loss {identifier!r}; expected one of {_valid_names()}."
-            )
-        return _FUNCTION_CLASSES[fn]()
-    if isinstance(identifier, dict):
-        return deserialize(identifier)
-    if callable(identifier):
-        if identifier in _FUNCTION_CLASSES:
-            return _FUNCTION_CLASSES[identifier]()
-        return LossFunctionWrapper(identifier)
-    raise TypeError(
-        "Expected a loss name, Loss, Loss class, config dict or function, got "
-        f"{type(identifier).__name__} {identifier!r}."
-    )
+    return _REGISTRY.get(identifier)  # type: ignore[no-any-return]
 
 
 def serialize(loss: Loss | LossFn | None) -> dict[str, Any] | str | None:
@@ -744,10 +719,8 @@ def serialize(loss: Loss | LossFn | None) -> dict[str, Any] | str | None:
         >>> serialize(Huber(delta=2.0))["config"]["delta"]
         2.0
     """
-    if loss is None:
-        return None
-    if isinstance(loss, Loss):
-        return {"class_name": type(loss).__name__, "config": loss.get_config()}
+    if loss is None or isinstance(loss, Loss):
+        return _REGISTRY.serialize(loss)
     if callable(loss) and hasattr(loss, "__name__"):
         return str(loss.__name__)
     raise TypeError(
@@ -771,24 +744,4 @@ def deserialize(
         >>> deserialize(serialize(Huber(delta=2.0))).delta
         2.0
     """
-    custom = custom_objects or {}
-    if isinstance(config, str):
-        loss = get(custom.get(config, config))
-    elif isinstance(config, dict) and "class_name" in config:
-        name, kwargs = config["class_name"], dict(config.get("config") or {})
-        cls = custom.get(name) or _CLASSES.get(name)
-        if not (isinstance(cls, type) and issubclass(cls, Loss)):
-            raise ValueError(
-                f"Unknown loss class {name!r}; expected one of {sorted(_CLASSES)} "
-                "or a Loss subclass passed in custom_objects."
-            )
-        if issubclass(cls, LossFunctionWrapper) and kwargs.get("fn") in custom:
-            kwargs["fn"] = custom[kwargs["fn"]]
-        loss = cls.from_config(kwargs)
-    else:
-        raise TypeError(
-            f"deserialize: expected a name or a class_name/config dict, got {config!r}."
-        )
-    if loss is None:
-        raise ValueError(f"deserialize: got no loss from {config!r}.")
-    return loss
+    return _REGISTRY.deserialize(config, custom_objects)  # type: ignore[no-any-return]

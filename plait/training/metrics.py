@@ -53,6 +53,7 @@ from plait.training.metrics_confusion import (
     TrueNegatives,
     TruePositives,
 )
+from plait.utils.registry import Registry
 
 __all__ = [
     "AUC",
@@ -124,7 +125,6 @@ class MeanSquaredError(_Wrapped):
     """
 
     _fn = staticmethod(losses.mean_squared_error)
-    _default_name = "mean_squared_error"
 
     def __init__(
         self, name: str = "mean_squared_error", dtype: DTypeLike = None
@@ -147,7 +147,6 @@ class MeanAbsoluteError(_Wrapped):
     """
 
     _fn = staticmethod(losses.mean_absolute_error)
-    _default_name = "mean_absolute_error"
 
     def __init__(
         self, name: str = "mean_absolute_error", dtype: DTypeLike = None
@@ -170,7 +169,6 @@ class MeanAbsolutePercentageError(_Wrapped):
     """
 
     _fn = staticmethod(losses.mean_absolute_percentage_error)
-    _default_name = "mean_absolute_percentage_error"
 
     def __init__(
         self, name: str = "mean_absolute_percentage_error", dtype: DTypeLike = None
@@ -193,7 +191,6 @@ class MeanSquaredLogarithmicError(_Wrapped):
     """
 
     _fn = staticmethod(losses.mean_squared_logarithmic_error)
-    _default_name = "mean_squared_logarithmic_error"
 
     def __init__(
         self, name: str = "mean_squared_logarithmic_error", dtype: DTypeLike = None
@@ -237,7 +234,6 @@ class Hinge(_Wrapped):
     """
 
     _fn = staticmethod(losses.hinge)
-    _default_name = "hinge"
 
     def __init__(self, name: str = "hinge", dtype: DTypeLike = None) -> None:
         super().__init__(name=name, dtype=dtype)
@@ -258,7 +254,6 @@ class SquaredHinge(_Wrapped):
     """
 
     _fn = staticmethod(losses.squared_hinge)
-    _default_name = "squared_hinge"
 
     def __init__(self, name: str = "squared_hinge", dtype: DTypeLike = None) -> None:
         super().__init__(name=name, dtype=dtype)
@@ -279,7 +274,6 @@ class CategoricalHinge(_Wrapped):
     """
 
     _fn = staticmethod(losses.categorical_hinge)
-    _default_name = "categorical_hinge"
 
     def __init__(
         self, name: str = "categorical_hinge", dtype: DTypeLike = None
@@ -302,7 +296,6 @@ class KLDivergence(_Wrapped):
     """
 
     _fn = staticmethod(losses.kl_divergence)
-    _default_name = "kl_divergence"
 
     def __init__(self, name: str = "kl_divergence", dtype: DTypeLike = None) -> None:
         super().__init__(name=name, dtype=dtype)
@@ -323,7 +316,6 @@ class Poisson(_Wrapped):
     """
 
     _fn = staticmethod(losses.poisson)
-    _default_name = "poisson"
 
     def __init__(self, name: str = "poisson", dtype: DTypeLike = None) -> None:
         super().__init__(name=name, dtype=dtype)
@@ -407,7 +399,6 @@ class BinaryCrossentropy(_Wrapped):
     """
 
     _fn = staticmethod(losses.binary_crossentropy)
-    _default_name = "binary_crossentropy"
 
     def __init__(
         self,
@@ -439,7 +430,6 @@ class CategoricalCrossentropy(_Wrapped):
     """
 
     _fn = staticmethod(losses.categorical_crossentropy)
-    _default_name = "categorical_crossentropy"
 
     def __init__(
         self,
@@ -471,7 +461,6 @@ class SparseCategoricalCrossentropy(_Wrapped):
     """
 
     _fn = staticmethod(losses.sparse_categorical_crossentropy)
-    _default_name = "sparse_categorical_crossentropy"
 
     def __init__(
         self,
@@ -540,22 +529,6 @@ _METRIC_CLASSES: tuple[type[Metric], ...] = (
     CategoricalCrossentropy,
     SparseCategoricalCrossentropy,
 )
-_CLASSES: dict[str, type[Metric]] = {c.__name__: c for c in _METRIC_CLASSES}
-# Keras compat: class names, their snake_case forms, and the short aliases.
-_NAMES: dict[str, type[Metric]] = {
-    **_CLASSES,
-    **{losses._snake_case(name): cls for name, cls in _CLASSES.items()},
-    **dict.fromkeys(("mse", "MSE"), MeanSquaredError),
-    **dict.fromkeys(("mae", "MAE"), MeanAbsoluteError),
-    **dict.fromkeys(("mape", "MAPE"), MeanAbsolutePercentageError),
-    **dict.fromkeys(("msle", "MSLE"), MeanSquaredLogarithmicError),
-    **dict.fromkeys(("bce", "BCE"), BinaryCrossentropy),
-    # Keras 2 spellings used by guide-era scripts.
-    **dict.fromkeys(("kld", "KLD", "kullback_leibler_divergence"), KLDivergence),
-    **dict.fromkeys(("logcosh", "log_cosh"), LogCoshError),
-}
-for _name in ("Metric", "MeanMetricWrapper", "metric", "mean_metric_wrapper"):
-    _NAMES.pop(_name, None)
 # Functions whose metric is a class, so `get(fn)` gives the class.
 _FUNCTION_CLASSES: dict[Any, type[Metric]] = {
     accuracy: Accuracy,
@@ -568,6 +541,46 @@ _FUNCTION_CLASSES: dict[Any, type[Metric]] = {
 }
 FUNCTIONS.update({fn.__name__: fn for fn in _FUNCTION_CLASSES})
 FUNCTIONS.update(losses._FUNCTIONS)
+
+
+def _from_name(name: str, obj: Any) -> Metric:
+    """`get("mse")`: a metric named by the string, as Keras's `compile` names it."""
+    if isinstance(obj, type):
+        return obj(name=name)  # type: ignore[no-any-return]
+    return MeanMetricWrapper(obj, name=name)  # a loss function's name
+
+
+def _from_function(fn: Any) -> Metric:
+    """`get(fn)`: a built-in function gives its class; a `Loss` its mean."""
+    if isinstance(fn, losses.Loss):
+        return MeanMetricWrapper(fn.call, name=fn.name)
+    cls = _FUNCTION_CLASSES.get(fn)
+    return cls() if cls is not None else MeanMetricWrapper(fn)
+
+
+_REGISTRY = Registry(
+    "metric", Metric, make=_from_name, wrap=_from_function, any_subclass=True
+)
+# Loss functions by name (and alias) first, so that metric names win over them.
+for _name, _obj in losses._REGISTRY.items():
+    if not isinstance(_obj, type):
+        _REGISTRY.add(_obj, _name, named=False)
+_REGISTRY.add(MeanMetricWrapper, named=False)  # for configs only
+# Keras compat: class names, their snake_case forms, and the short aliases.
+for _cls in _METRIC_CLASSES:
+    if _cls is not MeanMetricWrapper:
+        _REGISTRY.add(_cls, losses._snake_case(_cls.__name__))
+for _cls, _aliases in (
+    (MeanSquaredError, ("mse", "MSE")),
+    (MeanAbsoluteError, ("mae", "MAE")),
+    (MeanAbsolutePercentageError, ("mape", "MAPE")),
+    (MeanSquaredLogarithmicError, ("msle", "MSLE")),
+    (BinaryCrossentropy, ("bce", "BCE")),
+    # Keras 2 spellings used by guide-era scripts.
+    (KLDivergence, ("kld", "KLD", "kullback_leibler_divergence")),
+    (LogCoshError, ("logcosh", "log_cosh")),
+):
+    _REGISTRY.add(_cls, *_aliases, named=False)
 
 
 def get(identifier: object) -> Metric | None:
@@ -593,30 +606,7 @@ def get(identifier: object) -> Metric | None:
         >>> get("mse")
         <MeanSquaredError name='mse'>
     """
-    if identifier is None or isinstance(identifier, Metric):
-        return identifier
-    if isinstance(identifier, type) and issubclass(identifier, Metric):
-        return identifier()
-    if isinstance(identifier, str):
-        if identifier in _NAMES:
-            return _NAMES[identifier](name=identifier)
-        if identifier in losses._FUNCTIONS or identifier in losses._ALIASES:
-            fn = losses._FUNCTIONS.get(identifier) or losses._ALIASES[identifier]
-            return MeanMetricWrapper(fn, name=identifier)
-        valid = sorted({*_NAMES, *losses._FUNCTIONS, *losses._ALIASES})
-        raise ValueError(f"Unknown metric {identifier!r}; expected one of {valid}.")
-    if isinstance(identifier, dict):
-        return deserialize(identifier)
-    if isinstance(identifier, losses.Loss):
-        return MeanMetricWrapper(identifier.call, name=identifier.name)
-    if callable(identifier):
-        if identifier in _FUNCTION_CLASSES:
-            return _FUNCTION_CLASSES[identifier]()
-        return MeanMetricWrapper(identifier)
-    raise TypeError(
-        "Expected a metric name, Metric, Metric class, config dict or function, "
-        f"got {type(identifier).__name__} {identifier!r}."
-    )
+    return _REGISTRY.get(identifier)  # type: ignore[no-any-return]
 
 
 def resolve_accuracy(
@@ -679,11 +669,9 @@ def serialize(metric: Metric | None) -> dict[str, Any] | None:
         >>> serialize(BinaryAccuracy(threshold=0.7))["config"]["threshold"]
         0.7
     """
-    if metric is None:
-        return None
-    if not isinstance(metric, Metric):
+    if metric is not None and not isinstance(metric, Metric):
         raise TypeError(f"serialize: expected a Metric, got {type(metric).__name__}.")
-    return {"class_name": type(metric).__name__, "config": metric.get_config()}
+    return _REGISTRY.serialize(metric)  # type: ignore[return-value]
 
 
 def deserialize(
@@ -702,24 +690,4 @@ def deserialize(
         >>> deserialize(serialize(AUC(curve="PR"))).curve
         'PR'
     """
-    custom = custom_objects or {}
-    if isinstance(config, str):
-        metric = get(custom.get(config, config))
-    elif isinstance(config, dict) and "class_name" in config:
-        name, kwargs = config["class_name"], dict(config.get("config") or {})
-        cls = custom.get(name) or _CLASSES.get(name)
-        if not (isinstance(cls, type) and issubclass(cls, Metric)):
-            raise ValueError(
-                f"Unknown metric class {name!r}; expected one of {sorted(_CLASSES)} "
-                "or a Metric subclass passed in custom_objects."
-            )
-        if issubclass(cls, MeanMetricWrapper) and kwargs.get("fn") in custom:
-            kwargs["fn"] = custom[kwargs["fn"]]
-        metric = cls.from_config(kwargs)
-    else:
-        raise TypeError(
-            f"deserialize: expected a name or a class_name/config dict, got {config!r}."
-        )
-    if metric is None:
-        raise ValueError(f"deserialize: got no metric from {config!r}.")
-    return metric
+    return _REGISTRY.deserialize(config, custom_objects)  # type: ignore[no-any-return]

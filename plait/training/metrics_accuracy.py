@@ -154,7 +154,6 @@ class Accuracy(_Wrapped):
     """
 
     _fn = staticmethod(accuracy)
-    _default_name = "accuracy"
 
     def __init__(self, name: str = "accuracy", dtype: DTypeLike = None) -> None:
         super().__init__(name=name, dtype=dtype)
@@ -175,7 +174,6 @@ class CategoricalAccuracy(_Wrapped):
     """
 
     _fn = staticmethod(categorical_accuracy)
-    _default_name = "categorical_accuracy"
 
     def __init__(
         self, name: str = "categorical_accuracy", dtype: DTypeLike = None
@@ -198,7 +196,6 @@ class SparseCategoricalAccuracy(_Wrapped):
     """
 
     _fn = staticmethod(sparse_categorical_accuracy)
-    _default_name = "sparse_categorical_accuracy"
 
     def __init__(
         self, name: str = "sparse_categorical_accuracy", dtype: DTypeLike = None
@@ -222,7 +219,6 @@ class BinaryAccuracy(_Wrapped):
     """
 
     _fn = staticmethod(binary_accuracy)
-    _default_name = "binary_accuracy"
 
     def __init__(
         self,
@@ -250,7 +246,6 @@ class TopKCategoricalAccuracy(_Wrapped):
     """
 
     _fn = staticmethod(top_k_categorical_accuracy)
-    _default_name = "top_k_categorical_accuracy"
 
     def __init__(
         self,
@@ -279,7 +274,6 @@ class SparseTopKCategoricalAccuracy(_Wrapped):
     """
 
     _fn = staticmethod(sparse_top_k_categorical_accuracy)
-    _default_name = "sparse_top_k_categorical_accuracy"
 
     def __init__(
         self,

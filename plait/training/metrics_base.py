@@ -360,7 +360,7 @@ class _Wrapped(MeanMetricWrapper):
     """A `MeanMetricWrapper` of a fixed function, configured by name and dtype."""
 
     _fn: MetricFn
-    _default_name: str
+    _default_name: str | None = None  # None: the function's name
 
     def __init__(
         self,

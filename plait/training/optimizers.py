@@ -11,13 +11,19 @@ large it is.
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from typing import Any
 
 import torch
 
 from plait.training import schedules as schedules
-from plait.training.optimizers_base import LearningRate, Optimizer, _check_range
+from plait.training.optimizers_base import (
+    Arg,
+    LearningRate,
+    Optimizer,
+    Spec,
+    _arguments,
+)
 from plait.training.optimizers_keras import KerasRMSprop
 from plait.training.schedules import (
     CosineDecay,
@@ -27,6 +33,7 @@ from plait.training.schedules import (
     PiecewiseConstantDecay,
     PolynomialDecay,
 )
+from plait.utils.registry import Registry
 
 __all__ = [
     "SGD",
@@ -54,6 +61,59 @@ __all__ = [
 ]
 
 
+_UNIT, _POSITIVE = (0.0, 1.0), (0.0, math.inf)
+_BETAS = {
+    "beta_1": Arg(*_UNIT, torch="betas"),
+    "beta_2": Arg(*_UNIT, torch="betas"),
+    "epsilon": Arg(*_POSITIVE, torch="eps"),
+}
+_ADAM = {**_BETAS, "amsgrad": Arg(torch="amsgrad")}
+_ON_CPU_CUDA = frozenset({"cpu", "cuda"})
+
+# Keras optimizer -> its torch class, and the range and torch keyword of each
+# of its own arguments. The common arguments (weight_decay, clipping, name)
+# are `Optimizer`'s; the Keras defaults are the classes' signatures.
+_TABLE: dict[str, Spec] = {
+    "SGD": Spec(
+        "SGD",
+        {"momentum": Arg(*_UNIT, torch="momentum"), "nesterov": Arg()},
+        fused_devices=_ON_CPU_CUDA,
+    ),
+    "RMSprop": Spec(  # Keras's epsilon placement: see RMSprop
+        KerasRMSprop,
+        {
+            "rho": Arg(*_UNIT, torch="rho"),
+            "momentum": Arg(*_UNIT, torch="momentum"),
+            "epsilon": Arg(*_POSITIVE, torch="eps"),
+            "centered": Arg(torch="centered"),
+        },
+    ),
+    "Adam": Spec("Adam", _ADAM, fused_devices=_ON_CPU_CUDA),
+    "AdamW": Spec("AdamW", _ADAM, fused_devices=_ON_CPU_CUDA, native_weight_decay=True),
+    "Adagrad": Spec(
+        "Adagrad",
+        {
+            "initial_accumulator_value": Arg(
+                *_POSITIVE, torch="initial_accumulator_value"
+            ),
+            "epsilon": Arg(*_POSITIVE, torch="eps"),
+        },
+        fused_devices=frozenset({"cpu"}),
+    ),
+    "Adadelta": Spec(
+        "Adadelta",
+        {"rho": Arg(*_UNIT, torch="rho"), "epsilon": Arg(*_POSITIVE, torch="eps")},
+    ),
+    "Adamax": Spec("Adamax", _BETAS),
+    # Keras's momentum schedule is torch's with momentum_decay=1 (see Nadam).
+    "Nadam": Spec("NAdam", _BETAS, torch_extra=(("momentum_decay", 1.0),)),
+    "Lion": Spec(
+        "Lion",
+        {"beta_1": Arg(*_UNIT, torch="betas"), "beta_2": Arg(*_UNIT, torch="betas")},
+    ),
+}
+
+
 class SGD(Optimizer):
     """Gradient descent with optional (Nesterov) momentum: `torch.optim.SGD`.
 
@@ -67,19 +127,17 @@ class SGD(Optimizer):
         learning_rate: Step size (or a schedule). Keras's default 0.01.
         momentum: In [0, 1].
         nesterov: Whether to use Nesterov momentum.
-        weight_decay: Decoupled weight decay (see `Optimizer`).
-        clipnorm: Per-tensor gradient norm clip (see `Optimizer`).
-        clipvalue: Per-element gradient clip (see `Optimizer`).
-        global_clipnorm: Global gradient norm clip (see `Optimizer`).
-        name: Defaults to the class name in lower case.
+        weight_decay, clipnorm, clipvalue, global_clipnorm, name: As for
+            `Optimizer`.
 
     Example:
         >>> SGD(momentum=0.9).get_config()["momentum"]
         0.9
     """
 
-    _torch_name = "SGD"
-    _fused_devices = frozenset({"cpu", "cuda"})
+    _spec = _TABLE["SGD"]
+    momentum: float
+    nesterov: bool
 
     def __init__(
         self,
@@ -93,27 +151,12 @@ class SGD(Optimizer):
         name: str | None = None,
         **kwargs: Any,
     ) -> None:
-        super().__init__(
-            learning_rate,
-            weight_decay,
-            clipnorm,
-            clipvalue,
-            global_clipnorm,
-            name,
-            **kwargs,
-        )
-        _check_range("SGD", "momentum", momentum, 0.0, 1.0)
-        self.momentum, self.nesterov = momentum, nesterov
+        super().__init__(**_arguments(locals()))
 
     def _torch_kwargs(self) -> dict[str, Any]:
         # torch rejects nesterov without momentum; Keras ignores it then.
-        return {
-            "momentum": self.momentum,
-            "nesterov": self.nesterov and self.momentum > 0,
-        }
-
-    def _hyperparameters(self) -> dict[str, Any]:
-        return {"momentum": self.momentum, "nesterov": self.nesterov}
+        nesterov = self.nesterov and self.momentum > 0
+        return {**super()._torch_kwargs(), "nesterov": nesterov}
 
 
 class RMSprop(Optimizer):
@@ -135,16 +178,19 @@ class RMSprop(Optimizer):
         momentum: In [0, 1].
         epsilon: Added for numerical stability.
         centered: Whether to normalise by the centered second moment.
-        weight_decay: Decoupled weight decay (see `Optimizer`).
-        clipnorm: Per-tensor gradient norm clip (see `Optimizer`).
-        clipvalue: Per-element gradient clip (see `Optimizer`).
-        global_clipnorm: Global gradient norm clip (see `Optimizer`).
-        name: Defaults to the class name in lower case.
+        weight_decay, clipnorm, clipvalue, global_clipnorm, name: As for
+            `Optimizer`.
 
     Example:
         >>> RMSprop().get_config()["rho"]
         0.9
     """
+
+    _spec = _TABLE["RMSprop"]
+    rho: float
+    momentum: float
+    epsilon: float
+    centered: bool
 
     def __init__(
         self,
@@ -160,63 +206,10 @@ class RMSprop(Optimizer):
         name: str | None = None,
         **kwargs: Any,
     ) -> None:
-        super().__init__(
-            learning_rate,
-            weight_decay,
-            clipnorm,
-            clipvalue,
-            global_clipnorm,
-            name,
-            **kwargs,
-        )
-        for key, value in (("rho", rho), ("momentum", momentum)):
-            _check_range("RMSprop", key, value, 0.0, 1.0)
-        _check_range("RMSprop", "epsilon", epsilon, 0.0, math.inf)
-        self.rho, self.momentum, self.epsilon, self.centered = (
-            rho,
-            momentum,
-            epsilon,
-            centered,
-        )
-
-    def _torch_class(self) -> Callable[..., torch.optim.Optimizer]:
-        return KerasRMSprop
-
-    def _torch_kwargs(self) -> dict[str, Any]:
-        return {
-            "rho": self.rho,
-            "momentum": self.momentum,
-            "eps": self.epsilon,
-            "centered": self.centered,
-        }
-
-    def _hyperparameters(self) -> dict[str, Any]:
-        return {
-            "rho": self.rho,
-            "momentum": self.momentum,
-            "epsilon": self.epsilon,
-            "centered": self.centered,
-        }
+        super().__init__(**_arguments(locals()))
 
 
-class _AdamFamily(Optimizer):
-    """Shared `beta_1`, `beta_2` and `epsilon` handling."""
-
-    def _set_betas(self, beta_1: float, beta_2: float, epsilon: float) -> None:
-        owner = type(self).__name__
-        _check_range(owner, "beta_1", beta_1, 0.0, 1.0)
-        _check_range(owner, "beta_2", beta_2, 0.0, 1.0)
-        _check_range(owner, "epsilon", epsilon, 0.0, math.inf)
-        self.beta_1, self.beta_2, self.epsilon = beta_1, beta_2, epsilon
-
-    def _torch_kwargs(self) -> dict[str, Any]:
-        return {"betas": (self.beta_1, self.beta_2), "eps": self.epsilon}
-
-    def _hyperparameters(self) -> dict[str, Any]:
-        return {"beta_1": self.beta_1, "beta_2": self.beta_2, "epsilon": self.epsilon}
-
-
-class Adam(_AdamFamily):
+class Adam(Optimizer):
     """Adam exactly as Keras 3 computes it, on `torch.optim.Adam`'s fused kernel.
 
     Keras puts epsilon outside the bias correction of `v`:
@@ -239,19 +232,19 @@ class Adam(_AdamFamily):
         beta_2: Decay of the second moment, in [0, 1].
         epsilon: Added for numerical stability.
         amsgrad: Whether to use the AMSGrad variant.
-        weight_decay: Decoupled weight decay (see `Optimizer`).
-        clipnorm: Per-tensor gradient norm clip (see `Optimizer`).
-        clipvalue: Per-element gradient clip (see `Optimizer`).
-        global_clipnorm: Global gradient norm clip (see `Optimizer`).
-        name: Defaults to the class name in lower case.
+        weight_decay, clipnorm, clipvalue, global_clipnorm, name: As for
+            `Optimizer`.
 
     Example:
         >>> Adam(learning_rate=1e-3).get_config()["epsilon"]
         1e-07
     """
 
-    _torch_name = "Adam"
-    _fused_devices = frozenset({"cpu", "cuda"})
+    _spec = _TABLE["Adam"]
+    beta_1: float
+    beta_2: float
+    epsilon: float
+    amsgrad: bool
 
     def __init__(
         self,
@@ -267,20 +260,7 @@ class Adam(_AdamFamily):
         name: str | None = None,
         **kwargs: Any,
     ) -> None:
-        super().__init__(
-            learning_rate,
-            weight_decay,
-            clipnorm,
-            clipvalue,
-            global_clipnorm,
-            name,
-            **kwargs,
-        )
-        self._set_betas(beta_1, beta_2, epsilon)
-        self.amsgrad = amsgrad
-
-    def _torch_kwargs(self) -> dict[str, Any]:
-        return {**super()._torch_kwargs(), "amsgrad": self.amsgrad}
+        super().__init__(**_arguments(locals()))
 
     def step(self) -> None:
         """Applies one update, with torch's epsilon set to Keras's (see above)."""
@@ -290,9 +270,6 @@ class Adam(_AdamFamily):
             for group in self.torch_optimizer.param_groups:
                 group["eps"] = eps
         super().step()
-
-    def _hyperparameters(self) -> dict[str, Any]:
-        return {**super()._hyperparameters(), "amsgrad": self.amsgrad}
 
 
 class AdamW(Adam):
@@ -309,18 +286,14 @@ class AdamW(Adam):
         beta_2: Decay of the second moment, in [0, 1].
         epsilon: Added for numerical stability.
         amsgrad: Whether to use the AMSGrad variant.
-        clipnorm: Per-tensor gradient norm clip (see `Optimizer`).
-        clipvalue: Per-element gradient clip (see `Optimizer`).
-        global_clipnorm: Global gradient norm clip (see `Optimizer`).
-        name: Defaults to `"adamw"`.
+        clipnorm, clipvalue, global_clipnorm, name: As for `Optimizer`.
 
     Example:
         >>> AdamW().get_config()["weight_decay"]
         0.004
     """
 
-    _torch_name = "AdamW"
-    _native_weight_decay = True
+    _spec = _TABLE["AdamW"]
 
     def __init__(
         self,
@@ -336,22 +309,7 @@ class AdamW(Adam):
         name: str | None = None,
         **kwargs: Any,
     ) -> None:
-        super().__init__(
-            learning_rate,
-            beta_1,
-            beta_2,
-            epsilon,
-            amsgrad,
-            weight_decay,
-            clipnorm,
-            clipvalue,
-            global_clipnorm,
-            name,
-            **kwargs,
-        )
-
-    def _torch_kwargs(self) -> dict[str, Any]:
-        return {**super()._torch_kwargs(), "weight_decay": self.weight_decay or 0.0}
+        super().__init__(**_arguments(locals()))
 
 
 class Adagrad(Optimizer):
@@ -364,19 +322,17 @@ class Adagrad(Optimizer):
         learning_rate: Step size (or a schedule).
         initial_accumulator_value: Starting value of the squared-gradient sums.
         epsilon: Added for numerical stability.
-        weight_decay: Decoupled weight decay (see `Optimizer`).
-        clipnorm: Per-tensor gradient norm clip (see `Optimizer`).
-        clipvalue: Per-element gradient clip (see `Optimizer`).
-        global_clipnorm: Global gradient norm clip (see `Optimizer`).
-        name: Defaults to the class name in lower case.
+        weight_decay, clipnorm, clipvalue, global_clipnorm, name: As for
+            `Optimizer`.
 
     Example:
         >>> Adagrad().get_config()["initial_accumulator_value"]
         0.1
     """
 
-    _torch_name = "Adagrad"
-    _fused_devices = frozenset({"cpu"})
+    _spec = _TABLE["Adagrad"]
+    initial_accumulator_value: float
+    epsilon: float
 
     def __init__(
         self,
@@ -390,27 +346,7 @@ class Adagrad(Optimizer):
         name: str | None = None,
         **kwargs: Any,
     ) -> None:
-        super().__init__(
-            learning_rate,
-            weight_decay,
-            clipnorm,
-            clipvalue,
-            global_clipnorm,
-            name,
-            **kwargs,
-        )
-        initial = initial_accumulator_value
-        _check_range("Adagrad", "initial_accumulator_value", initial, 0.0, math.inf)
-        _check_range("Adagrad", "epsilon", epsilon, 0.0, math.inf)
-        self.initial_accumulator_value, self.epsilon = initial, epsilon
-
-    def _torch_kwargs(self) -> dict[str, Any]:
-        initial = self.initial_accumulator_value
-        return {"initial_accumulator_value": initial, "eps": self.epsilon}
-
-    def _hyperparameters(self) -> dict[str, Any]:
-        initial = self.initial_accumulator_value
-        return {"initial_accumulator_value": initial, "epsilon": self.epsilon}
+        super().__init__(**_arguments(locals()))
 
 
 class Adadelta(Optimizer):
@@ -421,18 +357,17 @@ class Adadelta(Optimizer):
             is 1.0).
         rho: Decay of the moving averages, in [0, 1].
         epsilon: Added inside the square roots.
-        weight_decay: Decoupled weight decay (see `Optimizer`).
-        clipnorm: Per-tensor gradient norm clip (see `Optimizer`).
-        clipvalue: Per-element gradient clip (see `Optimizer`).
-        global_clipnorm: Global gradient norm clip (see `Optimizer`).
-        name: Defaults to the class name in lower case.
+        weight_decay, clipnorm, clipvalue, global_clipnorm, name: As for
+            `Optimizer`.
 
     Example:
         >>> Adadelta().get_config()["rho"]
         0.95
     """
 
-    _torch_name = "Adadelta"
+    _spec = _TABLE["Adadelta"]
+    rho: float
+    epsilon: float
 
     def __init__(
         self,
@@ -446,27 +381,10 @@ class Adadelta(Optimizer):
         name: str | None = None,
         **kwargs: Any,
     ) -> None:
-        super().__init__(
-            learning_rate,
-            weight_decay,
-            clipnorm,
-            clipvalue,
-            global_clipnorm,
-            name,
-            **kwargs,
-        )
-        _check_range("Adadelta", "rho", rho, 0.0, 1.0)
-        _check_range("Adadelta", "epsilon", epsilon, 0.0, math.inf)
-        self.rho, self.epsilon = rho, epsilon
-
-    def _torch_kwargs(self) -> dict[str, Any]:
-        return {"rho": self.rho, "eps": self.epsilon}
-
-    def _hyperparameters(self) -> dict[str, Any]:
-        return {"rho": self.rho, "epsilon": self.epsilon}
+        super().__init__(**_arguments(locals()))
 
 
-class Adamax(_AdamFamily):
+class Adamax(Optimizer):
     """Adamax (Adam with the infinity norm): `torch.optim.Adamax`.
 
     Keras: `u = max(b2 * u, |g|)`, `w -= lr * m / ((1 - b1**t) * (u + eps))`;
@@ -482,18 +400,18 @@ class Adamax(_AdamFamily):
         beta_1: Decay of the first moment, in [0, 1].
         beta_2: Decay of the infinity norm, in [0, 1].
         epsilon: Added for numerical stability.
-        weight_decay: Decoupled weight decay (see `Optimizer`).
-        clipnorm: Per-tensor gradient norm clip (see `Optimizer`).
-        clipvalue: Per-element gradient clip (see `Optimizer`).
-        global_clipnorm: Global gradient norm clip (see `Optimizer`).
-        name: Defaults to the class name in lower case.
+        weight_decay, clipnorm, clipvalue, global_clipnorm, name: As for
+            `Optimizer`.
 
     Example:
         >>> Adamax().get_config()["beta_2"]
         0.999
     """
 
-    _torch_name = "Adamax"
+    _spec = _TABLE["Adamax"]
+    beta_1: float
+    beta_2: float
+    epsilon: float
 
     def __init__(
         self,
@@ -508,19 +426,10 @@ class Adamax(_AdamFamily):
         name: str | None = None,
         **kwargs: Any,
     ) -> None:
-        super().__init__(
-            learning_rate,
-            weight_decay,
-            clipnorm,
-            clipvalue,
-            global_clipnorm,
-            name,
-            **kwargs,
-        )
-        self._set_betas(beta_1, beta_2, epsilon)
+        super().__init__(**_arguments(locals()))
 
 
-class Nadam(_AdamFamily):
+class Nadam(Optimizer):
     """Adam with Nesterov momentum: `torch.optim.NAdam` set to Keras's schedule.
 
     Keras's momentum schedule is `b1 * (1 - 0.5 * 0.96**t)`; torch's is
@@ -533,18 +442,18 @@ class Nadam(_AdamFamily):
         beta_1: Decay of the first moment, in [0, 1].
         beta_2: Decay of the second moment, in [0, 1].
         epsilon: Added for numerical stability.
-        weight_decay: Decoupled weight decay (see `Optimizer`).
-        clipnorm: Per-tensor gradient norm clip (see `Optimizer`).
-        clipvalue: Per-element gradient clip (see `Optimizer`).
-        global_clipnorm: Global gradient norm clip (see `Optimizer`).
-        name: Defaults to the class name in lower case.
+        weight_decay, clipnorm, clipvalue, global_clipnorm, name: As for
+            `Optimizer`.
 
     Example:
         >>> Nadam().name
         'nadam'
     """
 
-    _torch_name = "NAdam"
+    _spec = _TABLE["Nadam"]
+    beta_1: float
+    beta_2: float
+    epsilon: float
 
     def __init__(
         self,
@@ -559,19 +468,7 @@ class Nadam(_AdamFamily):
         name: str | None = None,
         **kwargs: Any,
     ) -> None:
-        super().__init__(
-            learning_rate,
-            weight_decay,
-            clipnorm,
-            clipvalue,
-            global_clipnorm,
-            name,
-            **kwargs,
-        )
-        self._set_betas(beta_1, beta_2, epsilon)
-
-    def _torch_kwargs(self) -> dict[str, Any]:
-        return {**super()._torch_kwargs(), "momentum_decay": 1.0}
+        super().__init__(**_arguments(locals()))
 
 
 class Lion(Optimizer):
@@ -581,11 +478,8 @@ class Lion(Optimizer):
         learning_rate: Step size (or a schedule).
         beta_1: Interpolation of the update direction, in [0, 1].
         beta_2: Decay of the momentum, in [0, 1].
-        weight_decay: Decoupled weight decay (see `Optimizer`).
-        clipnorm: Per-tensor gradient norm clip (see `Optimizer`).
-        clipvalue: Per-element gradient clip (see `Optimizer`).
-        global_clipnorm: Global gradient norm clip (see `Optimizer`).
-        name: Defaults to the class name in lower case.
+        weight_decay, clipnorm, clipvalue, global_clipnorm, name: As for
+            `Optimizer`.
 
     Raises:
         NotImplementedError: If this torch has no `torch.optim.Lion`.
@@ -597,7 +491,9 @@ class Lion(Optimizer):
         ...     optimizer = AdamW(learning_rate=1e-4)
     """
 
-    _torch_name = "Lion"
+    _spec = _TABLE["Lion"]
+    beta_1: float
+    beta_2: float
 
     def __init__(
         self,
@@ -616,24 +512,7 @@ class Lion(Optimizer):
                 f"Lion: torch {torch.__version__} has no torch.optim.Lion; choose "
                 "another optimizer (e.g. 'adamw') or a torch that provides Lion."
             )
-        super().__init__(
-            learning_rate,
-            weight_decay,
-            clipnorm,
-            clipvalue,
-            global_clipnorm,
-            name,
-            **kwargs,
-        )
-        _check_range("Lion", "beta_1", beta_1, 0.0, 1.0)
-        _check_range("Lion", "beta_2", beta_2, 0.0, 1.0)
-        self.beta_1, self.beta_2 = beta_1, beta_2
-
-    def _torch_kwargs(self) -> dict[str, Any]:
-        return {"betas": (self.beta_1, self.beta_2)}
-
-    def _hyperparameters(self) -> dict[str, Any]:
-        return {"beta_1": self.beta_1, "beta_2": self.beta_2}
+        super().__init__(**_arguments(locals()))
 
 
 class TorchOptimizer(Optimizer):
@@ -644,9 +523,7 @@ class TorchOptimizer(Optimizer):
 
     Args:
         optimizer: The torch optimizer, already given its parameters.
-        clipnorm: Per-tensor gradient norm clip (see `Optimizer`).
-        clipvalue: Per-element gradient clip (see `Optimizer`).
-        global_clipnorm: Global gradient norm clip (see `Optimizer`).
+        clipnorm, clipvalue, global_clipnorm: As for `Optimizer`.
         name: Defaults to the torch class name in lower case.
 
     Example:
@@ -682,10 +559,9 @@ class TorchOptimizer(Optimizer):
         )
 
 
-_OPTIMIZERS: dict[str, type[Optimizer]] = {
-    cls.__name__.lower(): cls
-    for cls in (SGD, RMSprop, Adam, AdamW, Adagrad, Adadelta, Adamax, Nadam, Lion)
-}
+_REGISTRY = Registry("optimizer", Optimizer, any_subclass=True, ignore_case=True)
+for _cls in (SGD, RMSprop, Adam, AdamW, Adagrad, Adadelta, Adamax, Nadam, Lion):
+    _REGISTRY.add(_cls)
 
 
 def get(identifier: object) -> Optimizer:
@@ -712,21 +588,8 @@ def get(identifier: object) -> Optimizer:
         return identifier
     if isinstance(identifier, torch.optim.Optimizer):
         return TorchOptimizer(identifier)
-    if isinstance(identifier, dict) and "class_name" in identifier:
-        cls = _OPTIMIZERS.get(str(identifier["class_name"]).lower())
-        if cls is None:
-            raise ValueError(
-                f"Unknown optimizer {identifier['class_name']!r}; expected one of "
-                f"{sorted(_OPTIMIZERS)}."
-            )
-        return cls.from_config(identifier.get("config") or {})
-    if isinstance(identifier, str):
-        cls = _OPTIMIZERS.get(identifier.lower())
-        if cls is None:
-            raise ValueError(
-                f"Unknown optimizer {identifier!r}; expected one of {sorted(_OPTIMIZERS)}."
-            )
-        return cls.from_config({})  # Keras's defaults
+    if isinstance(identifier, (str, dict)):
+        return _REGISTRY.get(identifier)  # type: ignore[no-any-return]
     raise TypeError(
         "Expected an optimizer name, plait Optimizer, config dict or "
         f"torch.optim.Optimizer, got {type(identifier).__name__} {identifier!r}."
@@ -740,4 +603,4 @@ def serialize(optimizer: Optimizer) -> dict[str, Any]:
         >>> serialize(Adam())["class_name"]
         'Adam'
     """
-    return {"class_name": type(optimizer).__name__, "config": optimizer.get_config()}
+    return _REGISTRY.serialize(optimizer)  # type: ignore[return-value]

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Iterable
-from typing import Any, ClassVar
+from typing import Any, ClassVar, NamedTuple
 
 import torch
 from torch import Tensor
@@ -22,7 +22,7 @@ from torch.optim import optimizer as _torch_optim
 from plait.training import guard, schedules
 from plait.training.schedules import LearningRateSchedule
 
-__all__ = ["LearningRate", "Optimizer"]
+__all__ = ["Arg", "LearningRate", "Optimizer", "Spec"]
 
 LearningRate = float | Callable[..., float]
 
@@ -60,6 +60,48 @@ def _torch_step(opt: torch.optim.Optimizer) -> None:
         opt.step()
     else:
         inner(opt)
+
+
+class Arg(NamedTuple):
+    """One argument of an optimizer: its valid range and torch's keyword for it.
+
+    Two arguments with the same `torch` keyword reach torch as a tuple, in
+    order (`beta_1`, `beta_2` -> `betas`). A flag (`nesterov`) has no range.
+    """
+
+    low: float | None = None
+    high: float = math.inf
+    torch: str | None = None
+
+
+class Spec(NamedTuple):
+    """How a Keras optimizer maps onto torch: one row of `optimizers._TABLE`.
+
+    Attributes:
+        torch_class: The `torch.optim` class's name, or the class itself.
+        args: The optimizer's own arguments (after `learning_rate`, besides
+            the common ones), in signature order; `get_config` lists them so.
+        fused_devices: Devices where torch's `fused=True` kernel works.
+        torch_extra: Constant keywords for the torch class.
+        native_weight_decay: torch applies Keras's decoupled decay itself.
+    """
+
+    torch_class: str | Callable[..., torch.optim.Optimizer] | None
+    args: dict[str, Arg]
+    fused_devices: frozenset[str] = frozenset()
+    torch_extra: tuple[tuple[str, Any], ...] = ()
+    native_weight_decay: bool = False
+
+
+def _arguments(local_vars: dict[str, Any]) -> dict[str, Any]:
+    """An `__init__`'s arguments from its `locals()`, with `**kwargs` merged in.
+
+    The concrete optimizers pass their Keras signature on this way, so the
+    common arguments are written once, in `Optimizer.__init__`.
+    """
+    skip = ("self", "__class__", "kwargs")
+    args = {k: v for k, v in local_vars.items() if k not in skip}
+    return {**args, **local_vars.get("kwargs", {})}
 
 
 def _check_range(owner: str, name: str, value: float, low: float, high: float) -> None:
@@ -101,9 +143,7 @@ class Optimizer:
         (tensor([0.9000, 0.9000]), 1)
     """
 
-    _torch_name: ClassVar[str | None] = None  # the torch.optim class
-    _fused_devices: ClassVar[frozenset[str]] = frozenset()  # where fused=True works
-    _native_weight_decay: ClassVar[bool] = False  # torch does Keras's decay itself
+    _spec: ClassVar[Spec] = Spec(None, {})  # a subclass's row of optimizers._TABLE
 
     def __init__(
         self,
@@ -116,6 +156,10 @@ class Optimizer:
         **kwargs: Any,
     ) -> None:
         owner = type(self).__name__
+        missing = [key for key in self._spec.args if key not in kwargs]
+        if missing:
+            raise TypeError(f"{owner}: missing argument(s) {missing}.")
+        own = {key: kwargs.pop(key) for key in self._spec.args}
         if kwargs:
             raise ValueError(
                 f"{owner}: argument(s) not recognized: {sorted(kwargs)} "
@@ -139,6 +183,11 @@ class Optimizer:
         self.weight_decay, self.clipnorm = weight_decay, clipnorm
         self.clipvalue, self.global_clipnorm = clipvalue, global_clipnorm
         self._learning_rate = self._check_lr(learning_rate)
+        for key, value in own.items():
+            spec = self._spec.args[key]
+            if spec.low is not None:
+                _check_range(owner, key, value, spec.low, spec.high)
+            setattr(self, key, value)
         self._iterations = 0
         self._params: list[torch.nn.Parameter] = []
         self._pending_state: dict[str, Any] | None = None
@@ -159,12 +208,19 @@ class Optimizer:
         return float(learning_rate)
 
     def _torch_kwargs(self) -> dict[str, Any]:
-        """Hyperparameters for the torch class (besides `lr`); subclasses add."""
-        return {}
+        """Keywords for the torch class (besides `lr`), mapped by `_spec`."""
+        grouped: dict[str, list[Any]] = {}
+        for key, spec in self._spec.args.items():
+            if spec.torch is not None:
+                grouped.setdefault(spec.torch, []).append(getattr(self, key))
+        kwargs = {k: v[0] if len(v) == 1 else tuple(v) for k, v in grouped.items()}
+        if self._spec.native_weight_decay:
+            kwargs["weight_decay"] = self.weight_decay or 0.0
+        return {**kwargs, **dict(self._spec.torch_extra)}
 
     def _hyperparameters(self) -> dict[str, Any]:
         """The class's own constructor arguments, for `get_config`."""
-        return {}
+        return {key: getattr(self, key) for key in self._spec.args}
 
     def build(self, params: Iterable[torch.nn.Parameter]) -> None:
         """Creates `torch_optimizer` for the parameters that require gradients.
@@ -191,17 +247,18 @@ class Optimizer:
             self.load_state_dict(state)
 
     def _torch_class(self) -> Callable[..., torch.optim.Optimizer] | None:
-        """The class `build` instantiates: `torch.optim.<_torch_name>` by default."""
-        if self._torch_name is None:
-            return None
-        return getattr(torch.optim, self._torch_name)  # type: ignore[no-any-return]
+        """The class `build` instantiates: `_spec.torch_class`."""
+        torch_class = self._spec.torch_class
+        if isinstance(torch_class, str):
+            return getattr(torch.optim, torch_class)  # type: ignore[no-any-return]
+        return torch_class
 
     def _impl_kwargs(self) -> dict[str, Any]:
         """The fastest torch implementation for where the parameters live."""
         devices = {p.device.type for p in self._params}
         if len(devices) != 1 or not all(p.is_floating_point() for p in self._params):
             return {}
-        if devices <= self._fused_devices:
+        if devices <= self._spec.fused_devices:
             return {"fused": True}
         return {"foreach": True}
 
@@ -288,7 +345,7 @@ class Optimizer:
         lr = self._current_lr()
         if callable(self._learning_rate):
             self._set_group_lr(lr)
-        decay = None if self._native_weight_decay else self.weight_decay
+        decay = None if self._spec.native_weight_decay else self.weight_decay
         if self.clipnorm or self.global_clipnorm or self.clipvalue or decay:
             with_grad = [p for p in self._params if p.grad is not None]
             if with_grad:
@@ -326,7 +383,7 @@ class Optimizer:
         present = [g for g in grads if g is not None]
         if present:
             self._clip(present)
-            decay = None if self._native_weight_decay else self.weight_decay
+            decay = None if self._spec.native_weight_decay else self.weight_decay
             if decay:
                 with torch.no_grad():
                     params: list[Tensor] = [

@@ -24,18 +24,9 @@ from typing import Any, cast
 import torch
 from torch import Tensor
 
+from plait.training.optimizers_base import _check_range
+
 __all__ = ["KerasRMSprop"]
-
-
-def _check(name: str, value: float, low: float, high: float) -> None:
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
-        raise TypeError(
-            f"KerasRMSprop: expected `{name}` to be a float, got {name}={value!r}."
-        )
-    if not low <= value <= high:
-        raise ValueError(
-            f"KerasRMSprop: expected `{name}` in [{low}, {high}], got {name}={value!r}."
-        )
 
 
 def _rmsprop_foreach(
@@ -222,10 +213,10 @@ class KerasRMSprop(torch.optim.Optimizer):
                 "KerasRMSprop: expected `lr` to be a Python float, got a Tensor; "
                 "pass float(lr) (a tensor learning rate would need a host sync)."
             )
-        _check("lr", lr, 0.0, math.inf)
-        _check("rho", rho, 0.0, 1.0)
-        _check("momentum", momentum, 0.0, 1.0)
-        _check("eps", eps, 0.0, math.inf)
+        _check_range("KerasRMSprop", "lr", lr, 0.0, math.inf)
+        _check_range("KerasRMSprop", "rho", rho, 0.0, 1.0)
+        _check_range("KerasRMSprop", "momentum", momentum, 0.0, 1.0)
+        _check_range("KerasRMSprop", "eps", eps, 0.0, math.inf)
         defaults = {
             "lr": lr,
             "rho": rho,

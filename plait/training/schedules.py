@@ -12,6 +12,8 @@ from typing import Any
 
 from torch import Tensor
 
+from plait.utils.registry import Registry
+
 __all__ = [
     "CosineDecay",
     "ExponentialDecay",
@@ -62,6 +64,10 @@ def _check_decay_steps(owner: str, decay_steps: float) -> None:
         )
 
 
+_REGISTRY = Registry("learning-rate schedule", LearningRateSchedule, any_subclass=True)
+
+
+@_REGISTRY.register(named=False)
 class ExponentialDecay(LearningRateSchedule):
     """`initial_learning_rate * decay_rate ** (step / decay_steps)`.
 
@@ -108,6 +114,7 @@ class ExponentialDecay(LearningRateSchedule):
         }
 
 
+@_REGISTRY.register(named=False)
 class InverseTimeDecay(LearningRateSchedule):
     """`initial_learning_rate / (1 + decay_rate * step / decay_steps)`.
 
@@ -154,6 +161,7 @@ class InverseTimeDecay(LearningRateSchedule):
         }
 
 
+@_REGISTRY.register(named=False)
 class PiecewiseConstantDecay(LearningRateSchedule):
     """`values[0]` up to `boundaries[0]` (inclusive), `values[1]` up to the next...
 
@@ -194,6 +202,7 @@ class PiecewiseConstantDecay(LearningRateSchedule):
         return {"boundaries": self.boundaries, "values": self.values, "name": self.name}
 
 
+@_REGISTRY.register(named=False)
 class PolynomialDecay(LearningRateSchedule):
     """Polynomial decay from `initial_learning_rate` to `end_learning_rate`.
 
@@ -250,6 +259,7 @@ class PolynomialDecay(LearningRateSchedule):
         }
 
 
+@_REGISTRY.register(named=False)
 class CosineDecay(LearningRateSchedule):
     """Cosine decay (SGDR without restarts), with an optional linear warmup.
 
@@ -318,18 +328,6 @@ class CosineDecay(LearningRateSchedule):
         }
 
 
-_SCHEDULES: dict[str, type[LearningRateSchedule]] = {
-    cls.__name__: cls
-    for cls in (
-        ExponentialDecay,
-        InverseTimeDecay,
-        PiecewiseConstantDecay,
-        PolynomialDecay,
-        CosineDecay,
-    )
-}
-
-
 def serialize(schedule: LearningRateSchedule) -> dict[str, Any]:
     """`{"class_name": ..., "config": {...}}` of a schedule.
 
@@ -337,7 +335,7 @@ def serialize(schedule: LearningRateSchedule) -> dict[str, Any]:
         >>> serialize(ExponentialDecay(0.1, 10, 0.5))["class_name"]
         'ExponentialDecay'
     """
-    return {"class_name": type(schedule).__name__, "config": schedule.get_config()}
+    return _REGISTRY.serialize(schedule)  # type: ignore[return-value]
 
 
 def deserialize(
@@ -349,11 +347,4 @@ def deserialize(
         >>> deserialize(serialize(CosineDecay(1.0, 10)))(10)
         0.0
     """
-    name = config.get("class_name", "") if isinstance(config, dict) else None
-    cls = (custom_objects or {}).get(name) or _SCHEDULES.get(str(name))
-    if not (isinstance(cls, type) and issubclass(cls, LearningRateSchedule)):
-        raise ValueError(
-            f"Unknown learning-rate schedule {name!r}; expected one of "
-            f"{sorted(_SCHEDULES)} or a LearningRateSchedule in custom_objects."
-        )
-    return cls.from_config(config.get("config") or {})
+    return _REGISTRY.deserialize(config, custom_objects)  # type: ignore[no-any-return]

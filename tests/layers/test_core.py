@@ -79,7 +79,9 @@ def test_dense_casts_int_inputs():
 
 
 def test_dense_unknown_activation():
-    with pytest.raises(ValueError, match="got activation='rleu'"):
+    with pytest.raises(
+        ValueError, match=r"^Unknown activation 'rleu'; expected one of \[.*'relu'"
+    ):
         Dense(2, activation="rleu")
 
 

@@ -1,6 +1,7 @@
 """Tests for plait.training.optimizers: Keras update rules, clipping, schedules."""
 
 import copy
+import inspect
 import json
 
 import numpy as np
@@ -479,13 +480,42 @@ def test_lion_builds_when_torch_has_it():
     assert plait_steps(opt, GRADS).shape == W0.shape
 
 
+_COMMON = {"learning_rate", "weight_decay", "clipnorm", "clipvalue", "global_clipnorm"}
+
+
+@pytest.mark.parametrize("name", sorted(O._TABLE))
+def test_optimizer_table_lists_each_class_own_arguments(name):
+    """The table's arguments are the signature's, in order, minus the common ones."""
+    cls = getattr(O, name)
+    params = list(inspect.signature(cls).parameters)
+    own = [p for p in params if p not in {*_COMMON, "name", "kwargs"}]
+    assert cls._spec is O._TABLE[name]
+    assert list(O._TABLE[name].args) == own
+    assert params[0] == "learning_rate"
+    assert params[-2:] == ["name", "kwargs"]
+
+
+def test_optimizer_subclass_missing_table_argument():
+    class Broken(O.SGD):
+        def __init__(self):
+            super(O.SGD, self).__init__(0.1, momentum=0.0)
+
+    with pytest.raises(
+        TypeError, match=r"^Broken: missing argument\(s\) \['nesterov'\]\.$"
+    ):
+        Broken()
+
+
 def test_optimizer_error_messages():
     with pytest.raises(
         ValueError,
         match=r"Unknown optimizer 'adamm'; expected one of \['adadelta', 'adagrad', 'adam', ",
     ):
         O.get("adamm")
-    with pytest.raises(ValueError, match=r"Unknown optimizer 'Nope'"):
+    with pytest.raises(
+        ValueError,
+        match=r"Unknown optimizer class 'Nope'; expected one of \['adadelta'",
+    ):
         O.get({"class_name": "Nope", "config": {}})
     with pytest.raises(TypeError, match=r"Expected an optimizer name.*got int 3"):
         O.get(3)
@@ -537,7 +567,9 @@ def test_optimizer_error_messages():
         match=r"ExponentialDecay: expected `decay_steps` > 0, got decay_steps=0",
     ):
         S.ExponentialDecay(0.1, 0, 0.5)
-    with pytest.raises(ValueError, match=r"Unknown learning-rate schedule 'Step'"):
+    with pytest.raises(
+        ValueError, match=r"Unknown learning-rate schedule class 'Step'"
+    ):
         S.deserialize({"class_name": "Step", "config": {}})
     with pytest.raises(
         NotImplementedError, match=r"subclasses of LearningRateSchedule must implement"
