@@ -21,7 +21,7 @@ import torch
 from rich.console import Console
 from rich.table import Table
 
-from plait.training.optimizers import RMSprop
+from plait.optimizers.optimizers import RMSprop
 
 
 def guide_mlp_shapes() -> list[tuple[int, ...]]:

@@ -56,7 +56,7 @@ from plait.layers import (
     concatenate,
 )
 from plait.models import Model
-from plait.training.optimizers_keras import KerasRMSprop
+from plait.optimizers.keras_rmsprop import KerasRMSprop
 
 BATCH = 32
 LR = 1e-3

@@ -27,7 +27,7 @@ if TYPE_CHECKING:
     from plait.models import Sequential as Sequential
     from plait.saving import load_model as load_model
 
-__version__ = "0.1.0"
+from plait.version import __version__ as __version__
 
 _SUBMODULES = (
     "activations", "callbacks", "constraints", "initializers", "layers", "losses",

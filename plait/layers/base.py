@@ -197,6 +197,8 @@ class Layer(NodeAPI, WeightsAPI, torch.nn.Module):
     """
 
     _is_input_layer: ClassVar[bool] = False
+    # Models: `from_config(config, custom_objects=...)` rebuilds nested layers.
+    _config_has_layers: ClassVar[bool] = False
     # Output dtype equals the first input's, even for ints (reshapes, padding, ...).
     _keeps_input_dtype: ClassVar[bool] = False
 

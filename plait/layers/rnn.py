@@ -80,7 +80,7 @@ def _keep(mask_t: Tensor, like: Tensor) -> Tensor:
 def serialize_layer(layer: Any) -> dict[str, Any]:
     """`{"class_name": ..., "config": ...}` for a nested layer or cell."""
     try:  # the saving package adds registered names for custom classes
-        from plait.saving.serialization import serialize_layer as serialize
+        from plait.layers.serialization import serialize_layer as serialize
     except ImportError:  # pragma: no cover - saving is optional for layers
         return {"class_name": type(layer).__name__, "config": layer.get_config()}
     return serialize(layer)
@@ -101,7 +101,7 @@ def deserialize_layer(config: Any, what: str) -> Any:
             f"dict, got {config!r}."
         )
     try:
-        from plait.saving.serialization import deserialize_layer as deserialize
+        from plait.layers.serialization import deserialize_layer as deserialize
     except ImportError:  # pragma: no cover - saving is optional for layers
         import plait.layers
 

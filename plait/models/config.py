@@ -164,15 +164,15 @@ def functional_get_config(model: Functional) -> dict[str, Any]:
         >>> [entry["name"] for entry in config["layers"]], config["output_layers"]
         (['x', 'd'], ['d', 0, 0])
     """
-    from plait.saving.serialization import sharing_scope
+    from plait.layers.serialization import sharing_scope
 
     with sharing_scope():
         return _get_config(model)
 
 
 def _get_config(model: Functional) -> dict[str, Any]:
+    from plait.layers.serialization import serialize_layer
     from plait.models.sequential import Sequential
-    from plait.saving.serialization import serialize_layer
 
     if isinstance(model, Sequential):
         return _sequential_get_config(model)
@@ -193,7 +193,7 @@ def _get_config(model: Functional) -> dict[str, Any]:
 
 
 def _sequential_get_config(model: Any) -> dict[str, Any]:
-    from plait.saving.serialization import serialize_layer
+    from plait.layers.serialization import serialize_layer
 
     entries = []
     if model.built:
@@ -433,7 +433,7 @@ def functional_from_config(
         >>> copy.output_shape
         (None, 2)
     """
-    from plait.saving.serialization import sharing_scope
+    from plait.layers.serialization import sharing_scope
 
     with sharing_scope():
         return _from_config(cls, config, custom_objects)
@@ -442,8 +442,8 @@ def functional_from_config(
 def _from_config(
     cls: type[Functional], config: Any, custom_objects: dict[str, Any] | None
 ) -> Functional:
+    from plait.layers.serialization import deserialize_layer
     from plait.models.sequential import Sequential
-    from plait.saving.serialization import deserialize_layer
 
     if not isinstance(config, dict):
         raise ValueError(f"expected a model config dict, got {type(config).__name__}.")
@@ -468,7 +468,7 @@ def _layer_part(entry: dict[str, Any]) -> dict[str, Any]:
 def _sequential_from_config(
     cls: type[Any], config: dict[str, Any], custom_objects: dict[str, Any] | None
 ) -> Any:
-    from plait.saving.serialization import deserialize_layer
+    from plait.layers.serialization import deserialize_layer
 
     entries = config.get("layers")
     if not isinstance(entries, list):

@@ -13,6 +13,7 @@ from plait.graph.node import Node
 from plait.graph.symbolic import SymbolicTensor
 from plait.graph.topology import build_topology
 from plait.layers.base import Layer
+from plait.layers.serialization import register_builtin_class
 from plait.models.model import Model
 from plait.utils import tree
 from plait.utils.shapes import format_shape
@@ -53,6 +54,8 @@ class Functional(Model):
 
     Created by `plait.Model(inputs, outputs)`; see `plait.Model`.
     """
+
+    _config_has_layers = True
 
     def __init__(
         self, inputs: Any, outputs: Any, name: str | None = None, **kwargs: Any
@@ -386,3 +389,7 @@ class Functional(Model):
         state["_programs"] = {}
         state.pop("_fast", None)
         return state
+
+
+# Keras compat: a model saved as "Model" is a functional one.
+register_builtin_class(Functional, "Model")

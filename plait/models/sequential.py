@@ -10,6 +10,7 @@ from plait.graph.node import Node
 from plait.graph.symbolic import SymbolicTensor
 from plait.layers.base import Layer
 from plait.layers.input_layer import Input, InputLayer
+from plait.layers.serialization import register_builtin_class
 from plait.models.functional import Functional
 from plait.models.model import Model
 from plait.types import Shape
@@ -202,3 +203,6 @@ class Sequential(Functional):
                 "it an Input, input_shape= on its first layer, or call it on data."
             )
         return super().__getattr__(name)
+
+
+register_builtin_class(Sequential)

@@ -9,7 +9,7 @@ from typing import Any
 
 import torch
 
-from plait.saving.atomic import atomic_write, atomic_write_path
+from plait.utils.atomic import atomic_write, atomic_write_path
 
 __all__ = ["export_model"]
 

@@ -21,8 +21,8 @@ import io
 from typing import TYPE_CHECKING, Any
 
 from plait.layers.base import Layer
+from plait.layers.serialization import deserialize_layer, resolve_class
 from plait.saving.keras_h5 import is_op, load_h5_weights
-from plait.saving.serialization import deserialize_layer, resolve_class
 
 if TYPE_CHECKING:
     from plait.saving.model_io import Archive

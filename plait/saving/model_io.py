@@ -29,19 +29,24 @@ from typing import IO, Any
 import torch
 
 from plait.graph.inference import deferred_weights
-from plait.saving import json_data
-from plait.saving.atomic import atomic_write
-from plait.saving.serialization import (
+from plait.layers.serialization import (
     custom_object_scope,
     deserialize_layer,
     serialize_layer,
 )
+
+# Importing plait.models registers Functional and Sequential for loading.
+from plait.models.config import graph_size
+from plait.models.model import Model
+from plait.saving import json_data
 from plait.saving.training_state import compile_state, restore_compile
 from plait.saving.weights import (
     SafetensorsSource,
     load_weights_from_source,
     weights_to_bytes,
 )
+from plait.utils.atomic import atomic_write
+from plait.version import __version__
 
 __all__ = ["load_model", "model_from_json", "model_to_json", "save_model"]
 
@@ -65,9 +70,7 @@ _HDF5_SIGNATURE = b"\x89HDF\r\n\x1a\n"
 
 
 def _version() -> str:
-    import plait
-
-    return str(getattr(plait, "__version__", "unknown"))
+    return __version__
 
 
 # ---------------------------------------------------------------------- saving
@@ -319,7 +322,6 @@ def _check_member(
 
 def check_graph_size(config: Any, where: str) -> None:
     """Refuse a model config of more than `MAX_LAYERS` layers or `MAX_CALLS` calls."""
-    from plait.models.config import graph_size
 
     layers, calls = graph_size(config)
     if layers > MAX_LAYERS or calls > MAX_CALLS:
@@ -427,7 +429,6 @@ def _load_plait(
     # file does not hold; the weights are made from the file's values.
     with deferred_weights():
         model = deserialize_layer(config, custom_objects)
-    from plait.models.model import Model
 
     if not isinstance(model, Model):
         raise ValueError(

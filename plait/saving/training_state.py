@@ -12,47 +12,20 @@ state to the optimizer, so training resumes where it stopped.
 from __future__ import annotations
 
 import warnings
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from typing import Any
 
 import torch
 
-from plait.saving.serialization import check_json, get_registered_object
+from plait.layers.serialization import check_json, get_registered_object
 from plait.saving.weights import SafetensorsSource
+from plait.utils.tensor_state import join_tensors as _join_state
+from plait.utils.tensor_state import split_tensors as _split_state
 
 __all__ = ["compile_state", "restore_compile"]
 
 # compile() arguments saved as they are (JSON data).
 _PLAIN = ("loss_weights", "steps_per_execution", "jit_compile", "run_eagerly")
-
-
-def _split_state(value: Any, tensors: dict[str, torch.Tensor], path: str) -> Any:
-    """A state dict as JSON data, its tensors moved to `tensors` under path keys."""
-    if isinstance(value, torch.Tensor):
-        tensors[path] = value.detach().cpu().contiguous().clone()
-        return {"__tensor__": path}
-    if isinstance(value, dict):
-        items = [[k, _split_state(v, tensors, f"{path}/{k}")] for k, v in value.items()]
-        if all(isinstance(k, str) and not k.startswith("__") for k in value):
-            return dict(items)
-        return {"__items__": items}  # int keys (torch's per-parameter state)
-    if isinstance(value, (list, tuple)):
-        return [_split_state(v, tensors, f"{path}/{i}") for i, v in enumerate(value)]
-    return value
-
-
-def _join_state(
-    value: Any, source: SafetensorsSource | Mapping[str, torch.Tensor]
-) -> Any:
-    if isinstance(value, dict):
-        if set(value) == {"__tensor__"}:
-            return source.get(value["__tensor__"])
-        if set(value) == {"__items__"}:
-            return {k: _join_state(v, source) for k, v in value["__items__"]}
-        return {k: _join_state(v, source) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_join_state(v, source) for v in value]
-    return value
 
 
 def _map_spec(spec: Any, fn: Callable[[Any], Any]) -> Any:
@@ -112,7 +85,9 @@ def _compile_config(model: Any) -> dict[str, Any] | None:
     optimizer = getattr(model, "optimizer", None)
     if not isinstance(args, dict) or not hasattr(optimizer, "get_config"):
         return None
-    from plait.training import losses, metrics, optimizers
+    from plait.losses import losses
+    from plait.metrics import metrics
+    from plait.optimizers import optimizers
 
     config = {
         "optimizer": optimizers.serialize(optimizer),  # type: ignore[arg-type]
@@ -158,7 +133,9 @@ def restore_compile(
     if callable(compile_from_config):
         compile_from_config(config)
     elif hasattr(model, "compile") and isinstance(config, dict):
-        from plait.training import losses, metrics, optimizers
+        from plait.losses import losses
+        from plait.metrics import metrics
+        from plait.optimizers import optimizers
 
         kwargs = {k: config[k] for k in _PLAIN if k in config}
         kwargs["loss"] = _map_spec(

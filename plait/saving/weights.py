@@ -22,7 +22,7 @@ from typing import IO, Any, NamedTuple
 import torch
 
 from plait.layers.base import Layer, Layout
-from plait.saving.atomic import atomic_write
+from plait.utils.atomic import atomic_write
 from plait.utils.shapes import format_shape
 
 __all__ = [

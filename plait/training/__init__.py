@@ -1,1 +1,1 @@
-"""Training: losses, metrics, optimizers (and, later, compile/fit/evaluate)."""
+"""Training: compile, fit, evaluate and predict (the loop that `Model` inherits)."""

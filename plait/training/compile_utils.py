@@ -29,10 +29,10 @@ import torch
 import torch.nn.functional as F
 
 from plait import activations
-from plait.training import losses as losses_mod
-from plait.training import metrics as metrics_mod
-from plait.training.losses import Loss
-from plait.training.metrics_base import Mean, Metric
+from plait.losses import losses as losses_mod
+from plait.losses.losses import Loss
+from plait.metrics import metrics as metrics_mod
+from plait.metrics.base import Mean, Metric
 
 __all__ = [
     "CompiledMetrics",

@@ -18,8 +18,8 @@ import torch
 
 from plait.training import compile_utils as cu
 from plait.training import data as data_utils
-from plait.training import guard, validation
-from plait.utils import tree
+from plait.training import validation
+from plait.utils import guard, tree
 
 __all__ = ["LazyLogs", "Plan", "TrainingSteps", "pythonify"]
 

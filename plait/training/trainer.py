@@ -15,15 +15,15 @@ from typing import Any
 
 import torch
 
-from plait.training import callbacks as callbacks_mod
+from plait.callbacks import callbacks as callbacks_mod
+from plait.callbacks.progress import Progbar
+from plait.metrics.base import Metric
+from plait.optimizers import optimizers as optimizers_mod
 from plait.training import compile_utils as cu
 from plait.training import data as data_utils
-from plait.training import guard, validation
-from plait.training import optimizers as optimizers_mod
-from plait.training.metrics_base import Metric
-from plait.training.progress import Progbar
+from plait.training import validation
 from plait.training.steps import LazyLogs, Plan, TrainingSteps, pythonify
-from plait.utils import tree
+from plait.utils import guard, tree
 
 __all__ = ["Trainer"]
 

@@ -15,10 +15,10 @@ from typing import Any
 
 import torch
 
+from plait.losses import functions as loss_functions
+from plait.metrics import accuracies as acc
 from plait.training import compile_utils as cu
 from plait.training import data as data_utils
-from plait.training import loss_functions
-from plait.training import metrics_accuracy as acc
 
 __all__ = [
     "check_batch",

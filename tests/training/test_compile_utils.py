@@ -6,9 +6,9 @@ import torch
 
 from plait import activations
 from plait.layers import Dense
+from plait.losses import losses as L
+from plait.metrics import metrics as M
 from plait.training import compile_utils as cu
-from plait.training import losses as L
-from plait.training import metrics as M
 
 NAMES = ["main_output", "aux_output"]
 

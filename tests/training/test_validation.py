@@ -10,7 +10,8 @@ from torch.utils.data import DataLoader, TensorDataset
 
 import plait
 from plait.layers import Dense, Input
-from plait.training import losses, validation
+from plait.losses import losses
+from plait.training import validation
 
 
 def regressor(width=2, loss="mse"):

@@ -14,7 +14,7 @@ from typing import Any
 import torch
 from torch import Tensor
 
-from plait.training.loss_functions import (
+from plait.losses.functions import (
     TensorLike,
     _same_rank,
     _snake_case,
@@ -25,7 +25,7 @@ __all__ = ["Mean", "MeanMetricWrapper", "Metric", "Sum"]
 
 MetricFn = Callable[..., Tensor]
 # Per-sample functions by name, for `MeanMetricWrapper.from_config`; filled by
-# `plait.training.metrics`, which defines most of them.
+# `plait.metrics.metrics`, which defines most of them.
 FUNCTIONS: dict[str, MetricFn] = {}
 
 
@@ -298,7 +298,7 @@ class MeanMetricWrapper(Mean):
         **kwargs: Passed to `fn` on every update.
 
     Example:
-        >>> from plait.training.losses import huber
+        >>> from plait.losses.losses import huber
         >>> m = MeanMetricWrapper(huber, delta=0.5)
         >>> m.update_state([[0.0], [0.0]], [[2.0], [0.0]])
         >>> m.result()

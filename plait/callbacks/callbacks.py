@@ -15,7 +15,7 @@ import os
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
-from plait.training.progress import Progbar
+from plait.callbacks.progress import Progbar
 
 __all__ = [
     "CSVLogger",

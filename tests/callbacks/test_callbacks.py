@@ -22,9 +22,9 @@ from plait.callbacks import (
     TensorBoard,
     TerminateOnNaN,
 )
+from plait.callbacks import callbacks as cb_mod
+from plait.callbacks import watch as callbacks_watch
 from plait.layers import Dense, Dropout, Input
-from plait.training import callbacks as cb_mod
-from plait.training import callbacks_watch
 
 
 def model_and_data(optimizer="sgd", dropout=0.0):
@@ -86,7 +86,9 @@ def test_callback_list_calls_batch_hooks_only_on_overriders():
     assert cbs.wants("on_train_batch_end")
     assert not cbs.wants("on_train_batch_begin")
     assert isinstance(cbs.history, History)
-    with pytest.raises(TypeError, match=r"expected plait\.callbacks\.Callback instances"):
+    with pytest.raises(
+        TypeError, match=r"expected plait\.callbacks\.Callback instances"
+    ):
         cb_mod.CallbackList(["nope"])
 
 
@@ -277,15 +279,9 @@ def test_model_checkpoint_writes_files(tmp_path):
         callbacks=[ModelCheckpoint(path, save_weights_only=True)],
     )
     names = sorted(os.listdir(tmp_path))
-    assert (
-        len(names) == 2
-    )
-    assert (
-        names[0].startswith("ckpt-01-")
-    )
-    assert (
-        names[1].startswith("ckpt-02-")
-    )
+    assert len(names) == 2
+    assert names[0].startswith("ckpt-01-")
+    assert names[1].startswith("ckpt-02-")
 
 
 def test_model_checkpoint_save_best_only(tmp_path):

@@ -1,4 +1,4 @@
-"""Tests for plait.training.losses: Keras 3 numerics, reductions, registry."""
+"""Tests for plait.losses.losses: Keras 3 numerics, reductions, registry."""
 
 import json
 
@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 import torch
 
-from plait.training import losses as L
+from plait.losses import losses as L
 
 # Inputs shared with the Keras reference run (Keras 3.15.1, torch backend).
 YR = [[0.2, -1.0, 3.0], [1.5, 0.0, -0.5]]

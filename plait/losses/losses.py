@@ -2,7 +2,7 @@
 
 A `Loss` turns `(y_true, y_pred, sample_weight)` into a scalar the way
 `keras.losses` does: per-sample values from a function of
-`plait.training.loss_functions` (re-exported here), sample weights broadcast
+`plait.losses.functions` (re-exported here), sample weights broadcast
 over them, then a reduction (`"sum_over_batch_size"` by default).
 """
 
@@ -13,7 +13,7 @@ from typing import Any
 import torch
 from torch import Tensor
 
-from plait.training.loss_functions import (
+from plait.losses.functions import (
     LossFn,
     TensorLike,
     _check_axis,

@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 import torch
 
-from plait.training.callbacks import Callback, Logs
+from plait.callbacks.callbacks import Callback, Logs
 
 __all__ = [
     "EarlyStopping",

@@ -5,7 +5,7 @@ An `Optimizer` is created from hyperparameters alone, like a Keras optimizer;
 (fused or multi-tensor kernels where torch has them). `step()` adds what Keras
 does around the update: gradient clipping, decoupled weight decay, and a
 learning-rate schedule evaluated at the step count. The concrete optimizers
-live in `plait.training.optimizers`.
+live in `plait.optimizers.optimizers`.
 """
 
 from __future__ import annotations
@@ -19,8 +19,9 @@ from torch import Tensor
 from torch.autograd import profiler as _profiler
 from torch.optim import optimizer as _torch_optim
 
-from plait.training import guard, schedules
-from plait.training.schedules import LearningRateSchedule
+from plait.optimizers import schedules
+from plait.optimizers.schedules import LearningRateSchedule
+from plait.utils import guard
 
 __all__ = ["Arg", "LearningRate", "Optimizer", "Spec"]
 
@@ -134,7 +135,7 @@ class Optimizer:
 
     Example:
         >>> w = torch.nn.Parameter(torch.ones(2))
-        >>> from plait.training.optimizers import SGD
+        >>> from plait.optimizers.optimizers import SGD
         >>> opt = SGD(learning_rate=0.1)
         >>> opt.build([w])
         >>> w.grad = torch.ones(2)

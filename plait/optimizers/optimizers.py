@@ -1,9 +1,9 @@
 """Optimizers: Keras's names, arguments and defaults on top of `torch.optim`.
 
 Each class maps a Keras optimizer to the closest `torch.optim` class (see
-`optimizers_base.Optimizer` for what `build`/`step` add). RMSprop, whose
+`plait.optimizers.base.Optimizer` for what `build`/`step` add). RMSprop, whose
 epsilon torch places differently, runs on plait's own `KerasRMSprop`
-(`optimizers_keras`); Adam and AdamW reach Keras's epsilon by setting torch's
+(`plait.optimizers.keras_rmsprop`); Adam and AdamW reach Keras's epsilon by setting torch's
 per step. Where a residual difference remains, the class docstring says how
 large it is.
 """
@@ -16,16 +16,16 @@ from typing import Any
 
 import torch
 
-from plait.training import schedules as schedules
-from plait.training.optimizers_base import (
+from plait.optimizers import schedules
+from plait.optimizers.base import (
     Arg,
     LearningRate,
     Optimizer,
     Spec,
     _arguments,
 )
-from plait.training.optimizers_keras import KerasRMSprop
-from plait.training.schedules import (
+from plait.optimizers.keras_rmsprop import KerasRMSprop
+from plait.optimizers.schedules import (
     CosineDecay,
     ExponentialDecay,
     InverseTimeDecay,
@@ -166,11 +166,11 @@ class RMSprop(Optimizer):
     epsilon)`); `torch.optim.RMSprop` divides by `sqrt(v) + epsilon`, a step up
     to 30x Keras's once `g**2` nears epsilon (|g| around 1e-4, common for
     embeddings and recurrent layers). So plait builds
-    `optimizers_keras.KerasRMSprop`, which does Keras's arithmetic with the
+    `keras_rmsprop.KerasRMSprop`, which does Keras's arithmetic with the
     same multi-tensor kernels as `torch.optim.RMSprop(foreach=True)` and as
     fast (`bench/optimizers.py`). Its steps match Keras 3.15.1's bit for bit
     on CPU, in float32 and float64, for gradients from 1e-5 to 1
-    (`tests/training/test_optimizers_keras.py`).
+    (`tests/optimizers/test_keras_rmsprop.py`).
 
     Args:
         learning_rate: Step size (or a schedule).

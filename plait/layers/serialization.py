@@ -211,20 +211,30 @@ def _builtin_classes() -> dict[str, type[Layer]]:
     return _read_builtin_classes()
 
 
+# Model classes (Functional, Sequential) sit above the layers; they add themselves
+# here when their module loads (`register_builtin_class`), and the loader imports
+# plait.models before it reads a file.
+_BUILTIN_MODELS: dict[str, type[Layer]] = {}
+
+
+def register_builtin_class(cls: type[Layer], *aliases: str) -> type[Layer]:
+    """Make one of plait's own classes above the layers (a model) resolvable."""
+    for name in (cls.__name__, *aliases):
+        _BUILTIN_MODELS[name] = cls
+    return cls
+
+
 def _read_builtin_classes() -> dict[str, type[Layer]]:
     import plait.layers
     from plait.layers.ops import Operator
-    from plait.models.functional import Functional
-    from plait.models.sequential import Sequential
 
     found: dict[str, type[Layer]] = {
         name: obj
         for name, obj in vars(plait.layers).items()
         if isinstance(obj, type) and issubclass(obj, Layer) and obj is not Layer
     }
-    found.update(Operator=Operator, Functional=Functional, Sequential=Sequential)
-    # Keras compat: a model saved as "Model" is a functional one.
-    found["Model"] = Functional
+    found["Operator"] = Operator
+    found.update(_BUILTIN_MODELS)
     return found
 
 
@@ -454,11 +464,9 @@ def _deserialize(
             f"{type(layer_config).__name__}."
         )
     where = f"{class_name} layer {layer_config.get('name', config.get('name'))!r}"
-    from plait.models.functional import Functional
-
     with custom_object_scope(custom_objects):
         try:
-            if issubclass(cls, Functional):
+            if cls._config_has_layers:  # models rebuild their layers themselves
                 return cls.from_config(layer_config, custom_objects=custom_objects)
             resolved = _resolve_functions(layer_config, custom_objects, where)
             return cls.from_config(resolved)

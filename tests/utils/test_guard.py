@@ -8,7 +8,7 @@ import torch
 
 import plait
 from plait.layers import Dense, Input
-from plait.training import guard
+from plait.utils import guard
 
 NOT_TRAINABLE = "does not have any trainable weights"
 

@@ -15,8 +15,8 @@ from typing import Any
 import numpy as np
 import torch
 
-from plait.training.callbacks import Callback, Logs
-from plait.training.callbacks_watch import (
+from plait.callbacks.callbacks import Callback, Logs
+from plait.callbacks.watch import (
     _check_watching,
     _monitor_op,
     _monitored,
@@ -28,7 +28,7 @@ __all__ = ["BackupAndRestore", "ModelCheckpoint", "TensorBoard"]
 
 def _atomic_write(path: str, write: Callable[[str], None]) -> None:
     """Write through a temporary file in the same folder, then rename it."""
-    from plait.saving.atomic import atomic_write_path
+    from plait.utils.atomic import atomic_write_path
 
     os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
     atomic_write_path(path, write)
@@ -197,7 +197,7 @@ def _callback_states(
     callbacks: list[Callback],
 ) -> tuple[str, dict[str, torch.Tensor]]:
     """The callbacks' `_get_state()`s as a JSON string and the tensors it names."""
-    from plait.saving.training_state import _split_state
+    from plait.utils.tensor_state import split_tensors as _split_state
 
     states: dict[str, Any] = {}
     tensors: dict[str, torch.Tensor] = {}
@@ -219,7 +219,7 @@ def _callback_states(
 def _set_callback_states(
     callbacks: list[Callback], text: str, tensors: dict[str, torch.Tensor]
 ) -> None:
-    from plait.saving.training_state import _join_state
+    from plait.utils.tensor_state import join_tensors as _join_state
 
     states = json.loads(text)
     for key, cb in _keyed(callbacks).items():

@@ -6,10 +6,10 @@ import numpy as np
 import pytest
 import torch
 
-from plait.training import optimizers as O
-from plait.training import schedules as S
-from plait.training.optimizers_keras import KerasRMSprop
-from tests.training.test_optimizers import keras_adam, keras_rmsprop
+from plait.optimizers import optimizers as O
+from plait.optimizers import schedules as S
+from plait.optimizers.keras_rmsprop import KerasRMSprop
+from tests.optimizers.test_optimizers import keras_adam, keras_rmsprop
 
 # ---------------------------------------------------------------------------
 # Against Keras's update rule in float64 NumPy, 5 steps, for gradients of three
@@ -368,7 +368,7 @@ def test_keras_rmsprop_cuda_matches_cpu(centered):
 def test_keras_rmsprop_large_cpu_tensors_update_in_slices_bit_for_bit(
     kwargs, monkeypatch
 ):
-    from plait.training import optimizers_keras
+    from plait.optimizers import keras_rmsprop as optimizers_keras
 
     def steps(chunk, foreach):
         monkeypatch.setattr(optimizers_keras, "_CHUNK", chunk)

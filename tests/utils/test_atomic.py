@@ -10,9 +10,9 @@ import pytest
 import torch
 
 from plait import layers as L
+from plait.callbacks import files as callbacks_io
 from plait.models import Model
-from plait.saving import atomic
-from plait.training import callbacks_io
+from plait.utils import atomic
 
 
 def _model():

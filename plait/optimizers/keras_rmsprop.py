@@ -24,7 +24,7 @@ from typing import Any, cast
 import torch
 from torch import Tensor
 
-from plait.training.optimizers_base import _check_range
+from plait.optimizers.base import _check_range
 
 __all__ = ["KerasRMSprop"]
 

@@ -1,4 +1,4 @@
-"""Tests for plait.training.optimizers: Keras update rules, clipping, schedules."""
+"""Tests for plait.optimizers.optimizers: Keras update rules, clipping, schedules."""
 
 import copy
 import inspect
@@ -8,8 +8,8 @@ import numpy as np
 import pytest
 import torch
 
-from plait.training import optimizers as O
-from plait.training import schedules as S
+from plait.optimizers import optimizers as O
+from plait.optimizers import schedules as S
 
 # ---------------------------------------------------------------------------
 # Keras 3's update rules (keras/src/optimizers/*.py `update_step`), written out
@@ -163,7 +163,7 @@ def test_optimizer_matches_keras_rule(make, keras_rule, grads):
 # parameter change after 3 steps with Keras's default epsilon 1e-7, for typical
 # gradients (|g| 0.1 to 2) and tiny ones (|g| 1e-5 to 2e-4). Measured on torch
 # 2.13: Adagrad 2e-7 / 2e-7, Adamax 2e-10 / 2.3e-6. (Adam, AdamW and RMSprop
-# now follow Keras exactly: see EXACT_CASES and test_optimizers_keras.py.)
+# now follow Keras exactly: see EXACT_CASES and test_keras_rmsprop.py.)
 EPSILON_CASES = [
     ("adagrad", lambda: O.Adagrad(0.1), lambda g: keras_adagrad(W0, g, 0.1), 1e-6, 1e-6),
     ("adamax", lambda: O.Adamax(0.01), lambda g: keras_adamax(W0, g, 0.01), 1e-8, 1e-5),

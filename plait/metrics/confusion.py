@@ -15,8 +15,8 @@ from typing import Any
 import torch
 from torch import Tensor
 
-from plait.training.loss_functions import TensorLike, _same_rank
-from plait.training.metrics_base import Metric
+from plait.losses.functions import TensorLike, _same_rank
+from plait.metrics.base import Metric
 
 __all__ = [
     "AUC",

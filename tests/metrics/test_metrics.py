@@ -1,4 +1,4 @@
-"""Tests for plait.training.metrics: Keras 3 numerics, device state, registry."""
+"""Tests for plait.metrics.metrics: Keras 3 numerics, device state, registry."""
 
 import json
 
@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 import torch
 
-from plait.training import losses
-from plait.training import metrics as M
+from plait.losses import losses
+from plait.metrics import metrics as M
 
 # Inputs and expected values from Keras 3.15.1 (torch backend), pasted here.
 YB = [[1.0], [0.0], [1.0], [1.0], [0.0], [0.0]]

@@ -1,7 +1,7 @@
 """Loss functions: Keras 3's per-sample losses, computed with torch ops.
 
 Every function takes `(y_true, y_pred)` and returns the per-sample loss (the last
-axis reduced, as Keras does). `plait.training.losses` wraps them in `Loss` classes
+axis reduced, as Keras does). `plait.losses.losses` wraps them in `Loss` classes
 and re-exports them; import them from there.
 """
 
@@ -431,7 +431,7 @@ def sparse_categorical_crossentropy(
     return loss.squeeze(0) if unbatched else loss
 
 
-# Reduction helpers shared by the `Loss` classes in `plait.training.losses`.
+# Reduction helpers shared by the `Loss` classes in `plait.losses.losses`.
 
 
 def _snake_case(name: str) -> str:

@@ -1,6 +1,6 @@
 """Metrics: Keras 3's stateful metrics, their string names, and `"accuracy"`.
 
-Metrics accumulate on the device (see `metrics_base`); this module adds the
+Metrics accumulate on the device (see `plait.metrics.base`); this module adds the
 accuracy family, metric forms of the losses, `get`/`serialize`, and
 `resolve_accuracy`, Keras's rule for what `metrics=["accuracy"]` means.
 """
@@ -12,14 +12,14 @@ from typing import Any
 import torch
 from torch import Tensor
 
-from plait.training import losses
-from plait.training.loss_functions import (
+from plait.losses import losses
+from plait.losses.functions import (
     TensorLike,
     _l2_normalize,
     _prepare,
     _same_rank,
 )
-from plait.training.metrics_accuracy import (
+from plait.metrics.accuracies import (
     Accuracy,
     BinaryAccuracy,
     CategoricalAccuracy,
@@ -34,7 +34,7 @@ from plait.training.metrics_accuracy import (
     sparse_top_k_categorical_accuracy,
     top_k_categorical_accuracy,
 )
-from plait.training.metrics_base import (
+from plait.metrics.base import (
     FUNCTIONS,
     Mean,
     MeanMetricWrapper,
@@ -42,7 +42,7 @@ from plait.training.metrics_base import (
     Sum,
     _Wrapped,
 )
-from plait.training.metrics_confusion import (
+from plait.metrics.confusion import (
     AUC,
     F1Score,
     FalseNegatives,

@@ -1,7 +1,7 @@
 """Accuracy metrics: exact, binary, categorical, sparse and top-k accuracy.
 
 Each is a per-sample function (1.0 for a hit, 0.0 for a miss) and a `Mean` of
-it, as in `keras.metrics`. Import them from `plait.training.metrics`.
+it, as in `keras.metrics`. Import them from `plait.metrics.metrics`.
 """
 
 from __future__ import annotations
@@ -9,8 +9,8 @@ from __future__ import annotations
 import torch
 from torch import Tensor
 
-from plait.training.loss_functions import TensorLike, _prepare, _same_rank, _to_tensor
-from plait.training.metrics_base import _Wrapped
+from plait.losses.functions import TensorLike, _prepare, _same_rank, _to_tensor
+from plait.metrics.base import _Wrapped
 
 __all__ = [
     "Accuracy",

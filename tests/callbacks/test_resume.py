@@ -24,8 +24,8 @@ from plait.callbacks import (
     ModelCheckpoint,
     ReduceLROnPlateau,
 )
+from plait.callbacks.watch import get_lr
 from plait.layers import Dense, Dropout, Input
-from plait.training.callbacks_watch import get_lr
 
 ROOT = Path(__file__).resolve().parents[2]
 EPOCHS = 12
@@ -189,8 +189,8 @@ import json, os, signal, sys
 import torch
 torch.set_num_threads(1)
 sys.path.insert(0, {root!r})
-from tests.training.test_resume import Interrupt, run_training
-from plait.training.callbacks_watch import get_lr
+from tests.callbacks.test_resume import Interrupt, run_training
+from plait.callbacks.watch import get_lr
 
 kill_at = os.environ.get("PLAIT_TEST_KILL_AT")
 stop = lambda: os.kill(os.getpid(), signal.SIGKILL)

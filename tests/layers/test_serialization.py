@@ -1,10 +1,11 @@
-"""Tests for plait.saving.serialization: the registry and layer (de)serialization."""
+"""Tests for plait.layers.serialization: the registry and layer (de)serialization."""
 
 import pytest
 import torch
 
 import plait
 from plait import layers as L
+from plait.layers.serialization import resolve_class
 from plait.saving import (
     custom_object_scope,
     deserialize_layer,
@@ -13,7 +14,6 @@ from plait.saving import (
     register_serializable,
     serialize_layer,
 )
-from plait.saving.serialization import resolve_class
 
 
 def test_every_exported_layer_resolves():
