@@ -364,3 +364,21 @@ class Lambda(Layer):
         if self.arguments:
             config["arguments"] = self.arguments
         return config
+
+    @classmethod
+    def from_config(cls, config: dict[str, Any]) -> Layer:
+        """Rebuild from `get_config()`, finding the function by its registered name."""
+        from plait.saving.serialization import get_registered_object
+
+        name = config.get("function")
+        if isinstance(name, str):
+            found = get_registered_object(name)
+            if found is None:
+                raise ValueError(
+                    f"Lambda layer '{config.get('name')}': expected `function` to "
+                    f"name a registered function, got {name!r}, which is not "
+                    "registered; decorate it with "
+                    "@plait.saving.register_serializable() and import its module."
+                )
+            config = {**config, "function": found}
+        return cls(**config)

@@ -4,7 +4,14 @@ Each case names the layer class and its arguments, the input shape (batch left
 out, as `Input(shape=...)` takes it; a list for multi-input layers), the output
 shape the graph must infer, the number of weights, and a reference function
 written with plain torch ops: `reference_fn(inputs, weights)` where `weights` are
-the layer's weights in Keras layout (a Dense kernel is `(in, out)`).
+the layer's weights in Keras layout (a Dense kernel is `(in, out)`). A layer
+whose math has no short torch spelling (recurrent, attention) gives no reference
+here: its numbers are checked against Keras's goldens in tests/parity.
+
+`build` makes the layer when its arguments hold other layers (wrappers, RNN of
+cells); `call` calls it when it takes more than one positional input (query,
+value); `covers` names the other public classes a case exercises (the cells of
+an RNN, the layer in a wrapper), for the every-public-layer check.
 """
 
 from __future__ import annotations
@@ -18,6 +25,7 @@ import torch
 import torch.nn.functional as F
 
 from plait import layers as L
+from plait.saving import register_serializable
 
 _SELU_ALPHA = 1.6732632423543772848170429916717
 _SELU_SCALE = 1.0507009873554804934193349852946
@@ -31,13 +39,24 @@ class LayerCase:
     input_shape: Any
     expected_output_shape: Any
     n_weights: int
-    reference_fn: Callable[[Any, list[torch.Tensor]], torch.Tensor]
+    reference_fn: Callable[[Any, list[torch.Tensor]], torch.Tensor] | None
     weight_shapes: tuple[tuple[int, ...], ...] = ()
     input_dtype: str = "float32"
     int_high: int = 10  # int inputs are drawn from [0, int_high)
     make_input: Callable[[tuple[int, ...]], torch.Tensor] | None = field(
         default=None, compare=False
     )
+    build: Callable[[], Any] | None = field(default=None, compare=False)
+    call: Callable[[Any, Any], Any] | None = field(default=None, compare=False)
+    covers: tuple[type, ...] = ()
+
+    def make_layer(self) -> Any:
+        """A fresh layer of this case."""
+        return self.build() if self.build is not None else self.cls(**self.init_kwargs)
+
+    def apply(self, layer: Any, inputs: Any) -> Any:
+        """The layer called on `inputs` (symbolic or eager)."""
+        return self.call(layer, inputs) if self.call is not None else layer(inputs)
 
 
 def _dense(x, w):
@@ -296,5 +315,154 @@ LAYER_CASES: list[LayerCase] = [
         out=(None, 1),
         axes=1,
         normalize=True,
+    ),
+]
+
+
+def _simple_rnn(x: torch.Tensor, w: list[torch.Tensor]) -> torch.Tensor:
+    h = torch.zeros(x.shape[0], w[1].shape[0])
+    for t in range(x.shape[1]):
+        h = torch.tanh(x[:, t] @ w[0] + h @ w[1] + w[2])
+    return h
+
+
+@register_serializable(package="layer_cases")
+def cube_plus_one(x: torch.Tensor) -> torch.Tensor:
+    """The function of the Lambda case (registered: a Lambda saves it by name)."""
+    return x**3 + 1
+
+
+# The layers with no case in a module's own list (tests/layers/test_<module>.py
+# holds the conv, pooling, normalization, attention, activation, regularization
+# and reshaping_nd ones).
+LAYER_CASES += [
+    LayerCase(
+        "lambda",
+        L.Lambda,
+        {"function": cube_plus_one},
+        (4,),
+        (None, 4),
+        0,
+        lambda x, w: x**3 + 1,
+    ),
+    # MultiHeadAttention takes (query, value); Keras goldens in tests/parity.
+    LayerCase(
+        "multi_head_attention",
+        L.MultiHeadAttention,
+        {"num_heads": 2, "key_dim": 3},
+        [(2, 4), (3, 4)],
+        (None, 2, 4),
+        8,
+        None,
+        ((4, 2, 3), (2, 3), (4, 2, 3), (2, 3), (4, 2, 3), (2, 3), (2, 3, 4), (4,)),
+        call=lambda layer, qv: layer(*qv),
+    ),
+    # Recurrent: the fused layers, the RNN of cells, convolutional LSTMs.
+    LayerCase(
+        "simple_rnn",
+        L.SimpleRNN,
+        {"units": 3},
+        (4, 2),
+        (None, 3),
+        3,
+        _simple_rnn,
+        ((2, 3), (3, 3), (3,)),
+    ),
+    LayerCase(
+        "gru_sequences",
+        L.GRU,
+        {"units": 3, "return_sequences": True},
+        (4, 2),
+        (None, 4, 3),
+        3,
+        None,
+        ((2, 9), (3, 9), (2, 9)),
+    ),
+    LayerCase(
+        "lstm",
+        L.LSTM,
+        {"units": 3},
+        (4, 2),
+        (None, 3),
+        3,
+        None,
+        ((2, 12), (3, 12), (12,)),
+    ),
+    LayerCase(
+        "rnn_lstm_cell",
+        L.RNN,
+        {},
+        (4, 2),
+        (None, 3),
+        3,
+        None,
+        ((2, 12), (3, 12), (12,)),
+        build=lambda: L.RNN(L.LSTMCell(3)),
+        covers=(L.LSTMCell,),
+    ),
+    LayerCase(
+        "rnn_stacked_cells",
+        L.RNN,
+        {},
+        (4, 2),
+        (None, 2),
+        6,
+        None,
+        ((2, 9), (3, 9), (2, 9), (3, 2), (2, 2), (2,)),
+        build=lambda: L.RNN(L.StackedRNNCells([L.GRUCell(3), L.SimpleRNNCell(2)])),
+        covers=(L.StackedRNNCells, L.GRUCell, L.SimpleRNNCell),
+    ),
+    LayerCase(
+        "conv_lstm1d",
+        L.ConvLSTM1D,
+        {"filters": 2, "kernel_size": 3, "padding": "same"},
+        (3, 5, 2),
+        (None, 5, 2),
+        3,
+        None,
+        ((3, 2, 8), (3, 2, 8), (8,)),
+    ),
+    LayerCase(
+        "conv_lstm2d",
+        L.ConvLSTM2D,
+        {"filters": 2, "kernel_size": 2},
+        (2, 3, 3, 1),
+        (None, 2, 2, 2),
+        3,
+        None,
+        ((2, 2, 1, 8), (2, 2, 2, 8), (8,)),
+    ),
+    LayerCase(
+        "conv_lstm3d",
+        L.ConvLSTM3D,
+        {"filters": 1, "kernel_size": 2, "return_sequences": True},
+        (2, 2, 3, 2, 1),
+        (None, 2, 1, 2, 1, 1),
+        3,
+        None,
+        ((2, 2, 2, 1, 4), (2, 2, 2, 1, 4), (4,)),
+    ),
+    # Wrappers.
+    LayerCase(
+        "bidirectional_lstm",
+        L.Bidirectional,
+        {},
+        (4, 2),
+        (None, 6),
+        6,
+        None,
+        ((2, 12), (3, 12), (12,)) * 2,
+        build=lambda: L.Bidirectional(L.LSTM(3)),
+    ),
+    LayerCase(
+        "time_distributed_dense",
+        L.TimeDistributed,
+        {},
+        (5, 4),
+        (None, 5, 3),
+        2,
+        _dense,
+        ((4, 3), (3,)),
+        build=lambda: L.TimeDistributed(L.Dense(3)),
     ),
 ]

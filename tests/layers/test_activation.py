@@ -58,8 +58,8 @@ ACTIVATION_CASES = [
 
 
 @pytest.mark.parametrize("case", ACTIVATION_CASES, ids=[c.id for c in ACTIVATION_CASES])
-def test_activation_layer_case(case):
-    check_layer(case)
+def test_activation_layer_case(case, tmp_path):
+    check_layer(case, tmp_path)
 
 
 def test_activation_layers_match_torch_functional():

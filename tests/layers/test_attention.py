@@ -54,8 +54,8 @@ ATTENTION_CASES = [
 
 
 @pytest.mark.parametrize("case", ATTENTION_CASES, ids=[c.id for c in ATTENTION_CASES])
-def test_attention_layer_case(case):
-    check_layer(case)
+def test_attention_layer_case(case, tmp_path):
+    check_layer(case, tmp_path)
 
 
 def test_attention_masks_follow_keras():

@@ -5,7 +5,7 @@ import pytest
 import torch
 
 import plait
-from plait.layers import Dense, Dropout, Embedding, Input, Layer
+from plait.layers import Conv2D, Dense, Dropout, Embedding, Input, Layer
 from tests.layers.test_layer_cases import check_weights_round_trip
 
 
@@ -602,9 +602,6 @@ def test_node_api_model_as_layer():
 
 
 def test_node_api_conv2d_guide_example():
-    Conv2D = getattr(plait.layers, "Conv2D", None)
-    if Conv2D is None:
-        pytest.skip("plait.layers.Conv2D is not implemented yet")
     a = Input(shape=(32, 32, 3))
     b = Input(shape=(64, 64, 3))
     conv = Conv2D(16, (3, 3), padding="same")

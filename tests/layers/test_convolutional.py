@@ -229,8 +229,8 @@ CONV_CASES = [
 
 
 @pytest.mark.parametrize("case", CONV_CASES, ids=[c.id for c in CONV_CASES])
-def test_conv_layer_case(case):
-    check_layer(case)
+def test_conv_layer_case(case, tmp_path):
+    check_layer(case, tmp_path)
 
 
 # ------------------------------------------------------------------ channels-last

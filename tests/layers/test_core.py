@@ -235,3 +235,13 @@ def test_lambda_rejects_non_callable():
 def test_lambda_unregistered_function_cannot_serialize():
     with pytest.raises(ValueError, match="cannot serialize its function '<lambda>'"):
         Lambda(lambda t: t).get_config()
+
+
+def test_lambda_from_config_of_an_unregistered_name():
+    config = {"name": "lam", "function": "nowhere>missing"}
+    with pytest.raises(
+        ValueError,
+        match=r"Lambda layer 'lam': expected `function` to name a registered "
+        r"function, got 'nowhere>missing', which is not registered",
+    ):
+        Lambda.from_config(config)

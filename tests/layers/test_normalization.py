@@ -88,8 +88,8 @@ NORM_CASES = [
 
 
 @pytest.mark.parametrize("case", NORM_CASES, ids=[c.id for c in NORM_CASES])
-def test_normalization_layer_case(case):
-    check_layer(case)
+def test_normalization_layer_case(case, tmp_path):
+    check_layer(case, tmp_path)
 
 
 def _built_bn(shape, **kwargs):

@@ -134,8 +134,8 @@ POOL_CASES = [
 
 
 @pytest.mark.parametrize("case", POOL_CASES, ids=[c.id for c in POOL_CASES])
-def test_pooling_layer_case(case):
-    check_layer(case)
+def test_pooling_layer_case(case, tmp_path):
+    check_layer(case, tmp_path)
 
 
 def test_average_pooling_same_divides_by_real_elements():

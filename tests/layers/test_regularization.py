@@ -41,8 +41,8 @@ REGULARIZATION_CASES = [
 @pytest.mark.parametrize(
     "case", REGULARIZATION_CASES, ids=[c.id for c in REGULARIZATION_CASES]
 )
-def test_regularization_layer_case(case):
-    check_layer(case)
+def test_regularization_layer_case(case, tmp_path):
+    check_layer(case, tmp_path)
 
 
 def _ratios(layer, x):

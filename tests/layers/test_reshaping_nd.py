@@ -100,8 +100,8 @@ RESHAPE_CASES = [
 
 
 @pytest.mark.parametrize("case", RESHAPE_CASES, ids=[c.id for c in RESHAPE_CASES])
-def test_reshaping_nd_layer_case(case):
-    check_layer(case)
+def test_reshaping_nd_layer_case(case, tmp_path):
+    check_layer(case, tmp_path)
 
 
 @pytest.mark.parametrize(

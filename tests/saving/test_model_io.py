@@ -41,12 +41,6 @@ def roundtrip(model, x, tmp_path, **load_kwargs):
     return loaded
 
 
-def _need(*names):
-    missing = [n for n in names if not hasattr(L, n)]
-    if missing:
-        pytest.skip(f"plait.layers has no {missing} yet")
-
-
 def test_save_mlp_roundtrip(tmp_path):
     from plait.examples.guide import mlp
 
@@ -59,7 +53,6 @@ def test_save_mlp_roundtrip(tmp_path):
 
 
 def test_save_multi_input_multi_output_named(tmp_path):
-    _need("LSTM")
     main_input = L.Input(shape=(6,), dtype="int32", name="main_input")
     x = L.Embedding(output_dim=4, input_dim=10, input_length=6)(main_input)
     lstm_out = L.LSTM(3)(x)
@@ -88,7 +81,6 @@ def test_save_shared_layer_at_different_depths(tmp_path):
 
 
 def test_save_shared_lstm_tweets(tmp_path):
-    _need("LSTM")
     tweet_a, tweet_b = L.Input(shape=(5, 3)), L.Input(shape=(5, 3))
     shared_lstm = L.LSTM(4)
     merged = L.concatenate([shared_lstm(tweet_a), shared_lstm(tweet_b)], axis=-1)

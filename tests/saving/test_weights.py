@@ -53,8 +53,6 @@ def test_nested_model_keys(tmp_path):
 
 
 def test_weights_in_torch_layout_save_in_keras_layout(tmp_path):
-    if not hasattr(L, "Conv2D"):
-        pytest.skip("no Conv2D yet")
     x = L.Input(shape=(5, 5, 2))
     model = Model(x, L.Conv2D(3, (2, 2), name="c")(x))
     model.save_weights(tmp_path / "w.safetensors")
