@@ -22,7 +22,7 @@ from plait.layers.base import Layout
 from plait.layers.input_spec import InputSpec
 from plait.layers.recurrent import _RNN_KEYS, _cell_args, _CellRNN
 from plait.layers.recurrent_cells import _cell_fns_config, _set_cell_fns
-from plait.layers.rnn import BaseRNNCell
+from plait.layers.rnn_cell_base import BaseRNNCell
 from plait.types import ActivationLike, InitializerLike, Shape
 
 __all__ = ["ConvLSTM1D", "ConvLSTM2D", "ConvLSTM3D"]
