@@ -240,11 +240,7 @@ class BatchNormalization(_AffineNorm):
             self.moving_variance.mul_(m).add_(var.reshape(-1), alpha=1.0 - m)
         shape = _broadcast_shape(ndim, [axis], (inputs.shape[axis],))
         out = (inputs - mean) * torch.rsqrt(var + self.epsilon)
-        if self.gamma is not None:
-            out = out * self.gamma.view(shape)
-        if self.beta is not None:
-            out = out + self.beta.view(shape)
-        return out
+        return self._scale_shift(out, shape)
 
     def get_config(self) -> dict[str, Any]:
         """Constructor arguments."""

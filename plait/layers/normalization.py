@@ -97,9 +97,7 @@ class LayerNormalization(_AffineNorm):
 
     def call(self, inputs: torch.Tensor) -> torch.Tensor:
         """Normalize each sample over the axes."""
-        dtype = self.gamma.dtype if self.gamma is not None else inputs.dtype
-        if inputs.dtype != dtype:
-            inputs = inputs.to(dtype)
+        inputs = self._weights_dtype(inputs)
         sizes = tuple(inputs.shape[a] for a in self._axes)
         if self._trailing and not self.rms_scaling:
             return F.layer_norm(inputs, sizes, self.gamma, self.beta, self.epsilon)
@@ -111,11 +109,7 @@ class LayerNormalization(_AffineNorm):
         var, mean = torch.var_mean(inputs, dim=self._axes, correction=0, keepdim=True)
         inv = torch.rsqrt(var + self.epsilon)
         out = inputs * inv if self.rms_scaling else (inputs - mean) * inv
-        if self.gamma is not None:
-            out = out * self.gamma.view(shape)
-        if self.beta is not None:
-            out = out + self.beta.view(shape)
-        return out
+        return self._scale_shift(out, shape)
 
     def get_config(self) -> dict[str, Any]:
         """Constructor arguments."""
@@ -211,9 +205,7 @@ class GroupNormalization(_AffineNorm):
     def call(self, inputs: torch.Tensor) -> torch.Tensor:
         """Normalize each group of channels of each sample."""
         axis = self._channel_axis
-        dtype = self.gamma.dtype if self.gamma is not None else inputs.dtype
-        if inputs.dtype != dtype:
-            inputs = inputs.to(dtype)
+        inputs = self._weights_dtype(inputs)
         groups, ndim = self._num_groups, inputs.dim()
         if axis == ndim - 1:
             # Channels last: statistics on a grouped view, no layout copy. (torch's
@@ -223,9 +215,7 @@ class GroupNormalization(_AffineNorm):
             g = inputs.reshape(n, -1, groups, c // groups)  # (n, positions, G, C/G)
             var, mean = torch.var_mean(g, dim=(1, 3), correction=0, keepdim=True)
             out = ((g - mean) * torch.rsqrt(var + self.epsilon)).reshape(inputs.shape)
-            if self.gamma is not None:
-                out = out * self.gamma
-            return out + self.beta if self.beta is not None else out
+            return self._scale_shift(out, (c,))
         x = inputs.movedim(axis, 1).contiguous()  # (N, C, ...)
         y = F.group_norm(x, groups, self.gamma, self.beta, self.epsilon)
         return y.movedim(1, axis)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 import torch
@@ -75,6 +76,19 @@ class _AffineNorm(Layer):
             self.gamma = add_fn_weight(self, "gamma", shape, "gamma")
         if beta:
             self.beta = add_fn_weight(self, "beta", shape, "beta")
+
+    def _weights_dtype(self, inputs: torch.Tensor) -> torch.Tensor:
+        """`inputs` in the dtype of `gamma` (when there is one)."""
+        dtype = self.gamma.dtype if self.gamma is not None else inputs.dtype
+        return inputs if inputs.dtype == dtype else inputs.to(dtype)
+
+    def _scale_shift(self, out: torch.Tensor, shape: Sequence[int]) -> torch.Tensor:
+        """`out * gamma + beta`, the weights viewed as `shape`; either may be absent."""
+        if self.gamma is not None:
+            out = out * self.gamma.view(*shape)
+        if self.beta is not None:
+            out = out + self.beta.view(*shape)
+        return out
 
     def compute_output_shape(self, input_shape: Shape) -> Shape:
         """Unchanged."""
