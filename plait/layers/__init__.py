@@ -9,6 +9,9 @@ from plait.layers.activation import ThresholdedReLU as ThresholdedReLU
 from plait.layers.attention import AdditiveAttention as AdditiveAttention
 from plait.layers.attention import Attention as Attention
 from plait.layers.base import Layer as Layer
+from plait.layers.batch_normalization import (
+    BatchNormalization as BatchNormalization,
+)
 from plait.layers.conv_lstm import ConvLSTM1D as ConvLSTM1D
 from plait.layers.conv_lstm import ConvLSTM2D as ConvLSTM2D
 from plait.layers.conv_lstm import ConvLSTM3D as ConvLSTM3D
@@ -57,7 +60,6 @@ from plait.layers.merging import subtract as subtract
 from plait.layers.multi_head_attention import (
     MultiHeadAttention as MultiHeadAttention,
 )
-from plait.layers.normalization import BatchNormalization as BatchNormalization
 from plait.layers.normalization import GroupNormalization as GroupNormalization
 from plait.layers.normalization import LayerNormalization as LayerNormalization
 from plait.layers.normalization import UnitNormalization as UnitNormalization

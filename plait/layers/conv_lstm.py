@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
+from functools import partial
 from typing import Any
 
 import torch
@@ -20,9 +21,9 @@ import torch.nn.functional as F
 from plait import activations
 from plait.layers.base import Layout
 from plait.layers.input_spec import InputSpec
-from plait.layers.recurrent import _RNN_KEYS, _cell_args, _CellRNN
+from plait.layers.recurrent import _CellRNN
 from plait.layers.recurrent_cells import _cell_fns_config, _set_cell_fns
-from plait.layers.rnn import BaseRNNCell
+from plait.layers.rnn_cell_base import BaseRNNCell
 from plait.types import ActivationLike, InitializerLike, Shape
 
 __all__ = ["ConvLSTM1D", "ConvLSTM2D", "ConvLSTM3D"]
@@ -299,6 +300,7 @@ class _ConvLSTM(_CellRNN):
 
     rank = 2
     _cell_name = "conv_lstm_cell"
+    _takes_cudnn = False
 
     def __init__(
         self,
@@ -331,12 +333,7 @@ class _ConvLSTM(_CellRNN):
         stateful: bool = False,
         **kwargs: Any,
     ) -> None:
-        args = _cell_args(locals())
-        rnn = {k: args.pop(k) for k in _RNN_KEYS if k != "unroll"}
-        cell = self._make(_ConvLSTMCell, {"rank": self.rank, **args}, kwargs)
-        super().__init__(
-            cell, activity_regularizer=activity_regularizer, **rnn, **kwargs
-        )
+        super().__init__(partial(_ConvLSTMCell, rank=self.rank), dict(locals()))
         self.input_spec = InputSpec(ndim=self.rank + 3)
 
     def build(self, input_shape: Shape) -> None:

@@ -6,6 +6,7 @@ from the layer's own arguments; the cell holds the weights.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from plait.layers.base import Layer
@@ -17,13 +18,15 @@ from plait.types import ActivationLike, InitializerLike, Shape
 __all__ = ["GRU", "LSTM", "SimpleRNN"]
 
 
-_RNN_KEYS = ("return_sequences", "return_state", "go_backwards", "stateful", "unroll")
-
-
-def _cell_args(args: dict[str, Any]) -> dict[str, Any]:
-    """The cell's arguments among a layer's `locals()`."""
-    skip = {"self", "kwargs", "__class__", "activity_regularizer"}
-    return {k: v for k, v in args.items() if k not in skip}
+# The arguments of `RNN` (those a layer has) among a recurrent layer's.
+_RNN_KEYS = (
+    "return_sequences",
+    "return_state",
+    "go_backwards",
+    "stateful",
+    "unroll",
+    "use_cudnn",
+)
 
 
 def _from_cell(name: str) -> Any:
@@ -37,16 +40,25 @@ class _CellRNN(RNN):
     """An `RNN` whose cell is built from the layer's own arguments."""
 
     _cell_name = ""
+    _takes_cudnn = True  # whether the layer has a `use_cudnn` argument
 
-    def _make(
-        self, cell_cls: type, args: dict[str, Any], kwargs: dict[str, Any]
-    ) -> Any:
-        return cell_cls(
+    def __init__(self, make_cell: Callable[..., Any], args: dict[str, Any]) -> None:
+        """`args`: the subclass's `__init__` `locals()` (taken first thing); the
+        RNN's arguments go to `RNN`, the others (but `activity_regularizer`) to
+        `make_cell`."""
+        kwargs = args["kwargs"]
+        rnn = {k: args[k] for k in _RNN_KEYS if k in args}
+        skip = {*_RNN_KEYS, "self", "kwargs", "__class__", "activity_regularizer"}
+        cell = make_cell(
             dtype=kwargs.get("dtype"),
             trainable=kwargs.get("trainable", True),
             name=self._cell_name,
-            **args,
+            **{k: v for k, v in args.items() if k not in skip},
         )
+        super().__init__(
+            cell, activity_regularizer=args["activity_regularizer"], **rnn, **kwargs
+        )
+        self.input_spec = InputSpec(ndim=3, layout="(batch, timesteps, features)")
 
     def build(self, input_shape: Shape) -> None:
         """Build the cell for `(batch, timesteps, features)` inputs."""
@@ -79,6 +91,8 @@ class _CellRNN(RNN):
         config = {**Layer.get_config(self), **cell, **self._rnn_config()}
         if self.activity_regularizer is not None:
             config["activity_regularizer"] = self.activity_regularizer
+        if self._takes_cudnn:
+            config["use_cudnn"] = self.use_cudnn
         return config
 
 
@@ -117,6 +131,7 @@ class SimpleRNN(_CellRNN):
     """
 
     _cell_name = "simple_rnn_cell"
+    _takes_cudnn = False
 
     def __init__(
         self,
@@ -143,13 +158,7 @@ class SimpleRNN(_CellRNN):
         seed: int | None = None,
         **kwargs: Any,
     ) -> None:
-        args = dict(locals())
-        rnn = {k: args.pop(k) for k in _RNN_KEYS}
-        cell = self._make(SimpleRNNCell, _cell_args(args), kwargs)
-        super().__init__(
-            cell, activity_regularizer=activity_regularizer, **rnn, **kwargs
-        )
-        self.input_spec = InputSpec(ndim=3, layout="(batch, timesteps, features)")
+        super().__init__(SimpleRNNCell, dict(locals()))
 
 
 class LSTM(_CellRNN):
@@ -225,20 +234,10 @@ class LSTM(_CellRNN):
         use_cudnn: Any = "auto",
         **kwargs: Any,
     ) -> None:
-        args = dict(locals())
-        rnn = {k: args.pop(k) for k in (*_RNN_KEYS, "use_cudnn")}
-        cell = self._make(LSTMCell, _cell_args(args), kwargs)
-        super().__init__(
-            cell, activity_regularizer=activity_regularizer, **rnn, **kwargs
-        )
-        self.input_spec = InputSpec(ndim=3, layout="(batch, timesteps, features)")
+        super().__init__(LSTMCell, dict(locals()))
 
     recurrent_activation = _from_cell("recurrent_activation")
     unit_forget_bias = _from_cell("unit_forget_bias")
-
-    def get_config(self) -> dict[str, Any]:
-        """Constructor arguments."""
-        return {**super().get_config(), "use_cudnn": self.use_cudnn}
 
 
 class GRU(_CellRNN):
@@ -309,17 +308,7 @@ class GRU(_CellRNN):
         use_cudnn: Any = "auto",
         **kwargs: Any,
     ) -> None:
-        args = dict(locals())
-        rnn = {k: args.pop(k) for k in (*_RNN_KEYS, "use_cudnn")}
-        cell = self._make(GRUCell, _cell_args(args), kwargs)
-        super().__init__(
-            cell, activity_regularizer=activity_regularizer, **rnn, **kwargs
-        )
-        self.input_spec = InputSpec(ndim=3, layout="(batch, timesteps, features)")
+        super().__init__(GRUCell, dict(locals()))
 
     recurrent_activation = _from_cell("recurrent_activation")
     reset_after = _from_cell("reset_after")
-
-    def get_config(self) -> dict[str, Any]:
-        """Constructor arguments."""
-        return {**super().get_config(), "use_cudnn": self.use_cudnn}

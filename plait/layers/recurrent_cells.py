@@ -21,14 +21,9 @@ import torch.nn.functional as F
 from plait import activations, initializers
 from plait.layers.base import Layer, Layout
 from plait.layers.layer_args import forwarded
-from plait.layers.rnn import (
-    _RELU,
-    _SIGMOID,
-    _TANH,
-    BaseRNNCell,
-    deserialize_layer,
-    serialize_layer,
-)
+from plait.layers.rnn import deserialize_layer, serialize_layer
+from plait.layers.rnn_cell_base import BaseRNNCell
+from plait.layers.rnn_kernels import _RELU, _SIGMOID, _TANH
 from plait.types import ActivationLike, InitializerLike, Shape
 
 __all__ = ["GRUCell", "LSTMCell", "SimpleRNNCell", "StackedRNNCells"]

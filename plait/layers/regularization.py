@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from typing import Any
 
 import torch
@@ -70,9 +71,7 @@ class Dropout(Layer):
             return inputs
         if self.noise_shape is None:
             return F.dropout(inputs, self.rate, training=True)
-        shape = [s if n is None else n for n, s in zip(self.noise_shape, inputs.shape)]
-        keep = torch.empty(shape, device=inputs.device, dtype=inputs.dtype)
-        keep.bernoulli_(1.0 - self.rate)
+        keep = _keep_mask(inputs, self.rate, self.noise_shape)
         return inputs * keep / (1.0 - self.rate)
 
     def compute_output_shape(self, input_shape: Shape) -> Shape:
@@ -87,6 +86,17 @@ class Dropout(Layer):
         if self.seed is not None:
             config["seed"] = self.seed
         return config
+
+
+def _keep_mask(
+    inputs: torch.Tensor, rate: float, shape: Sequence[int | None] | None
+) -> torch.Tensor:
+    """Ones kept with probability `1 - rate`, zeros elsewhere, of `shape` (None
+    entries, or no shape at all, take the input's sizes)."""
+    sizes = inputs.shape if shape is None else shape
+    full = [s if n is None else n for n, s in zip(sizes, inputs.shape)]
+    keep = torch.empty(full, device=inputs.device, dtype=inputs.dtype)
+    return keep.bernoulli_(1.0 - rate)
 
 
 def _check_rate(layer: Layer, name: str, value: Any) -> float:
@@ -134,8 +144,7 @@ class _SpatialDropout(Dropout):
             shape = (n, *[1] * (ndim - 2), inputs.shape[-1])
         else:  # mask (n, channels, 1, ..., 1)
             shape = (n, inputs.shape[1], *[1] * (ndim - 2))
-        keep = torch.empty(shape, device=inputs.device, dtype=inputs.dtype)
-        keep.bernoulli_(1.0 - self.rate).div_(1.0 - self.rate)
+        keep = _keep_mask(inputs, self.rate, shape).div_(1.0 - self.rate)
         return inputs * keep
 
     def get_config(self) -> dict[str, Any]:
@@ -229,7 +238,28 @@ class SpatialDropout3D(_SpatialDropout):
     _rank = 3
 
 
-class GaussianNoise(Layer):
+class _Noise(Layer):
+    """A random layer active in training only: the output has the input's shape,
+    `seed` is kept for Keras, and the config holds `_amount` (rate or stddev)."""
+
+    _amount = "rate"
+
+    def __init__(self, seed: int | None, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.seed = seed
+        self.supports_masking = True
+
+    def compute_output_shape(self, input_shape: Shape) -> Shape:
+        """Unchanged."""
+        return input_shape
+
+    def get_config(self) -> dict[str, Any]:
+        """Constructor arguments."""
+        amount = getattr(self, self._amount)
+        return {**super().get_config(), self._amount: amount, "seed": self.seed}
+
+
+class GaussianNoise(_Noise):
     """Adds zero-mean Gaussian noise of standard deviation `stddev`, in training only.
 
     Args:
@@ -249,8 +279,10 @@ class GaussianNoise(Layer):
         [0.0, 0.0]
     """
 
+    _amount = "stddev"
+
     def __init__(self, stddev: float, seed: int | None = None, **kwargs: Any) -> None:
-        super().__init__(**kwargs)
+        super().__init__(seed, **kwargs)
         ok = isinstance(stddev, (int, float)) and not isinstance(stddev, bool)
         if not ok or stddev < 0:
             raise ValueError(
@@ -258,8 +290,6 @@ class GaussianNoise(Layer):
                 f"stddev={stddev!r}."
             )
         self.stddev = float(stddev)
-        self.seed = seed
-        self.supports_masking = True
 
     def call(self, inputs: torch.Tensor, training: bool | None = None) -> torch.Tensor:
         """`inputs + stddev * N(0, 1)` when training."""
@@ -267,16 +297,8 @@ class GaussianNoise(Layer):
             return inputs
         return inputs + self.stddev * torch.randn_like(inputs)
 
-    def compute_output_shape(self, input_shape: Shape) -> Shape:
-        """Unchanged."""
-        return input_shape
 
-    def get_config(self) -> dict[str, Any]:
-        """Constructor arguments."""
-        return {**super().get_config(), "stddev": self.stddev, "seed": self.seed}
-
-
-class GaussianDropout(Layer):
+class GaussianDropout(_Noise):
     """Multiplies by Gaussian noise of mean 1, in training only.
 
     The noise has standard deviation `sqrt(rate / (1 - rate))`, the variance
@@ -300,10 +322,8 @@ class GaussianDropout(Layer):
     """
 
     def __init__(self, rate: float, seed: int | None = None, **kwargs: Any) -> None:
-        super().__init__(**kwargs)
+        super().__init__(seed, **kwargs)
         self.rate = _check_rate(self, "rate", rate)
-        self.seed = seed
-        self.supports_masking = True
 
     def call(self, inputs: torch.Tensor, training: bool | None = None) -> torch.Tensor:
         """`inputs * N(1, rate / (1 - rate))` when training."""
@@ -312,21 +332,13 @@ class GaussianDropout(Layer):
         stddev = math.sqrt(self.rate / (1.0 - self.rate))
         return inputs * (1.0 + stddev * torch.randn_like(inputs))
 
-    def compute_output_shape(self, input_shape: Shape) -> Shape:
-        """Unchanged."""
-        return input_shape
-
-    def get_config(self) -> dict[str, Any]:
-        """Constructor arguments."""
-        return {**super().get_config(), "rate": self.rate, "seed": self.seed}
-
 
 # SELU's constants (Klambauer et al. 2017, "Self-Normalizing Neural Networks").
 _SELU_ALPHA = 1.6732632423543772848170429916717
 _SELU_SCALE = 1.0507009873554804934193349852946
 
 
-class AlphaDropout(Layer):
+class AlphaDropout(_Noise):
     """Dropout that keeps SELU activations' mean and variance, in training only.
 
     Dropped inputs are set to SELU's negative saturation `-alpha * scale`
@@ -359,39 +371,23 @@ class AlphaDropout(Layer):
         seed: int | None = None,
         **kwargs: Any,
     ) -> None:
-        super().__init__(**kwargs)
+        super().__init__(seed, **kwargs)
         self.rate = _check_rate(self, "rate", rate)
         self.noise_shape = tuple(noise_shape) if noise_shape is not None else None
-        self.seed = seed
-        self.supports_masking = True
 
     def call(self, inputs: torch.Tensor, training: bool | None = None) -> torch.Tensor:
         """`a * (kept ? x : -alpha * scale) + b` when training."""
         if not training or self.rate == 0.0:
             return inputs
-        shape = inputs.shape
-        if self.noise_shape is not None:
-            shape = torch.Size(
-                s if n is None else n for n, s in zip(self.noise_shape, inputs.shape)
-            )
-        keep = torch.empty(shape, device=inputs.device, dtype=inputs.dtype)
-        keep.bernoulli_(1.0 - self.rate)
+        keep = _keep_mask(inputs, self.rate, self.noise_shape)
         alpha_p = -_SELU_ALPHA * _SELU_SCALE
         a = ((1.0 - self.rate) * (1.0 + self.rate * alpha_p**2)) ** -0.5
         b = -a * alpha_p * self.rate
         return a * (inputs * keep + alpha_p * (1.0 - keep)) + b
 
-    def compute_output_shape(self, input_shape: Shape) -> Shape:
-        """Unchanged."""
-        return input_shape
-
     def get_config(self) -> dict[str, Any]:
         """Constructor arguments."""
-        config: dict[str, Any] = {
-            **super().get_config(),
-            "rate": self.rate,
-            "seed": self.seed,
-        }
+        config = super().get_config()
         if self.noise_shape is not None:
             config["noise_shape"] = list(self.noise_shape)
         return config

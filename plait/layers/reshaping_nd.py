@@ -7,7 +7,7 @@ padding and nearest upsampling make one copy each.
 from __future__ import annotations
 
 import numbers
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any, ClassVar
 
 import torch
@@ -95,18 +95,40 @@ def _pairs_config(pairs: Pairs) -> list[Any]:
     return list(pairs[0]) if len(pairs) == 1 else [list(p) for p in pairs]
 
 
-class _ZeroPadding(Layer):
-    """Shared body of ZeroPadding{1,2,3}D."""
+class _Spatial(Layer):
+    """What ZeroPadding, Cropping and UpSampling share: the data format, the
+    spatial axes, and a per-axis output shape."""
 
     rank: ClassVar[int] = 2
     _keeps_input_dtype = True
 
-    def __init__(self, padding: Any, data_format: str | None, /, **kwargs: Any) -> None:
-        super().__init__(**kwargs)
-        self.padding = _pairs(self, "padding", padding, self.rank)
+    def _set_data_format(self, data_format: str | None) -> None:
         self.data_format = _data_format(self, data_format)
         self.input_spec = _spatial_spec(self.rank, self.data_format)
         self._axes = _spatial_axes(self.rank, self.data_format)
+
+    def _per_axis(
+        self, input_shape: Shape, values: Sequence[Any], fn: Callable[[int, Any], int]
+    ) -> Shape:
+        """`input_shape` with `fn(n, value)` on each spatial axis; None stays None."""
+        out = list(input_shape)
+        for axis, value in zip(self._axes, values):
+            n = out[axis]
+            out[axis] = None if n is None else fn(n, value)
+        return tuple(out)
+
+    def _config(self, name: str, value: Any) -> dict[str, Any]:
+        """Constructor arguments: `name`'s value and the data format."""
+        return {**super().get_config(), name: value, "data_format": self.data_format}
+
+
+class _ZeroPadding(_Spatial):
+    """Shared body of ZeroPadding{1,2,3}D."""
+
+    def __init__(self, padding: Any, data_format: str | None, /, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.padding = _pairs(self, "padding", padding, self.rank)
+        self._set_data_format(data_format)
         tail = [0, 0] if self.data_format == "channels_last" else []  # channels
         # F.pad takes (before, after) from the last axis backwards.
         self._flat = [*tail, *(v for pair in reversed(self.padding) for v in pair)]
@@ -117,19 +139,11 @@ class _ZeroPadding(Layer):
 
     def compute_output_shape(self, input_shape: Shape) -> Shape:
         """Each spatial axis grows by its padding; None stays None."""
-        out = list(input_shape)
-        for axis, (lo, hi) in zip(self._axes, self.padding):
-            n = out[axis]
-            out[axis] = None if n is None else n + lo + hi
-        return tuple(out)
+        return self._per_axis(input_shape, self.padding, lambda n, p: n + p[0] + p[1])
 
     def get_config(self) -> dict[str, Any]:
         """Constructor arguments."""
-        return {
-            **super().get_config(),
-            "padding": _pairs_config(self.padding),
-            "data_format": self.data_format,
-        }
+        return self._config("padding", _pairs_config(self.padding))
 
 
 class ZeroPadding1D(_ZeroPadding):
@@ -210,20 +224,15 @@ class ZeroPadding3D(_ZeroPadding):
         super().__init__(padding, data_format, **kwargs)
 
 
-class _Cropping(Layer):
+class _Cropping(_Spatial):
     """Shared body of Cropping{1,2,3}D."""
-
-    rank: ClassVar[int] = 2
-    _keeps_input_dtype = True
 
     def __init__(
         self, cropping: Any, data_format: str | None, /, **kwargs: Any
     ) -> None:
         super().__init__(**kwargs)
         self.cropping = _pairs(self, "cropping", cropping, self.rank)
-        self.data_format = _data_format(self, data_format)
-        self.input_spec = _spatial_spec(self.rank, self.data_format)
-        self._axes = _spatial_axes(self.rank, self.data_format)
+        self._set_data_format(data_format)
 
     def _check(self, shape: Sequence[int | None]) -> None:
         for axis, (lo, hi) in zip(self._axes, self.cropping):
@@ -246,19 +255,11 @@ class _Cropping(Layer):
     def compute_output_shape(self, input_shape: Shape) -> Shape:
         """Each spatial axis shrinks by its cropping; None stays None."""
         self._check(input_shape)
-        out = list(input_shape)
-        for axis, (lo, hi) in zip(self._axes, self.cropping):
-            n = out[axis]
-            out[axis] = None if n is None else n - lo - hi
-        return tuple(out)
+        return self._per_axis(input_shape, self.cropping, lambda n, c: n - c[0] - c[1])
 
     def get_config(self) -> dict[str, Any]:
         """Constructor arguments."""
-        return {
-            **super().get_config(),
-            "cropping": _pairs_config(self.cropping),
-            "data_format": self.data_format,
-        }
+        return self._config("cropping", _pairs_config(self.cropping))
 
 
 class Cropping1D(_Cropping):
@@ -344,11 +345,8 @@ class Cropping3D(_Cropping):
         super().__init__(cropping, data_format, **kwargs)
 
 
-class _UpSampling(Layer):
+class _UpSampling(_Spatial):
     """Shared body of UpSampling{1,2,3}D."""
-
-    rank: ClassVar[int] = 2
-    _keeps_input_dtype = True
 
     def __init__(
         self,
@@ -360,11 +358,9 @@ class _UpSampling(Layer):
     ) -> None:
         super().__init__(**kwargs)
         self.size = _int_tuple(self, "size", size, self.rank)
-        self.data_format = _data_format(self, data_format)
+        self._set_data_format(data_format)
         choices = ("nearest", "bilinear") if self.rank == 2 else ("nearest",)
         self.interpolation = _choice(self, "interpolation", interpolation, choices)
-        self.input_spec = _spatial_spec(self.rank, self.data_format)
-        self._axes = _spatial_axes(self.rank, self.data_format)
 
     def call(self, inputs: torch.Tensor) -> torch.Tensor:
         """Repeat each element `size` times along each spatial axis."""
@@ -391,19 +387,11 @@ class _UpSampling(Layer):
 
     def compute_output_shape(self, input_shape: Shape) -> Shape:
         """Each spatial axis times its factor; None stays None."""
-        out = list(input_shape)
-        for axis, s in zip(self._axes, self.size):
-            n = out[axis]
-            out[axis] = None if n is None else n * s
-        return tuple(out)
+        return self._per_axis(input_shape, self.size, lambda n, s: n * s)
 
     def get_config(self) -> dict[str, Any]:
         """Constructor arguments."""
-        return {
-            **super().get_config(),
-            "size": list(self.size),
-            "data_format": self.data_format,
-        }
+        return self._config("size", list(self.size))
 
 
 class UpSampling1D(_UpSampling):

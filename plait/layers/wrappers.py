@@ -11,13 +11,8 @@ from plait.graph.inference import TensorSpec, meta_spec
 from plait.graph.symbolic import SymbolicTensor
 from plait.layers.base import Layer, _map_shapes, _overrides
 from plait.layers.input_spec import InputSpec, check_input_spec
-from plait.layers.rnn import (
-    RNN,
-    _right_padded_lengths,
-    deserialize_layer,
-    fused_sequence,
-    serialize_layer,
-)
+from plait.layers.rnn import RNN, deserialize_layer, serialize_layer
+from plait.layers.rnn_kernels import _right_padded_lengths, fused_sequence
 from plait.types import Shape
 from plait.utils import tree
 from plait.utils.shapes import format_shape

@@ -191,7 +191,7 @@ def test_bidirectional_single_kernel_call_matches_two_layers(kind, mask, seq):
 
 
 def test_bidirectional_uses_one_kernel_call(monkeypatch):
-    import plait.layers.rnn as rnn
+    import plait.layers.rnn_kernels as rnn
 
     calls = []
     real = rnn.call_fused_kernel
