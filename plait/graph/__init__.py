@@ -1,4 +1,4 @@
-"""The symbolic graph: tensors, nodes, topology, shape inference and the executor."""
+"""The symbolic graph: tensors, nodes, topology and shape inference."""
 
 from plait.graph.node import Node as Node
 from plait.graph.symbolic import SymbolicTensor as SymbolicTensor

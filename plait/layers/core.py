@@ -368,7 +368,7 @@ class Lambda(Layer):
     @classmethod
     def from_config(cls, config: dict[str, Any]) -> Layer:
         """Rebuild from `get_config()`, finding the function by its registered name."""
-        from plait.saving.serialization import get_registered_object
+        from plait.layers.serialization import get_registered_object
 
         name = config.get("function")
         if isinstance(name, str):

@@ -467,7 +467,9 @@ def _deserialize(
     with custom_object_scope(custom_objects):
         try:
             if cls._config_has_layers:  # models rebuild their layers themselves
-                return cls.from_config(layer_config, custom_objects=custom_objects)
+                # Functional.from_config(config, custom_objects=None)
+                rebuild: Callable[..., Layer] = cls.from_config
+                return rebuild(layer_config, custom_objects=custom_objects)
             resolved = _resolve_functions(layer_config, custom_objects, where)
             return cls.from_config(resolved)
         except (TypeError, ValueError, KeyError, IndexError) as err:

@@ -8,13 +8,15 @@ from typing import Any
 import numpy as np
 import torch
 
-from plait.graph.executor import build_program
 from plait.graph.node import Node
 from plait.graph.symbolic import SymbolicTensor
 from plait.graph.topology import build_topology
 from plait.layers.base import Layer
 from plait.layers.serialization import register_builtin_class
+from plait.models.executor import build_program
 from plait.models.model import Model
+from plait.training.contract import FlatProgram
+from plait.types import Shape
 from plait.utils import tree
 from plait.utils.shapes import format_shape
 
@@ -362,6 +364,36 @@ class Functional(Model):
         for t, x, name in zip(self._flat_inputs, given, self.input_names):
             self._check_input_shape(t, tuple(x.shape), name)
         return super()._infer_output_specs(inputs, args, {}, flat_in)
+
+    # ------------------------------------------------------------------ training
+    # The trainer's contract (plait/training/contract.py): the graph answers
+    # without data, and the steps run the generated program directly.
+    def _known_output_names(self) -> list[str] | None:
+        return list(self.output_names)
+
+    def _n_inputs(self) -> int:
+        return len(self._flat_inputs)
+
+    def _flat_inputs_of(self, x: Any) -> list[torch.Tensor]:
+        return self._standardize(x)
+
+    def _output_shapes(self) -> list[Shape] | None:
+        return [tuple(t.shape) for t in self._flat_outputs]
+
+    def _output_producers(self) -> list[Any] | None:
+        return [t._history.layer if t._history else None for t in self._flat_outputs]
+
+    def _training_program(
+        self, logits: frozenset[int]
+    ) -> tuple[FlatProgram, bool] | None:
+        with_masks = bool(self.supports_masking)
+        ids = frozenset(id(self._flat_outputs[i]) for i in logits)
+        return self._program(with_masks, ids), with_masks
+
+    def _predict_program(
+        self,
+    ) -> tuple[FlatProgram, Callable[[list[Any]], Any]] | None:
+        return self._program(False), self._pack_outputs
 
     # ------------------------------------------------------------------ config
     def get_config(self) -> dict[str, Any]:

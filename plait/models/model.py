@@ -84,6 +84,11 @@ class Model(Trainer, Layer):
         """The model's layers (for a subclassed model: its direct sub-layers)."""
         return self._sublayers()
 
+    def _loss_layers(self) -> list[Layer]:
+        """The model, then each of its layers once (the trainer's contract)."""
+        every = [self, *self._all_sublayers()]
+        return list({id(layer): layer for layer in every}.values())
+
     def get_layer(self, name: str | None = None, index: int | None = None) -> Layer:
         """A layer by name or by index in `layers`."""
         layers = self.layers

@@ -185,6 +185,18 @@ class Sequential(Functional):
             dtype = torch.get_default_dtype()
         self._build_graph((None, *tuple(x.shape)[1:]), dtype)
 
+    # The trainer's contract: unbuilt, the model knows nothing of its outputs
+    # yet; it builds from the first data it is given.
+    def _known_output_names(self) -> list[str] | None:
+        return super()._known_output_names() if self.built else None
+
+    def _n_inputs(self) -> int:
+        return 1
+
+    def _flat_inputs_of(self, x: Any) -> list[torch.Tensor]:
+        self._ensure_built(x)
+        return super()._flat_inputs_of(x)
+
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
         inputs = args[0] if args else kwargs.get("inputs")
         self._ensure_built(inputs)

@@ -9,8 +9,9 @@ the public loops on top: `fit`, `evaluate`, `predict`.
 
 from __future__ import annotations
 
+import dataclasses
 import warnings
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import Any
 
 import numpy as np
@@ -19,6 +20,8 @@ import torch
 from plait.training import compile_utils as cu
 from plait.training import data as data_utils
 from plait.training import validation
+from plait.training.contract import FlatProgram, ModelContract, StepLayer
+from plait.types import Shape
 from plait.utils import guard, tree
 
 __all__ = ["LazyLogs", "Plan", "TrainingSteps", "pythonify"]
@@ -75,28 +78,39 @@ class LazyLogs(Mapping[str, Any]):
         return len(self._values())
 
 
+WeightFn = tuple[torch.nn.Parameter, Callable[..., Any], Any]
+"""`(weight, regularizer or constraint, layout or None)`."""
+
+
+@dataclasses.dataclass(frozen=True)
 class Plan:
-    """What a compiled model's step needs, fixed once data shapes are known."""
+    """What a compiled model's step needs, fixed once data shapes are known.
 
-    def __init__(self) -> None:
-        self.functional = False
-        self.program: Callable[..., tuple[Any, ...]] | None = None
-        self.with_masks = False
-        self.n_out = 1
-        self.out_losses: list[cu.OutputLoss | None] = []
-        self.entries: list[cu.OutputLoss] = []
-        self.trackers: list[cu.MeanTracker | None] = []
-        self.loss_tracker = cu.MeanTracker("loss")
-        self.metrics: cu.CompiledMetrics
-        self.regularizers: list[tuple[torch.Tensor, Callable[..., Any], Any]] = []
-        self.layers: list[Any] = []
-        self.constraints: list[tuple[torch.Tensor, Callable[..., Any], Any]] = []
-        self.x_struct: Any = None
-        self.y_dtypes: list[torch.dtype | None] = []
-        self.train_fn: Callable[..., Any] | None = None
+    `program` is the model's generated forward (graph models; None: the step
+    calls the model, rebuilding the inputs' structure `x_struct`). The
+    trackers and metrics inside accumulate; the plan itself never changes
+    except for `train_fn`, set once by `compile(jit_compile=True)`.
+    """
+
+    n_out: int
+    out_losses: tuple[cu.OutputLoss | None, ...]
+    entries: tuple[cu.OutputLoss, ...]  # the outputs with a loss
+    trackers: tuple[cu.MeanTracker | None, ...]
+    metrics: cu.CompiledMetrics
+    y_dtypes: tuple[torch.dtype | None, ...]
+    layers: tuple[StepLayer, ...]
+    regularizers: tuple[WeightFn, ...]
+    constraints: tuple[WeightFn, ...]
+    program: FlatProgram | None = None
+    with_masks: bool = False
+    x_struct: Any = None
+    loss_tracker: cu.MeanTracker = dataclasses.field(
+        default_factory=lambda: cu.MeanTracker("loss")
+    )
+    train_fn: Callable[..., Any] | None = None
 
 
-def _weight_functions(layers: list[Any], attr: str, kind: str) -> list[Any]:
+def _weight_functions(layers: Sequence[StepLayer], kind: str) -> tuple[WeightFn, ...]:
     """`(param, fn, layout)` for each regularized or constrained weight, once.
 
     Regularizers and constraints see weights in Keras layout, like in Keras;
@@ -105,34 +119,23 @@ def _weight_functions(layers: list[Any], attr: str, kind: str) -> list[Any]:
     from plait import constraints, regularizers
 
     resolve = regularizers.get if kind == "reg" else constraints.get
-    out, seen = [], set()
+    out: list[WeightFn] = []
+    seen = set()
     for layer in layers:
-        for p, fn in getattr(layer, attr, ()):
-            if id(p) in seen or fn is None:
-                continue
-            seen.add(id(p))
-            layout = layer._layout(p) if hasattr(layer, "_layout") else None
-            out.append((p, resolve(fn), layout))
-    return out
+        for p, fn in layer._regularizers if kind == "reg" else layer._constraints:
+            resolved = None if id(p) in seen or fn is None else resolve(fn)
+            if resolved is not None:
+                seen.add(id(p))
+                out.append((p, resolved, layer._layout(p)))
+    return tuple(out)
 
 
-class TrainingSteps:
+class TrainingSteps(ModelContract):
     """Data standardization, the step plan, and the train/test steps."""
 
     _compile_args: dict[str, Any]
     _plan: Plan | None
     optimizer: Any
-
-    def _known_output_names(self) -> list[str] | None:
-        """Output names if known without data (a subclassed model needs a batch)."""
-        try:
-            outputs = self._flat_outputs  # type: ignore[attr-defined]
-        except (AttributeError, ValueError):  # unbuilt Sequential: ValueError
-            outputs = None
-        if outputs is None:
-            probed: list[str] | None = self.__dict__.get("_probed_names")
-            return probed
-        return list(self.output_names)  # type: ignore[attr-defined]
 
     def _expand(self, names: list[str]) -> dict[str, Any]:
         args = self._compile_args
@@ -159,18 +162,18 @@ class TrainingSteps:
     def _build_optimizer(self) -> None:
         opt = self.optimizer
         if opt is not None and not opt.built:
-            opt.build(list(self.parameters()))  # type: ignore[attr-defined]
+            opt.build(list(self.parameters()))
 
     # ------------------------------------------------------------------ data
     def _model_device(self) -> torch.device:
-        for p in self.parameters():  # type: ignore[attr-defined]
-            return p.device  # type: ignore[no-any-return]
+        for p in self.parameters():
+            return p.device
         return torch.device("cpu")
 
     def _prepare_x(self, x: Any) -> Any:
         device = self._model_device()
         # Nested Python lists of numbers are one array per input.
-        if len(self.__dict__.get("_flat_inputs", [None])) == 1:
+        if self._n_inputs() == 1:
             x = _numbers_as_array(x)
         elif isinstance(x, (list, tuple)):
             x = [_numbers_as_array(v) for v in x]
@@ -178,14 +181,6 @@ class TrainingSteps:
             x = {k: _numbers_as_array(v) for k, v in x.items()}
             return {k: data_utils.to_tensors(v, device) for k, v in x.items()}
         return data_utils.to_tensors(x, device)
-
-    def _flat_inputs_of(self, x: Any) -> list[torch.Tensor]:
-        ensure = getattr(self, "_ensure_built", None)
-        if ensure is not None:
-            ensure(x)
-        if hasattr(self, "_standardize"):
-            return list(self._standardize(x))
-        return list(tree.flatten(x))
 
     def _standardize_batch(
         self, x: Any, y: Any, sw: Any, what: str
@@ -225,7 +220,7 @@ class TrainingSteps:
         with torch.no_grad():  # a subclassed model: look at one output
             out = self(
                 tree.pack_like(self._x_struct, [t[:1] for t in xs]), training=False
-            )  # type: ignore[operator]
+            )
         n = len(tree.flatten(out))
         names = ["output"] if n == 1 else [f"output_{i + 1}" for i in range(n)]
         self._probed_names = names
@@ -296,51 +291,53 @@ class TrainingSteps:
         names = self._output_names_now(xs)
         ex = self._expand(names)
         self._build_optimizer()
-        plan = Plan()
-        plan.functional = hasattr(self, "_program") and hasattr(self, "_flat_outputs")
-        plan.n_out = len(names)
-        if plan.functional:
-            outputs = self._flat_outputs  # type: ignore[attr-defined]
-            pred_shapes = [tuple(t.shape) for t in outputs]
-            layers = [t._history.layer if t._history else None for t in outputs]
-            plan.with_masks = bool(self.supports_masking)  # type: ignore[attr-defined]
-        else:
-            pred_shapes = list(self.__dict__.get("_probe_shapes", [None] * plan.n_out))
-            layers = [None] * plan.n_out
-            plan.x_struct = self.__dict__.get("_x_struct")
+        n = len(names)
+        shapes = self._output_shapes()
+        pred_shapes: list[Shape | None] = [None] * n if shapes is None else [*shapes]
+        layers = self._output_producers() or [None] * n
         validation.check_targets(what, names, ex["losses"], ys, pred_shapes)
-        for i, (name, loss, weight) in enumerate(
-            zip(names, ex["losses"], ex["weights"])
-        ):
-            if loss is None:
-                plan.out_losses.append(None)
-                continue
-            act = cu.logits_activation(loss, layers[i])
-            plan.out_losses.append(cu.OutputLoss(name, i, loss, weight, act))
-        plan.entries = [o for o in plan.out_losses if o is not None]
-        multi = plan.n_out > 1
-        plan.trackers = [
-            cu.MeanTracker(f"{o.name}_loss") if o is not None and multi else None
-            for o in plan.out_losses
-        ]
-        plan.y_dtypes = [self._target_dtype(o) for o in plan.out_losses]
-        if plan.functional:
-            logits = frozenset(
-                id(outputs[o.index]) for o in plan.entries if o.activation is not None
+        out_losses = tuple(
+            None
+            if loss is None
+            else cu.OutputLoss(
+                name, i, loss, weight, cu.logits_activation(loss, layers[i])
             )
-            plan.program = self._program(plan.with_masks, logits)  # type: ignore[attr-defined]
-        y_shapes = [None if y is None else tuple(y.shape) for y in ys]
-        plan.metrics = cu.CompiledMetrics(
-            ex["metrics"], ex["weighted"], names, plan.out_losses, pred_shapes, y_shapes
+            for i, (name, loss, weight) in enumerate(
+                zip(names, ex["losses"], ex["weights"])
+            )
         )
-        every = [self, *self._all_sublayers()]  # type: ignore[attr-defined]
-        unique = {id(la): la for la in every if hasattr(la, "_added_losses")}
-        plan.layers = list(unique.values())
-        plan.regularizers = _weight_functions(plan.layers, "_regularizers", "reg")
-        plan.constraints = _weight_functions(plan.layers, "_constraints", "con")
+        entries = tuple(o for o in out_losses if o is not None)
+        logits = frozenset(o.index for o in entries if o.activation is not None)
+        program = self._training_program(logits)
+        y_shapes = [None if y is None else tuple(y.shape) for y in ys]
+        loss_layers = tuple(self._loss_layers())
+        plan = Plan(
+            n_out=n,
+            out_losses=out_losses,
+            entries=entries,
+            trackers=tuple(
+                cu.MeanTracker(f"{o.name}_loss") if o is not None and n > 1 else None
+                for o in out_losses
+            ),
+            metrics=cu.CompiledMetrics(
+                ex["metrics"],
+                ex["weighted"],
+                names,
+                list(out_losses),
+                pred_shapes,
+                y_shapes,
+            ),
+            y_dtypes=tuple(self._target_dtype(o) for o in out_losses),
+            layers=loss_layers,
+            regularizers=_weight_functions(loss_layers, "reg"),
+            constraints=_weight_functions(loss_layers, "con"),
+            program=None if program is None else program[0],
+            with_masks=program is not None and program[1],
+            x_struct=self._x_struct if program is None else None,
+        )
         self._plan = plan
         self._setup_jit(plan)
-        return plan
+        return self._the_plan()
 
     @staticmethod
     def _target_dtype(out: cu.OutputLoss | None) -> torch.dtype | None:
@@ -364,7 +361,7 @@ class TrainingSteps:
             result = plan.program(*xs, training)
             n = plan.n_out
             return list(result[:n]), (list(result[n:]) if plan.with_masks else None)
-        out = self(tree.pack_like(plan.x_struct, xs), training=training)  # type: ignore[operator]
+        out = self(tree.pack_like(plan.x_struct, xs), training=training)
         flat = tree.flatten(out)
         return flat, [getattr(o, "_keras_mask", None) for o in flat]
 
@@ -408,12 +405,12 @@ class TrainingSteps:
         total, values = self._total_loss(plan, outs, masks, ys, sws)
         if total is None:
             raise ValueError(
-                f"Model {self.name!r}: nothing to train: compile(loss=...) gave no loss "  # type: ignore[attr-defined]
+                f"Model {self.name!r}: nothing to train: compile(loss=...) gave no loss "
                 "and the model adds none."
             )
         if not total.requires_grad:  # Keras warns and reports the loss
             warnings.warn(
-                f"Model {self.name!r}: the model does not have any trainable "  # type: ignore[attr-defined]
+                f"Model {self.name!r}: the model does not have any trainable "
                 "weights (none reaches the loss); training computes the loss and "
                 "metrics but updates nothing.",
                 UserWarning,
@@ -474,7 +471,7 @@ class TrainingSteps:
             return
         from plait.training.jit import JitStep
 
-        plan.train_fn = JitStep(self)
+        self._plan = dataclasses.replace(plan, train_fn=JitStep(self))
 
     # ------------------------------------------------------------------ logs
     def _log_tensors(self) -> dict[str, torch.Tensor]:

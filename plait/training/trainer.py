@@ -1,4 +1,4 @@
-"""compile / fit / evaluate / predict, shared by every model (the `Model` mixin).
+"""fit / evaluate / predict, shared by every model (the `Model` mixin).
 
 A training step is what a careful hand-written PyTorch loop does: zero the
 gradients, run the model's generated forward program, sum the weighted losses,
@@ -6,28 +6,32 @@ gradients, run the model's generated forward program, sum the weighted losses,
 device once; an epoch is one `torch.randperm` and index slices of it. Losses and
 metrics accumulate in device tensors and are read back only when the progress
 bar redraws (a few times a second) and at the end of each epoch.
+
+The mixin stacks in layers, each in its own module: `ModelContract`
+(contract.py: what the loops ask of the model), `TrainingSteps` (steps.py:
+data, the step plan, the train/test steps), `Compiled` (compiled.py:
+`compile` and the per-batch hooks), `Trainer` (here: the loops).
 """
 
 from __future__ import annotations
 
 import math
+import operator
+from collections.abc import Callable
 from typing import Any
 
 import torch
 
 from plait.callbacks import callbacks as callbacks_mod
 from plait.callbacks.progress import Progbar
-from plait.metrics.base import Metric
-from plait.optimizers import optimizers as optimizers_mod
-from plait.training import compile_utils as cu
 from plait.training import data as data_utils
 from plait.training import validation
-from plait.training.steps import LazyLogs, Plan, TrainingSteps, pythonify
+from plait.training.compiled import Compiled
+from plait.training.contract import FlatProgram
+from plait.training.steps import LazyLogs, Plan, pythonify
 from plait.utils import guard, tree
 
 __all__ = ["Trainer"]
-
-_KERAS2_ONLY = {"sample_weight_mode", "target_tensors", "distribute", "options"}
 
 
 def _to_numpy(t: Any) -> Any:
@@ -48,7 +52,7 @@ def _verbosity(verbose: Any) -> int:
     return int(verbose)
 
 
-class Trainer(TrainingSteps):
+class Trainer(Compiled):
     """Mixin of `Model`: `compile`, `fit`, `evaluate`, `predict` and their hooks."""
 
     def __init__(self) -> None:
@@ -59,181 +63,6 @@ class Trainer(TrainingSteps):
         self._compile_args: dict[str, Any] = {}
         self._plan: Plan | None = None
         self._initial_epoch: int | None = None
-
-    # ------------------------------------------------------------------ compile
-    def compile(
-        self,
-        optimizer: Any = "rmsprop",
-        loss: Any = None,
-        metrics: Any = None,
-        loss_weights: Any = None,
-        weighted_metrics: Any = None,
-        run_eagerly: bool = False,
-        steps_per_execution: int = 1,
-        jit_compile: bool | str = False,
-        **kwargs: Any,
-    ) -> None:
-        """Configure training: optimizer, losses, metrics, per-output weights.
-
-        Args:
-            optimizer: A name (`"rmsprop"`, `"adam"`, ... with Keras's defaults), a
-                `plait.optimizers` instance, or a `torch.optim.Optimizer`.
-            loss: A loss name, class, instance or function `fn(y_true, y_pred)`
-                applied to every output; a list (one per output); or a dict by
-                output name (outputs left out are not trained).
-            metrics: A list applied to every output, a list of lists (one per
-                output), or a dict by output name. `"accuracy"` picks the right
-                accuracy for the loss and shapes.
-            loss_weights: A list (one per output) or a dict by output name
-                (missing names weigh 1.0) scaling each output's loss in the total.
-            weighted_metrics: Like `metrics`, but weighted by `sample_weight`.
-            run_eagerly: Accepted for Keras compatibility (plait is always eager
-                unless `jit_compile`).
-            steps_per_execution: Batches between two calls of the batch callbacks.
-            jit_compile: True compiles the whole train step (forward, loss,
-                backward, update) into one `torch.compile` graph, once per
-                batch shape (the last, partial batch of an epoch runs eagerly);
-                models with recurrent layers compile the optimizer update only
-                (see `plait.training.jit`). On failure plait warns and trains
-                eagerly. Keras's `"auto"` means eager.
-
-        Raises:
-            ValueError: unknown names, or a list whose length is not the number of
-                outputs.
-            TypeError: unknown keyword arguments.
-
-        Example:
-            >>> import plait
-            >>> from plait.layers import Dense, Input
-            >>> inputs = Input(shape=(4,))
-            >>> model = plait.Model(inputs, Dense(2, activation="softmax")(inputs))
-            >>> model.compile(loss="categorical_crossentropy", metrics=["accuracy"])
-            >>> model.compiled
-            True
-        """
-        if kwargs:
-            old = sorted(set(kwargs) & _KERAS2_ONLY)
-            raise TypeError(
-                f"compile(): unexpected argument(s) {sorted(kwargs)}"
-                + (
-                    f" ({old} are Keras 2 arguments that plait does not support)"
-                    if old
-                    else ""
-                )
-                + "."
-            )
-        if not isinstance(steps_per_execution, int) or steps_per_execution < 1:
-            raise ValueError(
-                "compile(steps_per_execution=...): expected a positive int, got "
-                f"{steps_per_execution!r}."
-            )
-        resolved = optimizers_mod.get(optimizer)
-        previous = self._compile_args
-        self._compile_args = {
-            "loss": loss,
-            "metrics": metrics,
-            "loss_weights": loss_weights,
-            "weighted_metrics": weighted_metrics,
-            "steps_per_execution": steps_per_execution,
-            "jit_compile": jit_compile is True,  # Keras's "auto" means eager here
-            "run_eagerly": run_eagerly,
-        }
-        try:
-            names = self._known_output_names()
-            if names is not None:
-                self._expand(names)  # fail now on bad structure or names
-            elif not isinstance(loss, (list, tuple, dict)) and loss is not None:
-                cu.expand_losses(loss, ["output"])  # names come with the first batch
-        except Exception:
-            self._compile_args = previous  # a failed compile changes nothing
-            raise
-        self.optimizer = resolved
-        self._plan = None
-        self.compiled = True
-        if any(True for _ in self.parameters()):  # type: ignore[attr-defined]
-            self._build_optimizer()
-
-    def _require_compiled(self, what: str) -> None:
-        if not self.compiled:
-            raise RuntimeError(
-                f"Model {self.name!r}: call compile(optimizer, loss, ...) before "  # type: ignore[attr-defined]
-                f"{what}()."
-            )
-
-    @property
-    def metrics_names(self) -> list[str]:
-        """Names of what `evaluate` returns, in order: loss, output losses, metrics."""
-        return list(self._log_tensors()) if self._plan is not None else ["loss"]
-
-    @property
-    def metrics(self) -> list[Metric]:
-        """The compiled metric objects (after the first fit/evaluate batch)."""
-        return [] if self._plan is None else self._plan.metrics.metrics
-
-    # ------------------------------------------------------------------ hooks
-    def compute_loss(
-        self,
-        x: Any = None,
-        y: Any = None,
-        y_pred: Any = None,
-        sample_weight: Any = None,
-        training: bool = True,
-    ) -> torch.Tensor:
-        """The compiled (weighted) loss of `y_pred` against `y`, plus added losses.
-
-        Args:
-            x: Inputs (unused; Keras compatibility).
-            y: Targets, structured like the outputs.
-            y_pred: The model's outputs for the batch.
-            sample_weight: Optional sample weights.
-            training: Unused; Keras compatibility.
-        """
-        self._require_compiled("compute_loss")
-        names = self._known_output_names() or ["output"]
-        ys = data_utils.flat_targets(y, names, "compute_loss")
-        sws = data_utils.flat_weights(sample_weight, names, "compute_loss")
-        preds = tree.flatten(y_pred)
-        plan = self._plan
-        if plan is None:
-            plan = self._make_plan(([], ys, sws), "compute_loss")
-        total: torch.Tensor | None = None
-        for o in plan.entries:  # predictions here are probabilities, not logits
-            value = o.compiled_loss(ys[o.index], preds[o.index], sws[o.index])
-            value = value * o.weight
-            total = value if total is None else total + value
-        extra = self._extra_losses(plan, clear=False)
-        if extra is not None:
-            total = extra if total is None else total + extra
-        return total if total is not None else torch.zeros(())
-
-    def train_step(self, data: Any) -> dict[str, torch.Tensor]:
-        """One training step on `data` = `(x, y, sample_weight)`; returns the logs.
-
-        Override it to customise training; `fit` then calls it for every batch.
-        """
-        x, y, sw = data_utils.unpack_x_y_sample_weight(data)
-        batch = self._array_batches(x, y, sw, None, "train_step")
-        if self._plan is None:
-            self._make_plan(batch, "train_step")
-        self._train_batch(*batch)
-        return self._log_tensors()
-
-    def test_step(self, data: Any) -> dict[str, torch.Tensor]:
-        """One evaluation step on `data` = `(x, y, sample_weight)`; returns the logs."""
-        x, y, sw = data_utils.unpack_x_y_sample_weight(data)
-        batch = self._array_batches(x, y, sw, None, "test_step")
-        if self._plan is None:
-            self._make_plan(batch, "test_step")
-        self._test_batch(*batch)
-        return self._log_tensors()
-
-    def predict_step(self, data: Any) -> Any:
-        """The model's outputs for one batch `x` (or `(x,)`)."""
-        x, _, _ = data_utils.unpack_x_y_sample_weight(data)
-        return self(x, training=False)  # type: ignore[operator]
-
-    def _overridden(self, hook: str) -> bool:
-        return getattr(type(self), hook) is not getattr(Trainer, hook)
 
     # ------------------------------------------------------------------ fit
     @guard.training
@@ -409,12 +238,12 @@ class Trainer(TrainingSteps):
         )
         wants_begin = cbs.wants("on_train_batch_begin")
         wants_end = cbs.wants("on_train_batch_end")
-        was_training = self.training  # type: ignore[attr-defined]
+        was_training = self.training
         self.stop_training = False
         self._initial_epoch = None
         if self._plan is not None:
             self._setup_jit(self._plan)
-        self.train()  # type: ignore[attr-defined]
+        self.train()
         epoch_logs: dict[str, Any] = {}
         try:
             cbs.on_train_begin()
@@ -447,13 +276,13 @@ class Trainer(TrainingSteps):
                 ):
                     val_logs = self._evaluate_loop(val_source, cbs, in_fit=True)
                     epoch_logs.update({f"val_{k}": v for k, v in val_logs.items()})
-                    self.train()  # type: ignore[attr-defined]
+                    self.train()
                 cbs.on_epoch_end(epoch, epoch_logs)
                 if self.stop_training:
                     break
             cbs.on_train_end(epoch_logs)
         finally:
-            self.train(was_training)  # type: ignore[attr-defined]
+            self.train(was_training)
         return self.history
 
     @staticmethod
@@ -461,13 +290,6 @@ class Trainer(TrainingSteps):
         if isinstance(freq, int):
             return (epoch + 1) % freq == 0
         return epoch + 1 in freq
-
-    def _user_batch(self, batch: data_utils.Batch) -> tuple[Any, Any, Any]:
-        xs, ys, sws = batch
-        x = xs[0] if len(xs) == 1 else list(xs)
-        y = ys[0] if len(ys) == 1 else list(ys)
-        sw = sws[0] if len(sws) == 1 else (None if all(s is None for s in sws) else sws)
-        return x, y, sw
 
     # ------------------------------------------------------------------ evaluate
     def _evaluate_loop(
@@ -478,7 +300,7 @@ class Trainer(TrainingSteps):
         logs = LazyLogs(lambda: pythonify(last) if custom else self._read_logs())
         wants_end = cbs.wants("on_test_batch_end")
         self.reset_metrics()
-        self.eval()  # type: ignore[attr-defined]
+        self.eval()
         cbs.on_test_begin()
         for step, batch in enumerate(source.epoch()):
             if custom:
@@ -526,7 +348,7 @@ class Trainer(TrainingSteps):
             raise TypeError(f"evaluate(): unexpected argument(s) {sorted(kwargs)}.")
         self._require_compiled("evaluate")
         validation.check_loop_args("evaluate", batch_size=batch_size, steps=steps)
-        was_training = self.training  # type: ignore[attr-defined]
+        was_training = self.training
         source = self._source(x, y, sample_weight, batch_size, False, steps, "evaluate")
         if isinstance(source, data_utils.ArrayBatches):
             if self._plan is None:
@@ -545,7 +367,7 @@ class Trainer(TrainingSteps):
         try:
             logs = self._evaluate_loop(source, cbs)
         finally:
-            self.train(was_training)  # type: ignore[attr-defined]
+            self.train(was_training)
         if return_dict:
             return logs
         order = [k for k in self._log_tensors() if k in logs]
@@ -572,15 +394,15 @@ class Trainer(TrainingSteps):
         if self._plan is None:
             self._make_plan(batch, "train_on_batch")
         validation.check_batch(self, batch, "train_on_batch")
-        was_training = self.training  # type: ignore[attr-defined]
-        self.train()  # type: ignore[attr-defined]
+        was_training = self.training
+        self.train()
         try:
             if self._overridden("train_step"):
                 self.train_step(self._user_batch(batch))
             else:
                 self._train_batch(*batch)
         finally:
-            self.train(was_training)  # type: ignore[attr-defined]
+            self.train(was_training)
         return self._batch_result(return_dict)
 
     @guard.evaluating
@@ -601,19 +423,12 @@ class Trainer(TrainingSteps):
         self._test_batch(*batch)
         return self._batch_result(return_dict)
 
-    def _batch_result(self, return_dict: bool) -> Any:
-        logs = pythonify(self._log_tensors())
-        if return_dict:
-            return logs
-        values = list(logs.values())
-        return values[0] if len(values) == 1 else values
-
     # ------------------------------------------------------------------ predict
     def predict_on_batch(self, x: Any) -> Any:
         """Outputs for one batch, as NumPy arrays (one array, a list, or a dict)."""
         xs = self._prepare_x(x)
         with torch.inference_mode():
-            out = self(xs, training=False)  # type: ignore[operator]
+            out = self(xs, training=False)
         return tree.map_structure(_to_numpy, out)
 
     def predict(
@@ -648,7 +463,7 @@ class Trainer(TrainingSteps):
         direct: Any = None
         if data_utils.is_array_like(x):
             xs = self._prepare_x(x)
-            n = data_utils.num_samples(xs, f"Model {self.name!r}.predict(x)")  # type: ignore[attr-defined]
+            n = data_utils.num_samples(xs, f"Model {self.name!r}.predict(x)")
             total: int | None = math.ceil(n / bs)
             if steps is not None:
                 total = min(steps, math.ceil(n / bs))
@@ -667,11 +482,11 @@ class Trainer(TrainingSteps):
                 direct = self._direct_program(xs)
             if direct is not None:  # flat inputs, checked once for all batches
                 batches = (
-                    [t[sl] for t in direct[1]] for sl in data_utils.batch_slices(n, bs)
+                    [t[sl] for t in direct[2]] for sl in data_utils.batch_slices(n, bs)
                 )
             else:
                 batches = (
-                    tree.map_structure(lambda t, sl=sl: t[sl], xs)  # type: ignore[misc]
+                    tree.map_structure(operator.itemgetter(sl), xs)
                     for sl in data_utils.batch_slices(n, bs)
                 )
         chunks: list[Any] = []
@@ -685,7 +500,7 @@ class Trainer(TrainingSteps):
                 elif custom:
                     out = self.predict_step((batch,))
                 else:
-                    out = self(batch, training=False)  # type: ignore[operator]
+                    out = self(batch, training=False)
                 chunks.append(out)
                 if cbs.wants("on_predict_batch_end"):
                     cbs.call_batch("on_predict_batch_end", i, {"outputs": out})
@@ -702,11 +517,13 @@ class Trainer(TrainingSteps):
             for i in range(len(flat_chunks[0]))
         ]
         if direct is not None:
-            return self._pack_outputs(joined)  # type: ignore[attr-defined]
+            return direct[1](joined)
         return tree.pack_like(chunks[0], joined)
 
-    def _direct_program(self, xs: Any) -> tuple[Any, list[torch.Tensor]] | None:
-        """`(forward program, flat inputs)` to run batches without `Model.__call__`.
+    def _direct_program(
+        self, xs: Any
+    ) -> tuple[FlatProgram, Callable[[list[Any]], Any], list[torch.Tensor]] | None:
+        """`(program, pack, flat inputs)` to run batches without `Model.__call__`.
 
         The program is what `Model.__call__` runs in the end; calling it
         directly skips the per-batch input checks, structure walks and
@@ -714,19 +531,16 @@ class Trainer(TrainingSteps):
         Only for graph models without forward hooks and inputs without masks;
         None otherwise.
         """
-        if not hasattr(self, "_program") or any(
-            getattr(t, "_keras_mask", None) is not None for t in tree.flatten(xs)
-        ):
+        if any(getattr(t, "_keras_mask", None) is not None for t in tree.flatten(xs)):
             return None
         modules = torch.nn.modules.module
         if (
-            self._forward_hooks  # type: ignore[attr-defined]
-            or self._forward_pre_hooks  # type: ignore[attr-defined]
+            self._forward_hooks
+            or self._forward_pre_hooks
             or modules._global_forward_hooks
             or modules._global_forward_pre_hooks
         ):
             return None
         flat = self._flat_inputs_of(xs)  # builds a Sequential; checks every input
-        if getattr(self, "_flat_outputs", None) is None:
-            return None
-        return self._program(False), flat  # type: ignore[attr-defined]
+        found = self._predict_program()
+        return None if found is None else (*found, flat)

@@ -166,15 +166,8 @@ def _output_specs(model: Any) -> tuple[list[str], list[Any], list[Any]] | None:
         losses = [None if o is None else o.compiled_loss for o in plan.out_losses]
     else:
         losses = model._expand(names)["losses"]
-    try:
-        outputs = model._flat_outputs if hasattr(model, "_program") else None
-    except ValueError:  # an unbuilt Sequential
-        outputs = None
-    if outputs is not None:
-        shapes = [tuple(t.shape) for t in outputs]
-    else:
-        shapes = list(model.__dict__.get("_probe_shapes", [None] * len(names)))
-    return names, losses, shapes
+    shapes: list[Any] | None = model._output_shapes()
+    return names, losses, [None] * len(names) if shapes is None else shapes
 
 
 def check_batch(model: Any, batch: data_utils.Batch, what: str) -> None:

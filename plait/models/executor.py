@@ -1,4 +1,4 @@
-"""Turn a graph into straight-line code, once per model.
+"""The functional model's compiler: its graph as straight-line code, once per model.
 
 The nodes, already in execution order, become a `torch.fx.Graph` whose each
 node calls one layer's `call` directly; torch.fx then generates a plain Python
