@@ -12,6 +12,7 @@ if TYPE_CHECKING:
     from plait import activations as activations
     from plait import callbacks as callbacks
     from plait import constraints as constraints
+    from plait import distribution as distribution
     from plait import initializers as initializers
     from plait import layers as layers
     from plait import losses as losses
@@ -30,7 +31,7 @@ if TYPE_CHECKING:
 __version__ = "0.1.0"
 
 _SUBMODULES = (
-    "activations", "callbacks", "constraints", "initializers", "layers", "losses",
+    "activations", "callbacks", "constraints", "distribution", "initializers", "layers", "losses",
     "metrics", "models", "optimizers", "regularizers", "saving", "utils",
 )  # fmt: skip
 __all__ = [*_SUBMODULES, "Input", "Layer", "Model", "Sequential", "load_model"]
@@ -50,6 +51,10 @@ def _load(name: str) -> Any:
         import plait.constraints as constraints_module
 
         return constraints_module
+    elif name == "distribution":
+        import plait.distribution as distribution_module
+
+        return distribution_module
     elif name == "initializers":
         import plait.initializers as initializers_module
 

@@ -15,6 +15,7 @@ import os
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
+from plait.distribution.process import is_chief
 from plait.training.progress import Progbar
 
 __all__ = [
@@ -60,6 +61,8 @@ class Callback:
         >>> Count().on_epoch_end(0)
         epoch 0
     """
+
+    _chief_only = False  # True: only rank 0 of a data parallel run runs it
 
     def __init__(self) -> None:
         self.model: Any = None
@@ -172,6 +175,8 @@ class CallbackList:
                     f"callbacks: expected plait.callbacks.Callback instances, got "
                     f"{type(cb).__name__}."
                 )
+        if not is_chief():  # data parallel: other ranks neither print nor write
+            self.callbacks = [c for c in self.callbacks if not c._chief_only]
         if add_progbar and not any(
             isinstance(c, ProgbarLogger) for c in self.callbacks
         ):
@@ -276,6 +281,8 @@ class ProgbarLogger(Callback):
     most every 0.1 s, so training does not wait for the device at each batch.
     """
 
+    _chief_only = True  # rank 0 alone prints and writes files
+
     def __init__(self) -> None:
         super().__init__()
         self._bar: Progbar | None = None
@@ -359,6 +366,8 @@ class CSVLogger(Callback):
         >>> CSVLogger("log.csv").sep
         ','
     """
+
+    _chief_only = True  # rank 0 alone prints and writes files
 
     def __init__(
         self,

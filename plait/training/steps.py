@@ -19,6 +19,7 @@ import torch
 from plait.training import compile_utils as cu
 from plait.training import data as data_utils
 from plait.training import validation
+from plait.training.placement import Placement
 from plait.utils import tree
 
 __all__ = ["LazyLogs", "Plan", "TrainingSteps", "pythonify"]
@@ -94,6 +95,7 @@ class Plan:
         self.x_struct: Any = None
         self.y_dtypes: list[torch.dtype | None] = []
         self.train_fn: Callable[..., Any] | None = None
+        self.shard: Any = None  # the data parallel Replica (training/distributed.py)
 
 
 def _weight_functions(layers: list[Any], attr: str, kind: str) -> list[Any]:
@@ -116,7 +118,7 @@ def _weight_functions(layers: list[Any], attr: str, kind: str) -> list[Any]:
     return out
 
 
-class TrainingSteps:
+class TrainingSteps(Placement):
     """Data standardization, the step plan, and the train/test steps."""
 
     _compile_args: dict[str, Any]
@@ -159,14 +161,10 @@ class TrainingSteps:
     def _build_optimizer(self) -> None:
         opt = self.optimizer
         if opt is not None and not opt.built:
+            self._place()  # optimizer state is made where the weights are
             opt.build(list(self.parameters()))  # type: ignore[attr-defined]
 
     # ------------------------------------------------------------------ data
-    def _model_device(self) -> torch.device:
-        for p in self.parameters():  # type: ignore[attr-defined]
-            return p.device  # type: ignore[no-any-return]
-        return torch.device("cpu")
-
     def _prepare_x(self, x: Any) -> Any:
         device = self._model_device()
         # Nested Python lists of numbers are one array per input.
@@ -356,6 +354,13 @@ class TrainingSteps:
         return self._plan
 
     def _forward(self, plan: Plan, xs: list[torch.Tensor], training: bool) -> Any:
+        if training and plan.shard is not None:
+            return plan.shard(xs)  # DistributedDataParallel around _local_forward
+        return self._local_forward(plan, xs, training)
+
+    def _local_forward(
+        self, plan: Plan, xs: list[torch.Tensor], training: bool
+    ) -> Any:
         if plan.program is not None:
             result = plan.program(*xs, training)
             n = plan.n_out
@@ -418,6 +423,8 @@ class TrainingSteps:
         ys: list[Any],
         sws: list[Any],
     ) -> None:
+        if plan.shard is not None and plan.shard.empty:
+            return  # a data parallel stand-in row (training/distributed.py)
         n = int(outs[0].shape[0]) if outs and outs[0].dim() else 1
         if total is not None:
             plan.loss_tracker.update(total, n)
@@ -471,8 +478,13 @@ class TrainingSteps:
         values.update(plan.metrics.results())
         return values
 
-    def _read_logs(self) -> dict[str, Any]:
-        logs = pythonify(self._log_tensors())
+    def _read_logs(self, local: bool = False) -> dict[str, Any]:
+        """The logs as floats: summed over processes unless `local` (per batch)."""
+        from plait.training import distributed
+
+        logs = pythonify(
+            self._log_tensors() if local else distributed.global_log_tensors(self)
+        )
         return {k: logs[k] for k in sorted(logs)}
 
     def reset_metrics(self) -> None:
