@@ -175,12 +175,12 @@ class CallbackList:
                     f"callbacks: expected plait.callbacks.Callback instances, got "
                     f"{type(cb).__name__}."
                 )
-        if not is_chief():  # data parallel: other ranks neither print nor write
-            self.callbacks = [c for c in self.callbacks if not c._chief_only]
         if add_progbar and not any(
             isinstance(c, ProgbarLogger) for c in self.callbacks
         ):
             self.callbacks.append(ProgbarLogger())
+        if not is_chief():  # data parallel: other ranks neither print nor write
+            self.callbacks = [c for c in self.callbacks if not c._chief_only]
         self.history: History | None = None
         if add_history:
             found = [c for c in self.callbacks if isinstance(c, History)]

@@ -33,6 +33,7 @@ from plait.distribution import process
 __all__ = [
     "Replica",
     "active",
+    "bounds",
     "epoch",
     "global_log_tensors",
     "predict",
@@ -43,6 +44,18 @@ __all__ = [
 def active() -> bool:
     """True when `fit` & co. run data parallel: a group of several processes."""
     return process.ensure_initialized() and process.world_size() > 1
+
+
+def bounds(n: int, world: int, rank: int) -> tuple[int, int]:
+    """Rows `[lo, hi)` of `n` for process `rank` of `world`: as even as can be.
+
+    Example:
+        >>> [bounds(5, 2, r) for r in (0, 1)], bounds(1, 2, 1)
+        ([(0, 3), (3, 5)], (1, 1))
+    """
+    base, extra = divmod(n, world)
+    lo = rank * base + min(rank, extra)
+    return lo, lo + base + (1 if rank < extra else 0)
 
 
 def _comm_device() -> torch.device:
@@ -101,17 +114,11 @@ class Replica:
     def __call__(self, xs: list[torch.Tensor]) -> Any:
         return self.ddp(xs)
 
-    def bounds(self, n: int) -> tuple[int, int]:
-        """This process's rows `[lo, hi)` of a global batch of `n` rows."""
-        base, extra = divmod(n, self.world)
-        lo = self.rank * base + min(self.rank, extra)
-        return lo, lo + base + (1 if self.rank < extra else 0)
-
     def slice(self, batch: Any) -> Any:
         """This process's part of a global batch `(xs, ys, sws)`; sets the weight."""
         xs = batch[0]
         n = int(xs[0].shape[0]) if xs else 0
-        lo, hi = self.bounds(n)
+        lo, hi = bounds(n, self.world, self.rank)
         self.empty = hi == lo
         self.weight = (hi - lo) / n if n else 0.0
         if self.empty:
@@ -215,10 +222,8 @@ def predict(
     n = data_utils.num_samples(xs, f"Model {model.name!r}.predict(x)")
     if steps is not None:
         n = min(n, steps * batch_size)
-    world, rank = process.world_size(), process.rank()
-    base, extra = divmod(n, world)
-    lo = rank * base + min(rank, extra)
-    hi = lo + base + (1 if rank < extra else 0)
+    world = process.world_size()
+    lo, hi = bounds(n, world, process.rank())
     empty = hi == lo
     if empty:
         lo, hi = 0, 1  # predict one row for the output structure, keep none
