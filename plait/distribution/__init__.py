@@ -61,9 +61,7 @@ class DataParallel:
         **kwargs: Any,
     ) -> None:
         if kwargs:
-            raise TypeError(
-                f"DataParallel(): unexpected argument(s) {sorted(kwargs)}."
-            )
+            raise TypeError(f"DataParallel(): unexpected argument(s) {sorted(kwargs)}.")
         self.device_mesh = device_mesh
         self.devices = devices
         self.auto_shard_dataset = auto_shard_dataset

@@ -276,8 +276,8 @@ class ArrayBatches:
         while True:
             if self.shuffle == "batch":
                 on = g.device if g is not None else None
-                starts = torch.randperm(math.ceil(n / bs), generator=g, device=on)
-                starts = starts.tolist()
+                perm = torch.randperm(math.ceil(n / bs), generator=g, device=on)
+                starts = perm.tolist()
                 for b in starts:
                     yield slice(b * bs, min(b * bs + bs, n))
             elif self.shuffle:

@@ -123,9 +123,7 @@ class Replica:
         self.weight = (hi - lo) / n if n else 0.0
         if self.empty:
             lo, hi = n - 1, n  # a stand-in row, weighted 0 and not recorded
-        return tuple(
-            [None if t is None else t[lo:hi] for t in flat] for flat in batch
-        )
+        return tuple([None if t is None else t[lo:hi] for t in flat] for flat in batch)
 
 
 def _replica(model: Any) -> Replica:
@@ -190,11 +188,13 @@ def global_log_tensors(model: Any) -> dict[str, torch.Tensor]:
     offset = 0
     for m, k, s in states:
         size = s.numel()
-        m._states[k] = flat[offset : offset + size].reshape(s.shape).to(s.device, s.dtype)
+        m._states[k] = (
+            flat[offset : offset + size].reshape(s.shape).to(s.device, s.dtype)
+        )
         offset += size
     for t in trackers:
         t.total = flat[offset].to(torch.float32)
-        t.count = int(round(float(flat[offset + 1])))
+        t.count = round(float(flat[offset + 1]))
         offset += 2
     try:
         return {k: v.clone() for k, v in model._log_tensors().items()}

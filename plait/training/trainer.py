@@ -18,9 +18,8 @@ import torch
 from plait.training import callbacks as callbacks_mod
 from plait.training import compile_utils as cu
 from plait.training import data as data_utils
-from plait.training import distributed
+from plait.training import distributed, validation
 from plait.training import optimizers as optimizers_mod
-from plait.training import validation
 from plait.training.metrics_base import Metric
 from plait.training.progress import Progbar
 from plait.training.steps import LazyLogs, Plan, TrainingSteps, pythonify

@@ -9,7 +9,7 @@ import sys
 import numpy as np
 import pytest
 
-SCRIPT = r'''
+SCRIPT = r"""
 import json, os, sys
 import numpy as np, torch
 torch.set_num_threads(1)
@@ -39,7 +39,7 @@ ev = m.evaluate(x, y, batch_size=5, verbose=0, return_dict=True)
 pred = m.predict(x, batch_size=4, verbose=0)
 np.savez(f"{out}/w{rank}.npz", *m.get_weights(), pred=pred)
 json.dump({"hist": hist.history, "ev": ev, "seen": seen}, open(f"{out}/r{rank}.json", "w"))
-'''
+"""
 
 
 def _free_port():
