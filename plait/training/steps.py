@@ -358,9 +358,7 @@ class TrainingSteps(Placement):
             return plan.shard(xs)  # DistributedDataParallel around _local_forward
         return self._local_forward(plan, xs, training)
 
-    def _local_forward(
-        self, plan: Plan, xs: list[torch.Tensor], training: bool
-    ) -> Any:
+    def _local_forward(self, plan: Plan, xs: list[torch.Tensor], training: bool) -> Any:
         if plan.program is not None:
             result = plan.program(*xs, training)
             n = plan.n_out

@@ -173,3 +173,15 @@ def test_array_batches_with_one_seed_agree(shuffle):
 
     assert order(7) == order(7)
     assert sorted(i for batch in order(7) for i in batch) == list(range(10))
+
+
+@pytest.mark.gpu
+def test_a_guide_model_trains_on_the_gpu_unchanged():
+    model = _model()
+    model.compile("adam", "mse", metrics=["mae"])
+    model.fit(np.ones((10, 4)), np.zeros((10, 2)), batch_size=4, verbose=0)
+    assert {p.device.type for p in model.parameters()} == {"cuda"}
+    assert model.metrics[0].device.type == "cuda"
+    out = model.predict(np.ones((3, 4)), verbose=0)
+    assert isinstance(out, np.ndarray)
+    assert out.shape == (3, 2)
