@@ -12,6 +12,7 @@ if TYPE_CHECKING:
     from plait import activations as activations
     from plait import callbacks as callbacks
     from plait import constraints as constraints
+    from plait import distribution as distribution
     from plait import initializers as initializers
     from plait import layers as layers
     from plait import losses as losses
@@ -30,7 +31,7 @@ if TYPE_CHECKING:
 from plait.version import __version__ as __version__
 
 _SUBMODULES = (
-    "activations", "callbacks", "constraints", "initializers", "layers", "losses",
+    "activations", "callbacks", "constraints", "distribution", "initializers", "layers", "losses",
     "metrics", "models", "optimizers", "regularizers", "saving", "utils",
 )  # fmt: skip
 # Public name -> the subpackage that is it or holds it.
@@ -55,6 +56,8 @@ def _import(subpackage: str) -> None:
             import plait.callbacks
         case "constraints":
             import plait.constraints
+        case "distribution":
+            import plait.distribution
         case "initializers":
             import plait.initializers
         case "layers":

@@ -16,6 +16,7 @@ from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 from plait.callbacks.progress import Progbar
+from plait.distribution.process import is_chief
 
 __all__ = [
     "CSVLogger",
@@ -60,6 +61,8 @@ class Callback:
         >>> Count().on_epoch_end(0)
         epoch 0
     """
+
+    _chief_only = False  # True: only rank 0 of a data parallel run runs it
 
     def __init__(self) -> None:
         self.model: Any = None
@@ -176,6 +179,8 @@ class CallbackList:
             isinstance(c, ProgbarLogger) for c in self.callbacks
         ):
             self.callbacks.append(ProgbarLogger())
+        if not is_chief():  # data parallel: other ranks neither print nor write
+            self.callbacks = [c for c in self.callbacks if not c._chief_only]
         self.history: History | None = None
         if add_history:
             found = [c for c in self.callbacks if isinstance(c, History)]
@@ -276,6 +281,8 @@ class ProgbarLogger(Callback):
     most every 0.1 s, so training does not wait for the device at each batch.
     """
 
+    _chief_only = True  # rank 0 alone prints and writes files
+
     def __init__(self) -> None:
         super().__init__()
         self._bar: Progbar | None = None
@@ -359,6 +366,8 @@ class CSVLogger(Callback):
         >>> CSVLogger("log.csv").sep
         ','
     """
+
+    _chief_only = True  # rank 0 alone prints and writes files
 
     def __init__(
         self,

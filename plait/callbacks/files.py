@@ -22,6 +22,7 @@ from plait.callbacks.watch import (
     _monitored,
     _watching,
 )
+from plait.distribution.process import is_chief
 
 __all__ = ["BackupAndRestore", "ModelCheckpoint", "TensorBoard"]
 
@@ -63,6 +64,8 @@ class ModelCheckpoint(Callback):
         >>> ModelCheckpoint("best.plait", save_best_only=True).monitor
         'val_loss'
     """
+
+    _chief_only = True  # rank 0 alone prints and writes files
 
     def __init__(
         self,
@@ -302,6 +305,8 @@ class BackupAndRestore(Callback):
         self.model._initial_epoch = epoch
 
     def _after_epoch_end(self, epoch: int, callbacks: list[Callback]) -> None:
+        if not is_chief():  # data parallel: every rank restores, rank 0 writes
+            return
         opt = self._optimizer()
         states, tensors = _callback_states(callbacks)
         state = {
@@ -316,7 +321,7 @@ class BackupAndRestore(Callback):
         _atomic_write(self.path, lambda tmp: torch.save(state, tmp))
 
     def on_train_end(self, logs: Logs | None = None) -> None:
-        if self.delete_checkpoint and os.path.exists(self.path):
+        if self.delete_checkpoint and is_chief() and os.path.exists(self.path):
             os.remove(self.path)
 
 
@@ -341,6 +346,8 @@ class TensorBoard(Callback):
     Raises:
         ImportError: when the `tensorboard` package is not installed.
     """
+
+    _chief_only = True  # rank 0 alone prints and writes files
 
     def __init__(
         self,

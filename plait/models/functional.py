@@ -317,7 +317,15 @@ class Functional(Model):
         training = kwargs.get("training")
         if training is None:
             training = self.training
-        return self.call(inputs, training=training, mask=kwargs.get("mask"))
+        try:
+            return self.call(inputs, training=training, mask=kwargs.get("mask"))
+        except RuntimeError as err:  # weights or inputs on several devices?
+            from plait.distribution.devices import explain_mismatch
+
+            why = explain_mismatch(self, inputs)
+            if why is not None:
+                raise ValueError(why) from err
+            raise
 
     def _input_masks(self, inputs: Any, mask: Any) -> list[Any] | None:
         """One mask (or None) per input, from `mask` or the tensors' `_keras_mask`."""

@@ -78,7 +78,10 @@ def _accepted(cls: type) -> set[str]:
             continue
         params = inspect.signature(init).parameters.values()
         names |= {p.name for p in params if p.kind is not p.VAR_KEYWORD}
-        if not any(p.kind is p.VAR_KEYWORD for p in params):
+        # Private bases (`_CellRNN(make_cell, args)`) forward a public class's
+        # keywords to the class above them.
+        forwards = klass.__name__.startswith("_")
+        if not forwards and not any(p.kind is p.VAR_KEYWORD for p in params):
             break
     return names
 

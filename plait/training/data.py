@@ -267,17 +267,21 @@ class ArrayBatches:
         self.steps = steps if steps is not None else math.ceil(self.n / batch_size)
         self._pending: Iterator[Any] | None = None
         self.device = xs[0].device if xs else torch.device("cpu")
+        # Set (on `device`) to make processes of a data parallel run agree.
+        self.generator: torch.Generator | None = None
 
     def _orders(self) -> Iterator[Any]:
         """Endless stream of index slices (or index tensors), one pass at a time."""
-        n, bs = self.n, self.batch_size
+        n, bs, g = self.n, self.batch_size, self.generator
         while True:
             if self.shuffle == "batch":
-                starts = torch.randperm(math.ceil(n / bs)).tolist()
+                on = g.device if g is not None else None
+                perm = torch.randperm(math.ceil(n / bs), generator=g, device=on)
+                starts = perm.tolist()
                 for b in starts:
                     yield slice(b * bs, min(b * bs + bs, n))
             elif self.shuffle:
-                order = torch.randperm(n, device=self.device)
+                order = torch.randperm(n, device=self.device, generator=g)
                 yield from batch_slices(n, bs, order)
             else:
                 yield from batch_slices(n, bs)

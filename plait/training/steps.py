@@ -21,6 +21,7 @@ from plait.training import compile_utils as cu
 from plait.training import data as data_utils
 from plait.training import validation
 from plait.training.contract import FlatProgram, ModelContract, StepLayer
+from plait.training.placement import Placement
 from plait.types import Shape
 from plait.utils import guard, tree
 
@@ -108,6 +109,7 @@ class Plan:
         default_factory=lambda: cu.MeanTracker("loss")
     )
     train_fn: Callable[..., Any] | None = None
+    shard: Any = None  # the data parallel Replica (training/distributed.py)
 
 
 def _weight_functions(layers: Sequence[StepLayer], kind: str) -> tuple[WeightFn, ...]:
@@ -130,7 +132,7 @@ def _weight_functions(layers: Sequence[StepLayer], kind: str) -> tuple[WeightFn,
     return tuple(out)
 
 
-class TrainingSteps(ModelContract):
+class TrainingSteps(Placement, ModelContract):
     """Data standardization, the step plan, and the train/test steps."""
 
     _compile_args: dict[str, Any]
@@ -162,14 +164,10 @@ class TrainingSteps(ModelContract):
     def _build_optimizer(self) -> None:
         opt = self.optimizer
         if opt is not None and not opt.built:
+            self._place()  # optimizer state is made where the weights are
             opt.build(list(self.parameters()))
 
     # ------------------------------------------------------------------ data
-    def _model_device(self) -> torch.device:
-        for p in self.parameters():
-            return p.device
-        return torch.device("cpu")
-
     def _prepare_x(self, x: Any) -> Any:
         device = self._model_device()
         # Nested Python lists of numbers are one array per input.
@@ -357,6 +355,11 @@ class TrainingSteps(ModelContract):
         return self._plan
 
     def _forward(self, plan: Plan, xs: list[torch.Tensor], training: bool) -> Any:
+        if training and plan.shard is not None:
+            return plan.shard(xs)  # DistributedDataParallel around _local_forward
+        return self._local_forward(plan, xs, training)
+
+    def _local_forward(self, plan: Plan, xs: list[torch.Tensor], training: bool) -> Any:
         if plan.program is not None:
             result = plan.program(*xs, training)
             n = plan.n_out
@@ -431,6 +434,8 @@ class TrainingSteps(ModelContract):
         ys: list[Any],
         sws: list[Any],
     ) -> None:
+        if plan.shard is not None and plan.shard.empty:
+            return  # a data parallel stand-in row (training/distributed.py)
         n = int(outs[0].shape[0]) if outs and outs[0].dim() else 1
         if total is not None:
             plan.loss_tracker.update(total, n)
@@ -485,8 +490,13 @@ class TrainingSteps(ModelContract):
         values.update(plan.metrics.results())
         return values
 
-    def _read_logs(self) -> dict[str, Any]:
-        logs = pythonify(self._log_tensors())
+    def _read_logs(self, local: bool = False) -> dict[str, Any]:
+        """The logs as floats: summed over processes unless `local` (per batch)."""
+        from plait.training import distributed
+
+        logs = pythonify(
+            self._log_tensors() if local else distributed.global_log_tensors(self)
+        )
         return {k: logs[k] for k in sorted(logs)}
 
     def reset_metrics(self) -> None:

@@ -25,7 +25,7 @@ import torch
 from plait.callbacks import callbacks as callbacks_mod
 from plait.callbacks.progress import Progbar
 from plait.training import data as data_utils
-from plait.training import validation
+from plait.training import distributed, validation
 from plait.training.compiled import Compiled
 from plait.training.contract import FlatProgram
 from plait.training.steps import LazyLogs, Plan, pythonify
@@ -49,7 +49,9 @@ def _verbosity(verbose: Any) -> int:
         return 1 if _interactive() else 2
     if verbose not in (0, 1, 2, True, False):
         raise ValueError(f"expected verbose in (0, 1, 2, 'auto'), got {verbose!r}.")
-    return int(verbose)
+    from plait.distribution import process
+
+    return int(verbose) if process.is_chief() else 0  # rank 0 alone prints
 
 
 class Trainer(Compiled):
@@ -234,7 +236,7 @@ class Trainer(Compiled):
         every = int(self._compile_args.get("steps_per_execution", 1))
         last_logs: dict[str, Any] = {}
         batch_logs = LazyLogs(
-            lambda: pythonify(last_logs) if custom else self._read_logs()
+            lambda: pythonify(last_logs) if custom else self._read_logs(local=True)
         )
         wants_begin = cbs.wants("on_train_batch_begin")
         wants_end = cbs.wants("on_train_batch_end")
@@ -256,7 +258,7 @@ class Trainer(Compiled):
                 self.reset_metrics()
                 cbs.on_epoch_begin(epoch)
                 step = -1
-                for step, batch in enumerate(source.epoch()):
+                for step, batch in enumerate(distributed.epoch(self, source)):
                     if wants_begin and step % every == 0:
                         cbs.call_batch("on_train_batch_begin", step)
                     if custom:
@@ -297,12 +299,14 @@ class Trainer(Compiled):
     ) -> dict[str, Any]:
         custom = self._overridden("test_step")
         last: dict[str, Any] = {}
-        logs = LazyLogs(lambda: pythonify(last) if custom else self._read_logs())
+        logs = LazyLogs(
+            lambda: pythonify(last) if custom else self._read_logs(local=True)
+        )
         wants_end = cbs.wants("on_test_batch_end")
         self.reset_metrics()
         self.eval()
         cbs.on_test_begin()
-        for step, batch in enumerate(source.epoch()):
+        for step, batch in enumerate(distributed.epoch(self, source)):
             if custom:
                 last = self.test_step(self._user_batch(batch))
             else:
@@ -459,6 +463,8 @@ class Trainer(Compiled):
         """
         validation.check_loop_args("predict", batch_size=batch_size, steps=steps)
         bs = batch_size or 32
+        if data_utils.is_array_like(x) and distributed.predicts_shards(self):
+            return distributed.predict(self, x, bs, verbose, steps, callbacks)
         custom = self._overridden("predict_step")
         direct: Any = None
         if data_utils.is_array_like(x):

@@ -1,0 +1,250 @@
+"""Data parallel `fit` / `evaluate` / `predict` across processes (DDP).
+
+Active when a process group of more than one process exists (plait creates it
+under torchrun, see `plait.distribution.process`). Then:
+
+- `batch_size` is the global batch: every process walks the same global
+  batches (one agreed shuffle) and computes on its slice of each, rows
+  `[r * B // N ...)` split as evenly as possible.
+- The training step's module is wrapped in `DistributedDataParallel` (`model`
+  itself stays the plain plait model). Its gradient all-reduce is weighted by
+  each slice's share of the global batch, `n_r / B`, so the update is the one
+  of the global batch's mean loss even for an uneven last batch. A process
+  whose slice is empty (a last batch smaller than the number of processes)
+  computes one row with weight 0 and records nothing.
+- Logs read at the end of an epoch, of `evaluate` and of `fit` are global:
+  the loss trackers' and metrics' additive states are summed over processes
+  before the results are computed. Batch-level logs seen by callbacks during
+  an epoch are the process's own.
+- `predict` on arrays computes a contiguous share of the rows per process and
+  gathers them, in order, on every process.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Iterator
+from typing import Any
+
+import numpy as np
+import torch
+
+from plait.distribution import process
+
+__all__ = [
+    "Replica",
+    "active",
+    "bounds",
+    "epoch",
+    "global_log_tensors",
+    "predict",
+    "predicts_shards",
+]
+
+
+def active() -> bool:
+    """True when `fit` & co. run data parallel: a group of several processes."""
+    return process.ensure_initialized() and process.world_size() > 1
+
+
+def bounds(n: int, world: int, rank: int) -> tuple[int, int]:
+    """Rows `[lo, hi)` of `n` for process `rank` of `world`: as even as can be.
+
+    Example:
+        >>> [bounds(5, 2, r) for r in (0, 1)], bounds(1, 2, 1)
+        ([(0, 3), (3, 5)], (1, 1))
+    """
+    base, extra = divmod(n, world)
+    lo = rank * base + min(rank, extra)
+    return lo, lo + base + (1 if rank < extra else 0)
+
+
+def _comm_device() -> torch.device:
+    dist = torch.distributed
+    if dist.get_backend() == "nccl":
+        return torch.device("cuda", torch.cuda.current_device())
+    return torch.device("cpu")
+
+
+class _Step(torch.nn.Module):
+    """The module DDP wraps: the model's forward program for one step."""
+
+    def __init__(self, model: Any) -> None:
+        super().__init__()
+        self.model = model
+
+    def forward(self, xs: list[torch.Tensor]) -> Any:
+        model = self.model
+        return model._local_forward(model._the_plan(), xs, True)
+
+
+def _weighted_allreduce(state: Replica, bucket: Any) -> torch.futures.Future[Any]:
+    """DDP comm hook: sum over processes of each gradient times `n_r / B`."""
+    buffer = bucket.buffer()
+    if state.weight == 0.0:
+        buffer.zero_()  # an empty slice's stand-in row counts for nothing
+    else:
+        buffer.mul_(state.weight)
+    work = torch.distributed.all_reduce(buffer, async_op=True)
+    return work.get_future().then(lambda fut: fut.value()[0])  # type: ignore[no-any-return]
+
+
+class Replica:
+    """A model's data-parallel state: its DDP module and the current slice.
+
+    Args:
+        model: The plait model (compiled, its plan built).
+    """
+
+    def __init__(self, model: Any) -> None:
+        device = model._model_device()
+        self.world = process.world_size()
+        self.rank = process.rank()
+        self.weight = 1.0 / self.world
+        self.empty = False
+        self.ddp = torch.nn.parallel.DistributedDataParallel(
+            _Step(model),
+            device_ids=[device] if device.type == "cuda" else None,
+            static_graph=True,  # unused weights (outputs without loss) are fine
+        )
+        # A lambda: DDP checks hook annotations against classes, not strings.
+        self.ddp.register_comm_hook(
+            self, lambda state, bucket: _weighted_allreduce(state, bucket)
+        )
+
+    def __call__(self, xs: list[torch.Tensor]) -> Any:
+        return self.ddp(xs)
+
+    def slice(self, batch: Any) -> Any:
+        """This process's part of a global batch `(xs, ys, sws)`; sets the weight."""
+        xs = batch[0]
+        n = int(xs[0].shape[0]) if xs else 0
+        lo, hi = bounds(n, self.world, self.rank)
+        self.empty = hi == lo
+        self.weight = (hi - lo) / n if n else 0.0
+        if self.empty:
+            lo, hi = n - 1, n  # a stand-in row, weighted 0 and not recorded
+        return tuple([None if t is None else t[lo:hi] for t in flat] for flat in batch)
+
+
+def _replica(model: Any) -> Replica:
+    plan = model._the_plan()
+    if plan.shard is None:
+        # Data parallel steps run eagerly (no jit_compile).
+        plan = dataclasses.replace(plan, shard=Replica(model), train_fn=None)
+        model._plan = plan
+    return plan.shard  # type: ignore[no-any-return]
+
+
+def epoch(model: Any, source: Any) -> Iterator[Any]:
+    """The batches of one epoch of `source`: this process's slices when parallel.
+
+    Array sources shuffle with one generator seeded alike on every process
+    (rank 0's seed), so all processes walk the same global batches.
+    """
+    if not active():
+        yield from source.epoch()
+        return
+    if getattr(source, "generator", ...) is None:
+        seed = torch.randint(0, 2**62, (1,)).to(_comm_device())
+        torch.distributed.broadcast(seed, 0)
+        source.generator = torch.Generator(device=source.device)
+        source.generator.manual_seed(int(seed.item()))
+    replica: Replica | None = None
+    try:
+        for batch in source.epoch():
+            replica = _replica(model)
+            yield replica.slice(batch)
+    finally:
+        if replica is not None:
+            replica.weight, replica.empty = 1.0 / replica.world, False
+
+
+def global_log_tensors(model: Any) -> dict[str, torch.Tensor]:
+    """The model's logs with every process's loss and metric states summed."""
+    plan = model._plan
+    if plan is None or plan.shard is None:
+        return model._log_tensors()  # type: ignore[no-any-return]
+    for slot in plan.metrics.slots:
+        slot.flush()
+    metrics = plan.metrics.metrics
+    states = [(m, k, m.state(k)) for m in metrics for k in list(m._state_shapes)]
+    trackers = [t for t in [plan.loss_tracker, *plan.trackers] if t is not None]
+    device = _comm_device()
+    parts = [s.detach().reshape(-1).to(device, torch.float64) for _, _, s in states]
+    parts += [
+        torch.stack(
+            [
+                torch.zeros((), dtype=torch.float64, device=device)
+                if t.total is None
+                else t.total.detach().to(device, torch.float64),
+                torch.tensor(float(t.count), dtype=torch.float64, device=device),
+            ]
+        )
+        for t in trackers
+    ]
+    flat = torch.cat(parts) if parts else torch.zeros(0, dtype=torch.float64)
+    torch.distributed.all_reduce(flat)
+    saved_states = [dict(m._states) for m in metrics]
+    saved_trackers = [(t.total, t.count) for t in trackers]
+    offset = 0
+    for m, k, s in states:
+        size = s.numel()
+        m._states[k] = (
+            flat[offset : offset + size].reshape(s.shape).to(s.device, s.dtype)
+        )
+        offset += size
+    for t in trackers:
+        t.total = flat[offset].to(torch.float32)
+        t.count = round(float(flat[offset + 1]))
+        offset += 2
+    try:
+        return {k: v.clone() for k, v in model._log_tensors().items()}
+    finally:
+        for m, saved in zip(metrics, saved_states):
+            m._states = saved
+        for t, (total, count) in zip(trackers, saved_trackers):
+            t.total, t.count = total, count
+
+
+def predicts_shards(model: Any) -> bool:
+    """Whether `predict` on arrays should share the rows among processes."""
+    return not model.__dict__.get("_predicting_shard") and active()
+
+
+def predict(
+    model: Any, x: Any, batch_size: int, verbose: Any, steps: Any, callbacks: Any
+) -> Any:
+    """`model.predict` on this process's contiguous share of the rows of `x`,
+    gathered in order on every process."""
+    from plait.training import data as data_utils
+    from plait.utils import tree
+
+    xs = model._prepare_x(x)
+    n = data_utils.num_samples(xs, f"Model {model.name!r}.predict(x)")
+    if steps is not None:
+        n = min(n, steps * batch_size)
+    world = process.world_size()
+    lo, hi = bounds(n, world, process.rank())
+    empty = hi == lo
+    if empty:
+        lo, hi = 0, 1  # predict one row for the output structure, keep none
+
+    def part(t: torch.Tensor) -> torch.Tensor:
+        return t[lo:hi]
+
+    model.__dict__["_predicting_shard"] = True
+    try:
+        out = model.predict(
+            tree.map_structure(part, xs),
+            batch_size=batch_size,
+            verbose=verbose,
+            callbacks=callbacks,
+        )
+    finally:
+        model.__dict__["_predicting_shard"] = False
+    flat = [o[:0] if empty else o for o in tree.flatten(out)]
+    gathered: list[Any] = [None] * world
+    torch.distributed.all_gather_object(gathered, flat)
+    joined = [np.concatenate([g[i] for g in gathered]) for i in range(len(flat))]
+    return tree.pack_like(out, joined)
