@@ -12,15 +12,18 @@ if TYPE_CHECKING:
     from plait import activations as activations
     from plait import callbacks as callbacks
     from plait import constraints as constraints
+    from plait import dtype_policies as dtype_policies
     from plait import initializers as initializers
     from plait import layers as layers
     from plait import losses as losses
     from plait import metrics as metrics
+    from plait import mixed_precision as mixed_precision
     from plait import models as models
     from plait import optimizers as optimizers
     from plait import regularizers as regularizers
     from plait import saving as saving
     from plait import utils as utils
+    from plait.dtype_policies import DTypePolicy as DTypePolicy
     from plait.layers import Input as Input
     from plait.layers import Layer as Layer
     from plait.models import Model as Model
@@ -30,10 +33,13 @@ if TYPE_CHECKING:
 __version__ = "0.1.0"
 
 _SUBMODULES = (
-    "activations", "callbacks", "constraints", "initializers", "layers", "losses",
-    "metrics", "models", "optimizers", "regularizers", "saving", "utils",
+    "activations", "callbacks", "constraints", "dtype_policies", "initializers",
+    "layers", "losses", "metrics", "mixed_precision", "models", "optimizers",
+    "regularizers", "saving", "utils",
 )  # fmt: skip
-__all__ = [*_SUBMODULES, "Input", "Layer", "Model", "Sequential", "load_model"]
+__all__ = [
+    *_SUBMODULES, "DTypePolicy", "Input", "Layer", "Model", "Sequential", "load_model"
+]  # fmt: skip
 
 
 def _load(name: str) -> Any:
@@ -50,6 +56,18 @@ def _load(name: str) -> Any:
         import plait.constraints as constraints_module
 
         return constraints_module
+    elif name == "dtype_policies":
+        import plait.dtype_policies as dtype_policies_module
+
+        return dtype_policies_module
+    elif name == "mixed_precision":
+        import plait.mixed_precision as mixed_precision_module
+
+        return mixed_precision_module
+    elif name == "DTypePolicy":
+        from plait.mixed_precision.policy import DTypePolicy
+
+        return DTypePolicy
     elif name == "initializers":
         import plait.initializers as initializers_module
 

@@ -713,6 +713,10 @@ def get(identifier: object) -> Optimizer:
     if isinstance(identifier, torch.optim.Optimizer):
         return TorchOptimizer(identifier)
     if isinstance(identifier, dict) and "class_name" in identifier:
+        if identifier["class_name"] == "LossScaleOptimizer":  # mixed_float16
+            from plait.mixed_precision.loss_scale import LossScaleOptimizer
+
+            return LossScaleOptimizer.from_config(identifier.get("config") or {})
         cls = _OPTIMIZERS.get(str(identifier["class_name"]).lower())
         if cls is None:
             raise ValueError(

@@ -16,6 +16,7 @@ from typing import Any
 import numpy as np
 import torch
 
+from plait.mixed_precision import autocast as amp
 from plait.training import compile_utils as cu
 from plait.training import data as data_utils
 from plait.training import validation
@@ -356,13 +357,16 @@ class TrainingSteps:
         return self._plan
 
     def _forward(self, plan: Plan, xs: list[torch.Tensor], training: bool) -> Any:
+        """Outputs (half-precision ones as float32: losses and metrics) and masks."""
         if plan.program is not None:
             result = plan.program(*xs, training)
             n = plan.n_out
-            return list(result[:n]), (list(result[n:]) if plan.with_masks else None)
+            outs = amp.float32_outputs(list(result[:n]))
+            return outs, (list(result[n:]) if plan.with_masks else None)
         out = self(tree.pack_like(plan.x_struct, xs), training=training)  # type: ignore[operator]
         flat = tree.flatten(out)
-        return flat, [getattr(o, "_keras_mask", None) for o in flat]
+        masks = [getattr(o, "_keras_mask", None) for o in flat]
+        return amp.float32_outputs(flat), masks
 
     def _total_loss(
         self, plan: Plan, outs: list[Any], masks: Any, ys: list[Any], sws: list[Any]
@@ -404,7 +408,8 @@ class TrainingSteps:
                 f"Model {self.name!r}: nothing to train: compile(loss=...) gave no loss "  # type: ignore[attr-defined]
                 "and the model adds none."
             )
-        total.backward()
+        scale = getattr(self.optimizer, "scale_loss", None)  # mixed_float16
+        (total if scale is None else scale(total)).backward()
         self.optimizer.step()
         return total, values, outs, masks
 

@@ -71,6 +71,7 @@ class Trainer(TrainingSteps):
         run_eagerly: bool = False,
         steps_per_execution: int = 1,
         jit_compile: bool | str = False,
+        auto_scale_loss: bool = True,
         **kwargs: Any,
     ) -> None:
         """Configure training: optimizer, losses, metrics, per-output weights.
@@ -96,6 +97,8 @@ class Trainer(TrainingSteps):
                 models with recurrent layers compile the optimizer update only
                 (see `plait.training.jit`). On failure plait warns and trains
                 eagerly. Keras's `"auto"` means eager.
+            auto_scale_loss: Under the `mixed_float16` policy, wrap the optimizer
+                in a `plait.mixed_precision.LossScaleOptimizer` (as Keras does).
 
         Raises:
             ValueError: unknown names, or a list whose length is not the number of
@@ -128,6 +131,10 @@ class Trainer(TrainingSteps):
                 f"{steps_per_execution!r}."
             )
         resolved = optimizers_mod.get(optimizer)
+        if auto_scale_loss:
+            from plait.mixed_precision.loss_scale import scale_for
+
+            resolved = scale_for(self, resolved)
         previous = self._compile_args
         self._compile_args = {
             "loss": loss,
