@@ -140,7 +140,7 @@ class LayerCall:
         self.fn = fn
         self.compute = layer._compute_dtype
         self.variable = layer._variable_dtype
-        self.cast_out = not hasattr(layer, "compile")  # a model's outputs stay
+        self.cast_out = not hasattr(layer, "fit")  # a model's outputs stay as computed
         self.__name__ = getattr(fn, "__name__", "call")
         self.__module__ = getattr(fn, "__module__", __name__)
 
