@@ -13,15 +13,18 @@ if TYPE_CHECKING:
     from plait import callbacks as callbacks
     from plait import constraints as constraints
     from plait import distribution as distribution
+    from plait import dtype_policies as dtype_policies
     from plait import initializers as initializers
     from plait import layers as layers
     from plait import losses as losses
     from plait import metrics as metrics
+    from plait import mixed_precision as mixed_precision
     from plait import models as models
     from plait import optimizers as optimizers
     from plait import regularizers as regularizers
     from plait import saving as saving
     from plait import utils as utils
+    from plait.dtype_policies import DTypePolicy as DTypePolicy
     from plait.layers import Input as Input
     from plait.layers import Layer as Layer
     from plait.models import Model as Model
@@ -31,12 +34,14 @@ if TYPE_CHECKING:
 from plait.version import __version__ as __version__
 
 _SUBMODULES = (
-    "activations", "callbacks", "constraints", "distribution", "initializers", "layers", "losses",
-    "metrics", "models", "optimizers", "regularizers", "saving", "utils",
+    "activations", "callbacks", "constraints", "distribution", "dtype_policies",
+    "initializers", "layers", "losses", "metrics", "mixed_precision", "models",
+    "optimizers", "regularizers", "saving", "utils",
 )  # fmt: skip
 # Public name -> the subpackage that is it or holds it.
 _HOME: dict[str, str] = {
     **{name: name for name in _SUBMODULES},
+    "DTypePolicy": "dtype_policies",
     "Input": "layers",
     "Layer": "layers",
     "Model": "models",
@@ -58,6 +63,8 @@ def _import(subpackage: str) -> None:
             import plait.constraints
         case "distribution":
             import plait.distribution
+        case "dtype_policies":
+            import plait.dtype_policies
         case "initializers":
             import plait.initializers
         case "layers":
@@ -66,6 +73,8 @@ def _import(subpackage: str) -> None:
             import plait.losses
         case "metrics":
             import plait.metrics
+        case "mixed_precision":
+            import plait.mixed_precision
         case "models":
             import plait.models
         case "optimizers":

@@ -3,6 +3,7 @@
 import pytest
 import torch
 
+from plait.mixed_precision import set_global_policy
 from plait.utils import clear_session, set_random_seed
 
 
@@ -11,6 +12,14 @@ def seed():
     """Seed Python, NumPy and torch identically before every test."""
     set_random_seed(0)
     return 0
+
+
+@pytest.fixture(autouse=True)
+def _float32_policy():
+    """Each test starts and ends with the default (float32) global dtype policy."""
+    set_global_policy(None)
+    yield
+    set_global_policy(None)
 
 
 @pytest.fixture(autouse=True, scope="session")

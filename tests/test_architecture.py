@@ -87,7 +87,8 @@ def _imports(path):
             found.update(modules)
         elif (
             isinstance(node, ast.Call)
-            and getattr(node.func, "attr", getattr(node.func, "id", "")) == "import_module"
+            and getattr(node.func, "attr", getattr(node.func, "id", ""))
+            == "import_module"
             and node.args
             and isinstance(node.args[0], ast.Constant)
         ):

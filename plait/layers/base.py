@@ -10,6 +10,8 @@ import numpy as np
 import torch
 
 from plait import constraints, initializers, regularizers
+from plait.dtype_policies import autocast as amp
+from plait.dtype_policies import policy as dtype_policies
 from plait.graph.inference import (
     TensorSpec,
     meta_spec,
@@ -174,7 +176,9 @@ class Layer(NodeAPI, WeightsAPI, torch.nn.Module):
     Args:
         name: Unique name; by default the snake-cased class name plus a counter
             (`dense`, `dense_1`, ...).
-        dtype: Dtype of weights and computation; default `"float32"`.
+        dtype: A dtype policy or its name (`"mixed_float16"`, see
+            `plait.mixed_precision`), or a plain dtype (`"float64"`) for both
+            weights and computation; the global policy (float32) by default.
         trainable: Whether the layer's weights are updated in training.
         activity_regularizer: Optional function of the output added to the losses.
         input_shape: Keras 2's way to give Sequential's first layer its input shape
@@ -226,7 +230,7 @@ class Layer(NodeAPI, WeightsAPI, torch.nn.Module):
             if name is not None
             else unique_name(to_snake_case(type(self).__name__))
         )
-        self._compute_dtype = standardize_dtype(dtype)
+        self._set_dtype_policy(dtype)
         self._trainable = bool(trainable)
         self.built = False
         self.supports_masking = False
@@ -267,7 +271,7 @@ class Layer(NodeAPI, WeightsAPI, torch.nn.Module):
         config: dict[str, Any] = {
             "name": self.name,
             "trainable": self.trainable,
-            "dtype": dtype_name(self._compute_dtype),
+            "dtype": self._dtype_policy.name,
         }
         if self._batch_input_shape is not None:
             config["batch_input_shape"] = list(self._batch_input_shape)
@@ -306,15 +310,34 @@ class Layer(NodeAPI, WeightsAPI, torch.nn.Module):
         ]
         return ", ".join(shown)
 
+    def _set_dtype_policy(self, dtype: Any) -> None:
+        try:
+            policy = dtype_policies.get(dtype)
+        except (TypeError, ValueError) as err:
+            raise type(err)(f"{self._where()}: {err}") from None
+        self._dtype_policy = policy
+        self._compute_dtype: torch.dtype = policy._compute
+        self._variable_dtype: torch.dtype = policy._variable
+
+    @property
+    def dtype_policy(self) -> dtype_policies.DTypePolicy:
+        """The layer's dtype policy (`plait.mixed_precision.DTypePolicy`)."""
+        return self._dtype_policy
+
     @property
     def dtype(self) -> str:
-        """Name of the dtype of the layer's weights and computation (`"float32"`)."""
-        return dtype_name(self._compute_dtype)
+        """Name of the dtype of the layer's weights (`"float32"`), as in Keras."""
+        return dtype_name(self._variable_dtype)
 
     @property
     def compute_dtype(self) -> torch.dtype:
-        """The torch dtype the layer computes in."""
+        """The torch dtype the layer computes in (float16 under `mixed_float16`)."""
         return self._compute_dtype
+
+    @property
+    def variable_dtype(self) -> torch.dtype:
+        """The torch dtype of the layer's weights (float32 under mixed policies)."""
+        return self._variable_dtype
 
     # ------------------------------------------------------------------ weights
     def add_weight(
@@ -371,7 +394,7 @@ class Layer(NodeAPI, WeightsAPI, torch.nn.Module):
         if kwargs:
             raise TypeError(f"{self._where()}: add_weight() got {sorted(kwargs)}.")
         shape = tuple(int(d) for d in (shape if shape is not None else ()))
-        wdtype = standardize_dtype(dtype, self._compute_dtype)
+        wdtype = standardize_dtype(dtype, self._variable_dtype)
         if initializer is None:
             initializer = "glorot_uniform" if wdtype.is_floating_point else "zeros"
         init = initializers.get(initializer)
@@ -563,14 +586,17 @@ class Layer(NodeAPI, WeightsAPI, torch.nn.Module):
             value_mask = getattr(value, "_keras_mask", None)
             if value_mask is not None and kwargs.get(mask_name) is None:
                 kwargs[mask_name] = value_mask
+        call = self.call
+        if self._compute_dtype in amp.HALF or amp.in_region():
+            call = amp.LayerCall(self, call)  # its policy's dtype (mixed precision)
         try:
             if _on_meta(inputs):
                 # Called inside another layer's shape inference: weights built just
                 # now live on the CPU and must be meta tensors too for this call.
                 with params_on_meta(self):
-                    outputs = self.call(inputs, *args[1:], **kwargs)
+                    outputs = call(inputs, *args[1:], **kwargs)
             else:
-                outputs = self.call(inputs, *args[1:], **kwargs)
+                outputs = call(inputs, *args[1:], **kwargs)
         except _CALL_ERRORS as err:
             shaped = [t for t in tree.flatten(inputs) if hasattr(t, "shape")]
             raise self._locate(err, shaped) from err
@@ -597,6 +623,8 @@ class Layer(NodeAPI, WeightsAPI, torch.nn.Module):
 
     def _output_dtype(self, inputs: list[SymbolicTensor]) -> torch.dtype:
         first = inputs[0].dtype if inputs else self._compute_dtype
+        if amp.needs_cast(self._compute_dtype, first):
+            return self._compute_dtype  # inputs are cast to the compute dtype
         if self._keeps_input_dtype or first.is_floating_point:
             return first
         return self._compute_dtype
@@ -675,7 +703,10 @@ class Layer(NodeAPI, WeightsAPI, torch.nn.Module):
         call_kwargs = dict(call_kwargs)
         if _call_signature(type(self))[0]:
             call_kwargs.setdefault("training", False)
-        return meta_spec(self.call, self, args, call_kwargs)
+        fn = self.call
+        if self._compute_dtype in amp.HALF or any(t.dtype in amp.HALF for t in flat_in):
+            fn = amp.LayerCall(self, fn)  # outputs in the compute dtype
+        return meta_spec(fn, self, args, call_kwargs)
 
     def _set_output_masks(
         self,

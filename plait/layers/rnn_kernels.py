@@ -53,6 +53,20 @@ def call_fused_kernel(
     state: Any = hx if kernel is torch.lstm else hx[0]
     extra = (True,) if batch_sizes is None else ()  # batch_first, unpacked only
     lead = (inputs,) if batch_sizes is None else (inputs, batch_sizes)
+    if not inputs.is_cuda and torch.is_autocast_enabled("cpu"):
+        # Mixed precision on CPU: oneDNN's half-precision LSTM fails on some CPUs
+        # and in training, so the fused kernels run in float32 (the layer casts
+        # its outputs to its compute dtype).
+        with torch.autocast("cpu", enabled=False):
+            return call_fused_kernel(
+                kernel,
+                inputs.float(),
+                batch_sizes,
+                [h.float() for h in hx],
+                [p.float() for p in params],
+                has_bias,
+                bidirectional,
+            )
     if not inputs.is_cuda:
         result = kernel(*lead, state, *args, *extra)
     else:

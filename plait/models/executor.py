@@ -16,6 +16,7 @@ from typing import Any
 import torch
 import torch.fx as fx
 
+from plait.dtype_policies import autocast as amp
 from plait.graph.node import Node
 from plait.graph.symbolic import SymbolicTensor
 from plait.utils import tree
@@ -116,6 +117,8 @@ def build_program(
         if i < len(input_masks) and input_masks[i]:
             menv[id(t)] = g.placeholder(f"m{i}")
     training = g.placeholder("training")
+    # Mixed precision: one autocast region for the whole program, layers in theirs.
+    region = amp.region_dtype([n.layer for n in nodes if not n.layer._is_input_layer])
     pre: dict[int, fx.Node] = {}
     activations: list[fx.Node] = []  # recomputed activations next to returned logits
 
@@ -133,7 +136,7 @@ def build_program(
             continue
         first = node.args[0] if node.args else None
         if getattr(layer, "_run_flat", None) is not None:  # a nested model
-            _nested_call(g, node, env, menv, training, dynamic)
+            _nested_call(g, node, env, menv, training, dynamic, region)
             continue
         takes_training, takes_mask = layer._call_flags()
         args = tree.map_structure(lookup, list(node.args))
@@ -156,6 +159,8 @@ def build_program(
             # Only `training` carries over (a wrapper's inner model may use it).
             takes = "training" in inspect.signature(fn).parameters
             kwargs = {"training": training} if takes else {}
+        if region is not None:
+            fn = amp.wrap_call(layer, fn)
         out = _call(g, fn, args, kwargs)
         if want_pre:
             pre[id(want_pre[0])] = out
@@ -177,7 +182,7 @@ def build_program(
             g.erase_node(act)
     module = fx.GraphModule(torch.nn.Module(), g)
     forward: Callable[..., tuple[Any, ...]] = module.forward
-    return forward
+    return forward if region is None else amp.Region(forward, region)
 
 
 def _call(
@@ -237,21 +242,27 @@ def _nested_call(
     menv: dict[int, fx.Node],
     training: fx.Node,
     dynamic: bool,
+    region: torch.dtype | None,
 ) -> None:
     """Emit a call of a nested model's own program (with input masks if any)."""
     model = node.layer
+    # A float32 model inside a mixed one computes in float32 (a mixed one opens
+    # its own region).
+    wrap = region is not None and model._compute_dtype not in amp.HALF
     inner = model._flatten_call_inputs(node.args[0])
     flat = [env[id(t)] for t in inner]
     flags = tuple(id(t) in menv for t in inner)
     masks = [menv[id(t)] for t in inner if id(t) in menv]
     n_out = len(node.output_tensors)
     if any(flags):
-        result = g.call_function(
-            model._run_masked_flat, (flags, *flat, *masks, training)
-        )
+        fn = model._run_masked_flat
+        fn = amp.wrap_call(model, fn) if wrap else fn
+        result = g.call_function(fn, (flags, *flat, *masks, training))
         with_masks = True
     else:
-        result = g.call_function(model._run_flat, (*flat, training))
+        fn = model._run_flat
+        fn = amp.wrap_call(model, fn) if wrap else fn
+        result = g.call_function(fn, (*flat, training))
         with_masks = model._has_output_masks
     for i, t in enumerate(node.output_tensors):
         env[id(t)] = g.call_function(operator.getitem, (result, i))

@@ -107,7 +107,7 @@ class Sequential(Functional):
             dtype = (
                 torch.int32
                 if type(first).__name__ == "Embedding"
-                else first.compute_dtype
+                else first.variable_dtype
             )
             return first_shape, dtype
         # A built model as the first layer gives its own input (Keras does the same).

@@ -13,6 +13,7 @@ from typing import Any
 import torch
 
 from plait.metrics.base import Metric
+from plait.mixed_precision import loss_scale
 from plait.optimizers import optimizers as optimizers_mod
 from plait.training import compile_utils as cu
 from plait.training import data as data_utils
@@ -40,6 +41,7 @@ class Compiled(TrainingSteps):
         run_eagerly: bool = False,
         steps_per_execution: int = 1,
         jit_compile: bool | str = False,
+        auto_scale_loss: bool = True,
         **kwargs: Any,
     ) -> None:
         """Configure training: optimizer, losses, metrics, per-output weights.
@@ -65,6 +67,8 @@ class Compiled(TrainingSteps):
                 models with recurrent layers compile the optimizer update only
                 (see `plait.training.jit`). On failure plait warns and trains
                 eagerly. Keras's `"auto"` means eager.
+            auto_scale_loss: Under the `mixed_float16` policy, wrap the optimizer
+                in a `plait.mixed_precision.LossScaleOptimizer` (as Keras does).
 
         Raises:
             ValueError: unknown names, or a list whose length is not the number of
@@ -97,6 +101,8 @@ class Compiled(TrainingSteps):
                 f"{steps_per_execution!r}."
             )
         resolved = optimizers_mod.get(optimizer)
+        if auto_scale_loss:
+            resolved = loss_scale.scale_for(self, resolved)
         previous = self._compile_args
         self._compile_args = {
             "loss": loss,

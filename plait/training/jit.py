@@ -137,6 +137,8 @@ class JitStep:
         graph = graph and bool(self.params)  # nothing to train: the eager step warns
         self.mode = "graph" if graph else "update"
         self.fused_update = opt._takes_gradients()
+        # mixed_float16: differentiate the scaled loss (`LossScaleOptimizer`).
+        self._scale_loss = getattr(opt, "scale_loss", None)
         self.compile_seconds: dict[tuple[Any, ...], float] = {}
         self.batch_size: int | None = None
         self.failed = False
@@ -157,12 +159,14 @@ class JitStep:
         sws: Any,
     ) -> Any:
         module = self._loss_module
-        return torch.func.functional_call(module, (params, frozen), (xs, ys, sws))
+        total, aux = torch.func.functional_call(module, (params, frozen), (xs, ys, sws))
+        scale = self._scale_loss
+        return (total if scale is None else scale(total)), (total, aux)
 
     def _graph_step(self, xs: Any, ys: Any, sws: Any) -> Any:
         params = {n: p.detach() for n, p in zip(self.names, self.params)}
         grad_fn = torch.func.grad_and_value(self._loss, has_aux=True)
-        grads, (total, (values, outs, masks)) = grad_fn(
+        grads, (_, (total, (values, outs, masks))) = grad_fn(  # total: unscaled
             params, self.frozen, xs, ys, sws
         )
         ordered = [grads.get(n) for n in self.names]

@@ -17,6 +17,7 @@ from typing import Any
 import numpy as np
 import torch
 
+from plait.dtype_policies import autocast as amp
 from plait.training import compile_utils as cu
 from plait.training import data as data_utils
 from plait.training import validation
@@ -363,10 +364,12 @@ class TrainingSteps(Placement, ModelContract):
         if plan.program is not None:
             result = plan.program(*xs, training)
             n = plan.n_out
-            return list(result[:n]), (list(result[n:]) if plan.with_masks else None)
+            outs = amp.float32_outputs(list(result[:n]))  # losses see float32
+            return outs, (list(result[n:]) if plan.with_masks else None)
         out = self(tree.pack_like(plan.x_struct, xs), training=training)
         flat = tree.flatten(out)
-        return flat, [getattr(o, "_keras_mask", None) for o in flat]
+        masks = [getattr(o, "_keras_mask", None) for o in flat]
+        return amp.float32_outputs(flat), masks
 
     def _total_loss(
         self, plan: Plan, outs: list[Any], masks: Any, ys: list[Any], sws: list[Any]
@@ -420,7 +423,8 @@ class TrainingSteps(Placement, ModelContract):
                 stacklevel=2,
             )
             return total, values, outs, masks
-        total.backward()
+        scale = getattr(self.optimizer, "scale_loss", None)  # mixed_float16
+        (total if scale is None else scale(total)).backward()
         self.optimizer.step()
         return total, values, outs, masks
 
