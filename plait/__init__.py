@@ -18,6 +18,7 @@ if TYPE_CHECKING:
     from plait import metrics as metrics
     from plait import models as models
     from plait import optimizers as optimizers
+    from plait import preprocessing as preprocessing
     from plait import regularizers as regularizers
     from plait import saving as saving
     from plait import utils as utils
@@ -31,7 +32,8 @@ __version__ = "0.1.0"
 
 _SUBMODULES = (
     "activations", "callbacks", "constraints", "initializers", "layers", "losses",
-    "metrics", "models", "optimizers", "regularizers", "saving", "utils",
+    "metrics", "models", "optimizers", "preprocessing", "regularizers", "saving",
+    "utils",
 )  # fmt: skip
 __all__ = [*_SUBMODULES, "Input", "Layer", "Model", "Sequential", "load_model"]
 
@@ -74,6 +76,10 @@ def _load(name: str) -> Any:
         import plait.optimizers as optimizers_module
 
         return optimizers_module
+    elif name == "preprocessing":
+        import plait.preprocessing as preprocessing_module
+
+        return preprocessing_module
     elif name == "regularizers":
         import plait.regularizers as regularizers_module
 
