@@ -256,7 +256,8 @@ class Tokenizer:
         """Yield each text's word indices.
 
         Words not in `word_index`, or of index >= `num_words`, become the
-        `oov_token`'s index, or are dropped when there is no `oov_token`.
+        `oov_token`'s index, or are dropped when there is no `oov_token` (or, before
+        any fitting, when it has no index yet: Keras writes None there).
         """
         oov_index = (
             None if self.oov_token is None else self.word_index.get(self.oov_token)
@@ -385,7 +386,9 @@ class Tokenizer:
 def tokenizer_from_json(json_string: str) -> Tokenizer:
     """A `Tokenizer` from `Tokenizer.to_json()`'s string (Keras's JSON too).
 
-    The `analyzer` is not saved; set it again if one was used.
+    The `analyzer` is not saved; set it again if one was used. Unlike Keras's,
+    the restored `word_counts`/`word_docs`/`index_docs` keep their types
+    (`OrderedDict`, `defaultdict(int)`), so `fit_on_texts` can go on counting.
 
     Example:
         >>> tok = Tokenizer()

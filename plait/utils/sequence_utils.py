@@ -57,6 +57,10 @@ def pad_sequences(
     Returns:
         A NumPy array of shape `(len(sequences), maxlen) + step_shape`.
 
+    Keras's results, and its errors; where Keras fails inside NumPy plait gives the
+    evident result: `maxlen=0` gives shape `(n, 0)`, an empty list `(0, 0)`. Bad
+    `padding`/`truncating` values are rejected even when every sequence is empty.
+
     Example:
         >>> pad_sequences([[1], [2, 3], [4, 5, 6]]).tolist()
         [[0, 0, 1], [0, 2, 3], [4, 5, 6]]

@@ -172,3 +172,8 @@ def test_tokenizer_json_round_trip_keeps_fitting():
 
 def test_preprocessing_is_an_attribute_of_plait():
     assert plait.preprocessing.text.Tokenizer is Tokenizer
+
+
+def test_tokenizer_unfitted_oov_token_has_no_index_yet():
+    # Keras appends None here; plait drops the word as it would without oov_token.
+    assert Tokenizer(oov_token="?").texts_to_sequences(["a b"]) == [[]]
