@@ -21,6 +21,7 @@ if TYPE_CHECKING:
     from plait import mixed_precision as mixed_precision
     from plait import models as models
     from plait import optimizers as optimizers
+    from plait import preprocessing as preprocessing
     from plait import regularizers as regularizers
     from plait import saving as saving
     from plait import utils as utils
@@ -36,7 +37,7 @@ from plait.version import __version__ as __version__
 _SUBMODULES = (
     "activations", "callbacks", "constraints", "distribution", "dtype_policies",
     "initializers", "layers", "losses", "metrics", "mixed_precision", "models",
-    "optimizers", "regularizers", "saving", "utils",
+    "optimizers", "preprocessing", "regularizers", "saving", "utils",
 )  # fmt: skip
 # Public name -> the subpackage that is it or holds it.
 _HOME: dict[str, str] = {
@@ -79,6 +80,8 @@ def _import(subpackage: str) -> None:
             import plait.models
         case "optimizers":
             import plait.optimizers
+        case "preprocessing":
+            import plait.preprocessing
         case "regularizers":
             import plait.regularizers
         case "saving":

@@ -3,3 +3,4 @@
 from plait.utils.naming import reset_uids as clear_session
 from plait.utils.numerical import set_random_seed as set_random_seed
 from plait.utils.numerical import to_categorical as to_categorical
+from plait.utils.sequence_utils import pad_sequences as pad_sequences
