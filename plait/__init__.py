@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from plait import activations as activations
+    from plait import backend as backend
     from plait import callbacks as callbacks
     from plait import constraints as constraints
     from plait import initializers as initializers
@@ -17,7 +18,9 @@ if TYPE_CHECKING:
     from plait import losses as losses
     from plait import metrics as metrics
     from plait import models as models
+    from plait import ops as ops
     from plait import optimizers as optimizers
+    from plait import random as random
     from plait import regularizers as regularizers
     from plait import saving as saving
     from plait import utils as utils
@@ -30,8 +33,9 @@ if TYPE_CHECKING:
 __version__ = "0.1.0"
 
 _SUBMODULES = (
-    "activations", "callbacks", "constraints", "initializers", "layers", "losses",
-    "metrics", "models", "optimizers", "regularizers", "saving", "utils",
+    "activations", "backend", "callbacks", "constraints", "initializers", "layers",
+    "losses", "metrics", "models", "ops", "optimizers", "random", "regularizers",
+    "saving", "utils",
 )  # fmt: skip
 __all__ = [*_SUBMODULES, "Input", "Layer", "Model", "Sequential", "load_model"]
 
@@ -70,6 +74,18 @@ def _load(name: str) -> Any:
         import plait.models as models_module
 
         return models_module
+    elif name == "ops":
+        import plait.ops as ops_module
+
+        return ops_module
+    elif name == "random":
+        import plait.random as random_module
+
+        return random_module
+    elif name == "backend":
+        import plait.backend as backend_module
+
+        return backend_module
     elif name == "optimizers":
         import plait.optimizers as optimizers_module
 
