@@ -194,6 +194,7 @@ def _op_function(op: str) -> Callable[..., Any]:
     if op not in _OP_FUNCTIONS:
         # Loading a saved model may come before any op package was imported;
         # they sit above layers, hence the import here, at call time.
+        import plait.backend
         import plait.ops
         import plait.random  # noqa: F401
     if op not in _OP_FUNCTIONS:

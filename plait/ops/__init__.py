@@ -25,6 +25,7 @@ from plait.ops import image as image
 from plait.ops import linalg as linalg
 from plait.ops import nn as nn
 from plait.ops import numpy as numpy
+from plait.ops._tensor import missing
 from plait.ops.core import *  # noqa: F403
 from plait.ops.linalg import *  # noqa: F403
 from plait.ops.math import *  # noqa: F403
@@ -65,7 +66,4 @@ NOT_PROVIDED: dict[str, str] = {
 }
 
 
-def __getattr__(name: str) -> object:
-    if name in NOT_PROVIDED:
-        raise AttributeError(f"plait.ops.{name} is not provided: {NOT_PROVIDED[name]}.")
-    raise AttributeError(f"module 'plait.ops' has no attribute {name!r}")
+__getattr__ = missing("plait.ops", NOT_PROVIDED)

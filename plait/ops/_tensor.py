@@ -20,6 +20,7 @@ __all__ = [
     "device",
     "float_op",
     "floatx",
+    "missing",
     "shape_tuple",
     "to_float",
 ]
@@ -55,6 +56,12 @@ def device() -> torch.device | None:
     return creation_device()
 
 
+def _contiguous(x: Any) -> np.ndarray:
+    # Not np.ascontiguousarray: it turns 0-d arrays into 1-d ones.
+    array = np.asarray(x)
+    return array if array.flags.c_contiguous else array.copy(order="C")
+
+
 def _from_python(x: Any) -> torch.Tensor:
     # Keras compat: Python ints become int32 and floats floatx, not int64/float64.
     array = np.asarray(x)
@@ -62,7 +69,7 @@ def _from_python(x: Any) -> torch.Tensor:
         array = array.astype(np.float32 if floatx() == torch.float32 else np.float64)
     elif array.dtype == np.int64:
         array = array.astype(np.int32)
-    tensor = torch.from_numpy(np.ascontiguousarray(array))
+    tensor = torch.from_numpy(_contiguous(array))
     return tensor.to(floatx()) if tensor.is_floating_point() else tensor
 
 
@@ -72,11 +79,11 @@ def convert(x: Any, dtype: Any = None) -> torch.Tensor:
     if isinstance(x, torch.Tensor):
         tensor = x
     elif isinstance(x, (np.ndarray, np.generic)):
-        tensor = torch.from_numpy(np.ascontiguousarray(x))
+        tensor = torch.from_numpy(_contiguous(x))
     elif isinstance(x, (list, tuple)) and any(isinstance(v, torch.Tensor) for v in x):
         tensor = torch.stack([convert(v) for v in x])
     elif hasattr(x, "__array__") and not isinstance(x, (list, tuple)):
-        tensor = torch.from_numpy(np.ascontiguousarray(np.asarray(x)))
+        tensor = torch.from_numpy(_contiguous(np.asarray(x)))
     else:
         tensor = _from_python(x)
     where = device()
@@ -158,3 +165,16 @@ def float_op(
     op.__name__ = op.__qualname__ = name
     op.__doc__ = doc
     return symbolic_op(name)(op)
+
+
+def missing(module: str, not_provided: dict[str, str]) -> Callable[[str], Any]:
+    """A module `__getattr__` whose error names an op Keras has and plait lacks, and why."""
+
+    def __getattr__(name: str) -> Any:
+        if name in not_provided:
+            raise AttributeError(
+                f"{module}.{name} is not provided: {not_provided[name]}."
+            )
+        raise AttributeError(f"module {module!r} has no attribute {name!r}")
+
+    return __getattr__

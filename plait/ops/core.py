@@ -6,6 +6,7 @@
 from __future__ import annotations
 
 import builtins
+import functools
 from collections.abc import Callable
 from typing import Any
 
@@ -177,6 +178,15 @@ def unstack(x: Any, num: int | None = None, axis: int = 0) -> list[torch.Tensor]
 
 
 # ------------------------------------------------------------------ control flow
+def _row(xs: Any, i: int) -> Any:
+    """Entry `i` of each leaf of `xs`."""
+    return tree.map_structure(functools.partial(_select, axis=0, i=i), xs)
+
+
+def _select(t: Any, axis: int, i: int) -> Any:
+    return torch.select(convert(t), axis, i)
+
+
 def _stack(items: list[Any], axis: int = 0) -> Any:
     """Structures of equal layout stacked leaf by leaf along `axis`."""
     columns = zip(*(tree.flatten(item) for item in items))
@@ -239,11 +249,11 @@ def scan(
 
     Returns the final carry and the stacked `y`s.
     """
-    n = length if xs is None else len(tree.flatten(xs)[0])
+    n = int(length or 0) if xs is None else len(tree.flatten(xs)[0])
     steps = range(n - 1, -1, -1) if reverse else range(n)
     carry, ys = init, []
     for i in steps:
-        x = None if xs is None else tree.map_structure(lambda t, i=i: t[i], xs)
+        x = None if xs is None else _row(xs, i)
         carry, y = f(carry, x)
         ys.append(y)
     if reverse:
@@ -263,7 +273,7 @@ def associative_scan(
     outs: list[Any] = []
     acc = None
     for i in order:
-        x = tree.map_structure(lambda t, i=i: torch.select(t, axis, i), elems)
+        x = tree.map_structure(functools.partial(_select, axis=axis, i=i), elems)
         acc = x if acc is None else f(acc, x)
         outs.append(acc)
     if reverse:
@@ -274,7 +284,7 @@ def associative_scan(
 def map(f: Callable[[Any], Any], xs: Any) -> Any:
     """`f` applied to each slice of `xs` along axis 0, results stacked."""
     n = len(tree.flatten(xs)[0])
-    ys = [f(tree.map_structure(lambda t, i=i: t[i], xs)) for i in range(n)]
+    ys = [f(_row(xs, i)) for i in range(n)]
     return _stack(ys)
 
 

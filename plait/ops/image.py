@@ -8,7 +8,7 @@ import torch
 import torch.nn.functional as F
 
 from plait.layers.ops import symbolic_op
-from plait.ops._tensor import config, convert, to_float
+from plait.ops._tensor import config, convert, missing, to_float
 
 __all__ = ["crop_images", "pad_images", "resize", "rgb_to_grayscale"]
 
@@ -149,9 +149,4 @@ def crop_images(
 NOT_PROVIDED = dict.fromkeys(("affine_transform", "elastic_transform", "extract_patches", "extract_patches_3d", "gaussian_blur", "hsv_to_rgb", "map_coordinates", "perspective_transform", "rgb_to_hsv", "scale_and_translate", "sobel_edges", "ssim"), "not implemented in plait yet")  # fmt: skip
 
 
-def __getattr__(name: str) -> object:
-    if name in NOT_PROVIDED:
-        raise AttributeError(
-            f"plait.ops.image.{name} is not provided: {NOT_PROVIDED[name]}."
-        )
-    raise AttributeError(f"module 'plait.ops.image' has no attribute {name!r}")
+__getattr__ = missing("plait.ops.image", NOT_PROVIDED)

@@ -10,7 +10,7 @@ from typing import Any
 import torch
 
 from plait.layers.ops import symbolic_op
-from plait.ops._tensor import axes, common, convert, to_float
+from plait.ops._tensor import axes, common, convert, missing, to_float
 
 __all__ = [
     "cholesky", "cholesky_inverse", "det", "eig", "eigh", "inv", "lstsq",
@@ -132,3 +132,9 @@ def svd(x: Any, full_matrices: bool = True, compute_uv: bool = True) -> Any:
     if not compute_uv:
         return torch.linalg.svdvals(t)
     return tuple(torch.linalg.svd(t, full_matrices=full_matrices))
+
+
+NOT_PROVIDED = {
+    "jvp": "a function transform; use torch.func.jvp directly",
+}
+__getattr__ = missing("plait.ops.linalg", NOT_PROVIDED)

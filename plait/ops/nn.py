@@ -10,62 +10,24 @@ import torch
 import torch.nn.functional as F
 
 from plait.layers.ops import symbolic_op
-from plait.ops._tensor import as_dtype, common, convert, float_op, floatx, to_float
-from plait.ops.nn_conv import (
-    adaptive_average_pool as adaptive_average_pool,
+from plait.ops import nn_conv
+from plait.ops._tensor import (
+    as_dtype,
+    common,
+    convert,
+    float_op,
+    floatx,
+    missing,
+    to_float,
 )
-from plait.ops.nn_conv import (
-    adaptive_max_pool as adaptive_max_pool,
-)
-from plait.ops.nn_conv import (
-    average_pool as average_pool,
-)
-from plait.ops.nn_conv import (
-    conv as conv,
-)
-from plait.ops.nn_conv import (
-    conv_transpose as conv_transpose,
-)
-from plait.ops.nn_conv import (
-    depth_to_space as depth_to_space,
-)
-from plait.ops.nn_conv import (
-    depthwise_conv as depthwise_conv,
-)
-from plait.ops.nn_conv import (
-    dot_product_attention as dot_product_attention,
-)
-from plait.ops.nn_conv import (
-    fold as fold,
-)
-from plait.ops.nn_conv import (
-    max_pool as max_pool,
-)
-from plait.ops.nn_conv import (
-    separable_conv as separable_conv,
-)
-from plait.ops.nn_conv import (
-    space_to_depth as space_to_depth,
-)
-from plait.ops.nn_conv import (
-    unfold as unfold,
-)
+from plait.ops.nn_conv import *  # noqa: F403  (re-exported: ops.nn.conv)
 
 __all__ = [
-    "adaptive_average_pool",
-    "adaptive_max_pool",
-    "average_pool",
     "batch_normalization",
     "binary_crossentropy",
     "categorical_crossentropy",
     "celu",
-    "conv",
-    "conv_transpose",
-    "depth_to_space",
-    "depthwise_conv",
-    "dot_product_attention",
     "elu",
-    "fold",
     "gelu",
     "glu",
     "hard_shrink",
@@ -77,7 +39,6 @@ __all__ = [
     "leaky_relu",
     "log_sigmoid",
     "log_softmax",
-    "max_pool",
     "moments",
     "multi_hot",
     "normalize",
@@ -87,14 +48,12 @@ __all__ = [
     "relu6",
     "rms_normalization",
     "selu",
-    "separable_conv",
     "sigmoid",
     "silu",
     "soft_shrink",
     "softmax",
     "softplus",
     "softsign",
-    "space_to_depth",
     "sparse_categorical_crossentropy",
     "sparse_plus",
     "sparse_sigmoid",
@@ -103,8 +62,8 @@ __all__ = [
     "swish",
     "tanh_shrink",
     "threshold",
-    "unfold",
 ]
+__all__ += nn_conv.__all__
 
 _EPSILON = 1e-7  # Keras's backend.epsilon(), used to clip probabilities
 
@@ -261,6 +220,8 @@ def multi_hot(
     **kwargs: Any,
 ) -> torch.Tensor:
     """One multi-hot vector per row of int class ids (the last axis is reduced)."""
+    if num_classes is None:
+        raise ValueError("ops.multi_hot: expected num_classes to be an int, got None.")
     hot = one_hot(inputs, num_classes, axis=-1, dtype=dtype)
     reduce_axis = -2 if convert(inputs).ndim > 1 else 0
     out = torch.amax(hot, dim=reduce_axis)
@@ -388,3 +349,11 @@ def normalize(
     t = to_float(convert(x))
     eps = _EPSILON if epsilon is None else epsilon
     return F.normalize(t, p=order, dim=axis, eps=eps)
+
+
+NOT_PROVIDED = {
+    "ctc_decode": "not implemented in plait yet",
+    "ctc_loss": "not implemented in plait yet; use torch.nn.functional.ctc_loss",
+    "polar": "not implemented in plait yet; use torch.polar",
+}
+__getattr__ = missing("plait.ops.nn", NOT_PROVIDED)

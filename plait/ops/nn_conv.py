@@ -231,7 +231,7 @@ def _adaptive(
 ) -> torch.Tensor:
     t, last = _first(to_float(convert(inputs)), data_format)
     n = t.ndim - 2
-    fns = {
+    fns: dict[str, dict[int, Callable[..., torch.Tensor]]] = {
         "max": {
             1: F.adaptive_max_pool1d,
             2: F.adaptive_max_pool2d,

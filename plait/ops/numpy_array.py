@@ -187,12 +187,9 @@ def tile(x: Any, repeats: Any) -> torch.Tensor:
 def repeat(x: Any, repeats: Any, axis: int | None = None) -> torch.Tensor:
     """Repeat each element `repeats` times along `axis` (flattened when None)."""
     t = convert(x)
-    reps = (
-        repeats
-        if isinstance(repeats, (int, np.integer))
-        else convert(repeats).to(t.device)
-    )
-    return torch.repeat_interleave(t, reps, dim=axis)
+    if isinstance(repeats, (int, np.integer)):
+        return torch.repeat_interleave(t, int(repeats), dim=axis)
+    return torch.repeat_interleave(t, convert(repeats).to(t.device), dim=axis)
 
 
 @symbolic_op("flip")

@@ -259,9 +259,6 @@ less_equal = _binary("less_equal", torch.le)
 logical_and = _binary("logical_and", torch.logical_and)
 logical_or = _binary("logical_or", torch.logical_or)
 logical_xor = _binary("logical_xor", torch.logical_xor)
-bitwise_and = _binary("bitwise_and", torch.bitwise_and)
-bitwise_or = _binary("bitwise_or", torch.bitwise_or)
-bitwise_xor = _binary("bitwise_xor", torch.bitwise_xor)
 gcd = _binary("gcd", torch.gcd)
 lcm = _binary("lcm", torch.lcm)
 
@@ -271,13 +268,16 @@ def _shift(name: str, torch_fn: Callable[..., torch.Tensor]) -> Callable[..., An
         a, b = common(x, y)
         return torch_fn(a, b)
 
-    return _name(op, name, f"Element-wise `{name}` of `x` by `y` bits.")
+    return _name(op, name, f"Bit-wise `{name}` of the ints `x` and `y`.")
 
 
 bitwise_left_shift = _shift("bitwise_left_shift", torch.bitwise_left_shift)
 left_shift = _shift("left_shift", torch.bitwise_left_shift)
 bitwise_right_shift = _shift("bitwise_right_shift", torch.bitwise_right_shift)
 right_shift = _shift("right_shift", torch.bitwise_right_shift)
+bitwise_and = _shift("bitwise_and", torch.bitwise_and)
+bitwise_or = _shift("bitwise_or", torch.bitwise_or)
+bitwise_xor = _shift("bitwise_xor", torch.bitwise_xor)
 
 
 @symbolic_op("ldexp")
@@ -334,7 +334,7 @@ def _reduce(
 ) -> torch.Tensor:
     dims = axes(axis)
     if dims is None:
-        out = torch_fn(t.reshape(-1), dim=0)
+        out = torch_fn(t.reshape(-1), dim=0, keepdim=False)
         return out.reshape([1] * t.ndim) if keepdims else out
     return torch_fn(t, dim=dims, keepdim=keepdims)
 

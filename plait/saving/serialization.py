@@ -222,7 +222,9 @@ def _read_builtin_classes() -> dict[str, type[Layer]]:
         for name, obj in vars(plait.layers).items()
         if isinstance(obj, type) and issubclass(obj, Layer) and obj is not Layer
     }
-    found.update(Operator=Operator, OpLayer=OpLayer, Functional=Functional, Sequential=Sequential)
+    found.update(
+        Operator=Operator, OpLayer=OpLayer, Functional=Functional, Sequential=Sequential
+    )
     # Keras compat: a model saved as "Model" is a functional one.
     found["Model"] = Functional
     return found
