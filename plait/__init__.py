@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from plait import activations as activations
+    from plait import backend as backend
     from plait import callbacks as callbacks
     from plait import constraints as constraints
     from plait import distribution as distribution
@@ -20,8 +21,10 @@ if TYPE_CHECKING:
     from plait import metrics as metrics
     from plait import mixed_precision as mixed_precision
     from plait import models as models
+    from plait import ops as ops
     from plait import optimizers as optimizers
     from plait import preprocessing as preprocessing
+    from plait import random as random
     from plait import regularizers as regularizers
     from plait import saving as saving
     from plait import utils as utils
@@ -35,9 +38,10 @@ if TYPE_CHECKING:
 from plait.version import __version__ as __version__
 
 _SUBMODULES = (
-    "activations", "callbacks", "constraints", "distribution", "dtype_policies",
-    "initializers", "layers", "losses", "metrics", "mixed_precision", "models",
-    "optimizers", "preprocessing", "regularizers", "saving", "utils",
+    "activations", "backend", "callbacks", "constraints", "distribution",
+    "dtype_policies", "initializers", "layers", "losses", "metrics",
+    "mixed_precision", "models", "ops", "optimizers", "preprocessing", "random",
+    "regularizers", "saving", "utils",
 )  # fmt: skip
 # Public name -> the subpackage that is it or holds it.
 _HOME: dict[str, str] = {
@@ -58,6 +62,8 @@ def _import(subpackage: str) -> None:
     match subpackage:
         case "activations":
             import plait.activations
+        case "backend":
+            import plait.backend
         case "callbacks":
             import plait.callbacks
         case "constraints":
@@ -78,10 +84,14 @@ def _import(subpackage: str) -> None:
             import plait.mixed_precision
         case "models":
             import plait.models
+        case "ops":
+            import plait.ops
         case "optimizers":
             import plait.optimizers
         case "preprocessing":
             import plait.preprocessing
+        case "random":
+            import plait.random
         case "regularizers":
             import plait.regularizers
         case "saving":

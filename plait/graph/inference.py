@@ -20,6 +20,7 @@ from plait.utils import tree
 
 __all__ = [
     "TensorSpec",
+    "creation_device",
     "deferred_weights",
     "meta_spec",
     "params_on_meta",
@@ -62,6 +63,15 @@ def deferred_weights() -> Iterator[None]:
 def weights_deferred() -> bool:
     """Whether new weights are to be meta tensors (see `deferred_weights`)."""
     return bool(getattr(_LOCAL, "deferred", False))
+
+
+def creation_device() -> torch.device | None:
+    """The device for tensors that ops create from nothing (`ops.zeros(shape)`).
+
+    `meta` while `meta_spec` runs a layer's `call` for shape inference, so such
+    tensors meet the meta inputs there; None (torch's default device) otherwise.
+    """
+    return getattr(_LOCAL, "device", None)
 
 
 @contextlib.contextmanager
@@ -116,11 +126,16 @@ def meta_spec(
     """
     runs = []
     fills = _FILLS if _needs_second_run([args, kwargs]) else _FILLS[:1]
-    with params_on_meta(module), torch.no_grad():
-        for fill in fills:
-            a = _fill(list(args), fill)
-            k = _fill(kwargs, fill)
-            runs.append(fn(*a, **k))
+    before = creation_device()
+    _LOCAL.device = torch.device("meta")
+    try:
+        with params_on_meta(module), torch.no_grad():
+            for fill in fills:
+                a = _fill(list(args), fill)
+                k = _fill(kwargs, fill)
+                runs.append(fn(*a, **k))
+    finally:
+        _LOCAL.device = before
     first = runs[0]
     leaves = [tree.flatten(r) for r in runs]
     specs: list[Any] = []

@@ -1,15 +1,24 @@
-"""Layers behind Python operators on symbolic tensors: `x + y`, `2 * x`, `x[:, 0]`."""
+"""Layers behind operations on symbolic tensors.
+
+`Operator` records Python operators (`x + y`, `2 * x`, `x[:, 0]`); `OpLayer`
+records any function made symbolic-aware with `symbolic_op` (the `plait.ops`,
+`plait.random` and `plait.backend` functions): called on a `SymbolicTensor`, such
+a function adds a graph node that saves as the op's name and its non-tensor
+arguments (JSON data, never code) and reruns the function when the model runs.
+"""
 
 from __future__ import annotations
 
+import functools
+import inspect
 from collections.abc import Callable
-from typing import Any
+from typing import Any, TypeVar
 
 import torch
 
 from plait.layers.base import Layer
 
-__all__ = ["Operator", "apply_operator"]
+__all__ = ["OpLayer", "Operator", "apply_operator", "symbolic_op"]
 
 _BINARY: dict[str, Callable[[Any, Any], torch.Tensor]] = {
     "add": torch.add,
@@ -171,3 +180,191 @@ def apply_operator(name: str, x: Any, other: Any, reverse: bool) -> Any:
             f"unsupported operand for symbolic {name}: {type(other).__name__} {other!r}."
         )
     return Operator(name, other, reverse=reverse)(x)
+
+
+# ---------------------------------------------------------------- symbolic ops
+# Functions made symbolic-aware by `symbolic_op`, by op name ("relu",
+# "random.dropout"); filled when plait.ops / plait.random / plait.backend load.
+_OP_FUNCTIONS: dict[str, Callable[..., Any]] = {}
+_F = TypeVar("_F", bound=Callable[..., Any])
+
+
+def _op_function(op: str) -> Callable[..., Any]:
+    """The registered function behind `op` (its package registers it on import)."""
+    if op not in _OP_FUNCTIONS:
+        # The op packages sit above the layers (docs/ARCHITECTURE.md): plait's
+        # loaders import them before they read a file.
+        raise ValueError(
+            f"OpLayer: expected an op that plait.ops, plait.random or plait.backend "
+            f"registers, got op={op!r} (import the package that defines it first)."
+        )
+    return _OP_FUNCTIONS[op]
+
+
+def _has_symbolic_arg(args: tuple[Any, ...], kwargs: dict[str, Any]) -> bool:
+    from plait.graph.symbolic import SymbolicTensor
+
+    for value in (*args, *kwargs.values()):
+        if isinstance(value, SymbolicTensor):
+            return True
+        if isinstance(value, (list, tuple)) and any(
+            isinstance(v, SymbolicTensor) for v in value
+        ):
+            return True
+    return False
+
+
+def _encode_arg(value: Any, symbolic: list[Any], op: str) -> Any:
+    """One argument as JSON data; symbolic tensors become `{"input": i}`."""
+    from plait.graph.symbolic import SymbolicTensor
+    from plait.utils.shapes import dtype_name
+
+    if isinstance(value, SymbolicTensor):
+        symbolic.append(value)
+        return {"input": len(symbolic) - 1}
+    if value is None or isinstance(value, (bool, int, float, str)):
+        return value
+    if isinstance(value, (list, tuple)):
+        return [_encode_arg(v, symbolic, op) for v in value]
+    if isinstance(value, dict):
+        return {
+            "dict": {str(k): _encode_arg(v, symbolic, op) for k, v in value.items()}
+        }
+    if isinstance(value, torch.dtype):
+        return {"dtype": dtype_name(value)}
+    if hasattr(value, "__array__") or isinstance(value, torch.Tensor):
+        import numpy as np
+
+        tensor = torch.as_tensor(
+            np.asarray(value) if not isinstance(value, torch.Tensor) else value
+        )
+        if tensor.ndim == 0 and not isinstance(value, torch.Tensor):
+            return tensor.item()  # a NumPy scalar
+        return {
+            "tensor": tensor.detach().cpu().tolist(),
+            "dtype": dtype_name(tensor.dtype),
+        }
+    raise TypeError(
+        f"ops.{op} on symbolic tensors: expected tensors, numbers, strings, dtypes "
+        f"or lists of them as arguments (saved as data), got {type(value).__name__} "
+        f"{value!r}. Call it inside a custom layer's call() instead."
+    )
+
+
+def _decode_arg(data: Any, tensors: list[torch.Tensor], consts: list[Any]) -> Any:
+    if isinstance(data, list):
+        return tuple(_decode_arg(v, tensors, consts) for v in data)
+    if not isinstance(data, dict):
+        return data
+    if "input" in data:
+        return tensors[data["input"]]
+    if "constant" in data:
+        return consts[data["constant"]]
+    if "dtype" in data:
+        return getattr(torch, data["dtype"])
+    return {k: _decode_arg(v, tensors, consts) for k, v in data["dict"].items()}
+
+
+class OpLayer(Layer):
+    """One `plait.ops` function applied to symbolic tensors (made by `ops.relu(x)`).
+
+    Args:
+        op: The op's registered name (`"relu"`, `"concatenate"`, `"random.dropout"`).
+        arguments: The op's arguments by parameter name, as JSON data: each
+            symbolic input is `{"input": i}` (its position in the layer's inputs),
+            a constant tensor `{"tensor": [...], "dtype": "float32"}`, a dtype
+            `{"dtype": "int32"}`.
+
+    Example:
+        >>> import plait
+        >>> from plait import ops
+        >>> x = plait.Input(shape=(3,))
+        >>> ops.sum(ops.relu(x), axis=-1).shape
+        (None,)
+    """
+
+    def __init__(self, op: str, arguments: dict[str, Any], **kwargs: Any):
+        kwargs.setdefault("name", None)
+        if kwargs["name"] is None:
+            from plait.utils.naming import unique_name
+
+            kwargs["name"] = unique_name(op.replace(".", "_"))
+        super().__init__(**kwargs)
+        self.op = op
+        self._fn = _op_function(op)
+        self.arguments = arguments
+        # Constant tensors live as buffers: they follow `.to(device)`.
+        self._n_consts = 0
+        self._arguments = {k: self._hoist(v) for k, v in arguments.items()}
+
+    def _hoist(self, data: Any) -> Any:
+        if isinstance(data, list):
+            return [self._hoist(v) for v in data]
+        if isinstance(data, dict) and "tensor" in data:
+            value = torch.tensor(data["tensor"], dtype=getattr(torch, data["dtype"]))
+            self.register_buffer(f"constant_{self._n_consts}", value)
+            self._n_consts += 1
+            return {"constant": self._n_consts - 1}
+        if isinstance(data, dict) and "dict" in data:
+            return {"dict": {k: self._hoist(v) for k, v in data["dict"].items()}}
+        return data
+
+    def call(self, inputs: Any) -> Any:
+        """Run the op on real (or meta) tensors."""
+        tensors = list(inputs) if isinstance(inputs, (list, tuple)) else [inputs]
+        consts = [self._buffers[f"constant_{i}"] for i in range(self._n_consts)]
+        arguments = {
+            name: _decode_arg(value, tensors, consts)
+            for name, value in self._arguments.items()
+        }
+        args = arguments.pop("*args", ())
+        return self._fn(*args, **arguments)
+
+    def get_config(self) -> dict[str, Any]:
+        """The op's name and arguments."""
+        return {**super().get_config(), "op": self.op, "arguments": self.arguments}
+
+
+def apply_op(
+    op: str, fn: Callable[..., Any], args: tuple[Any, ...], kwargs: dict[str, Any]
+) -> Any:
+    """Record `fn(*args, **kwargs)` on symbolic tensors as an `OpLayer` node."""
+    bound = inspect.signature(fn).bind(*args, **kwargs)
+    symbolic: list[Any] = []
+    arguments: dict[str, Any] = {}
+    for name, value in bound.arguments.items():
+        kind = bound.signature.parameters[name].kind
+        if kind is inspect.Parameter.VAR_POSITIONAL:
+            arguments["*args"] = _encode_arg(value, symbolic, op)
+        elif kind is inspect.Parameter.VAR_KEYWORD:
+            arguments.update(
+                {k: _encode_arg(v, symbolic, op) for k, v in value.items()}
+            )
+        else:
+            arguments[name] = _encode_arg(value, symbolic, op)
+    layer = OpLayer(op, arguments)
+    return layer(symbolic if len(symbolic) > 1 else symbolic[0])
+
+
+def symbolic_op(op: str) -> Callable[[_F], _F]:
+    """Make a torch-implemented op record a graph node when given symbolic tensors.
+
+    Eager calls run the function as is; a call with a `SymbolicTensor` among its
+    arguments (or inside a list argument) returns the output of a new `OpLayer`.
+
+    Args:
+        op: The name it saves under (`"relu"`; `"random.dropout"` for `plait.random`).
+    """
+
+    def wrap(fn: _F) -> _F:
+        _OP_FUNCTIONS[op] = fn
+
+        @functools.wraps(fn)
+        def wrapper(*args: Any, **kwargs: Any) -> Any:
+            if _has_symbolic_arg(args, kwargs):
+                return apply_op(op, fn, args, kwargs)
+            return fn(*args, **kwargs)
+
+        return wrapper  # type: ignore[return-value]
+
+    return wrap

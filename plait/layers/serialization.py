@@ -226,7 +226,7 @@ def register_builtin_class(cls: type[Layer], *aliases: str) -> type[Layer]:
 
 def _read_builtin_classes() -> dict[str, type[Layer]]:
     import plait.layers
-    from plait.layers.ops import Operator
+    from plait.layers.ops import Operator, OpLayer
 
     found: dict[str, type[Layer]] = {
         name: obj
@@ -234,6 +234,7 @@ def _read_builtin_classes() -> dict[str, type[Layer]]:
         if isinstance(obj, type) and issubclass(obj, Layer) and obj is not Layer
     }
     found["Operator"] = Operator
+    found["OpLayer"] = OpLayer
     found.update(_BUILTIN_MODELS)
     return found
 

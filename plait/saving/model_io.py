@@ -28,15 +28,17 @@ from typing import IO, Any
 
 import torch
 
+# Importing these registers the functions that op layers in a file may name.
+import plait.backend
+import plait.ops
+import plait.random  # noqa: F401
 from plait.graph.inference import deferred_weights
 from plait.layers.serialization import (
     custom_object_scope,
     deserialize_layer,
     serialize_layer,
 )
-
-# Importing plait.models registers Functional and Sequential for loading.
-from plait.models.config import graph_size
+from plait.models.config import graph_size  # (also registers Functional, Sequential)
 from plait.models.model import Model
 from plait.saving import json_data
 from plait.saving.training_state import compile_state, restore_compile

@@ -1,0 +1,69 @@
+"""`plait.ops`: Keras 3's `keras.ops` on torch tensors.
+
+Every op takes torch tensors, NumPy arrays, Python numbers (or nested lists)
+and returns torch tensors, with Keras's names, argument names, defaults and
+dtype rules (Python ints are int32 and floats floatx; int inputs to float
+functions give floatx; indices are int32). Called on symbolic tensors in a
+functional model, an op adds a graph node (an `OpLayer`) that trains, saves
+(the op's name and arguments, as data) and loads.
+
+Names Keras has and plait does not are listed in `NOT_PROVIDED` with the
+reason; asking for one raises an AttributeError saying so.
+
+Example:
+    >>> import plait
+    >>> from plait import ops
+    >>> ops.sum(ops.square([1.0, 2.0]))
+    tensor(5.)
+    >>> x = plait.Input(shape=(4,))
+    >>> model = plait.Model(x, ops.softmax(ops.relu(x)))
+    >>> model.layers[-1].op
+    'softmax'
+"""
+
+from plait.ops import image as image
+from plait.ops import linalg as linalg
+from plait.ops import nn as nn
+from plait.ops import numpy as numpy
+from plait.ops._tensor import missing
+from plait.ops.core import *  # noqa: F403
+from plait.ops.linalg import *  # noqa: F403
+from plait.ops.math import *  # noqa: F403
+from plait.ops.nn import *  # noqa: F403
+from plait.ops.numpy import *  # noqa: F403
+
+_LATER = "not implemented in plait yet"
+_TRANSFORM = "a function transform; use torch.autograd.Function or torch.func directly"
+# keras.ops names plait does not provide, and why (tests/ops/test_api.py checks
+# that every keras.ops name is provided or listed here).
+NOT_PROVIDED: dict[str, str] = {
+    "argpartition": _LATER + "; use ops.argsort",
+    "bartlett": _LATER + "; use torch.bartlett_window(n, periodic=False)",
+    "blackman": _LATER + "; use torch.blackman_window(n, periodic=False)",
+    "hamming": _LATER + "; use torch.hamming_window(n, periodic=False)",
+    "hanning": _LATER + "; use torch.hann_window(n, periodic=False)",
+    "kaiser": _LATER + "; use torch.kaiser_window(n, periodic=False, beta=beta)",
+    "cdist": _LATER + "; use torch.cdist",
+    "corrcoef": _LATER + "; use torch.corrcoef",
+    "correlate": _LATER,
+    "ctc_decode": _LATER,
+    "ctc_loss": _LATER + "; use torch.nn.functional.ctc_loss",
+    "custom_gradient": _TRANSFORM,
+    "jvp": _TRANSFORM,
+    "vectorize": _TRANSFORM + " (or ops.vectorized_map)",
+    "geomspace": _LATER + "; use ops.logspace",
+    "histogram": _LATER + "; use torch.histc",
+    "istft": _LATER + "; use torch.istft",
+    "stft": _LATER + "; use torch.stft",
+    "polar": _LATER + "; use torch.polar",
+    "rearrange": _LATER + " (einops patterns); use ops.reshape and ops.transpose",
+    "slogdet": _LATER + "; use torch.linalg.slogdet",
+    "unique": "its output shape depends on the data; use torch.unique eagerly",
+    "unravel_index": _LATER + "; use torch.unravel_index",
+    "view": _LATER + "; use Tensor.view(dtype)",
+    "view_as_complex": _LATER + "; use torch.view_as_complex",
+    "view_as_real": _LATER + "; use torch.view_as_real",
+}
+
+
+__getattr__ = missing("plait.ops", NOT_PROVIDED)

@@ -1,0 +1,260 @@
+"""plait.ops numerics against NumPy/torch references, Keras's dtype rules, errors."""
+
+import numpy as np
+import pytest
+import torch
+
+from plait import ops
+
+RNG = np.random.default_rng(0)
+X = RNG.standard_normal((2, 3)).astype("float32")
+Y = RNG.standard_normal((2, 3)).astype("float32")
+P = RNG.random((2, 3)).astype("float32") + 0.1
+M = RNG.standard_normal((3, 4)).astype("float32")
+IDX = np.array([[2, 0, 1], [1, 1, 0]], dtype="int32")
+SPD = (M @ M.T + 3 * np.eye(3)).astype("float32")
+
+
+def _softmax(a, axis=-1):
+    e = np.exp(a - a.max(axis=axis, keepdims=True))
+    return e / e.sum(axis=axis, keepdims=True)
+
+
+# (op name, args, kwargs, reference)
+CASES = [
+    ("abs", (X,), {}, np.abs(X)),
+    ("add", (X, Y), {}, X + Y),
+    ("subtract", (X, 2.0), {}, X - 2.0),
+    ("multiply", (X, Y), {}, X * Y),
+    ("divide", (X, P), {}, X / P),
+    ("power", (P, 2), {}, P**2),
+    ("square", (X,), {}, X**2),
+    ("sqrt", (P,), {}, np.sqrt(P)),
+    ("exp", (X,), {}, np.exp(X)),
+    ("log", (P,), {}, np.log(P)),
+    ("log1p", (P,), {}, np.log1p(P)),
+    ("tanh", (X,), {}, np.tanh(X)),
+    ("sign", (X,), {}, np.sign(X)),
+    ("maximum", (X, Y), {}, np.maximum(X, Y)),
+    ("minimum", (X, 0.0), {}, np.minimum(X, 0.0)),
+    ("clip", (X, -0.5, 0.5), {}, np.clip(X, -0.5, 0.5)),
+    ("sum", (X,), {"axis": 1}, X.sum(1)),
+    ("sum", (X,), {}, X.sum()),
+    ("mean", (X,), {"axis": 0, "keepdims": True}, X.mean(0, keepdims=True)),
+    ("max", (X,), {"axis": -1}, X.max(-1)),
+    ("min", (X,), {}, X.min()),
+    ("prod", (P,), {"axis": (0, 1)}, P.prod()),
+    ("std", (X,), {"axis": 1}, X.std(1)),
+    ("var", (X,), {}, X.var()),
+    ("argmax", (X,), {"axis": 1}, X.argmax(1)),
+    ("argmin", (X,), {}, X.argmin()),
+    ("cumsum", (X,), {"axis": 1}, X.cumsum(1)),
+    ("cumprod", (P,), {}, P.cumprod()),
+    ("logsumexp", (X,), {"axis": 1}, np.log(np.exp(X).sum(1))),
+    ("median", (X,), {"axis": 1}, np.median(X, 1)),
+    ("quantile", (X, 0.25), {"axis": 1}, np.quantile(X, 0.25, axis=1)),
+    ("matmul", (X, M), {}, X @ M),
+    ("dot", (X, M), {}, X @ M),
+    ("tensordot", (X, M), {"axes": 1}, np.tensordot(X, M, 1)),
+    ("einsum", ("ij,jk->ik", X, M), {}, X @ M),
+    ("outer", (X[0], Y[0]), {}, np.outer(X[0], Y[0])),
+    ("transpose", (X,), {}, X.T),
+    ("reshape", (X, (3, -1)), {}, X.reshape(3, 2)),
+    ("expand_dims", (X, 1), {}, X[:, None]),
+    ("squeeze", (X[:, :1],), {"axis": 1}, X[:, 0]),
+    ("concatenate", ([X, Y],), {"axis": 1}, np.concatenate([X, Y], 1)),
+    ("stack", ([X, Y],), {"axis": 1}, np.stack([X, Y], 1)),
+    ("tile", (X, (2, 1)), {}, np.tile(X, (2, 1))),
+    ("repeat", (X, 2), {"axis": 0}, np.repeat(X, 2, axis=0)),
+    ("flip", (X,), {"axis": 1}, X[:, ::-1]),
+    ("roll", (X, 1), {"axis": 1}, np.roll(X, 1, axis=1)),
+    ("where", (X > 0, X, Y), {}, np.where(X > 0, X, Y)),
+    ("take", (X, [2, 0]), {"axis": 1}, np.take(X, [2, 0], axis=1)),
+    (
+        "take_along_axis",
+        (X, IDX.astype("int64")),
+        {"axis": 1},
+        np.take_along_axis(X, IDX.astype("int64"), 1),
+    ),
+    ("sort", (X,), {}, np.sort(X)),
+    ("argsort", (X,), {"axis": 1}, np.argsort(X, axis=1, kind="stable")),
+    ("pad", (X, ((1, 0), (0, 2))), {}, np.pad(X, ((1, 0), (0, 2)))),
+    ("tril", (SPD,), {}, np.tril(SPD)),
+    ("trace", (SPD,), {}, np.trace(SPD)),
+    ("diagonal", (SPD,), {}, np.diagonal(SPD)),
+    ("arange", (1, 7, 2), {}, np.arange(1, 7, 2)),
+    ("linspace", (0.0, 1.0, 5), {}, np.linspace(0, 1, 5)),
+    ("eye", (3, 4), {"k": 1}, np.eye(3, 4, 1)),
+    ("full", ((2, 2), 3.0), {}, np.full((2, 2), 3.0)),
+    (
+        "one_hot",
+        (np.array([0, 2, -1]), 3),
+        {},
+        np.array([[1, 0, 0], [0, 0, 1], [0, 0, 0]]),
+    ),
+    ("softmax", (X,), {}, _softmax(X)),
+    ("log_softmax", (X,), {"axis": 0}, np.log(_softmax(X, 0))),
+    ("relu", (X,), {}, np.maximum(X, 0)),
+    ("sigmoid", (X,), {}, 1 / (1 + np.exp(-X))),
+    ("leaky_relu", (X,), {}, np.where(X > 0, X, 0.2 * X)),
+    ("silu", (X,), {}, X / (1 + np.exp(-X))),
+    ("softplus", (X,), {}, np.log1p(np.exp(X))),
+    (
+        "binary_crossentropy",
+        (np.round(P), P),
+        {},
+        -(np.round(P) * np.log(P) + (1 - np.round(P)) * np.log(1 - P)),
+    ),
+    (
+        "categorical_crossentropy",
+        (np.eye(3, dtype="float32")[[0, 2]], _softmax(X)),
+        {},
+        -np.log(_softmax(X)[[0, 1], [0, 2]]),
+    ),
+    (
+        "sparse_categorical_crossentropy",
+        (np.array([0, 2]), X),
+        {"from_logits": True},
+        -np.log(_softmax(X)[[0, 1], [0, 2]]),
+    ),
+    (
+        "segment_sum",
+        (X, np.array([1, 1])),
+        {"num_segments": 3},
+        np.stack([np.zeros(3), X.sum(0), np.zeros(3)]),
+    ),
+    ("segment_max", (X, np.array([0, 0])), {}, X.max(0, keepdims=True)),
+    ("norm", (X,), {}, np.linalg.norm(X)),
+    ("norm", (X,), {"axis": 1}, np.linalg.norm(X, axis=1)),
+    ("inv", (SPD,), {}, np.linalg.inv(SPD)),
+    ("det", (SPD,), {}, np.linalg.det(SPD)),
+    ("solve", (SPD, M), {}, np.linalg.solve(SPD, M)),
+    ("cholesky", (SPD,), {}, np.linalg.cholesky(SPD)),
+    ("slice", (M, (1, 1), (2, 2)), {}, M[1:3, 1:3]),
+    ("stop_gradient", (X,), {}, X),
+    ("cast", (X, "int32"), {}, X.astype("int32")),
+    ("nan_to_num", (np.array([np.nan, 1.0], "float32"),), {}, np.array([0.0, 1.0])),
+    ("isclose", (X, X + 1e-9), {}, np.ones_like(X, bool)),
+    ("erf", (X,), {}, torch.erf(torch.from_numpy(X)).numpy()),
+    ("moveaxis", (X[None], 0, -1), {}, np.moveaxis(X[None], 0, -1)),
+]
+
+
+@pytest.mark.parametrize(
+    ("name", "args", "kwargs", "expected"), CASES, ids=[c[0] for c in CASES]
+)
+def test_ops_numerics_match_reference(name, args, kwargs, expected):
+    out = getattr(ops, name)(*args, **kwargs)
+    assert isinstance(out, torch.Tensor)
+    np.testing.assert_allclose(
+        ops.convert_to_numpy(out), expected, rtol=1e-5, atol=1e-5
+    )
+
+
+def test_ops_split_unstack_top_k_return_lists():
+    _, b = ops.split(X, [1], axis=1)
+    np.testing.assert_allclose(b.numpy(), X[:, 1:])
+    assert len(ops.unstack(X)) == 2
+    values, indices = ops.top_k(X, 2)
+    np.testing.assert_allclose(values.numpy(), -np.sort(-X, 1)[:, :2])
+    assert indices.dtype == torch.int32
+
+
+def test_ops_torch_tensor_input_keeps_gradient():
+    x = torch.tensor(X, requires_grad=True)
+    ops.sum(ops.square(x)).backward()
+    np.testing.assert_allclose(x.grad.numpy(), 2 * X, rtol=1e-6)
+
+
+# (op, args, expected dtype): Keras's rules, which differ from torch's defaults.
+DTYPES = [
+    ("convert_to_tensor", (1,), torch.int32),
+    ("convert_to_tensor", (1.5,), torch.float32),
+    ("convert_to_tensor", (np.array([1.0]),), torch.float64),
+    ("arange", (5,), torch.int32),
+    ("arange", (0.0, 1.0, 0.5), torch.float32),
+    ("zeros", ((2,),), torch.float32),
+    ("sqrt", (np.array([4], "int32"),), torch.float32),
+    ("mean", (np.array([1, 2], "int32"),), torch.float32),
+    ("divide", (np.array([1], "int32"), np.array([2], "int32")), torch.float32),
+    ("sum", (np.array([True, False]),), torch.int32),
+    ("add", (np.array([1], "int32"), 1.5), torch.float32),
+    ("add", (np.array([1], "int8"), 1), torch.int8),
+    ("add", (np.array([1], "int8"), np.array([1], "uint8")), torch.int16),
+    ("add", (np.array([1], "float16"), 2.0), torch.float16),
+    ("add", (np.array([1], "int32"), np.array([1.0], "float32")), torch.float32),
+    ("matmul", (np.ones((2, 2), "float32"), np.ones((2, 2), "float64")), torch.float64),
+    ("argmax", (X,), torch.int32),
+    ("one_hot", (np.array([1]), 2), torch.float32),
+    ("equal", (X, Y), torch.bool),
+]
+
+
+@pytest.mark.parametrize(
+    ("name", "args", "dtype"), DTYPES, ids=[f"{d[0]}-{d[2]}" for d in DTYPES]
+)
+def test_ops_dtype_rules(name, args, dtype):
+    assert getattr(ops, name)(*args).dtype == dtype
+
+
+def test_ops_split_uneven_raises():
+    with pytest.raises(
+        ValueError,
+        match=r"ops\.split: expected axis 1 of size 3 to divide into 2 equal parts",
+    ):
+        ops.split(X, 2, axis=1)
+
+
+def test_ops_not_provided_names_the_op():
+    with pytest.raises(
+        AttributeError, match=r"plait\.ops\.stft is not provided: .*torch\.stft"
+    ):
+        ops.stft  # noqa: B018
+    with pytest.raises(
+        AttributeError, match=r"plait\.ops\.image\.ssim is not provided"
+    ):
+        ops.image.ssim  # noqa: B018
+
+
+def test_ops_control_flow_eager():
+    assert ops.cond(True, lambda: 1, lambda: 2) == 1
+    assert ops.fori_loop(0, 4, lambda i, v: v + i, 0) == 6
+    carry, ys = ops.scan(lambda c, x: (c + x, c * x), 0.0, torch.arange(4.0))
+    assert float(carry) == 6.0
+    np.testing.assert_allclose(ys.numpy(), [0.0, 0.0, 2.0, 9.0])
+    assert ops.while_loop(lambda i: i < 5, lambda i: i + 2, 0) == 6
+    np.testing.assert_allclose(
+        ops.map(lambda r: r.sum(), torch.tensor(X)).numpy(), X.sum(1), rtol=1e-6
+    )
+
+
+def test_ops_conv_matches_torch_channels_last():
+    x = RNG.standard_normal((2, 5, 5, 3)).astype("float32")
+    k = RNG.standard_normal((3, 3, 3, 4)).astype("float32")
+    out = ops.conv(x, k, padding="same")
+    ref = torch.nn.functional.conv2d(
+        torch.from_numpy(x).permute(0, 3, 1, 2),
+        torch.from_numpy(k).permute(3, 2, 0, 1),
+        padding=1,
+    ).permute(0, 2, 3, 1)
+    np.testing.assert_allclose(out.numpy(), ref.numpy(), atol=1e-5)
+    assert ops.conv(x, k, strides=2, padding="same").shape == (2, 3, 3, 4)
+    assert ops.max_pool(x, 2, padding="same").shape == (2, 3, 3, 3)
+    assert ops.conv_transpose(
+        x, k[..., :3].transpose(0, 1, 3, 2), strides=2, padding="same"
+    ).shape == (2, 10, 10, 3)
+    np.testing.assert_allclose(
+        ops.average_pool(x, 5).numpy()[:, 0, 0], x.mean((1, 2)), atol=1e-6
+    )
+
+
+def test_ops_dot_product_attention_matches_torch():
+    q, k, v = (
+        torch.from_numpy(RNG.standard_normal((2, 4, 2, 8)).astype("float32"))
+        for _ in range(3)
+    )
+    out = ops.dot_product_attention(q, k, v, is_causal=True)
+    ref = torch.nn.functional.scaled_dot_product_attention(
+        q.transpose(1, 2), k.transpose(1, 2), v.transpose(1, 2), is_causal=True
+    ).transpose(1, 2)
+    np.testing.assert_allclose(out.numpy(), ref.numpy(), atol=1e-5)
