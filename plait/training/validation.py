@@ -90,7 +90,7 @@ def check_targets(
         ValueError: naming the call, the output, and the expected and given shapes.
 
     Example:
-        >>> from plait.training import losses
+        >>> from plait.losses import losses
         >>> check_targets("fit", ["out"], [losses.get("mse")], [torch.zeros(4, 1)],
         ...               [(None, 2)])
         Traceback (most recent call last):
