@@ -10,8 +10,8 @@ weights with `set_weights`, both sides speaking Keras's layouts.
 
 from __future__ import annotations
 
-import re
 import os
+import re
 from typing import IO, Any
 
 from plait.layers.base import Layer
@@ -62,7 +62,11 @@ def _group_names(
     used: dict[str, int] = {}
     out = []
     for entry in entries:
-        if is_op(entry) or entry.get("class_name") == "Operator" or (sequential and entry.get("class_name") == "InputLayer"):
+        if (
+            is_op(entry)
+            or entry.get("class_name") == "Operator"
+            or (sequential and entry.get("class_name") == "InputLayer")
+        ):
             continue
         name = _snake(str(entry.get("class_name")))
         if name in used:
@@ -182,6 +186,8 @@ class _H5:
                 f"{self.where}: attribute {key!r} of {self.group.name!r} has type "
                 f"{dtype}; expected text or numbers."
             )
+        if items == 0:  # an empty list (h5py cannot size an empty attribute)
+            return []
         if items > MAX_ATTR_ITEMS or aid.get_storage_size() > self.limit:
             raise ValueError(
                 f"{self.where}: attribute {key!r} of {self.group.name!r} declares "
@@ -338,7 +344,9 @@ def _write(layer: Layer, entry: dict[str, Any], group: Any) -> None:
     for key in _CHILD_ORDER:
         child = getattr(layer, key, None)
         if isinstance(child, Layer) and child.weights:
-            child_entry = config.get(key) if isinstance(config.get(key), dict) else {}
+            child_entry = config.get(key)
+            if not isinstance(child_entry, dict):
+                child_entry = {}
             _write(child, child_entry, group.create_group(key))
 
 

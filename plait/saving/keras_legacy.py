@@ -76,7 +76,9 @@ def open_h5(path: str) -> Any:
 
 
 # ---------------------------------------------------------------- the config
-def _lambda(config: dict[str, Any], name: Any, custom: dict[str, Any]) -> dict[str, Any]:
+def _lambda(
+    config: dict[str, Any], name: Any, custom: dict[str, Any]
+) -> dict[str, Any]:
     """A Keras 2 or 3 `Lambda` config whose function is found by name, never run."""
     fn = config.get("function")
     kind = config.get("function_type")
@@ -98,9 +100,9 @@ def _lambda(config: dict[str, Any], name: Any, custom: dict[str, Any]) -> dict[s
     out = {
         k: v
         for k, v in config.items()
-        if k not in ("function_type", "module", "output_shape_type",
-                     "output_shape_module")
-    }  # fmt: skip
+        if k
+        not in ("function_type", "module", "output_shape_type", "output_shape_module")
+    }
     out["function"] = key
     shape = out.get("output_shape")
     if config.get("output_shape_type") == "lambda" or not (
@@ -139,6 +141,10 @@ def legacy_entry(entry: Any, custom: dict[str, Any]) -> Any:
         layers = config.get("layers")
         if isinstance(layers, list):
             config = {**config, "layers": [legacy_entry(e, custom) for e in layers]}
+        for key in ("input_layers", "output_layers"):  # Keras 2: always lists
+            refs = config.get(key)
+            if isinstance(refs, list) and len(refs) == 1 and isinstance(refs[0], list):
+                config = {**config, key: refs[0]}
     elif isinstance(config, dict):
         config = _layer(cls, config, custom)
     return {**entry, "config": config}
@@ -188,7 +194,9 @@ def _weight_layers(model: Layer) -> list[Layer]:
 
 def _check_size(model: Layer, size: int, where: str) -> None:
     """Refuse a model whose weights need more bytes than the file holds."""
-    need = sum(e.tensor.numel() * e.tensor.element_size() for e in collect_weights(model))
+    need = sum(
+        e.tensor.numel() * e.tensor.element_size() for e in collect_weights(model)
+    )
     if need > size:
         raise ValueError(
             f"{where}: expected the file to hold the model's weights, got a model "
@@ -372,7 +380,9 @@ def load_legacy_weights(
     where = f"weights file {path!r}"
     with open_h5(path) as f:
         root = _H5(f, os.path.getsize(path), where)
-        weights = root.child("model_weights") if "model_weights" in root.names() else root
+        weights = (
+            root.child("model_weights") if "model_weights" in root.names() else root
+        )
         if weights is None or weights.attr("layer_names") is None:
             raise ValueError(
                 f"{where}: expected Keras's 'layer_names' attribute, got an HDF5 file "

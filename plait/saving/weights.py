@@ -141,6 +141,16 @@ def weights_to_bytes(model: torch.nn.Module) -> bytes:
     return data
 
 
+def _plait_layer(model: torch.nn.Module, what: str) -> Layer:
+    """`model` if it is a plait layer (Keras's HDF5 layouts follow its layers)."""
+    if not isinstance(model, Layer):
+        raise TypeError(
+            f"{what}: expected a plait model or layer for a Keras HDF5 file, got "
+            f"{type(model).__name__}."
+        )
+    return model
+
+
 def save_weights(model: torch.nn.Module, filepath: Any, overwrite: bool = True) -> None:
     """Save the weights of `model` to a `.safetensors` file, atomically.
 
@@ -158,7 +168,7 @@ def save_weights(model: torch.nn.Module, filepath: Any, overwrite: bool = True) 
     if os.fspath(filepath).endswith(".weights.h5"):
         from plait.saving.keras_h5 import save_h5_weights
 
-        save_h5_weights(model, filepath, overwrite)
+        save_h5_weights(_plait_layer(model, "save_weights"), filepath, overwrite)
         return
     if not os.fspath(filepath).endswith(".safetensors"):
         raise ValueError(
@@ -515,7 +525,8 @@ def load_weights(
     if hdf5:
         from plait.saving.keras_legacy import load_h5_weights_file
 
-        return load_h5_weights_file(model, path, skip_mismatch, by_name)
+        layer = _plait_layer(model, "load_weights")
+        return load_h5_weights_file(layer, path, skip_mismatch, by_name)
     if zipfile.is_zipfile(path):
         from plait.saving.model_io import read_archive_weights
 

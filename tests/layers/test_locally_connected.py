@@ -110,7 +110,9 @@ CASES = [
 ]
 
 
-@pytest.mark.parametrize(("rank", "shape", "ks", "strides", "padding", "data_format"), CASES)
+@pytest.mark.parametrize(
+    ("rank", "shape", "ks", "strides", "padding", "data_format"), CASES
+)
 def test_three_implementations_match_the_numpy_reference(
     rank, shape, ks, strides, padding, data_format
 ):

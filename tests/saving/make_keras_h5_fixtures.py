@@ -70,7 +70,9 @@ def nested_shared():
     b = keras.Input((4,), name="b")
     shared = layers.Dense(5, activation="tanh", name="shared")
     inner_in = keras.Input((10,))
-    inner = keras.Model(inner_in, layers.Dense(3, name="inner_dense")(inner_in), name="inner")
+    inner = keras.Model(
+        inner_in, layers.Dense(3, name="inner_dense")(inner_in), name="inner"
+    )
     h = inner(layers.Concatenate()([shared(a), shared(b)]))
     main = layers.Dense(1, activation="sigmoid", name="main")(h)
     aux = layers.Dense(2, name="aux")(shared(a))
