@@ -17,6 +17,8 @@ import torch
 
 import plait
 from plait import layers as L
+from tests.layers.cases import LayerCase
+from tests.layers.test_layer_cases import check_layer
 
 CF = "channels_first"
 
@@ -33,16 +35,18 @@ def _out_len(size, k, s, padding):
 
 
 def _reference(x, k2, bias, ks, strides, padding, data_format):
-    """y from the implementation-2 kernel `k2` (channels_last: in..., c, out..., f)."""
+    """y from the implementation-2 kernel `k2` (channels_last: in..., c, out..., f).
+
+    Torch tensors in and out (so the layer cases can check gradients too).
+    """
     rank = len(ks)
     if data_format == CF:  # work channels_last; kernel (c, in..., f, out...)
-        x = np.moveaxis(x, 1, -1)
-        k2 = np.moveaxis(k2, 0, rank)
-        k2 = np.moveaxis(k2, rank + 1, -1)
-    in_sp = x.shape[1:-1]
+        x = x.movedim(1, -1)
+        k2 = k2.movedim(0, rank).movedim(rank + 1, -1)
+    in_sp = tuple(x.shape[1:-1])
     out_sp = tuple(_out_len(n, k, s, padding) for n, k, s in zip(in_sp, ks, strides))
     filters = k2.shape[-1]
-    y = np.zeros((x.shape[0], *out_sp, filters))
+    y = x.new_zeros((x.shape[0], *out_sp, filters))
     for pos in itertools.product(*(range(d) for d in out_sp)):
         ranges = [
             _connected(in_sp[d], ks[d], strides[d], padding, pos[d])
@@ -53,7 +57,7 @@ def _reference(x, k2, bias, ks, strides, padding, data_format):
                 x[(slice(None), *inp)] @ k2[(*inp, slice(None), *pos)]
             )
     if data_format == CF:
-        y = np.moveaxis(y, -1, 1)
+        y = y.movedim(-1, 1)
         if bias is not None:
             y = y + bias.reshape(1, filters, *out_sp)  # Keras 2's plain reshape
     elif bias is not None:
@@ -110,6 +114,28 @@ CASES = [
 ]
 
 
+def _case_ref(ks, strides, padding, data_format):
+    def ref(x, w):
+        return _reference(x, w[0], w[1], ks, strides, padding, data_format)
+
+    return ref
+
+
+# Through the shared check_layer() (tests/layers/test_layer_cases.py): shapes,
+# weights, this reference with gradients, config, save/load and a training step.
+LOCALLY_CONNECTED_CASES = [
+    LayerCase("locally_connected1d_impl2", L.LocallyConnected1D,
+              {"filters": 3, "kernel_size": 3, "strides": 2, "implementation": 2},
+              (7, 2), (None, 3, 3), 2, _case_ref((3,), (2,), "valid", None),
+              ((7, 2, 3, 3), (3, 3))),
+    LayerCase("locally_connected2d_cf_same_impl2", L.LocallyConnected2D,
+              {"filters": 2, "kernel_size": 2, "padding": "same",
+               "data_format": CF, "implementation": 2},
+              (2, 4, 3), (None, 2, 4, 3), 2, _case_ref((2, 2), (1, 1), "same", CF),
+              ((2, 4, 3, 2, 4, 3), (4, 3, 2))),
+]  # fmt: skip
+
+
 @pytest.mark.parametrize(
     ("rank", "shape", "ks", "strides", "padding", "data_format"), CASES
 )
@@ -129,7 +155,9 @@ def test_three_implementations_match_the_numpy_reference(
     mask = _mask(in_sp, ks_t, st_t, padding, data_format)
     k2 = rng.normal(size=layer2.kernel.shape) * mask
     bias = rng.normal(size=(*out_sp, 3))
-    expected = np.tanh(_reference(x, k2, bias, ks_t, st_t, padding, data_format))
+    t = torch.from_numpy
+    ref = _reference(t(x), t(k2), t(bias), ks_t, st_t, padding, data_format)
+    expected = np.tanh(ref.numpy())
     kernels = {2: k2, 3: _impl3_kernel(k2, rank, data_format)}
     if padding == "valid":
         kernels[1] = _impl1_kernel(k2, ks_t, st_t, data_format, in_sp, out_sp)
@@ -192,3 +220,10 @@ def test_errors():
         ValueError, match=r"expected the input's spatial dimensions to be known"
     ):
         L.LocallyConnected1D(2, 3)(plait.Input(shape=(None, 3)))
+
+
+@pytest.mark.parametrize(
+    "case", LOCALLY_CONNECTED_CASES, ids=[c.id for c in LOCALLY_CONNECTED_CASES]
+)
+def test_layer_case(case, tmp_path):
+    check_layer(case, tmp_path)
