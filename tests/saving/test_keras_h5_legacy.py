@@ -585,3 +585,37 @@ def test_unknown_hdf5_weights_file_refused(tmp_path):
         f.create_dataset("x", data=np.ones(3))
     with pytest.raises(ValueError, match=r"expected Keras's 'layer_names' attribute"):
         _mlp().load_weights(path)
+
+
+@pytest.mark.keras
+def test_keras_reads_the_weights_h5_plait_writes(tmp_path):
+    pytest.importorskip("keras")
+    import subprocess
+    import sys
+
+    model = load_model(FIXTURES / "rnn.h5", compile=False)
+    model.save_weights(tmp_path / "w.weights.h5")
+    np.savez(tmp_path / "want.npz", *model.get_weights())
+    script = f"""
+import os
+os.environ.setdefault("KERAS_BACKEND", "torch")
+import keras, numpy as np
+model = keras.models.load_model({str(FIXTURES / "rnn.h5")!r}, compile=False)
+for v in model.weights:
+    v.assign(np.zeros(v.shape))
+model.load_weights({str(tmp_path / "w.weights.h5")!r})
+want = np.load({str(tmp_path / "want.npz")!r})
+got = model.get_weights()
+assert len(got) == len(want.files)
+for i, w in enumerate(got):
+    np.testing.assert_array_equal(w, want[f"arr_{{i}}"])
+"""
+    subprocess.run([sys.executable, "-c", script], check=True, timeout=300)
+
+
+def test_attribute_with_too_many_items_refused(tmp_path, monkeypatch):
+    from plait.saving import keras_h5
+
+    monkeypatch.setattr(keras_h5, "MAX_ATTR_ITEMS", 4)  # the file lists 5 layers
+    with pytest.raises(ValueError, match=r"'layer_names' of '/' declares 5 items"):
+        _mlp().load_weights(FIXTURES / "mlp_weights.h5")
