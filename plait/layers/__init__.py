@@ -41,6 +41,8 @@ from plait.layers.core import Masking as Masking
 from plait.layers.input_layer import Input as Input
 from plait.layers.input_layer import InputLayer as InputLayer
 from plait.layers.input_spec import InputSpec as InputSpec
+from plait.layers.locally_connected import LocallyConnected1D as LocallyConnected1D
+from plait.layers.locally_connected import LocallyConnected2D as LocallyConnected2D
 from plait.layers.merging import Add as Add
 from plait.layers.merging import Average as Average
 from plait.layers.merging import Concatenate as Concatenate

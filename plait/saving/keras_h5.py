@@ -10,12 +10,14 @@ weights with `set_weights`, both sides speaking Keras's layouts.
 
 from __future__ import annotations
 
+import os
 import re
-from typing import Any
+from typing import IO, Any
 
 from plait.layers.base import Layer
+from plait.utils.atomic import atomic_write
 
-__all__ = ["load_h5_weights"]
+__all__ = ["load_h5_weights", "save_h5_weights"]
 
 
 # Keras's sub-objects in the order Keras creates them (and `get_weights` lists
@@ -60,7 +62,11 @@ def _group_names(
     used: dict[str, int] = {}
     out = []
     for entry in entries:
-        if is_op(entry) or (sequential and entry.get("class_name") == "InputLayer"):
+        if (
+            is_op(entry)
+            or entry.get("class_name") == "Operator"
+            or (sequential and entry.get("class_name") == "InputLayer")
+        ):
             continue
         name = _snake(str(entry.get("class_name")))
         if name in used:
@@ -75,6 +81,8 @@ def _group_names(
 # Keras writes a shallow tree (`layers/<name>/<sub-object>/vars/<i>`); anything
 # deeper than this is not a Keras weights file and would only cost recursion.
 MAX_H5_DEPTH = 32
+# Attributes are names and JSON configs: a few thousand layer or weight names.
+MAX_ATTR_ITEMS = 1_000_000
 
 
 class _H5:
@@ -155,6 +163,67 @@ class _H5:
                 f"declares {nbytes} bytes, but the file holds "
                 f"{ds.id.get_storage_size()} bytes of it (file size {self.limit})."
             )
+
+    def attr(self, key: str) -> Any:
+        """Attribute `key` as data (a str, a list of str or numbers), or None.
+
+        Only strings and plain numbers are read, at most `MAX_ATTR_ITEMS` of
+        them and no more bytes than the file holds: an attribute is data, never
+        an object reference or anything h5py would have to interpret.
+        """
+        import h5py
+
+        if key not in self.group.attrs:
+            return None
+        aid = self.group.attrs.get_id(key)
+        dtype, shape = aid.dtype, aid.shape or ()
+        items = 1
+        for d in shape:
+            items *= d
+        text = h5py.check_string_dtype(dtype) is not None
+        if not text and (dtype.kind not in "fiub" or dtype.names is not None):
+            raise ValueError(
+                f"{self.where}: attribute {key!r} of {self.group.name!r} has type "
+                f"{dtype}; expected text or numbers."
+            )
+        if items == 0:  # an empty list (h5py cannot size an empty attribute)
+            return []
+        if items > MAX_ATTR_ITEMS or aid.get_storage_size() > self.limit:
+            raise ValueError(
+                f"{self.where}: attribute {key!r} of {self.group.name!r} declares "
+                f"{items} items ({aid.get_storage_size()} bytes); expected at most "
+                f"{MAX_ATTR_ITEMS} items within the file's {self.limit} bytes."
+            )
+        value = self.group.attrs[key]
+        if hasattr(value, "tolist"):
+            value = value.tolist()
+        if isinstance(value, list):
+            value = [v.decode("utf-8") if isinstance(v, bytes) else v for v in value]
+        elif isinstance(value, bytes):
+            value = value.decode("utf-8")
+        if len(str(value)) > self.limit:
+            raise ValueError(
+                f"{self.where}: attribute {key!r} holds more text than the file's "
+                f"{self.limit} bytes."
+            )
+        return value
+
+    def dataset(self, path: str) -> Any:
+        """The dataset at `path` (`a/b/kernel:0`, hard links only) as an array."""
+        import h5py
+
+        *parts, last = path.split("/")
+        group: _H5 | None = self
+        for part in parts:
+            group = group.child(part) if group is not None else None
+        link = group.group.get(last, getlink=True) if group is not None else None
+        if group is None or not isinstance(link, h5py.HardLink):
+            raise ValueError(f"{self.where}: weight {path!r} is missing or a link.")
+        ds = group.group[last]
+        if not isinstance(ds, h5py.Dataset):
+            raise ValueError(f"{self.where}: weight {path!r} is not a dataset.")
+        group._check_dataset(ds, repr(path))
+        return ds[()]
 
     def arrays(self) -> list[Any]:
         """The datasets `vars/0`, `vars/1`, ... as NumPy arrays."""
@@ -247,3 +316,55 @@ def load_h5_weights(
 ) -> None:
     """Set the weights of `model` (built from `config`) from the open HDF5 file."""
     _load_weights(model, config, _H5(h5, size, where), set())
+
+
+def _write(layer: Layer, entry: dict[str, Any], group: Any) -> None:
+    """Write `layer`'s weights under `group` as Keras 3 does (see `_load_weights`)."""
+    from plait.models.functional import Functional
+
+    config = entry.get("config") or {}
+    if isinstance(layer, Functional):
+        layers_group = group.create_group("layers")
+        sequential = entry.get("class_name") == "Sequential"
+        by_name = {la.name: la for la in layer._sublayers()}
+        for sub_entry, h5_name in _group_names(config.get("layers", []), sequential):
+            name = sub_entry.get("name") or (sub_entry.get("config") or {}).get("name")
+            sub = by_name.get(str(name))
+            if sub is not None:
+                _write(sub, sub_entry, layers_group.create_group(h5_name))
+        group.create_group("vars").attrs["name"] = layer.name
+        return
+    own = group.create_group("vars")
+    own.attrs["name"] = layer.name
+    for i, (p, info) in enumerate(layer._own_weight_entries()):
+        value = p.detach()
+        if info.layout is not None:
+            value = info.layout[0](value)
+        own.create_dataset(str(i), data=value.cpu().numpy())
+    for key in _CHILD_ORDER:
+        child = getattr(layer, key, None)
+        if isinstance(child, Layer) and child.weights:
+            child_entry = config.get(key)
+            if not isinstance(child_entry, dict):
+                child_entry = {}
+            _write(child, child_entry, group.create_group(key))
+
+
+def save_h5_weights(model: Layer, filepath: Any, overwrite: bool = True) -> None:
+    """Save `model`'s weights as Keras 3's `.weights.h5` file, atomically.
+
+    Layers go to `layers/<class in snake case>[_<n>]/vars/<i>` in the model's
+    order, sub-objects (RNN cells, the two layers of `Bidirectional`) below
+    their layer, as Keras 3 writes them; Keras 3 and plait load the file.
+    """
+    import h5py
+
+    from plait.layers.serialization import serialize_layer
+
+    entry = serialize_layer(model)
+
+    def write(f: IO[bytes]) -> None:
+        with h5py.File(f, "w") as h5:
+            _write(model, entry, h5)
+
+    atomic_write(os.fspath(filepath), write, overwrite)

@@ -353,7 +353,8 @@ def load_model(
     compile: bool = True,  # noqa: A002
     safe_mode: bool = True,
 ) -> Any:
-    """Load a model saved by `model.save` (`.plait`), or a Keras 3 `.keras` file.
+    """Load a model saved by `model.save` (`.plait`), a Keras 3 `.keras` file, or
+    a legacy `.h5` file of Keras 2, tf.keras or Keras 3's legacy writer.
 
     Classes and functions resolve only through plait's own classes, the
     registry of `@plait.saving.register_serializable()` objects and
@@ -364,7 +365,8 @@ def load_model(
         custom_objects: Name -> class or function, for custom layers and the
             functions of `Lambda` layers that are not registered.
         compile: Whether to restore the compile configuration and optimizer
-            state of a model saved compiled.
+            state of a model saved compiled (an `.h5` file's compile
+            configuration: optimizer, losses, metrics, loss weights).
         safe_mode: Accepted for Keras compatibility; plait files are always
             loaded safely (they cannot hold code), whatever its value.
 
@@ -382,10 +384,9 @@ def load_model(
     with open(path, "rb") as f:
         head = f.read(8)
     if head == _HDF5_SIGNATURE:
-        raise ValueError(
-            f"load_model: {path!r} is a legacy HDF5 (Keras 2 '.h5') file, which plait "
-            "does not read; re-save it with Keras 3 as '.keras' and load that."
-        )
+        from plait.saving.keras_legacy import load_legacy_model
+
+        return load_legacy_model(path, custom_objects, compile)
     archive = open_archive(path)
     with archive.zf, custom_object_scope(custom_objects):
         if KERAS_WEIGHTS in archive.infos:

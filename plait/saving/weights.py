@@ -141,20 +141,39 @@ def weights_to_bytes(model: torch.nn.Module) -> bytes:
     return data
 
 
+def _plait_layer(model: torch.nn.Module, what: str) -> Layer:
+    """`model` if it is a plait layer (Keras's HDF5 layouts follow its layers)."""
+    if not isinstance(model, Layer):
+        raise TypeError(
+            f"{what}: expected a plait model or layer for a Keras HDF5 file, got "
+            f"{type(model).__name__}."
+        )
+    return model
+
+
 def save_weights(model: torch.nn.Module, filepath: Any, overwrite: bool = True) -> None:
     """Save the weights of `model` to a `.safetensors` file, atomically.
 
+    A path ending in `.weights.h5` gets Keras 3's weights file instead (its
+    `model.save_weights` layout, which Keras 3 and plait load).
+
     Args:
         model: A plait model or layer.
-        filepath: Path ending in `.safetensors`.
+        filepath: Path ending in `.safetensors` (or `.weights.h5`).
         overwrite: Whether to replace an existing file.
 
     Raises:
         ValueError: the path does not end in `.safetensors`.
     """
+    if os.fspath(filepath).endswith(".weights.h5"):
+        from plait.saving.keras_h5 import save_h5_weights
+
+        save_h5_weights(_plait_layer(model, "save_weights"), filepath, overwrite)
+        return
     if not os.fspath(filepath).endswith(".safetensors"):
         raise ValueError(
-            f"save_weights: expected a path ending in '.safetensors', got "
+            f"save_weights: expected a path ending in '.safetensors' (or Keras 3's "
+            f"'.weights.h5'), got "
             f"{os.fspath(filepath)!r}. To save the whole model use model.save("
             "'name.plait')."
         )
@@ -482,7 +501,9 @@ def load_weights(
 
     Args:
         model: The model (or layer) to load into.
-        filepath: A `.safetensors` file, or a `.plait` file saved by `model.save`.
+        filepath: A `.safetensors` file, a `.plait` file saved by `model.save`,
+            a Keras 2 weights file or legacy model file (`.h5`, layers matched
+            in order, or by name with `by_name`) or a Keras 3 `.weights.h5`.
         skip_mismatch: Load what matches; skip (with a warning) the rest.
         by_name: Match by layer name only: a weight `encoder/dense/kernel` may
             load from `dense/kernel`; layers absent from the file keep their
@@ -499,6 +520,13 @@ def load_weights(
         raise FileNotFoundError(f"load_weights: no file {path!r}.")
     import zipfile
 
+    with open(path, "rb") as f:
+        hdf5 = f.read(8) == b"\x89HDF\r\n\x1a\n"
+    if hdf5:
+        from plait.saving.keras_legacy import load_h5_weights_file
+
+        layer = _plait_layer(model, "load_weights")
+        return load_h5_weights_file(layer, path, skip_mismatch, by_name)
     if zipfile.is_zipfile(path):
         from plait.saving.model_io import read_archive_weights
 

@@ -36,6 +36,7 @@ SCRIPTS = {
     "tests/parity/make_guide_golden.py": "tests/parity/golden/guide/*.npz",
     "tests/parity/make_order_golden.py": "tests/parity/golden/order/*.npz",
     "tests/saving/make_keras_fixtures.py": "tests/saving/fixtures/*.npz",
+    "tests/saving/make_keras_h5_fixtures.py": "tests/saving/fixtures/h5/*.npz",
 }
 
 

@@ -317,10 +317,10 @@ def test_load_refuses_links_and_folders(tmp_path):
             load_model(path)
 
 
-def test_load_refuses_legacy_hdf5_and_non_zip(tmp_path):
+def test_load_refuses_broken_hdf5_and_non_zip(tmp_path):
     path = tmp_path / "old.h5"
     path.write_bytes(b"\x89HDF\r\n\x1a\n" + bytes(100))
-    with pytest.raises(ValueError, match="legacy HDF5"):
+    with pytest.raises(ValueError, match="not a readable HDF5 file"):
         load_model(path)
     path = tmp_path / "x.plait"
     path.write_bytes(b"just text")
