@@ -20,6 +20,7 @@ import torch.nn.functional as F
 
 from plait import activations, initializers
 from plait.layers.base import Layer, Layout
+from plait.layers.input_spec import known_last_axis
 from plait.layers.layer_args import forwarded
 from plait.layers.rnn import deserialize_layer, serialize_layer
 from plait.layers.rnn_cell_base import BaseRNNCell
@@ -150,12 +151,7 @@ class _GatedCell(BaseRNNCell):
 
     def build(self, input_shape: Shape) -> None:
         """Create `kernel`, `recurrent_kernel` and `bias` (Keras shapes)."""
-        in_dim = input_shape[-1]
-        if in_dim is None:
-            raise ValueError(
-                f"{self._where()}: expected the input's last axis to be known, got "
-                f"shape {tuple(input_shape)}."
-            )
+        in_dim = known_last_axis(self._where(), input_shape)
         size = self.gates * self.units
         self.kernel = self.add_weight(
             "kernel",
