@@ -22,7 +22,11 @@ from plait import activations
 from plait.layers.base import Layout
 from plait.layers.input_spec import InputSpec
 from plait.layers.recurrent import _CellRNN
-from plait.layers.recurrent_cells import _cell_fns_config, _set_cell_fns
+from plait.layers.recurrent_cells import (
+    _cell_fns_config,
+    _forget_bias,
+    _set_gated_args,
+)
 from plait.layers.rnn_cell_base import BaseRNNCell
 from plait.types import ActivationLike, InitializerLike, Shape
 
@@ -125,10 +129,7 @@ class _ConvLSTMCell(BaseRNNCell):
             )
         self.padding, self.data_format = padding, data_format
         self.channels_last = data_format == "channels_last"
-        self.activation = activations.get(activation)
-        self.recurrent_activation = activations.get(recurrent_activation)
-        self.use_bias = bool(use_bias)
-        _set_cell_fns(self, locals())
+        _set_gated_args(self, locals())
         self.unit_forget_bias = bool(unit_forget_bias)
         self.bias: torch.nn.Parameter | None = None
 
@@ -175,15 +176,10 @@ class _ConvLSTMCell(BaseRNNCell):
         )
         if self.use_bias:
             init = self.bias_initializer
-
-            def forget_one(shape: Any, dtype: torch.dtype | None = None) -> Tensor:
-                ones = torch.ones(f, dtype=dtype)
-                return torch.cat([init((f,), dtype), ones, init((2 * f,), dtype)])
-
             self.bias = self.add_weight(
                 "bias",
                 (4 * f,),
-                forget_one if self.unit_forget_bias else init,
+                _forget_bias(init, f) if self.unit_forget_bias else init,
                 regularizer=self.bias_regularizer,
                 constraint=self.bias_constraint,
             )

@@ -10,7 +10,7 @@ import torch.nn.functional as F
 
 from plait import activations
 from plait.layers.base import Layer
-from plait.layers.input_spec import InputSpec
+from plait.layers.input_spec import InputSpec, known_last_axis
 from plait.layers.layer_args import (
     add_bias,
     add_fn_weight,
@@ -80,12 +80,7 @@ class Dense(Layer):
 
     def build(self, input_shape: Shape) -> None:
         """Create `kernel (input_dim, units)` and `bias (units,)`."""
-        in_dim = input_shape[-1]
-        if in_dim is None:
-            raise ValueError(
-                f"{self._where()}: expected the input's last axis to be known, got "
-                f"shape {input_shape}."
-            )
+        in_dim = known_last_axis(self._where(), input_shape)
         self.kernel = add_fn_weight(self, "kernel", (in_dim, self.units))
         self.bias = add_bias(self, (self.units,))
         self.input_spec = InputSpec(min_ndim=2, axes={-1: in_dim})  # later calls match

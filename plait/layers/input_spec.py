@@ -10,7 +10,13 @@ import torch
 from plait.types import Shape
 from plait.utils.shapes import format_shape
 
-__all__ = ["SYMBOLIC_INPUT", "InputSpec", "check_input_spec", "inputs_first"]
+__all__ = [
+    "SYMBOLIC_INPUT",
+    "InputSpec",
+    "check_input_spec",
+    "inputs_first",
+    "known_last_axis",
+]
 
 # What a layer call takes in a graph (for error messages).
 SYMBOLIC_INPUT = "a SymbolicTensor (from plait.Input() or another layer)"
@@ -164,3 +170,14 @@ def inputs_first(
             f"{SYMBOLIC_INPUT} or a tensor, got {got}."
         )
     return args
+
+
+def known_last_axis(where: str, input_shape: Any) -> int:
+    """The size of the features axis of `input_shape`; a ValueError if unknown."""
+    in_dim = input_shape[-1]
+    if in_dim is None:
+        raise ValueError(
+            f"{where}: expected the input's last axis to be known, got shape "
+            f"{tuple(input_shape)}."
+        )
+    return int(in_dim)

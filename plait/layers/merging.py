@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import functools
+import operator
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -119,8 +122,11 @@ class _Merge(Layer):
         """The broadcast shape of the inputs."""
         return _broadcast(self._where(), self._check_list(input_shape))
 
+    # The element-wise merges fold the inputs with one binary function.
+    _fold: Callable[[torch.Tensor, torch.Tensor], torch.Tensor]
+
     def _merge(self, inputs: list[torch.Tensor]) -> torch.Tensor:
-        raise NotImplementedError
+        return functools.reduce(self._fold, inputs)
 
     def call(self, inputs: list[torch.Tensor]) -> torch.Tensor:
         """Merge the list of inputs."""
@@ -133,10 +139,7 @@ class _Merge(Layer):
         masks = [m for m in mask if m is not None]
         if not masks:
             return None
-        out = masks[0]
-        for m in masks[1:]:
-            out = out & m
-        return out
+        return functools.reduce(operator.and_, masks)
 
 
 class Add(_Merge):
@@ -149,11 +152,7 @@ class Add(_Merge):
         (None, 4)
     """
 
-    def _merge(self, inputs: list[torch.Tensor]) -> torch.Tensor:
-        out = inputs[0]
-        for x in inputs[1:]:
-            out = out + x
-        return out
+    _fold = staticmethod(operator.add)
 
 
 class Subtract(_Merge):
@@ -182,11 +181,7 @@ class Multiply(_Merge):
         [6.0]
     """
 
-    def _merge(self, inputs: list[torch.Tensor]) -> torch.Tensor:
-        out = inputs[0]
-        for x in inputs[1:]:
-            out = out * x
-        return out
+    _fold = staticmethod(operator.mul)
 
 
 class Average(_Merge):
@@ -199,10 +194,7 @@ class Average(_Merge):
     """
 
     def _merge(self, inputs: list[torch.Tensor]) -> torch.Tensor:
-        out = inputs[0]
-        for x in inputs[1:]:
-            out = out + x
-        return out / len(inputs)
+        return functools.reduce(operator.add, inputs) / len(inputs)
 
 
 class Maximum(_Merge):
@@ -214,11 +206,7 @@ class Maximum(_Merge):
         [4.0]
     """
 
-    def _merge(self, inputs: list[torch.Tensor]) -> torch.Tensor:
-        out = inputs[0]
-        for x in inputs[1:]:
-            out = torch.maximum(out, x)
-        return out
+    _fold = staticmethod(torch.maximum)
 
 
 class Minimum(_Merge):
@@ -230,11 +218,7 @@ class Minimum(_Merge):
         [2.0]
     """
 
-    def _merge(self, inputs: list[torch.Tensor]) -> torch.Tensor:
-        out = inputs[0]
-        for x in inputs[1:]:
-            out = torch.minimum(out, x)
-        return out
+    _fold = staticmethod(torch.minimum)
 
 
 class Concatenate(_Merge):

@@ -8,6 +8,7 @@ of those calls, with Keras 2's errors (Keras 3 dropped them and made
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from plait.graph.node import Node
@@ -17,6 +18,27 @@ __all__ = ["NodeAPI"]
 
 class _NotCalledError(RuntimeError):
     """A node attribute was read on a layer that was never called."""
+
+
+def _single(attr: str, doc: str) -> property:
+    """The property `attr` of the layer's only call (`input`, `output_shape`, ...)."""
+
+    def get(self: NodeAPI) -> Any:
+        return self._single_node_attr(attr)
+
+    return property(get, doc=doc)
+
+
+def _at(attr: str, doc: str) -> Callable[..., Any]:
+    """The method `get_<attr>_at(node_index)` (`get_input_at`, ...)."""
+
+    def get_at(self, node_index: int) -> Any:  # type: ignore[no-untyped-def]
+        return self._node_attr(attr, node_index)
+
+    get_at.__name__ = f"get_{attr.replace(' ', '_')}_at"
+    get_at.__qualname__ = f"NodeAPI.{get_at.__name__}"
+    get_at.__doc__ = doc
+    return get_at
 
 
 class NodeAPI:
@@ -73,59 +95,35 @@ class NodeAPI:
             )
         return self._node_attr(attr, 0)
 
-    @property
-    def input(self) -> Any:
-        """Input tensor(s) of the layer's only call (AttributeError if several)."""
-        return self._single_node_attr("input")
+    input = _single(
+        "input", "Input tensor(s) of the layer's only call (AttributeError if several)."
+    )
+    output = _single(
+        "output",
+        "Output tensor(s) of the layer's only call (AttributeError if several).",
+    )
+    input_shape = _single(
+        "input shape", "Input shape(s) of the layer's calls, if they all agree."
+    )
+    output_shape = _single(
+        "output shape", "Output shape(s) of the layer's calls, if they all agree."
+    )
+    input_mask = _single("input mask", "Input mask(s) of the layer's only call.")
+    output_mask = _single("output mask", "Output mask(s) of the layer's only call.")
 
-    @property
-    def output(self) -> Any:
-        """Output tensor(s) of the layer's only call (AttributeError if several)."""
-        return self._single_node_attr("output")
-
-    @property
-    def input_shape(self) -> Any:
-        """Input shape(s) of the layer's calls, if they all agree."""
-        return self._single_node_attr("input shape")
-
-    @property
-    def output_shape(self) -> Any:
-        """Output shape(s) of the layer's calls, if they all agree."""
-        return self._single_node_attr("output shape")
-
-    @property
-    def input_mask(self) -> Any:
-        """Input mask(s) of the layer's only call."""
-        return self._single_node_attr("input mask")
-
-    @property
-    def output_mask(self) -> Any:
-        """Output mask(s) of the layer's only call."""
-        return self._single_node_attr("output mask")
-
-    def get_input_at(self, node_index: int) -> Any:
-        """Input tensor(s) of call number `node_index`."""
-        return self._node_attr("input", node_index)
-
-    def get_output_at(self, node_index: int) -> Any:
-        """Output tensor(s) of call number `node_index`."""
-        return self._node_attr("output", node_index)
-
-    def get_input_shape_at(self, node_index: int) -> Any:
-        """Input shape(s) of call number `node_index`, e.g. `(None, 32, 32, 3)`."""
-        return self._node_attr("input shape", node_index)
-
-    def get_output_shape_at(self, node_index: int) -> Any:
-        """Output shape(s) of call number `node_index`."""
-        return self._node_attr("output shape", node_index)
-
-    def get_input_mask_at(self, node_index: int) -> Any:
-        """Input mask(s) of call number `node_index`."""
-        return self._node_attr("input mask", node_index)
-
-    def get_output_mask_at(self, node_index: int) -> Any:
-        """Output mask(s) of call number `node_index`."""
-        return self._node_attr("output mask", node_index)
+    get_input_at = _at("input", "Input tensor(s) of call number `node_index`.")
+    get_output_at = _at("output", "Output tensor(s) of call number `node_index`.")
+    get_input_shape_at = _at(
+        "input shape",
+        "Input shape(s) of call number `node_index`, e.g. `(None, 32, 32, 3)`.",
+    )
+    get_output_shape_at = _at(
+        "output shape", "Output shape(s) of call number `node_index`."
+    )
+    get_input_mask_at = _at("input mask", "Input mask(s) of call number `node_index`.")
+    get_output_mask_at = _at(
+        "output mask", "Output mask(s) of call number `node_index`."
+    )
 
     @property
     def inbound_nodes(self) -> list[Node]:

@@ -20,6 +20,7 @@ import torch.nn.functional as F
 
 from plait import activations, initializers
 from plait.layers.base import Layer, Layout
+from plait.layers.input_spec import known_last_axis
 from plait.layers.layer_args import forwarded
 from plait.layers.rnn import deserialize_layer, serialize_layer
 from plait.layers.rnn_cell_base import BaseRNNCell
@@ -79,6 +80,35 @@ def _set_cell_fns(cell: Layer, args: dict[str, Any]) -> None:
         setattr(cell, key, args[key])
 
 
+# A gated cell's own arguments beyond `BaseRNNCell`'s.
+_GATED_KEYS = (
+    "activation",
+    "recurrent_activation",
+    "use_bias",
+    *_CELL_INITS,
+    *_CELL_FNS,
+)
+
+
+def _set_gated_args(cell: Layer, args: dict[str, Any]) -> None:
+    """Set a cell's activations, `use_bias` and weight functions from `args`
+    (a cell's `forwarded(locals())`; `recurrent_activation` may be missing)."""
+    cell.activation = activations.get(args["activation"])
+    cell.recurrent_activation = activations.get(args.get("recurrent_activation"))
+    cell.use_bias = bool(args["use_bias"])
+    _set_cell_fns(cell, args)
+
+
+def _forget_bias(init: Callable[..., Tensor], units: int) -> Callable[..., Tensor]:
+    """`init` for an LSTM bias with the forget gate's block set to ones."""
+
+    def forget_one(shape: Any, dtype: torch.dtype | None = None) -> Tensor:
+        ones = torch.ones(units, dtype=dtype)
+        return torch.cat([init((units,), dtype), ones, init((2 * units,), dtype)])
+
+    return forget_one
+
+
 def _cell_fns_config(cell: Layer) -> tuple[dict[str, Any], dict[str, Any]]:
     """`(initializers, the regularizers/constraints that are set)` as config."""
     inits = {k: initializers.serialize(getattr(cell, k)) for k in _CELL_INITS}
@@ -103,35 +133,13 @@ class _GatedCell(BaseRNNCell):
     has_recurrent_activation = True
     _flags: tuple[str, ...] = ()  # the cell's own bool arguments, last in its config
 
-    def __init__(
-        self,
-        *,
-        units: int,
-        activation: ActivationLike = "tanh",
-        recurrent_activation: ActivationLike = "sigmoid",
-        use_bias: bool = True,
-        kernel_initializer: InitializerLike = "glorot_uniform",
-        recurrent_initializer: InitializerLike = "orthogonal",
-        bias_initializer: InitializerLike = "zeros",
-        kernel_regularizer: Any = None,
-        recurrent_regularizer: Any = None,
-        bias_regularizer: Any = None,
-        kernel_constraint: Any = None,
-        recurrent_constraint: Any = None,
-        bias_constraint: Any = None,
-        dropout: float = 0.0,
-        recurrent_dropout: float = 0.0,
-        seed: int | None = None,
-        **kwargs: Any,
-    ) -> None:
-        flags = {key: bool(kwargs.pop(key)) for key in self._flags}
-        super().__init__(units, dropout, recurrent_dropout, seed, **kwargs)
-        self.activation = activations.get(activation)
-        self.recurrent_activation = activations.get(recurrent_activation)
-        self.use_bias = bool(use_bias)
-        _set_cell_fns(self, locals())
-        for key, value in flags.items():
-            setattr(self, key, value)
+    def __init__(self, args: dict[str, Any]) -> None:
+        """`args`: the cell's `forwarded(locals())` (its whole signature)."""
+        own = (*_GATED_KEYS, *self._flags)
+        super().__init__(**{k: v for k, v in args.items() if k not in own})
+        _set_gated_args(self, args)
+        for key in self._flags:
+            setattr(self, key, bool(args[key]))
         self.dropout_gates = self.gates
         self.bias: torch.nn.Parameter | None = None
 
@@ -143,12 +151,7 @@ class _GatedCell(BaseRNNCell):
 
     def build(self, input_shape: Shape) -> None:
         """Create `kernel`, `recurrent_kernel` and `bias` (Keras shapes)."""
-        in_dim = input_shape[-1]
-        if in_dim is None:
-            raise ValueError(
-                f"{self._where()}: expected the input's last axis to be known, got "
-                f"shape {tuple(input_shape)}."
-            )
+        in_dim = known_last_axis(self._where(), input_shape)
         size = self.gates * self.units
         self.kernel = self.add_weight(
             "kernel",
@@ -269,7 +272,7 @@ class SimpleRNNCell(_GatedCell):
         seed: int | None = None,
         **kwargs: Any,
     ) -> None:
-        super().__init__(recurrent_activation=None, **forwarded(locals()))
+        super().__init__(forwarded(locals()))
         self.dropout_gates = 1
 
     def _recur(
@@ -358,19 +361,14 @@ class LSTMCell(_GatedCell):
         seed: int | None = None,
         **kwargs: Any,
     ) -> None:
-        super().__init__(**forwarded(locals()))
+        super().__init__(forwarded(locals()))
         self.state_size = [units, units]
 
     def _bias_shape_init(self) -> tuple[tuple[int, ...], Any, Layout | None]:
-        init, units = self.bias_initializer, self.units
-        if not self.unit_forget_bias:
-            return (4 * units,), init, None
-
-        def forget_one(shape: Any, dtype: torch.dtype | None = None) -> Tensor:
-            ones = torch.ones(units, dtype=dtype)
-            return torch.cat([init((units,), dtype), ones, init((2 * units,), dtype)])
-
-        return (4 * units,), forget_one, None
+        init = self.bias_initializer
+        if self.unit_forget_bias:
+            init = _forget_bias(init, self.units)
+        return (4 * self.units,), init, None
 
     def _recur(
         self, projected: Tensor, states: list[Tensor], training: bool
@@ -460,7 +458,7 @@ class GRUCell(_GatedCell):
         seed: int | None = None,
         **kwargs: Any,
     ) -> None:
-        super().__init__(**forwarded(locals()))
+        super().__init__(forwarded(locals()))
 
     def _weight_layout(self) -> Layout:
         return _gate_layout(3, _GRU_ORDER)

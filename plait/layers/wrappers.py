@@ -9,7 +9,8 @@ import torch
 from plait import activations
 from plait.graph.inference import TensorSpec, meta_spec
 from plait.graph.symbolic import SymbolicTensor
-from plait.layers.base import Layer, _map_shapes, _overrides
+from plait.layers.base import Layer
+from plait.layers.call_api import _map_shapes, _overrides
 from plait.layers.input_spec import InputSpec, check_input_spec
 from plait.layers.rnn import RNN, deserialize_layer, serialize_layer
 from plait.layers.rnn_kernels import _right_padded_lengths, fused_sequence

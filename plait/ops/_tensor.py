@@ -162,9 +162,14 @@ def float_op(
     def op(x: Any) -> torch.Tensor:
         return fn(to_float(convert(x)))
 
-    op.__name__ = op.__qualname__ = name
-    op.__doc__ = doc
-    return symbolic_op(name)(op)
+    return named_op(op, name, doc)
+
+
+def named_op(fn: Callable[..., Any], name: str, doc: str) -> Callable[..., Any]:
+    """`fn` named `name` with docstring `doc`, as the symbolic-aware op `name`."""
+    fn.__name__ = fn.__qualname__ = name
+    fn.__doc__ = doc
+    return symbolic_op(name)(fn)
 
 
 def missing(module: str, not_provided: dict[str, str]) -> Callable[[str], Any]:

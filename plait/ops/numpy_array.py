@@ -324,13 +324,18 @@ def clip(x: Any, x_min: Any, x_max: Any) -> torch.Tensor:
     return torch.clamp(t, x_min, x_max)
 
 
+def _indexed(x: Any, indices: Any, axis: int | None) -> tuple[Any, Any, int]:
+    """`x`, `indices` as long, and `axis`; `x` flattened (axis 0) when `axis` is None."""
+    t = convert(x)
+    if axis is None:
+        t, axis = t.reshape(-1), 0
+    return t, convert(indices).to(torch.long), axis
+
+
 @symbolic_op("take")
 def take(x: Any, indices: Any, axis: int | None = None) -> torch.Tensor:
     """Entries at `indices` along `axis` (of flattened `x` when None)."""
-    t = convert(x)
-    idx = convert(indices).to(torch.long)
-    if axis is None:
-        t, axis = t.reshape(-1), 0
+    t, idx, axis = _indexed(x, indices, axis)
     axis = axis % t.ndim
     idx = torch.where(idx < 0, idx + t.shape[axis], idx)
     out = torch.index_select(t, axis, idx.reshape(-1))
@@ -340,10 +345,7 @@ def take(x: Any, indices: Any, axis: int | None = None) -> torch.Tensor:
 @symbolic_op("take_along_axis")
 def take_along_axis(x: Any, indices: Any, axis: int | None = None) -> torch.Tensor:
     """Entries at `indices` matched along `axis`."""
-    t = convert(x)
-    idx = convert(indices).to(torch.long)
-    if axis is None:
-        t, axis = t.reshape(-1), 0
+    t, idx, axis = _indexed(x, indices, axis)
     shape = list(
         torch.broadcast_shapes(
             (*t.shape[:axis], 1, *t.shape[axis + 1 :]),

@@ -12,7 +12,7 @@ from typing import Any
 import torch
 
 from plait.layers.ops import symbolic_op
-from plait.ops._tensor import as_dtype, axes, common, convert, to_float
+from plait.ops._tensor import as_dtype, axes, common, convert, named_op, to_float
 
 __all__ = [
     "abs",
@@ -146,12 +146,6 @@ __all__ = [
 ]  # fmt: skip
 
 
-def _name(fn: Callable[..., Any], name: str, doc: str) -> Callable[..., Any]:
-    fn.__name__ = fn.__qualname__ = name
-    fn.__doc__ = doc
-    return symbolic_op(name)(fn)
-
-
 def _unary(
     name: str, torch_fn: Callable[[torch.Tensor], torch.Tensor], floating: bool = False
 ) -> Callable[..., torch.Tensor]:
@@ -159,7 +153,7 @@ def _unary(
         t = convert(x)
         return torch_fn(to_float(t) if floating else t)
 
-    return _name(op, name, f"Element-wise `{name}` of `x`, as NumPy's.")
+    return named_op(op, name, f"Element-wise `{name}` of `x`, as NumPy's.")
 
 
 def _binary(
@@ -171,7 +165,7 @@ def _binary(
             a, b = to_float(a), to_float(b)
         return torch_fn(a, b)
 
-    return _name(op, name, f"Element-wise `{name}` of `x1` and `x2`, broadcast.")
+    return named_op(op, name, f"Element-wise `{name}` of `x1` and `x2`, broadcast.")
 
 
 def _cbrt(x: torch.Tensor) -> torch.Tensor:
@@ -268,7 +262,7 @@ def _shift(name: str, torch_fn: Callable[..., torch.Tensor]) -> Callable[..., An
         a, b = common(x, y)
         return torch_fn(a, b)
 
-    return _name(op, name, f"Bit-wise `{name}` of the ints `x` and `y`.")
+    return named_op(op, name, f"Bit-wise `{name}` of the ints `x` and `y`.")
 
 
 bitwise_left_shift = _shift("bitwise_left_shift", torch.bitwise_left_shift)
@@ -389,7 +383,9 @@ def _extreme(
             else pick(out, torch.tensor(initial, dtype=out.dtype))
         )
 
-    return _name(op, name, f"The {name}imum over `axis`, at least `initial` if given.")
+    return named_op(
+        op, name, f"The {name}imum over `axis`, at least `initial` if given."
+    )
 
 
 max = _extreme("max", torch.amax, torch.maximum)
@@ -406,7 +402,7 @@ def _simple_reduce(
         t = convert(x)
         return _reduce(torch_fn, to_float(t) if floating else t, axis, keepdims)
 
-    return _name(op, name, doc or f"`{name}` over `axis` (all axes when None).")
+    return named_op(op, name, doc or f"`{name}` over `axis` (all axes when None).")
 
 
 def _var(t: torch.Tensor, dim: Any, keepdim: bool) -> torch.Tensor:
@@ -479,7 +475,7 @@ def _arg(
             out = torch_fn(t, dim=int(axis), keepdim=keepdims)
         return out.to(torch.int32)  # Keras compat: int32 indices
 
-    return _name(
+    return named_op(
         op, name, f"Indices of the {name[-3:]}imum along `axis` (flat when None)."
     )
 
@@ -523,7 +519,9 @@ def _cumulative(
             t, axis = t.reshape(-1), 0
         return torch_fn(t.to(out_dtype), dim=int(axis))
 
-    return _name(op, name, f"Cumulative `{name}` along `axis` (flattened when None).")
+    return named_op(
+        op, name, f"Cumulative `{name}` along `axis` (flattened when None)."
+    )
 
 
 cumsum = _cumulative("cumsum", torch.cumsum, None)

@@ -4,12 +4,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import torch
 
 from plait.layers.ops import symbolic_op
-from plait.ops._tensor import common, convert, to_float
+from plait.ops._tensor import common, convert, named_op, to_float
 
 __all__ = [
     "cross",
@@ -107,32 +108,29 @@ def tensordot(x1: Any, x2: Any, axes: Any = 2) -> torch.Tensor:
     return torch.tensordot(a, b, dims=dims)
 
 
-@symbolic_op("outer")
-def outer(x1: Any, x2: Any) -> torch.Tensor:
-    """Outer product of the flattened tensors."""
-    a, b = common(x1, x2)
-    return torch.outer(a.reshape(-1), b.reshape(-1))
+def _pair_op(
+    name: str, fn: Callable[[Any, Any], torch.Tensor], doc: str, flat: bool = False
+) -> Callable[..., torch.Tensor]:
+    """The op `name(x1, x2) = fn(x1, x2)` (of the flattened tensors if `flat`)."""
+
+    def op(x1: Any, x2: Any) -> torch.Tensor:
+        a, b = common(x1, x2)
+        return fn(a.reshape(-1), b.reshape(-1)) if flat else fn(a, b)
+
+    return named_op(op, name, doc)
 
 
-@symbolic_op("inner")
-def inner(x1: Any, x2: Any) -> torch.Tensor:
-    """Sum of products over the last axes."""
-    a, b = common(x1, x2)
-    return torch.inner(a, b)
-
-
-@symbolic_op("vdot")
-def vdot(x1: Any, x2: Any) -> torch.Tensor:
-    """Dot product of the flattened tensors (conjugating `x1`)."""
-    a, b = common(x1, x2)
-    return torch.vdot(a.reshape(-1), b.reshape(-1))
-
-
-@symbolic_op("kron")
-def kron(x1: Any, x2: Any) -> torch.Tensor:
-    """Kronecker product."""
-    a, b = common(x1, x2)
-    return torch.kron(a, b)
+outer = _pair_op(
+    "outer", torch.outer, "Outer product of the flattened tensors.", flat=True
+)
+inner = _pair_op("inner", torch.inner, "Sum of products over the last axes.")
+vdot = _pair_op(
+    "vdot",
+    torch.vdot,
+    "Dot product of the flattened tensors (conjugating `x1`).",
+    flat=True,
+)
+kron = _pair_op("kron", torch.kron, "Kronecker product.")
 
 
 @symbolic_op("cross")
