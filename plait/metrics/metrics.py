@@ -12,6 +12,7 @@ from __future__ import annotations
 from typing import Any
 
 from plait.losses import losses
+from plait.losses.functions import _snake_case
 from plait.metrics.accuracies import (
     Accuracy,
     BinaryAccuracy,
@@ -185,7 +186,7 @@ _REGISTRY.add(MeanMetricWrapper, named=False)  # for configs only
 # Keras compat: class names, their snake_case forms, and the short aliases.
 for _cls in _METRIC_CLASSES:
     if _cls is not MeanMetricWrapper:
-        _REGISTRY.add(_cls, losses._snake_case(_cls.__name__))
+        _REGISTRY.add(_cls, _snake_case(_cls.__name__))
 for _cls, _aliases in (
     (MeanSquaredError, ("mse", "MSE")),
     (MeanAbsoluteError, ("mae", "MAE")),
