@@ -14,6 +14,7 @@ from typing import Any
 import torch
 from torch import Tensor
 
+from plait.losses import functions
 from plait.losses.base import (
     _FUNCTIONS,
     Loss,
@@ -61,25 +62,11 @@ __all__ = [
     "Poisson",
     "SparseCategoricalCrossentropy",
     "SquaredHinge",
-    "binary_crossentropy",
-    "categorical_crossentropy",
-    "categorical_hinge",
-    "cosine_similarity",
     "deserialize",
     "from_logits_variant",
     "get",
-    "hinge",
-    "huber",
-    "kl_divergence",
-    "log_cosh",
-    "mean_absolute_error",
-    "mean_absolute_percentage_error",
-    "mean_squared_error",
-    "mean_squared_logarithmic_error",
-    "poisson",
     "serialize",
-    "sparse_categorical_crossentropy",
-    "squared_hinge",
+    *functions.__all__,  # the per-sample functions, re-exported
 ]
 
 

@@ -206,6 +206,12 @@ class _ThresholdMetric(Metric):
     def _scalar(self, value: Tensor) -> Tensor:
         return value[0] if len(self.thresholds) == 1 else value
 
+    def result(self) -> Tensor:
+        """`tp / (tp + other)` at each threshold, `other` the second count
+        (`fp` for precision, `fn` for recall); a scalar for one threshold."""
+        tp, other = (self.state(key) for key in self._counts)
+        return self._scalar(_divide_no_nan(tp, tp + other))
+
     def get_config(self) -> dict[str, Any]:
         """Returns the config with the thresholds given to the constructor."""
         extra = {"thresholds": self.init_thresholds, "top_k": self.top_k}
@@ -233,35 +239,20 @@ class Precision(_ThresholdMetric):
 
     _counts = ("tp", "fp")
 
-    def result(self) -> Tensor:
-        """Precision at each threshold (a scalar for one threshold)."""
-        tp, fp = self.state("tp"), self.state("fp")
-        return self._scalar(_divide_no_nan(tp, tp + fp))
-
 
 class Recall(_ThresholdMetric):
     """Recall `tp / (tp + fn)` of binary decisions `y_pred > threshold`.
 
     Args:
-        thresholds: As for `Precision`.
-        top_k: Only the `top_k` highest scores per sample are positive.
-        class_id: Only this class (last axis) is evaluated.
+        thresholds, top_k, class_id, dtype: As for `Precision`.
         name: Defaults to `"recall"`.
-        dtype: See `Metric`.
 
     Example:
-        >>> m = Recall()
-        >>> m.update_state([0, 1, 1, 1], [1, 0, 1, 1])
-        >>> m.result()
+        >>> Recall()([0, 1, 1, 1], [1, 0, 1, 1])
         tensor(0.6667)
     """
 
     _counts = ("tp", "fn")
-
-    def result(self) -> Tensor:
-        """Recall at each threshold (a scalar for one threshold)."""
-        tp, fn = self.state("tp"), self.state("fn")
-        return self._scalar(_divide_no_nan(tp, tp + fn))
 
 
 class _Count(_ThresholdMetric):
@@ -284,48 +275,46 @@ class _Count(_ThresholdMetric):
         return {**Metric.get_config(self), "thresholds": self.init_thresholds}
 
 
-class TruePositives(_Count):
-    """Weighted count of positives predicted positive (`y_pred > threshold`).
+def _count_metric(class_name: str, cell: str, doc: str, example: str) -> type[_Count]:
+    """A `_Count` of one cell (`"tp"`, ...); every example counts 2."""
+    namespace = {
+        "__doc__": f"""{doc}
 
     Example:
-        >>> TruePositives()([0, 1, 1, 1], [1, 0, 1, 1])
+        >>> {class_name}()({example})
         tensor(2.)
-    """
-
-    _counts = ("tp",)
-
-
-class FalsePositives(_Count):
-    """Weighted count of negatives predicted positive.
-
-    Example:
-        >>> FalsePositives()([0, 1, 0, 0], [0, 0, 1, 1])
-        tensor(2.)
-    """
-
-    _counts = ("fp",)
+    """,
+        "__module__": __name__,
+        "__qualname__": class_name,
+        "_counts": (cell,),
+    }
+    return type(class_name, (_Count,), namespace)
 
 
-class TrueNegatives(_Count):
-    """Weighted count of negatives predicted negative.
-
-    Example:
-        >>> TrueNegatives()([0, 1, 0, 0], [1, 1, 0, 0])
-        tensor(2.)
-    """
-
-    _counts = ("tn",)
-
-
-class FalseNegatives(_Count):
-    """Weighted count of positives predicted negative.
-
-    Example:
-        >>> FalseNegatives()([0, 1, 1, 1], [0, 1, 0, 0])
-        tensor(2.)
-    """
-
-    _counts = ("fn",)
+TruePositives = _count_metric(
+    "TruePositives",
+    "tp",
+    "Weighted count of positives predicted positive (`y_pred > threshold`).",
+    "[0, 1, 1, 1], [1, 0, 1, 1]",
+)
+FalsePositives = _count_metric(
+    "FalsePositives",
+    "fp",
+    "Weighted count of negatives predicted positive.",
+    "[0, 1, 0, 0], [0, 0, 1, 1]",
+)
+TrueNegatives = _count_metric(
+    "TrueNegatives",
+    "tn",
+    "Weighted count of negatives predicted negative.",
+    "[0, 1, 0, 0], [1, 1, 0, 0]",
+)
+FalseNegatives = _count_metric(
+    "FalseNegatives",
+    "fn",
+    "Weighted count of positives predicted negative.",
+    "[0, 1, 1, 1], [0, 1, 0, 0]",
+)
 
 
 class AUC(Metric):
