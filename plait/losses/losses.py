@@ -1,9 +1,10 @@
 """Losses: Keras 3's `Loss` classes, string names, and per-sample functions.
 
-A `Loss` turns `(y_true, y_pred, sample_weight)` into a scalar the way
-`keras.losses` does: per-sample values from a function of
-`plait.losses.functions` (re-exported here), sample weights broadcast
-over them, then a reduction (`"sum_over_batch_size"` by default).
+A `Loss` (`plait.losses.base`) turns `(y_true, y_pred, sample_weight)` into a
+scalar the way `keras.losses` does: per-sample values from a function of
+`plait.losses.functions` (re-exported here), sample weights broadcast over
+them, then a reduction. The losses without keywords of their own are rows of
+one table (`simple_loss`).
 """
 
 from __future__ import annotations
@@ -13,18 +14,18 @@ from typing import Any
 import torch
 from torch import Tensor
 
+from plait.losses import functions
+from plait.losses.base import (
+    _FUNCTIONS,
+    Loss,
+    LossFunctionWrapper,
+    simple_loss,
+)
 from plait.losses.functions import (
     LossFn,
     TensorLike,
     _check_axis,
-    _compute_dtype,
-    _reduce,
-    _same_rank,
-    _snake_case,
-    _standardize_dtype,
-    _standardize_reduction,
     _to_tensor,
-    _weigh,
     binary_crossentropy,
     categorical_crossentropy,
     categorical_hinge,
@@ -61,340 +62,84 @@ __all__ = [
     "Poisson",
     "SparseCategoricalCrossentropy",
     "SquaredHinge",
-    "binary_crossentropy",
-    "categorical_crossentropy",
-    "categorical_hinge",
-    "cosine_similarity",
     "deserialize",
     "from_logits_variant",
     "get",
-    "hinge",
-    "huber",
-    "kl_divergence",
-    "log_cosh",
-    "mean_absolute_error",
-    "mean_absolute_percentage_error",
-    "mean_squared_error",
-    "mean_squared_logarithmic_error",
-    "poisson",
     "serialize",
-    "sparse_categorical_crossentropy",
-    "squared_hinge",
+    *functions.__all__,  # the per-sample functions, re-exported
 ]
 
 
-class Loss:
-    """Base class of losses: per-sample `call`, then a weighted reduction.
-
-    Subclasses implement `call(y_true, y_pred)`, returning one value per sample
-    (or per timestep); `__call__` applies `sample_weight` and the reduction.
-
-    Args:
-        name: Name of the loss; defaults to the class name in snake case.
-        reduction: `"sum_over_batch_size"` (sum divided by the number of
-            per-sample values, even with sample weights), `"mean"` (the same),
-            `"sum"`, `"mean_with_sample_weight"` (sum divided by the sum of the
-            weights), or `"none"`/`None` (no reduction).
-        dtype: Computation dtype (`"float32"` or a `torch.dtype`). `None` keeps
-            `y_pred`'s dtype, except that float16/bfloat16 are computed in
-            float32 (Keras computes in its floatx, float32).
-
-    Example:
-        >>> class L1(Loss):
-        ...     def call(self, y_true, y_pred):
-        ...         return (y_true - y_pred).abs().mean(dim=-1)
-        >>> L1()([[1.0], [2.0]], [[0.0], [0.0]])
-        tensor(1.5000)
-    """
-
-    def __init__(
-        self,
-        name: str | None = None,
-        reduction: str | None = "sum_over_batch_size",
-        dtype: str | torch.dtype | None = None,
-    ) -> None:
-        self.name = name or _snake_case(type(self).__name__)
-        self.reduction = _standardize_reduction(reduction)
-        self.dtype = _standardize_dtype(dtype)
-
-    def __call__(
-        self,
-        y_true: TensorLike,
-        y_pred: TensorLike,
-        sample_weight: TensorLike | None = None,
-        *,
-        mask: Tensor | None = None,
-    ) -> Tensor:
-        """Computes the reduced loss.
-
-        Args:
-            y_true: Targets, cast to `y_pred`'s dtype (class ids to long).
-            y_pred: Predictions.
-            sample_weight: Weights broadcast over the per-sample loss: a scalar,
-                `(batch,)`, or the per-sample loss's shape.
-            mask: plait only. Boolean tensor shaped like the per-sample loss;
-                masked-out entries count neither in the sum nor the divisor.
-
-        Returns:
-            A scalar tensor (a per-sample tensor for `reduction="none"`).
-        """
-        y_pred = _compute_dtype(_to_tensor(y_pred), self.dtype)
-        y_true = _to_tensor(y_true).to(device=y_pred.device, dtype=y_pred.dtype)
-        values, out_mask = self._call_with_mask(y_true, y_pred)
-        if mask is not None and out_mask is not None:
-            mask = mask.bool() & out_mask
-        elif out_mask is not None:
-            mask = out_mask
-        weight = None
-        if sample_weight is not None:
-            weight = _to_tensor(sample_weight).to(
-                device=values.device, dtype=values.dtype
-            )
-        if mask is not None:
-            weight = self._mask_to_weight(mask.to(values.device), weight, values)
-        if weight is not None:
-            values, weight = _weigh(values, weight)
-        return _reduce(values, weight, self.reduction)
-
-    def _mask_to_weight(
-        self, mask: Tensor, weight: Tensor | None, values: Tensor
-    ) -> Tensor:
-        """Folds a mask into the weights, as Keras's `apply_mask` does."""
-        mask_f = mask.to(values.dtype)
-        if self.reduction in ("sum_over_batch_size", "mean"):
-            # Valid entries get weight total/valid, so the mean is over valid ones.
-            valid = mask_f.sum()
-            scale = torch.where(
-                valid == 0, torch.zeros_like(valid), mask_f.numel() / valid
-            )
-            mask_f = mask_f * scale
-        if weight is None:
-            return mask_f
-        mask_f, weight = _same_rank(mask_f, weight)
-        return mask_f * weight
-
-    def _call_with_mask(
-        self, y_true: TensorLike, y_pred: Tensor
-    ) -> tuple[Tensor, Tensor | None]:
-        return self.call(y_true, y_pred), None
-
-    def call(self, y_true: TensorLike, y_pred: Tensor) -> Tensor:
-        """Returns the per-sample loss; subclasses implement it."""
-        raise NotImplementedError(
-            f"{type(self).__name__}: subclasses of Loss must implement call()."
-        )
-
-    def get_config(self) -> dict[str, Any]:
-        """Returns the JSON-able constructor arguments."""
-        dtype = None if self.dtype is None else str(self.dtype).removeprefix("torch.")
-        return {"name": self.name, "reduction": self.reduction, "dtype": dtype}
-
-    @classmethod
-    def from_config(cls, config: dict[str, Any]) -> Loss:
-        """Creates a loss from `get_config()`'s output."""
-        return cls(**config)
-
-    def __repr__(self) -> str:
-        return f"<{type(self).__name__} name={self.name!r}>"
-
-
-class LossFunctionWrapper(Loss):
-    """Turns a per-sample function `fn(y_true, y_pred, **kwargs)` into a `Loss`.
-
-    Args:
-        fn: The per-sample loss function.
-        reduction: See `Loss`.
-        name: Defaults to `fn.__name__`.
-        dtype: See `Loss`.
-        **kwargs: Passed to `fn` on every call.
-
-    Example:
-        >>> LossFunctionWrapper(huber, delta=0.5)([[0.0]], [[2.0]])
-        tensor(0.8750)
-    """
-
-    def __init__(
-        self,
-        fn: LossFn,
-        reduction: str | None = "sum_over_batch_size",
-        name: str | None = None,
-        dtype: str | torch.dtype | None = None,
-        **kwargs: Any,
-    ) -> None:
-        if not callable(fn):
-            raise TypeError(
-                f"LossFunctionWrapper: expected `fn` to be callable, got fn={fn!r}."
-            )
-        super().__init__(
-            name=name or getattr(fn, "__name__", None), reduction=reduction, dtype=dtype
-        )
-        self.fn = fn
-        self._fn_kwargs = kwargs
-
-    def call(self, y_true: TensorLike, y_pred: Tensor) -> Tensor:
-        """Runs `fn` after matching ranks (`(batch,)` labels on `(batch, 1)`)."""
-        if not isinstance(y_true, Tensor):
-            y_true = _to_tensor(y_true)
-        if y_true.ndim != y_pred.ndim:
-            y_true, y_pred = _same_rank(y_true, y_pred)
-        return self.fn(y_true, y_pred, **self._fn_kwargs)
-
-    def get_config(self) -> dict[str, Any]:
-        """Returns the config; `fn` is stored by name."""
-        fn_name = getattr(self.fn, "__name__", repr(self.fn))
-        return {**super().get_config(), "fn": fn_name, **self._fn_kwargs}
-
-    @classmethod
-    def from_config(cls, config: dict[str, Any]) -> Loss:
-        """Creates the loss; a wrapper's `fn` must name a built-in function."""
-        if "fn" not in config:  # the subclasses, whose configs omit `fn`
-            return cls(**config)
-        config = dict(config)
-        fn = config.pop("fn", None)
-        if isinstance(fn, str) or fn is None:
-            if fn not in _FUNCTIONS:
-                raise ValueError(
-                    f"LossFunctionWrapper.from_config: unknown loss function {fn!r}; "
-                    f"expected one of {sorted(_FUNCTIONS)} (pass custom functions "
-                    "through deserialize(..., custom_objects=...))."
-                )
-            fn = _FUNCTIONS[fn]
-        return cls(fn, **config)
-
-    def __repr__(self) -> str:
-        if type(self) is not LossFunctionWrapper:
-            return super().__repr__()
-        fn_name = getattr(self.fn, "__name__", self.fn)
-        return f"<LossFunctionWrapper({fn_name}, kwargs={self._fn_kwargs})>"
-
-
-class _Simple(LossFunctionWrapper):
-    """A wrapper whose constructor takes only `reduction`, `name` and `dtype`."""
-
-    _fn: LossFn
-
-    def __init__(
-        self,
-        reduction: str | None = "sum_over_batch_size",
-        name: str | None = None,
-        dtype: str | torch.dtype | None = None,
-    ) -> None:
-        # The name defaults to the function's (`"mean_squared_error"`), as in Keras.
-        super().__init__(type(self)._fn, reduction=reduction, name=name, dtype=dtype)
-
-    def get_config(self) -> dict[str, Any]:
-        """Returns name, reduction and dtype."""
-        return Loss.get_config(self)
-
-
-class MeanSquaredError(_Simple):
-    """Mean of squares of errors: `mean(square(y_true - y_pred))`.
-
-    Example:
-        >>> MeanSquaredError()([[0.0, 1.0], [0.0, 0.0]], [[1.0, 1.0], [1.0, 0.0]])
-        tensor(0.5000)
-    """
-
-    _fn = staticmethod(mean_squared_error)
-
-
-class MeanAbsoluteError(_Simple):
-    """Mean of absolute errors: `mean(abs(y_true - y_pred))`.
-
-    Example:
-        >>> MeanAbsoluteError()([[0.0, 1.0], [0.0, 0.0]], [[1.0, 1.0], [1.0, 0.0]])
-        tensor(0.5000)
-    """
-
-    _fn = staticmethod(mean_absolute_error)
-
-
-class MeanAbsolutePercentageError(_Simple):
-    """`100 * mean(abs((y_true - y_pred) / y_true))`, the divisor at least eps.
-
-    Example:
-        >>> MeanAbsolutePercentageError()([[2.0, 4.0]], [[1.0, 4.0]])
-        tensor(25.)
-    """
-
-    _fn = staticmethod(mean_absolute_percentage_error)
-
-
-class MeanSquaredLogarithmicError(_Simple):
-    """`mean(square(log(y_true + 1) - log(y_pred + 1)))`, inputs at least eps.
-
-    Example:
-        >>> MeanSquaredLogarithmicError()([[0.0]], [[0.0]])
-        tensor(0.)
-    """
-
-    _fn = staticmethod(mean_squared_logarithmic_error)
-
-
-class LogCosh(_Simple):
-    """`mean(log(cosh(y_pred - y_true)))`: like MSE near 0, like MAE far away.
-
-    Example:
-        >>> LogCosh()([[0.0]], [[0.0]])
-        tensor(0.)
-    """
-
-    _fn = staticmethod(log_cosh)
-
-
-class Hinge(_Simple):
-    """`mean(maximum(1 - y_true * y_pred, 0))` with labels in {-1, 1} or {0, 1}.
-
-    Example:
-        >>> Hinge()([[1.0, 0.0]], [[0.5, 0.5]])
-        tensor(1.)
-    """
-
-    _fn = staticmethod(hinge)
-
-
-class SquaredHinge(_Simple):
-    """`mean(square(maximum(1 - y_true * y_pred, 0)))`.
-
-    Example:
-        >>> SquaredHinge()([[1.0, 0.0]], [[0.5, 0.5]])
-        tensor(1.2500)
-    """
-
-    _fn = staticmethod(squared_hinge)
-
-
-class CategoricalHinge(_Simple):
-    """`maximum(max((1 - y_true) * y_pred) - sum(y_true * y_pred) + 1, 0)`.
-
-    Example:
-        >>> CategoricalHinge()([[0.0, 1.0]], [[0.3, 0.7]])
-        tensor(0.6000)
-    """
-
-    _fn = staticmethod(categorical_hinge)
-
-
-class KLDivergence(_Simple):
-    """Kullback-Leibler divergence `sum(y_true * log(y_true / y_pred))`.
-
-    Example:
-        >>> KLDivergence()([[1.0, 0.0]], [[1.0, 0.0]])
-        tensor(0.)
-    """
-
-    _fn = staticmethod(kl_divergence)
-
-
-class Poisson(_Simple):
-    """`mean(y_pred - y_true * log(y_pred + eps))`.
-
-    Example:
-        >>> Poisson()([[1.0]], [[1.0]])
-        tensor(1.0000)
-    """
-
-    _fn = staticmethod(poisson)
+MeanSquaredError = simple_loss(
+    "MeanSquaredError",
+    mean_squared_error,
+    "Mean of squares of errors: `mean(square(y_true - y_pred))`.",
+    ("[[0.0, 1.0], [0.0, 0.0]], [[1.0, 1.0], [1.0, 0.0]]", "tensor(0.5000)"),
+    __name__,
+)
+MeanAbsoluteError = simple_loss(
+    "MeanAbsoluteError",
+    mean_absolute_error,
+    "Mean of absolute errors: `mean(abs(y_true - y_pred))`.",
+    ("[[0.0, 1.0], [0.0, 0.0]], [[1.0, 1.0], [1.0, 0.0]]", "tensor(0.5000)"),
+    __name__,
+)
+MeanAbsolutePercentageError = simple_loss(
+    "MeanAbsolutePercentageError",
+    mean_absolute_percentage_error,
+    "`100 * mean(abs((y_true - y_pred) / y_true))`, the divisor at least eps.",
+    ("[[2.0, 4.0]], [[1.0, 4.0]]", "tensor(25.)"),
+    __name__,
+)
+MeanSquaredLogarithmicError = simple_loss(
+    "MeanSquaredLogarithmicError",
+    mean_squared_logarithmic_error,
+    "`mean(square(log(y_true + 1) - log(y_pred + 1)))`, inputs at least eps.",
+    ("[[0.0]], [[0.0]]", "tensor(0.)"),
+    __name__,
+)
+LogCosh = simple_loss(
+    "LogCosh",
+    log_cosh,
+    "`mean(log(cosh(y_pred - y_true)))`: like MSE near 0, like MAE far away.",
+    ("[[0.0]], [[0.0]]", "tensor(0.)"),
+    __name__,
+)
+Hinge = simple_loss(
+    "Hinge",
+    hinge,
+    "`mean(maximum(1 - y_true * y_pred, 0))` with labels in {-1, 1} or {0, 1}.",
+    ("[[1.0, 0.0]], [[0.5, 0.5]]", "tensor(1.)"),
+    __name__,
+)
+SquaredHinge = simple_loss(
+    "SquaredHinge",
+    squared_hinge,
+    "`mean(square(maximum(1 - y_true * y_pred, 0)))`.",
+    ("[[1.0, 0.0]], [[0.5, 0.5]]", "tensor(1.2500)"),
+    __name__,
+)
+CategoricalHinge = simple_loss(
+    "CategoricalHinge",
+    categorical_hinge,
+    "`maximum(max((1 - y_true) * y_pred) - sum(y_true * y_pred) + 1, 0)`.",
+    ("[[0.0, 1.0]], [[0.3, 0.7]]", "tensor(0.6000)"),
+    __name__,
+)
+KLDivergence = simple_loss(
+    "KLDivergence",
+    kl_divergence,
+    "Kullback-Leibler divergence `sum(y_true * log(y_true / y_pred))`.",
+    ("[[1.0, 0.0]], [[1.0, 0.0]]", "tensor(0.)"),
+    __name__,
+)
+Poisson = simple_loss(
+    "Poisson",
+    poisson,
+    "`mean(y_pred - y_true * log(y_pred + eps))`.",
+    ("[[1.0]], [[1.0]]", "tensor(1.0000)"),
+    __name__,
+)
 
 
 class Huber(LossFunctionWrapper):
@@ -652,7 +397,7 @@ _FUNCTION_CLASSES: dict[LossFn, type[Loss]] = {
     poisson: Poisson,
     cosine_similarity: CosineSimilarity,
 }
-_FUNCTIONS: dict[str, LossFn] = {fn.__name__: fn for fn in _FUNCTION_CLASSES}
+_FUNCTIONS.update({fn.__name__: fn for fn in _FUNCTION_CLASSES})
 
 
 def _from_name(name: str, obj: Any) -> Loss:

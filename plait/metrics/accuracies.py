@@ -10,7 +10,7 @@ import torch
 from torch import Tensor
 
 from plait.losses.functions import TensorLike, _prepare, _same_rank, _to_tensor
-from plait.metrics.base import _Wrapped
+from plait.metrics.base import Param, wrapped_metric
 
 __all__ = [
     "Accuracy",
@@ -26,8 +26,6 @@ __all__ = [
     "sparse_top_k_categorical_accuracy",
     "top_k_categorical_accuracy",
 ]
-
-DTypeLike = str | torch.dtype | None
 
 
 def _class_ids(y_true: TensorLike, y_pred: Tensor) -> Tensor:
@@ -139,148 +137,68 @@ def sparse_top_k_categorical_accuracy(
     return _in_top_k(ids, y_pred, k)
 
 
-class Accuracy(_Wrapped):
-    """How often `y_pred` equals `y_true` exactly.
+_K = Param("k", 5, "int", "How many top classes count.")
+_SCORES = "[[0.1, 0.9, 0.8], [0.05, 0.95, 0]]"
+_ONE_HOT = f"[[0, 0, 1], [0, 1, 0]], {_SCORES}"
 
-    Args:
-        name: Defaults to `"accuracy"`.
-        dtype: See `Metric`.
-
-    Example:
-        >>> m = Accuracy()
-        >>> m.update_state([[1], [2], [3], [4]], [[0], [2], [3], [4]])
-        >>> m.result()
-        tensor(0.7500)
-    """
-
-    _fn = staticmethod(accuracy)
-
-    def __init__(self, name: str = "accuracy", dtype: DTypeLike = None) -> None:
-        super().__init__(name=name, dtype=dtype)
-
-
-class CategoricalAccuracy(_Wrapped):
-    """How often the argmax of `y_pred` matches the one-hot label.
-
-    Args:
-        name: Defaults to `"categorical_accuracy"`.
-        dtype: See `Metric`.
-
-    Example:
-        >>> m = CategoricalAccuracy()
-        >>> m.update_state([[0, 0, 1], [0, 1, 0]], [[0.1, 0.9, 0.8], [0.05, 0.95, 0]])
-        >>> m.result()
-        tensor(0.5000)
-    """
-
-    _fn = staticmethod(categorical_accuracy)
-
-    def __init__(
-        self, name: str = "categorical_accuracy", dtype: DTypeLike = None
-    ) -> None:
-        super().__init__(name=name, dtype=dtype)
-
-
-class SparseCategoricalAccuracy(_Wrapped):
-    """How often the argmax of `y_pred` matches the integer label.
-
-    Args:
-        name: Defaults to `"sparse_categorical_accuracy"`.
-        dtype: See `Metric`.
-
-    Example:
-        >>> m = SparseCategoricalAccuracy()
-        >>> m.update_state([[2], [1]], [[0.1, 0.6, 0.3], [0.05, 0.95, 0]])
-        >>> m.result()
-        tensor(0.5000)
-    """
-
-    _fn = staticmethod(sparse_categorical_accuracy)
-
-    def __init__(
-        self, name: str = "sparse_categorical_accuracy", dtype: DTypeLike = None
-    ) -> None:
-        super().__init__(name=name, dtype=dtype)
-
-
-class BinaryAccuracy(_Wrapped):
-    """How often `y_pred > threshold` matches the binary label.
-
-    Args:
-        name: Defaults to `"binary_accuracy"`.
-        dtype: See `Metric`.
-        threshold: Scores above it count as 1.
-
-    Example:
-        >>> m = BinaryAccuracy()
-        >>> m.update_state([[1], [1], [0], [0]], [[0.98], [1], [0], [0.6]])
-        >>> m.result()
-        tensor(0.7500)
-    """
-
-    _fn = staticmethod(binary_accuracy)
-
-    def __init__(
-        self,
-        name: str = "binary_accuracy",
-        dtype: DTypeLike = None,
-        threshold: float = 0.5,
-    ) -> None:
-        super().__init__(name=name, dtype=dtype, threshold=threshold)
-        self.threshold = threshold
-
-
-class TopKCategoricalAccuracy(_Wrapped):
-    """How often the one-hot label is among the `k` highest scores.
-
-    Args:
-        k: How many top classes count.
-        name: Defaults to `"top_k_categorical_accuracy"`.
-        dtype: See `Metric`.
-
-    Example:
-        >>> m = TopKCategoricalAccuracy(k=1)
-        >>> m.update_state([[0, 0, 1], [0, 1, 0]], [[0.1, 0.9, 0.8], [0.05, 0.95, 0]])
-        >>> m.result()
-        tensor(0.5000)
-    """
-
-    _fn = staticmethod(top_k_categorical_accuracy)
-
-    def __init__(
-        self,
-        k: int = 5,
-        name: str = "top_k_categorical_accuracy",
-        dtype: DTypeLike = None,
-    ) -> None:
-        super().__init__(name=name, dtype=dtype, k=k)
-        self.k = k
-
-
-class SparseTopKCategoricalAccuracy(_Wrapped):
-    """How often the integer label is among the `k` highest scores.
-
-    Args:
-        k: How many top classes count.
-        name: Defaults to `"sparse_top_k_categorical_accuracy"`.
-        dtype: See `Metric`.
-        from_sorted_ids: Whether `y_pred` holds class ids sorted by score.
-
-    Example:
-        >>> m = SparseTopKCategoricalAccuracy(k=1)
-        >>> m.update_state([2, 1], [[0.1, 0.9, 0.8], [0.05, 0.95, 0]])
-        >>> m.result()
-        tensor(0.5000)
-    """
-
-    _fn = staticmethod(sparse_top_k_categorical_accuracy)
-
-    def __init__(
-        self,
-        k: int = 5,
-        name: str = "sparse_top_k_categorical_accuracy",
-        dtype: DTypeLike = None,
-        from_sorted_ids: bool = False,
-    ) -> None:
-        super().__init__(name=name, dtype=dtype, k=k, from_sorted_ids=from_sorted_ids)
-        self.k, self.from_sorted_ids = k, from_sorted_ids
+Accuracy = wrapped_metric(
+    "Accuracy",
+    accuracy,
+    "accuracy",
+    "How often `y_pred` equals `y_true` exactly.",
+    ("[[1], [2], [3], [4]], [[0], [2], [3], [4]]", "tensor(0.7500)"),
+    __name__,
+)
+CategoricalAccuracy = wrapped_metric(
+    "CategoricalAccuracy",
+    categorical_accuracy,
+    "categorical_accuracy",
+    "How often the argmax of `y_pred` matches the one-hot label.",
+    (_ONE_HOT, "tensor(0.5000)"),
+    __name__,
+)
+SparseCategoricalAccuracy = wrapped_metric(
+    "SparseCategoricalAccuracy",
+    sparse_categorical_accuracy,
+    "sparse_categorical_accuracy",
+    "How often the argmax of `y_pred` matches the integer label.",
+    ("[[2], [1]], [[0.1, 0.6, 0.3], [0.05, 0.95, 0]]", "tensor(0.5000)"),
+    __name__,
+)
+BinaryAccuracy = wrapped_metric(
+    "BinaryAccuracy",
+    binary_accuracy,
+    "binary_accuracy",
+    "How often `y_pred > threshold` matches the binary label.",
+    ("[[1], [1], [0], [0]], [[0.98], [1], [0], [0.6]]", "tensor(0.7500)"),
+    __name__,
+    after=(Param("threshold", 0.5, "float", "Scores above it count as 1."),),
+)
+TopKCategoricalAccuracy = wrapped_metric(
+    "TopKCategoricalAccuracy",
+    top_k_categorical_accuracy,
+    "top_k_categorical_accuracy",
+    "How often the one-hot label is among the `k` highest scores.",
+    (_ONE_HOT, "tensor(0.5000)"),
+    __name__,
+    ctor="k=1",
+    before=(_K,),
+)
+SparseTopKCategoricalAccuracy = wrapped_metric(
+    "SparseTopKCategoricalAccuracy",
+    sparse_top_k_categorical_accuracy,
+    "sparse_top_k_categorical_accuracy",
+    "How often the integer label is among the `k` highest scores.",
+    (f"[2, 1], {_SCORES}", "tensor(0.5000)"),
+    __name__,
+    ctor="k=1",
+    before=(_K,),
+    after=(
+        Param(
+            "from_sorted_ids",
+            False,
+            "bool",
+            "Whether `y_pred` holds class ids sorted by score.",
+        ),
+    ),
+)

@@ -8,8 +8,9 @@ the only moment a value needs to reach the host, and the caller decides when.
 
 from __future__ import annotations
 
+import inspect
 from collections.abc import Callable
-from typing import Any
+from typing import Any, NamedTuple
 
 import torch
 from torch import Tensor
@@ -331,7 +332,14 @@ class MeanMetricWrapper(Mean):
         """Adds `fn(y_true, y_pred)` of one batch to the running mean."""
         y_pred = self._input(y_pred)
         y_true = self._input(y_true, y_pred)
-        super().update_state(self._fn(y_true, y_pred, **self._fn_kwargs), sample_weight)
+        values = self._fn(y_true, y_pred, **self._fn_kwargs)
+        super().update_state(values, self._weigh(y_true, y_pred, sample_weight))
+
+    def _weigh(
+        self, y_true: Tensor, y_pred: Tensor, sample_weight: TensorLike | None
+    ) -> TensorLike | None:
+        """The batch's sample weights; a subclass may leave entries out here."""
+        return sample_weight
 
     def get_config(self) -> dict[str, Any]:
         """Returns the config; `fn` is stored by name."""
@@ -374,3 +382,92 @@ class _Wrapped(MeanMetricWrapper):
     def get_config(self) -> dict[str, Any]:
         """Returns the config with the function's keyword arguments."""
         return {**Metric.get_config(self), **self._fn_kwargs}
+
+
+DTypeLike = str | torch.dtype | None
+
+
+class Param(NamedTuple):
+    """A keyword of a metric constructor besides `name` and `dtype`: a table cell."""
+
+    name: str
+    default: Any
+    annotation: str  # as the signature shows it, e.g. "int | None"
+    doc: str
+
+
+def wrapped_metric(
+    class_name: str,
+    fn: MetricFn | None,
+    default_name: str,
+    doc: str,
+    example: tuple[str, str],
+    module: str,
+    *,
+    ctor: str = "",
+    before: tuple[Param, ...] = (),
+    after: tuple[Param, ...] = (),
+    methods: dict[str, Callable[..., Any]] | None = None,
+    base: type[Mean] | None = None,
+) -> type[Mean]:
+    """A `_Wrapped` subclass with Keras's signature, from one row of a table.
+
+    The metric forms of the losses and accuracies differ only in their
+    function, default name, extra keywords and docstring. The constructor is
+    `(*before, name=default_name, dtype=None, *after)`; the extra keywords
+    reach `fn` on every update and become attributes. `doc` is the summary
+    (and any further paragraphs); the Args and an example are added from
+    `example = (update_state's arguments, result)` and `ctor`, the
+    constructor's arguments in the example. `methods` are added to the class
+    (overrides such as `_weigh`); `base` replaces `_Wrapped` (with `fn` None).
+    """
+    kind = inspect.Parameter.POSITIONAL_OR_KEYWORD
+    params = [
+        inspect.Parameter(p.name, kind, default=p.default, annotation=p.annotation)
+        for p in before + after
+    ]
+    params[len(before) : len(before)] = [
+        inspect.Parameter("name", kind, default=default_name, annotation="str"),
+        inspect.Parameter("dtype", kind, default=None, annotation="DTypeLike"),
+    ]
+    signature = inspect.Signature(
+        [inspect.Parameter("self", kind), *params], return_annotation="None"
+    )
+
+    parent = base or _Wrapped
+
+    def __init__(self: Mean, *args: Any, **kwargs: Any) -> None:
+        bound = signature.bind(self, *args, **kwargs)
+        bound.apply_defaults()
+        extra = dict(bound.arguments)
+        del extra["self"]
+        name, dtype = extra.pop("name"), extra.pop("dtype")
+        parent.__init__(self, name=name, dtype=dtype, **extra)
+        for key, value in extra.items():
+            setattr(self, key, value)
+
+    __init__.__signature__ = signature  # type: ignore[attr-defined]
+    docs = {p.name: p.doc for p in before + after}
+    docs.update(name=f'Defaults to `"{default_name}"`.', dtype="See `Metric`.")
+    args = "".join(f"\n        {p.name}: {docs[p.name]}" for p in params)
+    arguments, result = example
+    namespace = {
+        "__init__": __init__,
+        "__doc__": f"""{doc}
+
+    Args:{args}
+
+    Example:
+        >>> m = {class_name}({ctor})
+        >>> m.update_state({arguments})
+        >>> m.result()
+        {result}
+    """,
+        "__module__": module,
+        "__qualname__": class_name,
+        "_default_name": default_name,
+        **(methods or {}),
+    }
+    if fn is not None:
+        namespace["_fn"] = staticmethod(fn)
+    return type(class_name, (parent,), namespace)

@@ -1,4 +1,4 @@
-"""Confusion-matrix metrics: Precision, Recall, AUC, F-scores, TP/FP/TN/FN counts.
+"""Confusion-matrix metrics: Precision, Recall, AUC, the TP/FP/TN/FN counts.
 
 Counts at many thresholds come from one histogram per batch instead of a
 `(thresholds, samples)` comparison matrix: each prediction is bucketed by
@@ -6,6 +6,7 @@ Counts at many thresholds come from one histogram per batch instead of a
 per bucket with `index_add_`, and a reversed cumulative sum gives, for every
 threshold, the weight of predictions above it. O(samples + thresholds) memory,
 no host synchronisation, and the same counts as Keras's `y_pred > threshold`.
+The F-scores, which count per class, are in `plait.metrics.fscore`.
 """
 
 from __future__ import annotations
@@ -20,8 +21,6 @@ from plait.metrics.base import Metric
 
 __all__ = [
     "AUC",
-    "F1Score",
-    "FBetaScore",
     "FalseNegatives",
     "FalsePositives",
     "Precision",
@@ -207,6 +206,12 @@ class _ThresholdMetric(Metric):
     def _scalar(self, value: Tensor) -> Tensor:
         return value[0] if len(self.thresholds) == 1 else value
 
+    def result(self) -> Tensor:
+        """`tp / (tp + other)` at each threshold, `other` the second count
+        (`fp` for precision, `fn` for recall); a scalar for one threshold."""
+        tp, other = (self.state(key) for key in self._counts)
+        return self._scalar(_divide_no_nan(tp, tp + other))
+
     def get_config(self) -> dict[str, Any]:
         """Returns the config with the thresholds given to the constructor."""
         extra = {"thresholds": self.init_thresholds, "top_k": self.top_k}
@@ -234,35 +239,20 @@ class Precision(_ThresholdMetric):
 
     _counts = ("tp", "fp")
 
-    def result(self) -> Tensor:
-        """Precision at each threshold (a scalar for one threshold)."""
-        tp, fp = self.state("tp"), self.state("fp")
-        return self._scalar(_divide_no_nan(tp, tp + fp))
-
 
 class Recall(_ThresholdMetric):
     """Recall `tp / (tp + fn)` of binary decisions `y_pred > threshold`.
 
     Args:
-        thresholds: As for `Precision`.
-        top_k: Only the `top_k` highest scores per sample are positive.
-        class_id: Only this class (last axis) is evaluated.
+        thresholds, top_k, class_id, dtype: As for `Precision`.
         name: Defaults to `"recall"`.
-        dtype: See `Metric`.
 
     Example:
-        >>> m = Recall()
-        >>> m.update_state([0, 1, 1, 1], [1, 0, 1, 1])
-        >>> m.result()
+        >>> Recall()([0, 1, 1, 1], [1, 0, 1, 1])
         tensor(0.6667)
     """
 
     _counts = ("tp", "fn")
-
-    def result(self) -> Tensor:
-        """Recall at each threshold (a scalar for one threshold)."""
-        tp, fn = self.state("tp"), self.state("fn")
-        return self._scalar(_divide_no_nan(tp, tp + fn))
 
 
 class _Count(_ThresholdMetric):
@@ -285,48 +275,46 @@ class _Count(_ThresholdMetric):
         return {**Metric.get_config(self), "thresholds": self.init_thresholds}
 
 
-class TruePositives(_Count):
-    """Weighted count of positives predicted positive (`y_pred > threshold`).
+def _count_metric(class_name: str, cell: str, doc: str, example: str) -> type[_Count]:
+    """A `_Count` of one cell (`"tp"`, ...); every example counts 2."""
+    namespace = {
+        "__doc__": f"""{doc}
 
     Example:
-        >>> TruePositives()([0, 1, 1, 1], [1, 0, 1, 1])
+        >>> {class_name}()({example})
         tensor(2.)
-    """
-
-    _counts = ("tp",)
-
-
-class FalsePositives(_Count):
-    """Weighted count of negatives predicted positive.
-
-    Example:
-        >>> FalsePositives()([0, 1, 0, 0], [0, 0, 1, 1])
-        tensor(2.)
-    """
-
-    _counts = ("fp",)
+    """,
+        "__module__": __name__,
+        "__qualname__": class_name,
+        "_counts": (cell,),
+    }
+    return type(class_name, (_Count,), namespace)
 
 
-class TrueNegatives(_Count):
-    """Weighted count of negatives predicted negative.
-
-    Example:
-        >>> TrueNegatives()([0, 1, 0, 0], [1, 1, 0, 0])
-        tensor(2.)
-    """
-
-    _counts = ("tn",)
-
-
-class FalseNegatives(_Count):
-    """Weighted count of positives predicted negative.
-
-    Example:
-        >>> FalseNegatives()([0, 1, 1, 1], [0, 1, 0, 0])
-        tensor(2.)
-    """
-
-    _counts = ("fn",)
+TruePositives = _count_metric(
+    "TruePositives",
+    "tp",
+    "Weighted count of positives predicted positive (`y_pred > threshold`).",
+    "[0, 1, 1, 1], [1, 0, 1, 1]",
+)
+FalsePositives = _count_metric(
+    "FalsePositives",
+    "fp",
+    "Weighted count of negatives predicted positive.",
+    "[0, 1, 0, 0], [0, 0, 1, 1]",
+)
+TrueNegatives = _count_metric(
+    "TrueNegatives",
+    "tn",
+    "Weighted count of negatives predicted negative.",
+    "[0, 1, 0, 0], [1, 1, 0, 0]",
+)
+FalseNegatives = _count_metric(
+    "FalseNegatives",
+    "fn",
+    "Weighted count of positives predicted negative.",
+    "[0, 1, 1, 1], [0, 1, 0, 0]",
+)
 
 
 class AUC(Metric):
@@ -514,158 +502,4 @@ class AUC(Metric):
         }
         if self._init_thresholds is not None:
             config["thresholds"] = self.thresholds[1:-1]
-        return config
-
-
-class FBetaScore(Metric):
-    """F-beta score `(1 + beta²) * P * R / (beta² * P + R)`, per class or averaged.
-
-    Expects `y_true` and `y_pred` of shape `(batch, num_classes)`.
-
-    Args:
-        average: None (one score per class), `"micro"` (global counts),
-            `"macro"` (mean of class scores) or `"weighted"` (mean weighted by
-            each class's number of true instances).
-        beta: Weight of recall relative to precision; a positive float.
-        threshold: Predictions above it are positive; None makes the largest
-            score of each row positive.
-        name: Defaults to `"fbeta_score"`.
-        dtype: See `Metric`.
-
-    Example:
-        >>> m = FBetaScore(beta=2.0, threshold=0.5, average="micro")
-        >>> m.update_state([[1, 0], [1, 1]], [[0.9, 0.1], [0.8, 0.2]])
-        >>> m.result()
-        tensor(0.7143)
-    """
-
-    def __init__(
-        self,
-        average: str | None = None,
-        beta: float = 1.0,
-        threshold: float | None = None,
-        name: str = "fbeta_score",
-        dtype: str | torch.dtype | None = None,
-    ) -> None:
-        super().__init__(dtype=dtype, name=name)
-        if average not in (None, "micro", "macro", "weighted"):
-            raise ValueError(
-                "FBetaScore: expected `average` to be None, 'micro', 'macro' or "
-                f"'weighted', got average={average!r}."
-            )
-        if not isinstance(beta, float) or beta <= 0.0:
-            raise ValueError(
-                f"FBetaScore: expected `beta` to be a float > 0, got beta={beta!r}."
-            )
-        if threshold is not None and (
-            not isinstance(threshold, float) or not 0.0 < threshold <= 1.0
-        ):
-            raise ValueError(
-                "FBetaScore: expected `threshold` to be a float in (0, 1] or None, "
-                f"got threshold={threshold!r}."
-            )
-        self.average, self.beta, self.threshold = average, beta, threshold
-
-    def update_state(
-        self,
-        y_true: TensorLike,
-        y_pred: TensorLike,
-        sample_weight: TensorLike | None = None,
-    ) -> None:
-        """Adds the batch's per-class (or global) weighted counts."""
-        pred = self._input(y_pred).to(self.dtype)
-        true = self._input(y_true, pred).to(self.dtype)
-        if pred.ndim != 2 or true.ndim != 2:
-            raise ValueError(
-                f"{type(self).__name__}: expected y_true and y_pred of shape "
-                f"(batch_size, num_classes), got y_true.shape={tuple(true.shape)} "
-                f"and y_pred.shape={tuple(pred.shape)}."
-            )
-        if "tp" not in self._state_shapes:
-            shape = () if self.average == "micro" else (pred.shape[-1],)
-            for key in ("tp", "fp", "fn", "support"):
-                self.add_state(key, shape)
-        if self.threshold is None:
-            # The row maximum is positive; abs > 1e-9 keeps an all-zero row negative.
-            row_max = pred.amax(dim=-1, keepdim=True)
-            decided = ((pred >= row_max) & (pred.abs() > 1e-9)).to(self.dtype)
-        else:
-            decided = (pred > self.threshold).to(self.dtype)
-        weight = (
-            None
-            if sample_weight is None
-            else self._input(sample_weight, pred).to(self.dtype)
-        )
-        dims = None if self.average == "micro" else 0
-
-        def weighted_sum(values: Tensor) -> Tensor:
-            if weight is not None:
-                values = values * weight.unsqueeze(1)
-            return values.sum() if dims is None else values.sum(dim=dims)
-
-        self.state("tp", pred).add_(weighted_sum(decided * true))
-        self.state("fp").add_(weighted_sum(decided * (1 - true)))
-        self.state("fn").add_(weighted_sum((1 - decided) * true))
-        self.state("support").add_(weighted_sum(true))
-
-    def result(self) -> Tensor:
-        """The score per class, or averaged as `average` says."""
-        if "tp" not in self._state_shapes:
-            return torch.zeros((), dtype=self.dtype, device=self.device)
-        tp, fp, fn = self.state("tp"), self.state("fp"), self.state("fn")
-        precision = tp / (tp + fp + EPSILON)
-        recall = tp / (tp + fn + EPSILON)
-        beta2 = self.beta**2
-        score = (
-            (1 + beta2) * precision * recall / (beta2 * precision + recall + EPSILON)
-        )
-        if self.average == "weighted":
-            support = self.state("support")
-            return (score * support / (support.sum() + EPSILON)).sum()
-        if self.average is not None:
-            return score.mean()
-        return score
-
-    def get_config(self) -> dict[str, Any]:
-        """Returns the config."""
-        extra = {
-            "average": self.average,
-            "beta": self.beta,
-            "threshold": self.threshold,
-        }
-        return {**super().get_config(), **extra}
-
-
-class F1Score(FBetaScore):
-    """F1 score `2 * P * R / (P + R)`: `FBetaScore` with `beta=1`.
-
-    Args:
-        average: As for `FBetaScore`.
-        threshold: As for `FBetaScore`.
-        name: Defaults to `"f1_score"`.
-        dtype: See `Metric`.
-
-    Example:
-        >>> m = F1Score(threshold=0.5)
-        >>> m.update_state([[1, 1, 1], [1, 0, 0], [1, 1, 0]],
-        ...                [[0.2, 0.6, 0.7], [0.2, 0.6, 0.6], [0.6, 0.8, 0.0]])
-        >>> m.result()
-        tensor([0.5000, 0.8000, 0.6667])
-    """
-
-    def __init__(
-        self,
-        average: str | None = None,
-        threshold: float | None = None,
-        name: str = "f1_score",
-        dtype: str | torch.dtype | None = None,
-    ) -> None:
-        super().__init__(
-            average=average, beta=1.0, threshold=threshold, name=name, dtype=dtype
-        )
-
-    def get_config(self) -> dict[str, Any]:
-        """Returns the config (without `beta`)."""
-        config = super().get_config()
-        del config["beta"]
         return config

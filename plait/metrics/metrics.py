@@ -1,7 +1,9 @@
 """Metrics: Keras 3's stateful metrics, their string names, and `"accuracy"`.
 
-Metrics accumulate on the device (see `plait.metrics.base`); this module adds the
-accuracy family, metric forms of the losses, `get`/`serialize`, and
+Metrics accumulate on the device (see `plait.metrics.base`). This module
+gathers the accuracy family (`accuracies`), the confusion metrics
+(`confusion`, `fscore`) and the metric forms of the losses
+(`loss_metrics`), and adds `get`/`serialize` and
 `resolve_accuracy`, Keras's rule for what `metrics=["accuracy"]` means.
 """
 
@@ -9,16 +11,8 @@ from __future__ import annotations
 
 from typing import Any
 
-import torch
-from torch import Tensor
-
 from plait.losses import losses
-from plait.losses.functions import (
-    TensorLike,
-    _l2_normalize,
-    _prepare,
-    _same_rank,
-)
+from plait.losses.functions import _snake_case
 from plait.metrics.accuracies import (
     Accuracy,
     BinaryAccuracy,
@@ -26,7 +20,6 @@ from plait.metrics.accuracies import (
     SparseCategoricalAccuracy,
     SparseTopKCategoricalAccuracy,
     TopKCategoricalAccuracy,
-    _class_ids,
     accuracy,
     binary_accuracy,
     categorical_accuracy,
@@ -44,14 +37,30 @@ from plait.metrics.base import (
 )
 from plait.metrics.confusion import (
     AUC,
-    F1Score,
     FalseNegatives,
     FalsePositives,
-    FBetaScore,
     Precision,
     Recall,
     TrueNegatives,
     TruePositives,
+)
+from plait.metrics.fscore import F1Score, FBetaScore
+from plait.metrics.loss_metrics import (
+    BinaryCrossentropy,
+    CategoricalCrossentropy,
+    CategoricalHinge,
+    CosineSimilarity,
+    Hinge,
+    KLDivergence,
+    LogCoshError,
+    MeanAbsoluteError,
+    MeanAbsolutePercentageError,
+    MeanSquaredError,
+    MeanSquaredLogarithmicError,
+    Poisson,
+    RootMeanSquaredError,
+    SparseCategoricalCrossentropy,
+    SquaredHinge,
 )
 from plait.utils.registry import Registry
 
@@ -101,398 +110,6 @@ __all__ = [
     "sparse_top_k_categorical_accuracy",
     "top_k_categorical_accuracy",
 ]
-
-DTypeLike = str | torch.dtype | None
-
-
-def _cosine(y_true: TensorLike, y_pred: TensorLike, axis: int = -1) -> Tensor:
-    y_true, y_pred = _same_rank(*_prepare(y_true, y_pred))
-    return (_l2_normalize(y_true, axis) * _l2_normalize(y_pred, axis)).sum(dim=axis)
-
-
-class MeanSquaredError(_Wrapped):
-    """Mean of `square(y_true - y_pred)` over the samples seen.
-
-    Args:
-        name: Defaults to `"mean_squared_error"`.
-        dtype: See `Metric`.
-
-    Example:
-        >>> m = MeanSquaredError()
-        >>> m.update_state([[0.0, 1.0], [0.0, 0.0]], [[1.0, 1.0], [0.0, 0.0]])
-        >>> m.result()
-        tensor(0.2500)
-    """
-
-    _fn = staticmethod(losses.mean_squared_error)
-
-    def __init__(
-        self, name: str = "mean_squared_error", dtype: DTypeLike = None
-    ) -> None:
-        super().__init__(name=name, dtype=dtype)
-
-
-class MeanAbsoluteError(_Wrapped):
-    """Mean of `abs(y_true - y_pred)` over the samples seen.
-
-    Args:
-        name: Defaults to `"mean_absolute_error"`.
-        dtype: See `Metric`.
-
-    Example:
-        >>> m = MeanAbsoluteError()
-        >>> m.update_state([[0.0, 1.0], [0.0, 0.0]], [[1.0, 1.0], [0.0, 0.0]])
-        >>> m.result()
-        tensor(0.2500)
-    """
-
-    _fn = staticmethod(losses.mean_absolute_error)
-
-    def __init__(
-        self, name: str = "mean_absolute_error", dtype: DTypeLike = None
-    ) -> None:
-        super().__init__(name=name, dtype=dtype)
-
-
-class MeanAbsolutePercentageError(_Wrapped):
-    """Mean of `100 * abs((y_true - y_pred) / y_true)`.
-
-    Args:
-        name: Defaults to `"mean_absolute_percentage_error"`.
-        dtype: See `Metric`.
-
-    Example:
-        >>> m = MeanAbsolutePercentageError()
-        >>> m.update_state([[2.0, 4.0]], [[1.0, 4.0]])
-        >>> m.result()
-        tensor(25.)
-    """
-
-    _fn = staticmethod(losses.mean_absolute_percentage_error)
-
-    def __init__(
-        self, name: str = "mean_absolute_percentage_error", dtype: DTypeLike = None
-    ) -> None:
-        super().__init__(name=name, dtype=dtype)
-
-
-class MeanSquaredLogarithmicError(_Wrapped):
-    """Mean of `square(log(y_true + 1) - log(y_pred + 1))`.
-
-    Args:
-        name: Defaults to `"mean_squared_logarithmic_error"`.
-        dtype: See `Metric`.
-
-    Example:
-        >>> m = MeanSquaredLogarithmicError()
-        >>> m.update_state([[0.0, 1.0]], [[1.0, 1.0]])
-        >>> m.result()
-        tensor(0.2402)
-    """
-
-    _fn = staticmethod(losses.mean_squared_logarithmic_error)
-
-    def __init__(
-        self, name: str = "mean_squared_logarithmic_error", dtype: DTypeLike = None
-    ) -> None:
-        super().__init__(name=name, dtype=dtype)
-
-
-class LogCoshError(_Wrapped):
-    """Mean of `log(cosh(y_pred - y_true))`.
-
-    Args:
-        name: Defaults to `"logcosh"`.
-        dtype: See `Metric`.
-
-    Example:
-        >>> m = LogCoshError()
-        >>> m.update_state([[0.0, 1.0]], [[1.0, 1.0]])
-        >>> m.result()
-        tensor(0.2169)
-    """
-
-    _fn = staticmethod(losses.log_cosh)
-    _default_name = "logcosh"
-
-    def __init__(self, name: str = "logcosh", dtype: DTypeLike = None) -> None:
-        super().__init__(name=name, dtype=dtype)
-
-
-class Hinge(_Wrapped):
-    """Mean hinge loss `maximum(1 - y_true * y_pred, 0)`; {0, 1} labels become ±1.
-
-    Args:
-        name: Defaults to `"hinge"`.
-        dtype: See `Metric`.
-
-    Example:
-        >>> m = Hinge()
-        >>> m.update_state([[0.0, 1.0]], [[0.6, 0.4]])
-        >>> m.result()
-        tensor(1.1000)
-    """
-
-    _fn = staticmethod(losses.hinge)
-
-    def __init__(self, name: str = "hinge", dtype: DTypeLike = None) -> None:
-        super().__init__(name=name, dtype=dtype)
-
-
-class SquaredHinge(_Wrapped):
-    """Mean squared hinge loss `square(maximum(1 - y_true * y_pred, 0))`.
-
-    Args:
-        name: Defaults to `"squared_hinge"`.
-        dtype: See `Metric`.
-
-    Example:
-        >>> m = SquaredHinge()
-        >>> m.update_state([[0.0, 1.0]], [[0.6, 0.4]])
-        >>> m.result()
-        tensor(1.4600)
-    """
-
-    _fn = staticmethod(losses.squared_hinge)
-
-    def __init__(self, name: str = "squared_hinge", dtype: DTypeLike = None) -> None:
-        super().__init__(name=name, dtype=dtype)
-
-
-class CategoricalHinge(_Wrapped):
-    """Mean categorical hinge loss (see `losses.categorical_hinge`).
-
-    Args:
-        name: Defaults to `"categorical_hinge"`.
-        dtype: See `Metric`.
-
-    Example:
-        >>> m = CategoricalHinge()
-        >>> m.update_state([[0.0, 1.0]], [[0.6, 0.4]])
-        >>> m.result()
-        tensor(1.2000)
-    """
-
-    _fn = staticmethod(losses.categorical_hinge)
-
-    def __init__(
-        self, name: str = "categorical_hinge", dtype: DTypeLike = None
-    ) -> None:
-        super().__init__(name=name, dtype=dtype)
-
-
-class KLDivergence(_Wrapped):
-    """Mean Kullback-Leibler divergence `sum(y_true * log(y_true / y_pred))`.
-
-    Args:
-        name: Defaults to `"kl_divergence"`.
-        dtype: See `Metric`.
-
-    Example:
-        >>> m = KLDivergence()
-        >>> m.update_state([[0.0, 1.0]], [[0.6, 0.4]])
-        >>> m.result()
-        tensor(0.9163)
-    """
-
-    _fn = staticmethod(losses.kl_divergence)
-
-    def __init__(self, name: str = "kl_divergence", dtype: DTypeLike = None) -> None:
-        super().__init__(name=name, dtype=dtype)
-
-
-class Poisson(_Wrapped):
-    """Mean Poisson loss `y_pred - y_true * log(y_pred)`.
-
-    Args:
-        name: Defaults to `"poisson"`.
-        dtype: See `Metric`.
-
-    Example:
-        >>> m = Poisson()
-        >>> m.update_state([[0.0, 1.0]], [[1.0, 1.0]])
-        >>> m.result()
-        tensor(1.0000)
-    """
-
-    _fn = staticmethod(losses.poisson)
-
-    def __init__(self, name: str = "poisson", dtype: DTypeLike = None) -> None:
-        super().__init__(name=name, dtype=dtype)
-
-
-class CosineSimilarity(_Wrapped):
-    """Mean cosine similarity between `y_true` and `y_pred` (1 = same direction).
-
-    Unlike the loss of the same name, the metric is not negated.
-
-    Args:
-        name: Defaults to `"cosine_similarity"`.
-        dtype: See `Metric`.
-        axis: The axis along which vectors are compared.
-
-    Example:
-        >>> m = CosineSimilarity()
-        >>> m.update_state([[0.0, 1.0], [1.0, 1.0]], [[1.0, 0.0], [1.0, 1.0]])
-        >>> m.result()
-        tensor(0.5000)
-    """
-
-    _fn = staticmethod(_cosine)
-    _default_name = "cosine_similarity"
-
-    def __init__(
-        self, name: str = "cosine_similarity", dtype: DTypeLike = None, axis: int = -1
-    ) -> None:
-        super().__init__(name=name, dtype=dtype, axis=axis)
-        self.axis = axis
-
-
-class RootMeanSquaredError(Mean):
-    """`sqrt(mean(square(y_pred - y_true)))` over all entries seen.
-
-    Args:
-        name: Defaults to `"root_mean_squared_error"`.
-        dtype: See `Metric`.
-
-    Example:
-        >>> m = RootMeanSquaredError()
-        >>> m.update_state([[0.0, 1.0], [0.0, 0.0]], [[1.0, 1.0], [0.0, 0.0]])
-        >>> m.result()
-        tensor(0.5000)
-    """
-
-    def __init__(
-        self, name: str = "root_mean_squared_error", dtype: DTypeLike = None
-    ) -> None:
-        super().__init__(name=name, dtype=dtype)
-
-    def update_state(  # type: ignore[override]
-        self,
-        y_true: TensorLike,
-        y_pred: TensorLike,
-        sample_weight: TensorLike | None = None,
-    ) -> None:
-        """Adds the batch's squared errors to the running mean."""
-        y_true, y_pred = _same_rank(*_prepare(y_true, self._input(y_pred)))
-        super().update_state((y_pred - y_true).square(), sample_weight)
-
-    def result(self) -> Tensor:
-        """The square root of the running mean of squared errors."""
-        return super().result().sqrt()
-
-
-class BinaryCrossentropy(_Wrapped):
-    """Mean binary crossentropy (see `losses.binary_crossentropy`).
-
-    Args:
-        name: Defaults to `"binary_crossentropy"`.
-        dtype: See `Metric`.
-        from_logits: Whether `y_pred` holds logits.
-        label_smoothing: In [0, 1]; labels move towards 0.5 by this fraction.
-
-    Example:
-        >>> m = BinaryCrossentropy()
-        >>> m.update_state([[0, 1], [0, 0]], [[0.6, 0.4], [0.4, 0.6]])
-        >>> m.result()
-        tensor(0.8149)
-    """
-
-    _fn = staticmethod(losses.binary_crossentropy)
-
-    def __init__(
-        self,
-        name: str = "binary_crossentropy",
-        dtype: DTypeLike = None,
-        from_logits: bool = False,
-        label_smoothing: float = 0.0,
-    ) -> None:
-        super().__init__(
-            name, dtype, from_logits=from_logits, label_smoothing=label_smoothing
-        )
-
-
-class CategoricalCrossentropy(_Wrapped):
-    """Mean categorical crossentropy (see `losses.categorical_crossentropy`).
-
-    Args:
-        name: Defaults to `"categorical_crossentropy"`.
-        dtype: See `Metric`.
-        from_logits: Whether `y_pred` holds logits.
-        label_smoothing: In [0, 1]; mixes labels with the uniform distribution.
-        axis: The class axis.
-
-    Example:
-        >>> m = CategoricalCrossentropy()
-        >>> m.update_state([[0, 1, 0], [0, 0, 1]], [[0.05, 0.95, 0], [0.1, 0.8, 0.1]])
-        >>> m.result()
-        tensor(1.1769)
-    """
-
-    _fn = staticmethod(losses.categorical_crossentropy)
-
-    def __init__(
-        self,
-        name: str = "categorical_crossentropy",
-        dtype: DTypeLike = None,
-        from_logits: bool = False,
-        label_smoothing: float = 0.0,
-        axis: int = -1,
-    ) -> None:
-        kwargs = {"from_logits": from_logits, "label_smoothing": label_smoothing}
-        super().__init__(name, dtype, **kwargs, axis=axis)
-
-
-class SparseCategoricalCrossentropy(_Wrapped):
-    """Mean sparse categorical crossentropy; `ignore_class` entries are left out.
-
-    Args:
-        name: Defaults to `"sparse_categorical_crossentropy"`.
-        dtype: See `Metric`.
-        from_logits: Whether `y_pred` holds logits.
-        ignore_class: A label left out of the mean.
-        axis: The class axis.
-
-    Example:
-        >>> m = SparseCategoricalCrossentropy()
-        >>> m.update_state([1, 2], [[0.05, 0.95, 0], [0.1, 0.8, 0.1]])
-        >>> m.result()
-        tensor(1.1769)
-    """
-
-    _fn = staticmethod(losses.sparse_categorical_crossentropy)
-
-    def __init__(
-        self,
-        name: str = "sparse_categorical_crossentropy",
-        dtype: DTypeLike = None,
-        from_logits: bool = False,
-        ignore_class: int | None = None,
-        axis: int = -1,
-    ) -> None:
-        kwargs = {"from_logits": from_logits, "ignore_class": ignore_class}
-        super().__init__(name, dtype, **kwargs, axis=axis)
-        self.ignore_class = ignore_class
-
-    def update_state(  # type: ignore[override]
-        self,
-        y_true: TensorLike,
-        y_pred: TensorLike,
-        sample_weight: TensorLike | None = None,
-    ) -> None:
-        """Adds the batch; entries labelled `ignore_class` weigh 0."""
-        if self.ignore_class is None:
-            return super().update_state(y_true, y_pred, sample_weight)
-        y_pred = self._input(y_pred)
-        ids = _class_ids(self._input(y_true, y_pred), y_pred)
-        weight = (ids != self.ignore_class).to(self.dtype)
-        if sample_weight is not None:
-            weight, sw = _same_rank(
-                weight, self._input(sample_weight, y_pred).to(self.dtype)
-            )
-            weight = weight * (sw.reshape(*sw.shape, *(1,) * (weight.ndim - sw.ndim)))
-        return super().update_state(y_true, y_pred, weight)
-
 
 _METRIC_CLASSES: tuple[type[Metric], ...] = (
     Mean,
@@ -569,7 +186,7 @@ _REGISTRY.add(MeanMetricWrapper, named=False)  # for configs only
 # Keras compat: class names, their snake_case forms, and the short aliases.
 for _cls in _METRIC_CLASSES:
     if _cls is not MeanMetricWrapper:
-        _REGISTRY.add(_cls, losses._snake_case(_cls.__name__))
+        _REGISTRY.add(_cls, _snake_case(_cls.__name__))
 for _cls, _aliases in (
     (MeanSquaredError, ("mse", "MSE")),
     (MeanAbsoluteError, ("mae", "MAE")),

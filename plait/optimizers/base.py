@@ -5,11 +5,12 @@ An `Optimizer` is created from hyperparameters alone, like a Keras optimizer;
 (fused or multi-tensor kernels where torch has them). `step()` adds what Keras
 does around the update: gradient clipping, decoupled weight decay, and a
 learning-rate schedule evaluated at the step count. The concrete optimizers
-live in `plait.optimizers.optimizers`.
+live in `plait.optimizers.optimizers` and `plait.optimizers.adaptive`.
 """
 
 from __future__ import annotations
 
+import inspect
 import math
 from collections.abc import Callable, Iterable
 from typing import Any, ClassVar, NamedTuple
@@ -76,7 +77,7 @@ class Arg(NamedTuple):
 
 
 class Spec(NamedTuple):
-    """How a Keras optimizer maps onto torch: one row of `optimizers._TABLE`.
+    """How a Keras optimizer maps onto torch: one row of `optimizers.table._TABLE`.
 
     Attributes:
         torch_class: The `torch.optim` class's name, or the class itself.
@@ -94,15 +95,66 @@ class Spec(NamedTuple):
     native_weight_decay: bool = False
 
 
-def _arguments(local_vars: dict[str, Any]) -> dict[str, Any]:
-    """An `__init__`'s arguments from its `locals()`, with `**kwargs` merged in.
+def keras_init(
+    learning_rate: float,
+    check: Callable[[], None] | None = None,
+    **own: Any,
+) -> Callable[..., None]:
+    """An `__init__` with a Keras optimizer's signature, made from its defaults.
 
-    The concrete optimizers pass their Keras signature on this way, so the
-    common arguments are written once, in `Optimizer.__init__`.
+    The signature is `(learning_rate, *own, weight_decay, clipnorm, clipvalue,
+    global_clipnorm, name, **kwargs)`, each common argument placed after
+    `own` unless `own` already names it (AdamW's `weight_decay`). The
+    arguments go to `Optimizer.__init__` by keyword, so the common ones are
+    handled in one place. `check`, if given, runs first (Lion's torch check).
+
+    Example:
+        >>> class Plain(Optimizer):
+        ...     __init__ = keras_init(0.1)
+        >>> import inspect
+        >>> list(inspect.signature(Plain).parameters)[:2]
+        ['learning_rate', 'weight_decay']
     """
-    skip = ("self", "__class__", "kwargs")
-    args = {k: v for k, v in local_vars.items() if k not in skip}
-    return {**args, **local_vars.get("kwargs", {})}
+    kind = inspect.Parameter.POSITIONAL_OR_KEYWORD
+    params = [inspect.Parameter("self", kind)]
+    params.append(
+        inspect.Parameter(
+            "learning_rate", kind, default=learning_rate, annotation="LearningRate"
+        )
+    )
+    for key, default in own.items():
+        annotation = "bool" if isinstance(default, bool) else "float"
+        params.append(
+            inspect.Parameter(key, kind, default=default, annotation=annotation)
+        )
+    for key in _COMMON:
+        if key not in own:
+            params.append(
+                inspect.Parameter(key, kind, default=None, annotation="float | None")
+            )
+    params.append(
+        inspect.Parameter("name", kind, default=None, annotation="str | None")
+    )
+    params.append(
+        inspect.Parameter("kwargs", inspect.Parameter.VAR_KEYWORD, annotation="Any")
+    )
+    signature = inspect.Signature(params, return_annotation="None")
+
+    def __init__(self: Optimizer, *args: Any, **kwargs: Any) -> None:
+        if check is not None:
+            check()
+        bound = signature.bind(self, *args, **kwargs)
+        bound.apply_defaults()
+        arguments = dict(bound.arguments)
+        del arguments["self"]
+        extra = arguments.pop("kwargs")
+        Optimizer.__init__(self, **arguments, **extra)
+
+    __init__.__signature__ = signature  # type: ignore[attr-defined]
+    return __init__
+
+
+_COMMON = ("weight_decay", "clipnorm", "clipvalue", "global_clipnorm")
 
 
 def _check_range(owner: str, name: str, value: float, low: float, high: float) -> None:
@@ -144,7 +196,7 @@ class Optimizer:
         (tensor([0.9000, 0.9000]), 1)
     """
 
-    _spec: ClassVar[Spec] = Spec(None, {})  # a subclass's row of optimizers._TABLE
+    _spec: ClassVar[Spec] = Spec(None, {})  # a subclass's row of table._TABLE
 
     def __init__(
         self,

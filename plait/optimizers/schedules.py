@@ -7,6 +7,7 @@ from a Python int step, so a schedule never touches the accelerator.
 
 from __future__ import annotations
 
+import inspect
 import math
 from typing import Any
 
@@ -48,8 +49,13 @@ class LearningRateSchedule:
         )
 
     def get_config(self) -> dict[str, Any]:
-        """Returns the JSON-able constructor arguments."""
-        return {}
+        """Returns the constructor arguments kept as attributes of the same names.
+
+        The built-in schedules keep each argument so; a subclass that does not
+        can override this.
+        """
+        names = inspect.signature(type(self).__init__).parameters
+        return {key: getattr(self, key) for key in names if hasattr(self, key)}
 
     @classmethod
     def from_config(cls, config: dict[str, Any]) -> LearningRateSchedule:
@@ -62,6 +68,14 @@ def _check_decay_steps(owner: str, decay_steps: float) -> None:
         raise ValueError(
             f"{owner}: expected `decay_steps` > 0, got decay_steps={decay_steps!r}."
         )
+
+
+def _progress(
+    schedule: ExponentialDecay | InverseTimeDecay, step: int | Tensor
+) -> float:
+    """`step / decay_steps`, floored with `staircase`: both decays' exponent."""
+    p = float(step) / schedule.decay_steps
+    return math.floor(p) if schedule.staircase else p
 
 
 _REGISTRY = Registry("learning-rate schedule", LearningRateSchedule, any_subclass=True)
@@ -98,20 +112,7 @@ class ExponentialDecay(LearningRateSchedule):
 
     def __call__(self, step: int | Tensor) -> float:
         """Returns the learning rate at `step`."""
-        p = float(step) / self.decay_steps
-        if self.staircase:
-            p = math.floor(p)
-        return self.initial_learning_rate * self.decay_rate**p
-
-    def get_config(self) -> dict[str, Any]:
-        """Returns the constructor arguments."""
-        return {
-            "initial_learning_rate": self.initial_learning_rate,
-            "decay_steps": self.decay_steps,
-            "decay_rate": self.decay_rate,
-            "staircase": self.staircase,
-            "name": self.name,
-        }
+        return self.initial_learning_rate * self.decay_rate ** _progress(self, step)
 
 
 @_REGISTRY.register(named=False)
@@ -145,20 +146,9 @@ class InverseTimeDecay(LearningRateSchedule):
 
     def __call__(self, step: int | Tensor) -> float:
         """Returns the learning rate at `step`."""
-        p = float(step) / self.decay_steps
-        if self.staircase:
-            p = math.floor(p)
-        return self.initial_learning_rate / (1.0 + self.decay_rate * p)
-
-    def get_config(self) -> dict[str, Any]:
-        """Returns the constructor arguments."""
-        return {
-            "initial_learning_rate": self.initial_learning_rate,
-            "decay_steps": self.decay_steps,
-            "decay_rate": self.decay_rate,
-            "staircase": self.staircase,
-            "name": self.name,
-        }
+        return self.initial_learning_rate / (
+            1.0 + self.decay_rate * _progress(self, step)
+        )
 
 
 @_REGISTRY.register(named=False)
@@ -196,10 +186,6 @@ class PiecewiseConstantDecay(LearningRateSchedule):
             if step_f <= boundary:
                 return float(value)
         return float(self.values[-1])
-
-    def get_config(self) -> dict[str, Any]:
-        """Returns the constructor arguments."""
-        return {"boundaries": self.boundaries, "values": self.values, "name": self.name}
 
 
 @_REGISTRY.register(named=False)
@@ -246,17 +232,6 @@ class PolynomialDecay(LearningRateSchedule):
         fraction = 1.0 - step_f / decay_steps
         delta = self.initial_learning_rate - self.end_learning_rate
         return delta * fraction**self.power + self.end_learning_rate
-
-    def get_config(self) -> dict[str, Any]:
-        """Returns the constructor arguments."""
-        return {
-            "initial_learning_rate": self.initial_learning_rate,
-            "decay_steps": self.decay_steps,
-            "end_learning_rate": self.end_learning_rate,
-            "power": self.power,
-            "cycle": self.cycle,
-            "name": self.name,
-        }
 
 
 @_REGISTRY.register(named=False)
@@ -315,17 +290,6 @@ class CosineDecay(LearningRateSchedule):
             delta = self.warmup_target - self.initial_learning_rate
             return self.initial_learning_rate + delta * step_f / self.warmup_steps
         return self._decay(step_f - self.warmup_steps, self.warmup_target)
-
-    def get_config(self) -> dict[str, Any]:
-        """Returns the constructor arguments."""
-        return {
-            "initial_learning_rate": self.initial_learning_rate,
-            "decay_steps": self.decay_steps,
-            "alpha": self.alpha,
-            "name": self.name,
-            "warmup_target": self.warmup_target,
-            "warmup_steps": self.warmup_steps,
-        }
 
 
 def serialize(schedule: LearningRateSchedule) -> dict[str, Any]:
