@@ -16,6 +16,9 @@ under torchrun, see `plait.distribution.process`). Then:
   the loss trackers' and metrics' additive states are summed over processes
   before the results are computed. Batch-level logs seen by callbacks during
   an epoch are the process's own.
+- Random streams (Dropout masks) differ per process: when a model first
+  runs across processes, rank r > 0 reseeds torch's generator with its seed
+  plus r (rank 0 and a single process keep theirs).
 - `predict` on arrays computes a contiguous share of the rows per process and
   gathers them, in order, on every process.
 """
@@ -29,7 +32,7 @@ from typing import Any
 import numpy as np
 import torch
 
-from plait.distribution import process
+from plait.distribution import process, sync
 
 __all__ = [
     "Replica",
@@ -139,6 +142,7 @@ def _replica(model: Any) -> Replica:
         shard = Sharded(model, config) if isinstance(config, FSDP) else Replica(model)
         plan = dataclasses.replace(model._the_plan(), shard=shard, train_fn=None)
         model._plan = plan
+        sync.offset_random_stream()  # Dropout masks differ from rank to rank
     return plan.shard  # type: ignore[no-any-return]
 
 
