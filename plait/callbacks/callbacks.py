@@ -9,6 +9,7 @@ never forces a host synchronisation.
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import math
 import os
@@ -16,6 +17,7 @@ from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 from plait.callbacks.progress import Progbar
+from plait.distribution import sharding
 from plait.distribution.process import is_chief
 
 __all__ = [
@@ -188,6 +190,12 @@ class CallbackList:
             if not found:
                 self.callbacks.append(self.history)
         self.params = params
+        self.model = model
+        # FSDP: a callback that saves at batch ends (rank 0 only) reads the
+        # sharded weights gathered by every rank (see `_whole`).
+        self._save_batches = any(
+            getattr(c, "save_freq", "epoch") != "epoch" for c in callbacks or []
+        )
         for cb in self.callbacks:
             if model is not None:
                 cb.set_model(model)
@@ -209,8 +217,18 @@ class CallbackList:
 
     def call_batch(self, hook: str, batch: int, logs: Logs | None = None) -> None:
         """Call a batch hook on the callbacks that define it."""
+        if self._save_batches and hook == "on_train_batch_end":
+            with self._whole():
+                for cb in self._batch[hook]:
+                    getattr(cb, hook)(batch, logs)
+            return
         for cb in self._batch[hook]:
             getattr(cb, hook)(batch, logs)
+
+    def _whole(self) -> contextlib.AbstractContextManager[None]:
+        """FSDP: every rank gathers the sharded weights and optimizer state, so
+        that rank 0 alone can read them whole (checkpoints, backups)."""
+        return sharding.gathered_model(self.model)
 
     def _call(self, hook: str, *args: Any) -> None:
         for cb in self.callbacks:
@@ -218,19 +236,22 @@ class CallbackList:
 
     def on_train_begin(self, logs: Logs | None = None) -> None:
         self._call("on_train_begin", logs)
-        for cb in self._last:
-            cb._after_train_begin(self.callbacks)
+        with self._whole():
+            for cb in self._last:
+                cb._after_train_begin(self.callbacks)
 
     def on_train_end(self, logs: Logs | None = None) -> None:
-        self._call("on_train_end", logs)
+        with self._whole():
+            self._call("on_train_end", logs)
 
     def on_epoch_begin(self, epoch: int, logs: Logs | None = None) -> None:
         self._call("on_epoch_begin", epoch, logs)
 
     def on_epoch_end(self, epoch: int, logs: Logs | None = None) -> None:
-        self._call("on_epoch_end", epoch, logs)
-        for cb in self._last:
-            cb._after_epoch_end(epoch, self.callbacks)
+        with self._whole():
+            self._call("on_epoch_end", epoch, logs)
+            for cb in self._last:
+                cb._after_epoch_end(epoch, self.callbacks)
 
     def on_test_begin(self, logs: Logs | None = None) -> None:
         self._call("on_test_begin", logs)

@@ -26,6 +26,7 @@ from plait.distribution.process import rank as rank
 from plait.distribution.process import world_size as world_size
 
 __all__ = [
+    "FSDP",
     "DataParallel",
     "default_device",
     "distribution",
@@ -67,20 +68,55 @@ class DataParallel:
         self.auto_shard_dataset = auto_shard_dataset
 
 
+class FSDP(DataParallel):
+    """Data parallel with sharded weights: torch's FSDP2 (`fully_shard`).
+
+    Like `DataParallel` (the same global batches, the same results as one
+    process), but each process keeps only its rows of every weight, of its
+    gradient and of its optimizer state: every layer that owns weights
+    (Dense, Conv, RNN, Embedding, ...) is one `fully_shard` unit, each nested
+    model one more, gathered just before the layer runs and freed after.
+    `model` stays the user's plain plait model; `get_weights()`, `save`,
+    `save_weights` and `summary()` see the full weights on every process.
+
+    Args:
+        reshard_after_forward: Free a layer's gathered weights after its
+            forward (torch's default; False keeps them until the backward,
+            trading memory for one all-gather per layer).
+        device_mesh: Keras compatibility; plait shards over all processes.
+        devices: Keras compatibility.
+    """
+
+    def __init__(
+        self,
+        reshard_after_forward: bool = True,
+        device_mesh: Any = None,
+        devices: Any = None,
+        **kwargs: Any,
+    ) -> None:
+        if kwargs:
+            raise TypeError(f"FSDP(): unexpected argument(s) {sorted(kwargs)}.")
+        super().__init__(device_mesh=device_mesh, devices=devices)
+        self.reshard_after_forward = bool(reshard_after_forward)
+
+
 _current: DataParallel | None = None
 
 
 def set_distribution(value: DataParallel | None) -> None:
     """Set the distribution `fit` & co. use (None: the default).
 
+    Set it before the first `fit`/`evaluate` of a model: a model is sharded
+    (`FSDP`) or replicated once, when it first runs across processes.
+
     Raises:
-        TypeError: for anything but a `DataParallel` or None.
+        TypeError: for anything but a `DataParallel`, an `FSDP` or None.
     """
     global _current
     if value is not None and not isinstance(value, DataParallel):
         raise TypeError(
-            "set_distribution(): expected a plait.distribution.DataParallel or "
-            f"None, got {type(value).__name__}."
+            "set_distribution(): expected a plait.distribution.DataParallel, "
+            f"FSDP or None, got {type(value).__name__}."
         )
     if value is not None:
         initialize_if_launched()

@@ -8,6 +8,7 @@ import torch
 import torch.nn.functional as F
 
 from plait import initializers
+from plait.distribution import sync
 from plait.layers.input_spec import InputSpec
 from plait.layers.normalization_base import (
     _AffineNorm,
@@ -81,9 +82,11 @@ class BatchNormalization(_AffineNorm):
         renorm: Batch renormalization; only `False` is supported.
         renorm_clipping: Accepted for Keras configs; unused.
         renorm_momentum: Accepted for Keras configs; unused.
-        synchronized: Accepted for Keras compatibility; statistics are computed
-            per process (wrap the model with `torch.nn.SyncBatchNorm`-style
-            all-reduce yourself if you need them synchronized).
+        synchronized: In training across processes (torchrun), compute the
+            batch statistics over the whole global batch, every process's rows
+            (torch's `SyncBatchNorm` semantics: the sums are all-reduced, and so
+            are their gradients). False (Keras's default): each process
+            normalizes its own slice. No effect in one process.
 
     Call arguments:
         inputs: A tensor of any rank >= 2.
@@ -176,9 +179,11 @@ class BatchNormalization(_AffineNorm):
             inputs = inputs.to(self.moving_mean.dtype)
         use_batch = bool(training) and self.trainable
         per_channel = inputs.numel() // max(inputs.shape[axis], 1)
-        if use_batch and (mask is not None or per_channel == 1):
-            # torch's kernel neither masks nor accepts one value per channel.
-            return self._normalize_manually(inputs, mask)
+        synced = use_batch and self.synchronized and sync.active()
+        if use_batch and (mask is not None or per_channel == 1 or synced):
+            # torch's kernel neither masks nor accepts one value per channel,
+            # nor sees the other processes' rows.
+            return self._normalize_manually(inputs, mask, synced)
         x = _to_channels_first(inputs, axis)  # (N, C, ...)
         if not use_batch:
             y = F.batch_norm(
@@ -215,12 +220,18 @@ class BatchNormalization(_AffineNorm):
         return _from_channels_first(y, axis, inputs.dim())
 
     def _normalize_manually(
-        self, inputs: torch.Tensor, mask: torch.Tensor | None
+        self, inputs: torch.Tensor, mask: torch.Tensor | None, synced: bool = False
     ) -> torch.Tensor:
-        """Batch statistics (masked ones too) with broadcasting, then the update."""
+        """Batch statistics (masked, or over all processes) with broadcasting,
+        then the update."""
         axis, ndim = self._channel_axis, inputs.dim()
         dims = [d for d in range(ndim) if d != axis]
-        if mask is None:
+        if synced:
+            weight = None
+            if mask is not None:
+                weight = mask.unsqueeze(-1).to(inputs.dtype).expand_as(inputs)
+            mean, var = sync.global_moments(inputs, dims, weight)
+        elif mask is None:
             var, mean = torch.var_mean(inputs, dim=dims, correction=0, keepdim=True)
         else:
             if mask.dim() != ndim - 1:

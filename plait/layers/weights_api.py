@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 import numpy as np
 import torch
 
+from plait.distribution import sharding
 from plait.utils.shapes import format_shape
 
 __all__ = ["Layout", "WeightInfo", "WeightsAPI"]
@@ -108,7 +109,7 @@ class WeightsAPI:
         """Weights as NumPy arrays in Keras layout (Dense kernel `(in, out)`)."""
         out = []
         for p, info in self._weight_entries():
-            value = p.detach()
+            value = sharding.full(p).detach()  # FSDP: the whole weight
             if info.layout is not None:
                 value = info.layout[0](value)
             out.append(value.cpu().numpy().copy())
@@ -133,9 +134,8 @@ class WeightsAPI:
                     f"{format_shape(want)}, got {format_shape(tuple(value.shape))}."
                 )
             staged.append((p, lay[1](value) if lay else value))
-        with torch.no_grad():
-            for p, value in staged:
-                p.copy_(value.to(p.dtype))
+        for p, value in staged:
+            sharding.assign(p, value)
 
     def count_params(self) -> int:
         """Number of scalars in all weights; the layer must be built."""

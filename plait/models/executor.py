@@ -161,6 +161,8 @@ def build_program(
             kwargs = {"training": training} if takes else {}
         if region is not None:
             fn = amp.wrap_call(layer, fn)
+        if layer._forward_pre_hooks or layer._forward_hooks:
+            fn = _Hooked(layer, fn)  # e.g. FSDP's gather before, free after
         out = _call(g, fn, args, kwargs)
         if want_pre:
             pre[id(want_pre[0])] = out
@@ -183,6 +185,42 @@ def build_program(
     module = fx.GraphModule(torch.nn.Module(), g)
     forward: Callable[..., tuple[Any, ...]] = module.forward
     return forward if region is None else amp.Region(forward, region)
+
+
+class _Hooked:
+    """`fn` between the layer's torch forward pre-hooks and forward hooks.
+
+    The program calls `layer.call` directly, not `layer(...)`; a layer with
+    torch hooks (`register_forward_pre_hook`, FSDP's `fully_shard`) gets them
+    run here as `nn.Module.__call__` runs them.
+    """
+
+    def __init__(self, layer: torch.nn.Module, fn: Callable[..., Any]) -> None:
+        self.layer, self.fn = layer, fn
+        self.__name__ = getattr(fn, "__name__", "call")
+        self.__module__ = __name__
+        self.__wrapped__ = fn
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        layer = self.layer
+        for key, hook in list(layer._forward_pre_hooks.items()):
+            if key in layer._forward_pre_hooks_with_kwargs:
+                result = hook(layer, args, kwargs)
+                if result is not None:
+                    args, kwargs = result
+            else:
+                result = hook(layer, args)
+                if result is not None:
+                    args = result if isinstance(result, tuple) else (result,)
+        out = self.fn(*args, **kwargs)
+        for key, hook in list(layer._forward_hooks.items()):
+            if key in layer._forward_hooks_with_kwargs:
+                result = hook(layer, args, kwargs, out)
+            else:
+                result = hook(layer, args, out)
+            if result is not None:
+                out = result
+        return out
 
 
 def _call(

@@ -20,6 +20,7 @@ from torch import Tensor
 from torch.autograd import profiler as _profiler
 from torch.optim import optimizer as _torch_optim
 
+from plait.distribution import sharding
 from plait.optimizers import schedules
 from plait.optimizers.schedules import LearningRateSchedule
 from plait.utils import guard
@@ -465,6 +466,11 @@ class Optimizer:
         torch_state = (
             None if self.torch_optimizer is None else self.torch_optimizer.state_dict()
         )
+        if torch_state is not None:  # FSDP: whole tensors, not this rank's rows
+            torch_state["state"] = {
+                index: {key: sharding.full(value) for key, value in entry.items()}
+                for index, entry in torch_state["state"].items()
+            }
         return {"iterations": self._iterations, "optimizer": torch_state}
 
     def load_state_dict(self, state_dict: dict[str, Any]) -> None:
@@ -490,8 +496,22 @@ class Optimizer:
         self._iterations = iterations
         if self.torch_optimizer is not None and state_dict["optimizer"] is not None:
             self.torch_optimizer.load_state_dict(state_dict["optimizer"])
+            self._shard_state()
             if not callable(self._learning_rate):  # a rate set since (a callback)
                 self._learning_rate = float(self.torch_optimizer.param_groups[0]["lr"])
+
+    def _shard_state(self) -> None:
+        """FSDP: keep this rank's rows of a whole state loaded for sharded weights."""
+        opt = self.torch_optimizer
+        for param, entry in [] if opt is None else opt.state.items():
+            if sharding.is_sharded(param):
+                for key, value in entry.items():
+                    if (
+                        isinstance(value, Tensor)
+                        and not sharding.is_sharded(value)
+                        and value.shape == param.shape
+                    ):
+                        entry[key] = sharding.shard_like(value, param)
 
     def get_config(self) -> dict[str, Any]:
         """Returns the JSON-able constructor arguments."""

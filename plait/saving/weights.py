@@ -21,6 +21,7 @@ from typing import IO, Any, NamedTuple
 
 import torch
 
+from plait.distribution import sharding
 from plait.layers.base import Layer, Layout
 from plait.utils.atomic import atomic_write
 from plait.utils.shapes import format_shape
@@ -120,7 +121,7 @@ def collect_weights(model: torch.nn.Module) -> list[WeightEntry]:
 
 
 def _keras_value(entry: WeightEntry) -> torch.Tensor:
-    value = entry.tensor.detach()
+    value = sharding.full(entry.tensor).detach()  # FSDP: whole
     if entry.layout is not None:
         value = entry.layout[0](value)
     return value

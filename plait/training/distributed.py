@@ -16,6 +16,9 @@ under torchrun, see `plait.distribution.process`). Then:
   the loss trackers' and metrics' additive states are summed over processes
   before the results are computed. Batch-level logs seen by callbacks during
   an epoch are the process's own.
+- Random streams (Dropout masks) differ per process: when a model first
+  runs across processes, rank r > 0 reseeds torch's generator with its seed
+  plus r (rank 0 and a single process keep theirs).
 - `predict` on arrays computes a contiguous share of the rows per process and
   gathers them, in order, on every process.
 """
@@ -29,7 +32,7 @@ from typing import Any
 import numpy as np
 import torch
 
-from plait.distribution import process
+from plait.distribution import process, sync
 
 __all__ = [
     "Replica",
@@ -102,6 +105,7 @@ class Replica:
         self.rank = process.rank()
         self.weight = 1.0 / self.world
         self.empty = False
+        self.lockstep = False  # FSDP: processes must run the same batches
         self.ddp = torch.nn.parallel.DistributedDataParallel(
             _Step(model),
             device_ids=[device] if device.type == "cuda" else None,
@@ -130,9 +134,15 @@ class Replica:
 def _replica(model: Any) -> Replica:
     plan = model._the_plan()
     if plan.shard is None:
+        from plait.distribution import FSDP, distribution
+        from plait.training.fsdp import Sharded
+
         # Data parallel steps run eagerly (no jit_compile).
-        plan = dataclasses.replace(plan, shard=Replica(model), train_fn=None)
+        config = distribution()
+        shard = Sharded(model, config) if isinstance(config, FSDP) else Replica(model)
+        plan = dataclasses.replace(model._the_plan(), shard=shard, train_fn=None)
         model._plan = plan
+        sync.offset_random_stream()  # Dropout masks differ from rank to rank
     return plan.shard  # type: ignore[no-any-return]
 
 
@@ -226,12 +236,18 @@ def predict(
         n = min(n, steps * batch_size)
     world = process.world_size()
     lo, hi = bounds(n, world, process.rank())
-    empty = hi == lo
-    if empty:
+    keep = hi - lo
+    if not keep:
         lo, hi = 0, 1  # predict one row for the output structure, keep none
+    rows = torch.arange(lo, hi)
+    plan = model._plan
+    if plan is not None and plan.shard is not None and plan.shard.lockstep:
+        # FSDP gathers each layer's weights in every batch: every process runs
+        # as many batches (its last row repeated), and keeps its own rows.
+        rows = torch.cat([rows, rows[-1:].repeat(-(-n // world) - len(rows))])
 
     def part(t: torch.Tensor) -> torch.Tensor:
-        return t[lo:hi]
+        return t[rows.to(t.device)]
 
     model.__dict__["_predicting_shard"] = True
     try:
@@ -243,7 +259,7 @@ def predict(
         )
     finally:
         model.__dict__["_predicting_shard"] = False
-    flat = [o[:0] if empty else o for o in tree.flatten(out)]
+    flat = [o[:keep] for o in tree.flatten(out)]
     gathered: list[Any] = [None] * world
     torch.distributed.all_gather_object(gathered, flat)
     joined = [np.concatenate([g[i] for g in gathered]) for i in range(len(flat))]

@@ -357,7 +357,7 @@ class TrainingSteps(Placement, ModelContract):
 
     def _forward(self, plan: Plan, xs: list[torch.Tensor], training: bool) -> Any:
         if training and plan.shard is not None:
-            return plan.shard(xs)  # DistributedDataParallel around _local_forward
+            return plan.shard(xs)  # DDP or FSDP around _local_forward
         return self._local_forward(plan, xs, training)
 
     def _local_forward(self, plan: Plan, xs: list[torch.Tensor], training: bool) -> Any:

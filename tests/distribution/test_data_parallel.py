@@ -48,15 +48,16 @@ def _free_port():
         return s.getsockname()[1]
 
 
-def _run(tmp_path, name, shuffle, processes):
+def _run(tmp_path, name, shuffle, processes, script=SCRIPT, env_extra=None):
     out = tmp_path / name
     out.mkdir()
-    script = tmp_path / "train.py"
-    script.write_text(SCRIPT)
+    code, script = script, tmp_path / f"{name}.py"
+    script.write_text(code)
     env = {**os.environ, "OMP_NUM_THREADS": "1", "PYTHONPATH": os.getcwd()}
     for var in ("RANK", "WORLD_SIZE", "LOCAL_RANK", "MASTER_ADDR", "MASTER_PORT"):
         env.pop(var, None)
     env["PLAIT_DEVICE"] = "cpu"
+    env.update(env_extra or {})
     args = [str(script), str(out), "shuffle" if shuffle else "ordered"]
     if processes > 1:
         launch = ["-m", "torch.distributed.run", f"--nproc_per_node={processes}"]

@@ -1,0 +1,166 @@
+"""Sharded data parallel training (FSDP2) under `plait.distribution.FSDP()`.
+
+The first `fit`/`evaluate` batch across processes shards the model in place
+with torch's `fully_shard`:
+
+- rank 0's weights and buffers are broadcast first, so every process starts
+  from the same model, as under DDP;
+- each layer that owns weights (found top-down: the first layer on a path
+  that has any) becomes one FSDP unit, each nested model another (after its
+  layers), and a root module around the model's step program the last;
+- the classes `fully_shard` swaps in are swapped back: `model` and its layers
+  stay the user's plain plait objects (FSDP works through module hooks, which
+  the generated program runs, see `plait.models.executor`);
+- the layers' weight records, the generated programs and the optimizer are
+  rebuilt on the sharded (`DTensor`) parameters; an optimizer state already
+  there (a loaded model, a restored backup) is sharded alike.
+
+The global-batch semantics are the data parallel ones (`distributed.py`): FSDP
+averages gradients over processes, so each process's gradients are scaled by
+`N * n_r / B` on the way back from its outputs, which makes the update the
+global batch's mean, an uneven or empty slice included.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import torch
+
+from plait.distribution import process
+from plait.training.distributed import Replica, _Step
+
+__all__ = ["Sharded"]
+
+
+class _ScaleGrad(torch.autograd.Function):
+    """Identity forward; the gradient times `factor` backward."""
+
+    @staticmethod
+    def forward(ctx: Any, x: torch.Tensor, factor: float) -> torch.Tensor:
+        ctx.factor = factor
+        return x.view_as(x)
+
+    @staticmethod
+    def backward(ctx: Any, grad: torch.Tensor) -> tuple[torch.Tensor, None]:
+        return grad * ctx.factor, None
+
+
+def _is_model(module: torch.nn.Module) -> bool:
+    return callable(getattr(module, "_the_plan", None))
+
+
+def _units(module: torch.nn.Module) -> Iterator[tuple[torch.nn.Module, bool]]:
+    """`(module, is_model)` to shard, innermost first: layers with weights,
+    then each nested model after its own layers."""
+    for child in module.children():
+        if _is_model(child):
+            yield from _units(child)
+            yield child, True
+        elif any(True for _ in child.parameters()):
+            yield child, False
+
+
+def _fully_shard(module: torch.nn.Module, reshard: bool) -> None:
+    from torch.distributed.fsdp import fully_shard
+
+    cls = type(module)
+    fully_shard(module, reshard_after_forward=reshard)
+    module.__class__ = cls  # keep the user's class; FSDP acts through hooks
+
+
+def _broadcast(model: torch.nn.Module) -> None:
+    """Every process takes rank 0's weights and buffers."""
+    with torch.no_grad():
+        for t in [*model.parameters(), *model.buffers()]:
+            torch.distributed.broadcast(t.data, 0)
+
+
+def _rekey(model: torch.nn.Module, before: dict[int, tuple[Any, str]]) -> None:
+    """Point the layers' weight records at the parameters FSDP put in place."""
+    old_to_new = {
+        id_p: m._parameters[name]
+        for id_p, (m, name) in before.items()
+        if m._parameters.get(name) is not None
+    }
+    for module in model.modules():
+        info = module.__dict__.get("_weight_info")
+        if isinstance(info, dict):
+            module._weight_info = {  # type: ignore[assignment]
+                old_to_new.get(id(p), p): v for p, v in info.items()
+            }
+
+
+class Sharded(Replica):
+    """A model's FSDP state: the sharded root module and the current slice.
+
+    Args:
+        model: The plait model (compiled, its plan built).
+        config: The `plait.distribution.FSDP` in force.
+    """
+
+    def __init__(self, model: Any, config: Any) -> None:
+        plan = model._the_plan()
+        if plan.regularizers or plan.constraints:
+            raise ValueError(
+                f"Model {model.name!r}: FSDP() expected layers without weight "
+                "regularizers or constraints, got "
+                f"{len(plan.regularizers)} regularized and {len(plan.constraints)} "
+                "constrained weight(s); train this model with DataParallel()."
+            )
+        self.world = process.world_size()
+        self.rank = process.rank()
+        self.weight = 1.0 / self.world
+        self.empty = False
+        self.lockstep = True
+        opt = model.optimizer
+        state = opt.state_dict() if opt is not None and opt.built else None
+        _broadcast(model)
+        before = {
+            id(p): (m, name)
+            for m in model.modules()
+            for name, p in m._parameters.items()
+            if p is not None
+        }
+        reshard = config.reshard_after_forward
+        for unit, _ in _units(model):
+            _fully_shard(unit, reshard)
+        self.root = _Step(model)
+        _fully_shard(self.root, reshard)
+        from torch.distributed.fsdp import fully_shard
+
+        # The root is the module every step runs through; say so before any
+        # other unit runs alone (an `evaluate` or `predict` first).
+        fully_shard.state(self.root)._lazy_init()
+        _rekey(model, before)
+        for module in model.modules():
+            if isinstance(module.__dict__.get("_programs"), dict):
+                module._programs = {}  # rebuilt: the layers have hooks now
+                module.__dict__.pop("_fast", None)
+        logits = frozenset(o.index for o in plan.entries if o.activation is not None)
+        program = model._training_program(logits)
+        if program is not None:
+            model._plan = _replace(model._plan, program=program[0])
+        if opt is not None:
+            opt.build(list(model.parameters()))
+            if state is not None:
+                opt.load_state_dict(state)
+
+    def __call__(self, xs: list[torch.Tensor]) -> Any:
+        outs, masks = self.root(xs)
+        factor = self.world * self.weight
+        if factor != 1.0:
+            outs = [
+                _ScaleGrad.apply(o, factor)
+                if isinstance(o, torch.Tensor) and o.requires_grad
+                else o
+                for o in outs
+            ]
+        return outs, masks
+
+
+def _replace(plan: Any, **changes: Any) -> Any:
+    import dataclasses
+
+    return dataclasses.replace(plan, **changes)

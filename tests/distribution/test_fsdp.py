@@ -1,0 +1,95 @@
+"""FSDP (sharded data parallel): 2 processes on CPU (gloo) vs 1 process."""
+
+import json
+
+import numpy as np
+import pytest
+
+from tests.distribution.test_data_parallel import _close, _run
+
+SCRIPT = r"""
+import io, json, os, sys
+import numpy as np, torch
+torch.set_num_threads(1)
+import plait
+from plait import layers
+from plait.callbacks import ModelCheckpoint
+
+out = sys.argv[1]
+rank = int(os.environ.get("RANK", "0"))
+if "WORLD_SIZE" in os.environ:
+    plait.distribution.set_distribution(plait.distribution.FSDP())
+plait.utils.set_random_seed(rank)  # different initial weights: rank 0's win
+rng = np.random.default_rng(0)
+n = 33  # 33 = 4 * 8 + 1: a last batch of 1
+tokens = rng.integers(0, 20, size=(n, 6))
+dense = rng.normal(size=(n, 5)).astype("float32")
+y = rng.integers(0, 3, size=(n,))
+
+t_in = layers.Input(shape=(6,), dtype="int64")
+d_in = layers.Input(shape=(5,))
+h = layers.Embedding(20, 4)(t_in)
+h = layers.Conv1D(4, 3, activation="relu")(h)
+h = layers.GRU(5)(h)
+inner_in = layers.Input(shape=(5,))
+inner = plait.Model(
+    inner_in, layers.Dense(4)(layers.Dense(8, activation="relu")(inner_in)),
+    name="inner",
+)
+z = layers.Concatenate()([h, inner(d_in)])
+m = plait.Model([t_in, d_in], layers.Dense(3, activation="softmax")(z))
+m.compile(plait.optimizers.Adam(0.01), "sparse_categorical_crossentropy",
+          metrics=["accuracy"])
+x = [tokens, dense]
+hist = m.fit(x, y, batch_size=8, epochs=2, shuffle=False, verbose=0,
+             callbacks=[ModelCheckpoint(f"{out}/ckpt_{rank}.plait")])
+kernel = m.layers[-1].kernel
+local = kernel.to_local().shape if hasattr(kernel, "to_local") else kernel.shape
+ev = m.evaluate(x, y, batch_size=5, verbose=0, return_dict=True)
+pred = m.predict(x, batch_size=4, verbose=0)
+text = io.StringIO()
+m.summary(print_fn=lambda line, **kw: text.write(line + "\n"))
+m.save(f"{out}/model_{rank}.plait")
+m.save_weights(f"{out}/model_{rank}.weights.safetensors")
+trained = m.get_weights()
+# load_model (plain weights), then fit sharded: continues like one process.
+again = plait.models.load_model(f"{out}/model_{rank}.plait")
+more = again.fit(x, y, batch_size=8, epochs=1, shuffle=False, verbose=0)
+np.savez(f"{out}/w{rank}.npz", *trained, pred=pred)
+np.savez(f"{out}/again{rank}.npz", *again.get_weights())
+json.dump({"hist": hist.history, "ev": ev, "more": more.history,
+           "summary": text.getvalue(), "local": list(local)},
+          open(f"{out}/r{rank}.json", "w"))
+"""
+
+
+def _arrays(path):
+    data = np.load(path)
+    return [data[k] for k in data.files]
+
+
+@pytest.mark.slow
+def test_fsdp_two_processes_equal_one(tmp_path):
+    single, _ = _run(tmp_path, "single", shuffle=False, processes=1, script=SCRIPT)
+    multi, _ = _run(tmp_path, "multi", shuffle=False, processes=2, script=SCRIPT)
+    logs1 = json.loads((single / "r0.json").read_text())
+    for rank in (0, 1):
+        logs2 = json.loads((multi / f"r{rank}.json").read_text())
+        # Weights, every predicted row, History, evaluate, summary: as one process.
+        assert _close(_arrays(single / "w0.npz"), _arrays(multi / f"w{rank}.npz"))
+        assert _close(
+            _arrays(single / "again0.npz"), _arrays(multi / f"again{rank}.npz")
+        )
+        for key in ("hist", "ev", "more"):
+            assert _close(logs1[key], logs2[key])
+        assert logs2["summary"] == logs1["summary"]
+        # The last Dense kernel (9, 3) really is sharded: rank 0 holds 5 rows.
+        assert logs2["local"] == [[5, 4][rank], 3]
+    assert logs1["local"] == [9, 3]
+    # Checkpoints hold the whole weights (written by rank 0 alone).
+    assert sorted(p.name for p in multi.glob("ckpt_*")) == ["ckpt_0.plait"]
+    import plait
+
+    restored = plait.models.load_model(multi / "ckpt_0.plait")
+    saved = plait.models.load_model(single / "model_0.plait")
+    assert _close(restored.get_weights(), saved.get_weights())
