@@ -230,7 +230,7 @@ def predict(
     from plait.training import data as data_utils
     from plait.utils import tree
 
-    xs = model._prepare_x(x)
+    xs = model._prepare_x(x, on_host=True)  # each process copies its rows only
     n = data_utils.num_samples(xs, f"Model {model.name!r}.predict(x)")
     if steps is not None:
         n = min(n, steps * batch_size)

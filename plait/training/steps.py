@@ -20,7 +20,7 @@ import torch
 from plait.dtype_policies import autocast as amp
 from plait.training import compile_utils as cu
 from plait.training import data as data_utils
-from plait.training import validation
+from plait.training import streaming, validation
 from plait.training.contract import FlatProgram, ModelContract, StepLayer
 from plait.training.placement import Placement
 from plait.types import Shape
@@ -169,8 +169,9 @@ class TrainingSteps(Placement, ModelContract):
             opt.build(list(self.parameters()))
 
     # ------------------------------------------------------------------ data
-    def _prepare_x(self, x: Any) -> Any:
-        device = self._model_device()
+    def _prepare_x(self, x: Any, on_host: bool = False) -> Any:
+        """Inputs as tensors: on the model's device, or (`on_host`) where they are."""
+        device = None if on_host else self._model_device()
         # Nested Python lists of numbers are one array per input.
         if self._n_inputs() == 1:
             x = _numbers_as_array(x)
@@ -182,11 +183,15 @@ class TrainingSteps(Placement, ModelContract):
         return data_utils.to_tensors(x, device)
 
     def _standardize_batch(
-        self, x: Any, y: Any, sw: Any, what: str
+        self, x: Any, y: Any, sw: Any, what: str, on_host: bool = False
     ) -> data_utils.Batch:
-        """`(x, y, sample_weight)` as the user gives them -> flat device tensors."""
-        device = self._model_device()
-        x = self._prepare_x(x)
+        """`(x, y, sample_weight)` as the user gives them -> flat device tensors.
+
+        With `on_host`, NumPy data becomes host tensors and tensors stay where
+        they are (`_array_source` then decides what goes to the device).
+        """
+        device = None if on_host else self._model_device()
+        x = self._prepare_x(x, on_host)
         xs = self._flat_inputs_of(x)
         if self._plan is None or self._plan.x_struct is None:
             # Only the nesting (to rebuild inputs for subclassed models), not the data.
@@ -216,10 +221,10 @@ class TrainingSteps(Placement, ModelContract):
         names = self._known_output_names()
         if names is not None:
             return names
+        device = self._model_device()
         with torch.no_grad():  # a subclassed model: look at one output
-            out = self(
-                tree.pack_like(self._x_struct, [t[:1] for t in xs]), training=False
-            )
+            firsts = [t[:1].to(device) for t in xs]
+            out = self(tree.pack_like(self._x_struct, firsts), training=False)
         n = len(tree.flatten(out))
         names = ["output"] if n == 1 else [f"output_{i + 1}" for i in range(n)]
         self._probed_names = names
@@ -233,8 +238,9 @@ class TrainingSteps(Placement, ModelContract):
         sw: Any,
         class_weight: Any,
         what: str,
+        on_host: bool = False,
     ) -> data_utils.Batch:
-        batch = self._standardize_batch(x, y, sw, what)
+        batch = self._standardize_batch(x, y, sw, what, on_host)
         data_utils.check_counts(batch, what)
         if class_weight is not None:
             xs, ys, sws = batch
@@ -263,10 +269,8 @@ class TrainingSteps(Placement, ModelContract):
         if data_utils.is_array_like(x):
             if x is None:
                 raise ValueError(f"{what}: expected data `x`, got None.")
-            batch = self._array_batches(x, y, sw, class_weight, what)
-            return data_utils.ArrayBatches(
-                *batch, batch_size=bs, shuffle=shuffle, steps=steps
-            )
+            batch = self._array_batches(x, y, sw, class_weight, what, on_host=True)
+            return self._array_source(batch, bs, shuffle, steps)
         if y is not None or sw is not None:
             raise ValueError(
                 f"{what}: `y` and `sample_weight` must be None when `x` is a "
@@ -281,7 +285,24 @@ class TrainingSteps(Placement, ModelContract):
                 self._make_plan(batch, what)
             return batch
 
-        return data_utils.IterableBatches(x, standardize, steps, bs, shuffle)
+        on_cpu = self._model_device().type == "cpu"
+        return data_utils.IterableBatches(
+            x, standardize, steps, bs, shuffle, ahead=not on_cpu
+        )
+
+    def _array_source(
+        self,
+        batch: data_utils.Batch,
+        batch_size: int,
+        shuffle: bool | str,
+        steps: int | None,
+    ) -> data_utils.ArrayBatches:
+        """Batches of host or device tensors: whole on the device when they fit."""
+        placed, stream_to = streaming.place(batch, self._model_device())
+        xs, ys, sws = placed
+        return data_utils.ArrayBatches(
+            xs, ys, sws, batch_size, shuffle, steps, stream_to=stream_to
+        )
 
     # ------------------------------------------------------------------ plan
     def _make_plan(self, batch: data_utils.Batch, what: str) -> Plan:

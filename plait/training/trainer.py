@@ -25,7 +25,7 @@ import torch
 from plait.callbacks import callbacks as callbacks_mod
 from plait.callbacks.progress import Progbar
 from plait.training import data as data_utils
-from plait.training import distributed, validation
+from plait.training import distributed, streaming, validation
 from plait.training.compiled import Compiled
 from plait.training.contract import FlatProgram
 from plait.training.steps import LazyLogs, Plan, pythonify
@@ -138,24 +138,23 @@ class Trainer(Compiled):
                     "fit(validation_split=...) needs array data; with a DataLoader "
                     "or generator, pass validation_data instead."
                 )
-            batch = self._array_batches(x, y, sample_weight, class_weight, what)
+            batch = self._array_batches(
+                x, y, sample_weight, class_weight, what, on_host=True
+            )
             train, val = data_utils.train_validation_split(
                 list(batch), validation_split
             )
-            source = data_utils.ArrayBatches(
-                train[0],
-                train[1],
-                train[2],
-                batch_size=batch_size or 32,
-                shuffle=shuffle,
-                steps=steps_per_epoch,
+            source = self._array_source(
+                (train[0], train[1], train[2]),
+                batch_size or 32,
+                shuffle,
+                steps_per_epoch,
             )
-            val_source = data_utils.ArrayBatches(
-                val[0],
-                val[1],
-                val[2],
-                batch_size=validation_batch_size or batch_size or 32,
-                steps=validation_steps,
+            val_source = self._array_source(
+                (val[0], val[1], val[2]),
+                validation_batch_size or batch_size or 32,
+                False,
+                validation_steps,
             )
         else:
             source = self._source(
@@ -467,8 +466,11 @@ class Trainer(Compiled):
             return distributed.predict(self, x, bs, verbose, steps, callbacks)
         custom = self._overridden("predict_step")
         direct: Any = None
+        stream_to = None
         if data_utils.is_array_like(x):
-            xs = self._prepare_x(x)
+            xs, stream_to = streaming.place(
+                self._prepare_x(x, on_host=True), self._model_device()
+            )
             n = data_utils.num_samples(xs, f"Model {self.name!r}.predict(x)")
             total: int | None = math.ceil(n / bs)
             if steps is not None:
@@ -480,21 +482,27 @@ class Trainer(Compiled):
                 data_utils.to_tensors(data_utils.unpack_x_y_sample_weight(b)[0], device)
                 for b in data_utils.IterableBatches(x, lambda e: e, steps, bs).epoch()
             )
+            if device.type != "cpu":
+                batches = streaming.ahead(batches)
         v = _verbosity(verbose)
         cbs = callbacks_mod.CallbackList(callbacks, model=self, verbose=v, steps=total)
         bar = Progbar(total, verbose=v) if v else None
         if data_utils.is_array_like(x):
             if not custom and not cbs.wants("on_predict_batch_end"):
                 direct = self._direct_program(xs)
+            used = n if total is None else min(n, total * bs)
             if direct is not None:  # flat inputs, checked once for all batches
                 batches = (
-                    [t[sl] for t in direct[2]] for sl in data_utils.batch_slices(n, bs)
+                    [t[sl] for t in direct[2]]
+                    for sl in data_utils.batch_slices(used, bs)
                 )
             else:
                 batches = (
                     tree.map_structure(operator.itemgetter(sl), xs)
-                    for sl in data_utils.batch_slices(n, bs)
+                    for sl in data_utils.batch_slices(used, bs)
                 )
+            if stream_to is not None:  # too large for the device: batch by batch
+                batches = streaming.prefetch(batches, stream_to)
         chunks: list[Any] = []
         cbs.on_predict_begin()
         with torch.inference_mode():
