@@ -10,6 +10,7 @@ import torch.nn.functional as F
 from plait import constraints, initializers, regularizers
 from plait.layers.base import Layer
 from plait.layers.input_spec import InputSpec
+from plait.layers.layer_args import attrs_config
 from plait.types import InitializerLike, Shape
 
 __all__ = ["ELU", "LeakyReLU", "PReLU", "ReLU", "Softmax", "ThresholdedReLU"]
@@ -100,12 +101,8 @@ class ReLU(_Elementwise):
 
     def get_config(self) -> dict[str, Any]:
         """Constructor arguments."""
-        return {
-            **super().get_config(),
-            "max_value": self.max_value,
-            "negative_slope": self.negative_slope,
-            "threshold": self.threshold,
-        }
+        names = ("max_value", "negative_slope", "threshold")
+        return {**super().get_config(), **attrs_config(self, names)}
 
 
 class LeakyReLU(_Elementwise):

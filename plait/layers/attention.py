@@ -12,6 +12,7 @@ import torch.nn.functional as F
 
 from plait.graph.inference import TensorSpec
 from plait.layers.base import Layer
+from plait.layers.layer_args import attrs_config
 from plait.types import Shape
 
 __all__ = ["AdditiveAttention", "Attention"]
@@ -205,13 +206,8 @@ class Attention(Layer):
 
     def get_config(self) -> dict[str, Any]:
         """Constructor arguments."""
-        return {
-            **super().get_config(),
-            "use_scale": self.use_scale,
-            "score_mode": self.score_mode,
-            "dropout": self.dropout,
-            "seed": self.seed,
-        }
+        names = ("use_scale", "score_mode", "dropout", "seed")
+        return {**super().get_config(), **attrs_config(self, names)}
 
 
 class AdditiveAttention(Attention):

@@ -1,5 +1,6 @@
 """Constructor-argument helpers shared by the layer families.
 
+- `attrs_config(layer, names)`: the config entries that are attributes as they are.
 - `forwarded(locals())`: a per-rank class's `__init__` arguments as keywords for
   its shared base (the per-rank classes keep Keras's signatures; the base takes
   keywords only).
@@ -41,6 +42,11 @@ def forwarded(args: dict[str, Any]) -> dict[str, Any]:
     """
     named = {k: v for k, v in args.items() if k not in ("self", "__class__", "kwargs")}
     return {**named, **args.get("kwargs", {})}
+
+
+def attrs_config(layer: Any, names: Sequence[str]) -> dict[str, Any]:
+    """`{name: layer.<name>}` for each of `names`, in order: a config's plain entries."""
+    return {name: getattr(layer, name) for name in names}
 
 
 def weight_fn_names(weights: Sequence[str]) -> list[str]:

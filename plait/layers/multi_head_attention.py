@@ -14,6 +14,7 @@ from plait.layers.base import Layer
 from plait.layers.layer_args import (
     add_bias,
     add_fn_weight,
+    attrs_config,
     set_weight_fns,
     weight_fns_config,
 )
@@ -400,13 +401,10 @@ class MultiHeadAttention(Layer):
 
     def get_config(self) -> dict[str, Any]:
         """Constructor arguments."""
+        names = ("num_heads", "key_dim", "value_dim", "dropout", "use_bias")
         return {
             **super().get_config(),
-            "num_heads": self.num_heads,
-            "key_dim": self.key_dim,
-            "value_dim": self.value_dim,
-            "dropout": self.dropout,
-            "use_bias": self.use_bias,
+            **attrs_config(self, names),
             "output_shape": list(self._output_dims) if self._output_dims else None,
             "attention_axes": self.attention_axes,
             **weight_fns_config(self, ("kernel", "bias")),

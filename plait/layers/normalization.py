@@ -11,6 +11,7 @@ import torch.nn.functional as F
 from plait.layers.base import Layer
 from plait.layers.batch_normalization import BatchNormalization
 from plait.layers.input_spec import InputSpec
+from plait.layers.layer_args import attrs_config
 from plait.layers.normalization_base import (
     _AffineNorm,
     _broadcast_shape,
@@ -113,12 +114,8 @@ class LayerNormalization(_AffineNorm):
 
     def get_config(self) -> dict[str, Any]:
         """Constructor arguments."""
-        return {
-            **super().get_config(),
-            "axis": self.axis,
-            "epsilon": self.epsilon,
-            "rms_scaling": self.rms_scaling,
-        }
+        names = ("axis", "epsilon", "rms_scaling")
+        return {**super().get_config(), **attrs_config(self, names)}
 
 
 class GroupNormalization(_AffineNorm):
@@ -222,12 +219,8 @@ class GroupNormalization(_AffineNorm):
 
     def get_config(self) -> dict[str, Any]:
         """Constructor arguments."""
-        return {
-            **super().get_config(),
-            "groups": self.groups,
-            "axis": self.axis,
-            "epsilon": self.epsilon,
-        }
+        names = ("groups", "axis", "epsilon")
+        return {**super().get_config(), **attrs_config(self, names)}
 
 
 class UnitNormalization(Layer):

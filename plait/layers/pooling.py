@@ -28,7 +28,7 @@ from plait.layers.conv_base import (
     _spatial_spec,
     _to_torch,
 )
-from plait.layers.layer_args import forwarded
+from plait.layers.layer_args import attrs_config, forwarded
 from plait.types import Shape
 
 __all__ = [
@@ -381,11 +381,8 @@ class _GlobalPooling(Layer):
 
     def get_config(self) -> dict[str, Any]:
         """Constructor arguments."""
-        return {
-            **super().get_config(),
-            "data_format": self.data_format,
-            "keepdims": self.keepdims,
-        }
+        names = ("data_format", "keepdims")
+        return {**super().get_config(), **attrs_config(self, names)}
 
 
 class GlobalMaxPooling1D(_GlobalPooling):

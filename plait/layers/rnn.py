@@ -10,12 +10,23 @@ import torch
 
 from plait.layers.base import Layer
 from plait.layers.input_spec import InputSpec
+from plait.layers.layer_args import attrs_config
 from plait.layers.rnn_cell_base import BaseRNNCell
 from plait.layers.rnn_kernels import _right_padded_lengths, fused_sequence
 from plait.types import Shape
 from plait.utils.shapes import format_shape
 
 __all__ = ["RNN", "BaseRNNCell", "fused_sequence", "serialize_layer"]
+
+# `RNN`'s own config entries, in Keras's order.
+_RNN_CONFIG = (
+    "return_sequences",
+    "return_state",
+    "go_backwards",
+    "stateful",
+    "unroll",
+    "zero_output_for_mask",
+)
 
 Tensor = torch.Tensor
 
@@ -434,14 +445,7 @@ class RNN(Layer):
         return out
 
     def _rnn_config(self) -> dict[str, Any]:
-        return {
-            "return_sequences": self.return_sequences,
-            "return_state": self.return_state,
-            "go_backwards": self.go_backwards,
-            "stateful": self.stateful,
-            "unroll": self.unroll,
-            "zero_output_for_mask": self.zero_output_for_mask,
-        }
+        return attrs_config(self, _RNN_CONFIG)
 
     def get_config(self) -> dict[str, Any]:
         """Constructor arguments, the cell as `{"class_name", "config"}`."""

@@ -10,6 +10,7 @@ import torch
 import torch.nn.functional as F
 
 from plait.layers.base import Layer
+from plait.layers.layer_args import attrs_config
 
 __all__ = ["BaseRNNCell"]
 
@@ -169,10 +170,5 @@ class BaseRNNCell(Layer):
 
     def get_config(self) -> dict[str, Any]:
         """Constructor arguments."""
-        return {
-            **super().get_config(),
-            "units": self.units,
-            "dropout": self.dropout,
-            "recurrent_dropout": self.recurrent_dropout,
-            "seed": self.seed,
-        }
+        names = ("units", "dropout", "recurrent_dropout", "seed")
+        return {**super().get_config(), **attrs_config(self, names)}
