@@ -9,7 +9,7 @@ import pytest
 
 PACKAGE = Path(__file__).resolve().parent.parent / "plait"
 SOURCES = sorted(PACKAGE.rglob("*.py"))
-HARD_CAP = 800  # lines per file, docstrings included (STYLE.md section 1)
+HARD_CAP = 600  # lines per file, docstrings included (issue #10; STYLE.md said 800)
 
 
 def _rel(path):
