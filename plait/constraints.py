@@ -13,7 +13,8 @@ from typing import Any
 
 import torch
 
-from plait.utils.registry import Configurable, Registry
+from plait.utils.registry import Configurable as _Configurable
+from plait.utils.registry import Registry
 
 __all__ = [
     "Constraint",
@@ -47,7 +48,7 @@ def _axis_config(axis: Axis) -> int | list[int]:
     return axis if isinstance(axis, int) else list(axis)
 
 
-class Constraint(Configurable):
+class Constraint(_Configurable):
     """Base class: `constraint(w)` returns the projected weight (here: `w`).
 
     Subclass it and define `__call__` (and `get_config` for saving); a plain

@@ -8,7 +8,8 @@ from typing import Any
 import torch
 
 from plait.types import InitializerLike
-from plait.utils.registry import Configurable, Registry
+from plait.utils.registry import Configurable as _Configurable
+from plait.utils.registry import Registry
 
 __all__ = [
     "Constant",
@@ -54,7 +55,7 @@ def _check_dtype(dtype: torch.dtype | None) -> torch.dtype:
     return dtype if dtype is not None else torch.get_default_dtype()
 
 
-class Initializer(Configurable):
+class Initializer(_Configurable):
     """Base class: `initializer(shape, dtype=None)` returns a new tensor."""
 
     def __call__(self, shape: Size, dtype: torch.dtype | None = None) -> torch.Tensor:

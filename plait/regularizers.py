@@ -13,7 +13,8 @@ from typing import Any
 
 import torch
 
-from plait.utils.registry import Configurable, Registry
+from plait.utils.registry import Configurable as _Configurable
+from plait.utils.registry import Registry
 
 __all__ = [
     "L1",
@@ -45,7 +46,7 @@ def _check_factor(owner: str, name: str, value: Any) -> float:
     return float(value)
 
 
-class Regularizer(Configurable):
+class Regularizer(_Configurable):
     """Base class: `regularizer(weight)` returns a scalar tensor penalty.
 
     Subclass it and define `__call__` (and `get_config` for saving). Any plain
