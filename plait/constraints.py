@@ -13,6 +13,7 @@ from typing import Any
 
 import torch
 
+from plait.utils.registry import Configurable as _Configurable
 from plait.utils.registry import Registry
 
 __all__ = [
@@ -47,7 +48,7 @@ def _axis_config(axis: Axis) -> int | list[int]:
     return axis if isinstance(axis, int) else list(axis)
 
 
-class Constraint:
+class Constraint(_Configurable):
     """Base class: `constraint(w)` returns the projected weight (here: `w`).
 
     Subclass it and define `__call__` (and `get_config` for saving); a plain
@@ -65,15 +66,6 @@ class Constraint:
     def __call__(self, w: torch.Tensor) -> torch.Tensor:
         """The projected weight; unchanged for the base class."""
         return w
-
-    def get_config(self) -> dict[str, Any]:
-        """The constructor arguments, as JSON data."""
-        return {}
-
-    @classmethod
-    def from_config(cls, config: dict[str, Any]) -> Constraint:
-        """Recreate the constraint from `get_config()`."""
-        return cls(**config)
 
     def __repr__(self) -> str:
         args = ", ".join(f"{k}={v!r}" for k, v in self.get_config().items())

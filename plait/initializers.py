@@ -8,6 +8,7 @@ from typing import Any
 import torch
 
 from plait.types import InitializerLike
+from plait.utils.registry import Configurable as _Configurable
 from plait.utils.registry import Registry
 
 __all__ = [
@@ -54,21 +55,12 @@ def _check_dtype(dtype: torch.dtype | None) -> torch.dtype:
     return dtype if dtype is not None else torch.get_default_dtype()
 
 
-class Initializer:
+class Initializer(_Configurable):
     """Base class: `initializer(shape, dtype=None)` returns a new tensor."""
 
     def __call__(self, shape: Size, dtype: torch.dtype | None = None) -> torch.Tensor:
         """Return a tensor of `shape` (Keras layout) and `dtype`."""
         raise NotImplementedError
-
-    def get_config(self) -> dict[str, Any]:
-        """The constructor arguments, as JSON data."""
-        return {}
-
-    @classmethod
-    def from_config(cls, config: dict[str, Any]) -> Initializer:
-        """Recreate the initializer from `get_config()`."""
-        return cls(**config)
 
 
 class _Callable(Initializer):

@@ -13,6 +13,7 @@ from typing import Any
 
 import torch
 
+from plait.utils.registry import Configurable as _Configurable
 from plait.utils.registry import Registry
 
 __all__ = [
@@ -45,7 +46,7 @@ def _check_factor(owner: str, name: str, value: Any) -> float:
     return float(value)
 
 
-class Regularizer:
+class Regularizer(_Configurable):
     """Base class: `regularizer(weight)` returns a scalar tensor penalty.
 
     Subclass it and define `__call__` (and `get_config` for saving). Any plain
@@ -64,15 +65,6 @@ class Regularizer:
     def __call__(self, x: torch.Tensor) -> torch.Tensor:
         """The penalty for `x` (a scalar tensor); zero for the base class."""
         return torch.zeros((), dtype=x.dtype, device=x.device)
-
-    def get_config(self) -> dict[str, Any]:
-        """The constructor arguments, as JSON data."""
-        return {}
-
-    @classmethod
-    def from_config(cls, config: dict[str, Any]) -> Regularizer:
-        """Recreate the regularizer from `get_config()`."""
-        return cls(**config)
 
     def __repr__(self) -> str:
         args = ", ".join(f"{k}={v!r}" for k, v in self.get_config().items())

@@ -162,35 +162,27 @@ class Functional(Model):
                 f"`index`, got name={name!r}, index={index!r}."
             )
         layers = self.layers
-        if index is not None:
-            if not -len(layers) <= index < len(layers):
-                raise ValueError(
-                    f"Model {self.name!r}: expected a layer index below {len(layers)}, "
-                    f"got index={index!r}."
-                )
-            return layers[index]
-        for layer in layers:
-            if layer.name == name:
-                return layer
-        raise ValueError(
-            f"Model {self.name!r}: no layer named {name!r}; its layers are "
-            f"{[layer.name for layer in layers]}."
-        )
+        if index is not None and not -len(layers) <= index < len(layers):
+            raise ValueError(
+                f"Model {self.name!r}: expected a layer index below {len(layers)}, "
+                f"got index={index!r}."
+            )
+        return super().get_layer(name, index)
 
     # ------------------------------------------------------------------ running
-    def _program(self, with_masks: bool, logits: frozenset[int] = frozenset()) -> Any:
-        key = (with_masks, logits)
+    def _cached_program(self, key: Any, **options: Any) -> Any:
+        """The graph compiled with `options`, built once per `key`."""
         prog = self._programs.get(key)
         if prog is None:
             prog = build_program(
-                self._topology.nodes,
-                self._flat_inputs,
-                self._flat_outputs,
-                with_masks=with_masks,
-                logits=logits,
+                self._topology.nodes, self._flat_inputs, self._flat_outputs, **options
             )
             self._programs[key] = prog
         return prog
+
+    def _program(self, with_masks: bool, logits: frozenset[int] = frozenset()) -> Any:
+        key = (with_masks, logits)
+        return self._cached_program(key, with_masks=with_masks, logits=logits)
 
     def _run_flat(self, *args: Any) -> tuple[Any, ...]:
         """`(*inputs, training)` -> outputs (then their masks if the graph makes any)."""
@@ -199,17 +191,7 @@ class Functional(Model):
     def _masked_program(self, flags: tuple[bool, ...]) -> Any:
         """`(*inputs, *masks of flagged inputs, training)` -> outputs, then masks."""
         key = ("masked", flags)
-        prog = self._programs.get(key)
-        if prog is None:
-            prog = build_program(
-                self._topology.nodes,
-                self._flat_inputs,
-                self._flat_outputs,
-                with_masks=True,
-                input_masks=flags,
-            )
-            self._programs[key] = prog
-        return prog
+        return self._cached_program(key, with_masks=True, input_masks=flags)
 
     def _run_masked_flat(self, flags: tuple[bool, ...], *args: Any) -> tuple[Any, ...]:
         """`(flags, *inputs, *masks of flagged inputs, training)` -> outputs, masks."""

@@ -7,7 +7,6 @@ from a Python int step, so a schedule never touches the accelerator.
 
 from __future__ import annotations
 
-import inspect
 import math
 from typing import Any
 
@@ -49,13 +48,8 @@ class LearningRateSchedule:
         )
 
     def get_config(self) -> dict[str, Any]:
-        """Returns the constructor arguments kept as attributes of the same names.
-
-        The built-in schedules keep each argument so; a subclass that does not
-        can override this.
-        """
-        names = inspect.signature(type(self).__init__).parameters
-        return {key: getattr(self, key) for key in names if hasattr(self, key)}
+        """Returns the JSON-able constructor arguments."""
+        return {}
 
     @classmethod
     def from_config(cls, config: dict[str, Any]) -> LearningRateSchedule:
@@ -114,6 +108,16 @@ class ExponentialDecay(LearningRateSchedule):
         """Returns the learning rate at `step`."""
         return self.initial_learning_rate * self.decay_rate ** _progress(self, step)
 
+    def get_config(self) -> dict[str, Any]:
+        """Returns the constructor arguments."""
+        return {
+            "initial_learning_rate": self.initial_learning_rate,
+            "decay_steps": self.decay_steps,
+            "decay_rate": self.decay_rate,
+            "staircase": self.staircase,
+            "name": self.name,
+        }
+
 
 @_REGISTRY.register(named=False)
 class InverseTimeDecay(LearningRateSchedule):
@@ -149,6 +153,16 @@ class InverseTimeDecay(LearningRateSchedule):
         return self.initial_learning_rate / (
             1.0 + self.decay_rate * _progress(self, step)
         )
+
+    def get_config(self) -> dict[str, Any]:
+        """Returns the constructor arguments."""
+        return {
+            "initial_learning_rate": self.initial_learning_rate,
+            "decay_steps": self.decay_steps,
+            "decay_rate": self.decay_rate,
+            "staircase": self.staircase,
+            "name": self.name,
+        }
 
 
 @_REGISTRY.register(named=False)
@@ -186,6 +200,10 @@ class PiecewiseConstantDecay(LearningRateSchedule):
             if step_f <= boundary:
                 return float(value)
         return float(self.values[-1])
+
+    def get_config(self) -> dict[str, Any]:
+        """Returns the constructor arguments."""
+        return {"boundaries": self.boundaries, "values": self.values, "name": self.name}
 
 
 @_REGISTRY.register(named=False)
@@ -232,6 +250,17 @@ class PolynomialDecay(LearningRateSchedule):
         fraction = 1.0 - step_f / decay_steps
         delta = self.initial_learning_rate - self.end_learning_rate
         return delta * fraction**self.power + self.end_learning_rate
+
+    def get_config(self) -> dict[str, Any]:
+        """Returns the constructor arguments."""
+        return {
+            "initial_learning_rate": self.initial_learning_rate,
+            "decay_steps": self.decay_steps,
+            "end_learning_rate": self.end_learning_rate,
+            "power": self.power,
+            "cycle": self.cycle,
+            "name": self.name,
+        }
 
 
 @_REGISTRY.register(named=False)
@@ -290,6 +319,17 @@ class CosineDecay(LearningRateSchedule):
             delta = self.warmup_target - self.initial_learning_rate
             return self.initial_learning_rate + delta * step_f / self.warmup_steps
         return self._decay(step_f - self.warmup_steps, self.warmup_target)
+
+    def get_config(self) -> dict[str, Any]:
+        """Returns the constructor arguments."""
+        return {
+            "initial_learning_rate": self.initial_learning_rate,
+            "decay_steps": self.decay_steps,
+            "alpha": self.alpha,
+            "name": self.name,
+            "warmup_target": self.warmup_target,
+            "warmup_steps": self.warmup_steps,
+        }
 
 
 def serialize(schedule: LearningRateSchedule) -> dict[str, Any]:

@@ -112,26 +112,19 @@ def _export_onnx(
             # torch's exporters warn about their own internals; not the user's concern.
             warnings.simplefilter("ignore")
             if use_dynamo:
-                torch.onnx.export(
-                    module,
-                    args,
-                    tmp,
-                    input_names=input_names,
-                    output_names=output_names,
-                    dynamic_shapes=dynamic,
-                    external_data=False,
-                    verbose=False,
-                )
+                options = {"dynamic_shapes": dynamic, "external_data": False}
+                options["verbose"] = False
             else:
-                axes = {n: {0: "batch"} for n in input_names + output_names}
-                torch.onnx.export(
-                    module,
-                    args,
-                    tmp,
-                    input_names=input_names,
-                    output_names=output_names,
-                    dynamic_axes=axes,
-                    dynamo=False,
-                )
+                names = input_names + output_names
+                options = {"dynamic_axes": {n: {0: "batch"} for n in names}}
+                options["dynamo"] = False
+            torch.onnx.export(
+                module,
+                args,
+                tmp,
+                input_names=input_names,
+                output_names=output_names,
+                **options,
+            )
 
     atomic_write_path(path, write, suffix=".onnx")

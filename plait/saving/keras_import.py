@@ -20,7 +20,7 @@ import inspect
 import io
 from typing import TYPE_CHECKING, Any
 
-from plait.layers.base import Layer
+from plait.layers.base import _BASE_KWARGS, Layer
 from plait.layers.serialization import deserialize_layer, resolve_class
 from plait.saving.keras_h5 import is_op, load_h5_weights
 
@@ -31,18 +31,7 @@ __all__ = ["keras_to_plait_config", "load_keras_archive"]
 
 # Keys every plait layer accepts (Layer.__init__ and its _BASE_KWARGS).
 _BASE_KEYS = frozenset(
-    {
-        "name",
-        "dtype",
-        "trainable",
-        "activity_regularizer",
-        "input_shape",
-        "batch_input_shape",
-        "batch_size",
-        "input_dim",
-        "weights",
-        "autocast",
-    }
+    {"name", "dtype", "trainable", "activity_regularizer", *_BASE_KWARGS}
 )
 # Keras options that change nothing at inference (or only speed, or the random
 # stream), dropped whatever their value.

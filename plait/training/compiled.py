@@ -187,18 +187,14 @@ class Compiled(TrainingSteps):
         Override it to customise training; `fit` then calls it for every batch.
         """
         x, y, sw = data_utils.unpack_x_y_sample_weight(data)
-        batch = self._array_batches(x, y, sw, None, "train_step")
-        if self._plan is None:
-            self._make_plan(batch, "train_step")
+        batch = self._planned_batch(x, y, sw, None, "train_step")
         self._train_batch(*batch)
         return self._log_tensors()
 
     def test_step(self, data: Any) -> dict[str, torch.Tensor]:
         """One evaluation step on `data` = `(x, y, sample_weight)`; returns the logs."""
         x, y, sw = data_utils.unpack_x_y_sample_weight(data)
-        batch = self._array_batches(x, y, sw, None, "test_step")
-        if self._plan is None:
-            self._make_plan(batch, "test_step")
+        batch = self._planned_batch(x, y, sw, None, "test_step")
         self._test_batch(*batch)
         return self._log_tensors()
 

@@ -254,6 +254,15 @@ class TrainingSteps(Placement, ModelContract):
             batch = (xs, ys, sws)
         return batch
 
+    def _planned_batch(
+        self, x: Any, y: Any, sw: Any, class_weight: Any, what: str
+    ) -> data_utils.Batch:
+        """`_array_batches`, then the plan made from it if there is none yet."""
+        batch = self._array_batches(x, y, sw, class_weight, what)
+        if self._plan is None:
+            self._make_plan(batch, what)
+        return batch
+
     def _source(
         self,
         x: Any,
@@ -280,9 +289,7 @@ class TrainingSteps(Placement, ModelContract):
 
         def standardize(element: tuple[Any, Any, Any]) -> data_utils.Batch:
             bx, by, bsw = element
-            batch = self._array_batches(bx, by, bsw, class_weight, what)
-            if self._plan is None:
-                self._make_plan(batch, what)
+            batch = self._planned_batch(bx, by, bsw, class_weight, what)
             return batch
 
         on_cpu = self._model_device().type == "cpu"

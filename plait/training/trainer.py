@@ -393,9 +393,7 @@ class Trainer(Compiled):
         As in Keras 3, the metrics accumulate across calls until `reset_metrics()`.
         """
         self._require_compiled("train_on_batch")
-        batch = self._array_batches(x, y, sample_weight, class_weight, "train_on_batch")
-        if self._plan is None:
-            self._make_plan(batch, "train_on_batch")
+        batch = self._planned_batch(x, y, sample_weight, class_weight, "train_on_batch")
         validation.check_batch(self, batch, "train_on_batch")
         was_training = self.training
         self.train()
@@ -418,9 +416,7 @@ class Trainer(Compiled):
     ) -> Any:
         """Loss and metrics on one batch, without updating the weights."""
         self._require_compiled("test_on_batch")
-        batch = self._array_batches(x, y, sample_weight, None, "test_on_batch")
-        if self._plan is None:
-            self._make_plan(batch, "test_on_batch")
+        batch = self._planned_batch(x, y, sample_weight, None, "test_on_batch")
         validation.check_batch(self, batch, "test_on_batch")
         self.reset_metrics()
         self._test_batch(*batch)

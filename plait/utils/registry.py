@@ -13,11 +13,37 @@ the registry never imports a module, so a saved file stays data.
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any, TypeVar
+from typing import Any, Self, TypeVar
 
-__all__ = ["Registry"]
+__all__ = ["Configurable", "Registry"]
 
 T = TypeVar("T")
+
+
+class Configurable:
+    """Base of the objects a registry rebuilds from their constructor arguments.
+
+    Keras's pair: `get_config()` returns the arguments as JSON data (none for
+    this base), `from_config(config)` calls the class with them.
+
+    Example:
+        >>> class Scale(Configurable):
+        ...     def __init__(self, factor=1.0):
+        ...         self.factor = factor
+        ...     def get_config(self):
+        ...         return {"factor": self.factor}
+        >>> Scale.from_config(Scale(2.0).get_config()).factor
+        2.0
+    """
+
+    def get_config(self) -> dict[str, Any]:
+        """The constructor arguments, as JSON data."""
+        return {}
+
+    @classmethod
+    def from_config(cls, config: dict[str, Any]) -> Self:
+        """Recreate the object from `get_config()`."""
+        return cls(**config)
 
 
 def _article(word: str) -> str:
