@@ -22,7 +22,13 @@ from plait.graph.node import Node
 from plait.graph.symbolic import History, SymbolicTensor
 from plait.layers.input_spec import InputSpec, check_input_spec, inputs_first
 from plait.layers.node_api import NodeAPI
-from plait.layers.weights_api import Layout, WeightInfo, WeightsAPI
+from plait.layers.variables import Variable
+from plait.layers.weights_api import (
+    Layout,
+    WeightInfo,
+    WeightsAPI,
+    add_weight_arguments,
+)
 from plait.types import DTypeLike, Shape
 from plait.utils import tree
 from plait.utils.build_lock import build_lock
@@ -42,14 +48,6 @@ _BASE_KWARGS = frozenset(
         "autocast",
     }
 )
-# Positional orders of add_weight: plait's (name first) and Keras 3's (shape first).
-_ADD_WEIGHT_ARGS = (
-    "name", "shape", "initializer", "dtype", "trainable", "regularizer", "constraint"
-)  # fmt: skip
-_ADD_WEIGHT_K3 = (
-    "shape", "initializer", "dtype", "trainable", "autocast", "regularizer",
-    "constraint", "aggregation", "name",
-)  # fmt: skip
 
 # Errors raised inside `call()` that get the layer and its input shapes prefixed.
 _CALL_ERRORS = (ValueError, TypeError, RuntimeError, NotImplementedError, IndexError)
@@ -345,14 +343,17 @@ class Layer(NodeAPI, WeightsAPI, torch.nn.Module):
         *args: Any,
         layout: Layout | None = None,
         **kwargs: Any,
-    ) -> torch.nn.Parameter:
-        """Create a weight, register it, and return it (a `torch.nn.Parameter`).
+    ) -> Variable:
+        """Create a weight, register it, and return it (a `Variable`, which is a
+        `torch.nn.Parameter` with Keras's `assign`, `numpy`, `path`, ...).
 
         Takes plait's name-first order `(name, shape, initializer, dtype,
-        trainable, regularizer, constraint)` (`add_weight("kernel", (3, 4), ...)`)
-        and Keras 3's shape-first order `(shape, initializer, dtype, trainable,
-        autocast, regularizer, constraint, aggregation, name)`
-        (`add_weight((3, 4), "zeros", name="kernel")`); keywords work in both.
+        trainable, regularizer, constraint)` (`add_weight("kernel", (3, 4), ...)`),
+        Keras 2's `(name, shape, dtype, initializer, regularizer, trainable,
+        constraint)` (told apart by a dtype third) and Keras 3's shape-first order
+        `(shape, initializer, dtype, trainable, autocast, regularizer, constraint,
+        aggregation, name)` (`add_weight((3, 4), "zeros", name="kernel")`);
+        keywords work in all three.
 
         Args:
             name: Name in `get_weights`/saved files and the attribute name in
@@ -367,32 +368,10 @@ class Layer(NodeAPI, WeightsAPI, torch.nn.Module):
             layout: `(to_keras, from_keras)` when the weight is stored in another
                 layout than Keras's (e.g. conv kernels in torch layout).
         """
-        # A positional first argument that is not a name is Keras 3's shape.
-        shape_first = bool(args) and not isinstance(args[0], (str, type(None)))
-        order = _ADD_WEIGHT_K3 if shape_first else _ADD_WEIGHT_ARGS
-        if len(args) > len(order):
-            raise TypeError(
-                f"{self._where()}: add_weight() takes at most {len(order)} positional "
-                f"arguments, got {len(args)}."
-            )
-        for key, value in zip(order, args):
-            if key in kwargs:
-                raise TypeError(
-                    f"{self._where()}: add_weight() got multiple values for {key!r}."
-                )
-            kwargs[key] = value
-        for key in ("autocast", "aggregation", "synchronization", "use_resource"):
-            kwargs.pop(key, None)
-        name = kwargs.pop("name", None)
-        shape = kwargs.pop("shape", None)
-        initializer = kwargs.pop("initializer", None)
-        dtype: DTypeLike = kwargs.pop("dtype", None)
-        trainable = kwargs.pop("trainable", None)
-        trainable = True if trainable is None else bool(trainable)  # Keras 2: None
-        regularizer = kwargs.pop("regularizer", None)
-        constraint = kwargs.pop("constraint", None)
-        if kwargs:
-            raise TypeError(f"{self._where()}: add_weight() got {sorted(kwargs)}.")
+        a = add_weight_arguments(self._where(), args, kwargs)
+        name, shape, dtype = a["name"], a["shape"], a["dtype"]
+        initializer, trainable = a["initializer"], a["trainable"]
+        regularizer, constraint = a["regularizer"], a["constraint"]
         shape = tuple(int(d) for d in (shape if shape is not None else ()))
         wdtype = standardize_dtype(dtype, self._variable_dtype)
         if initializer is None:
@@ -407,9 +386,10 @@ class Layer(NodeAPI, WeightsAPI, torch.nn.Module):
         name = name or unique_name(f"{self.name}/variable").split("/")[-1]
         # Integer weights (counters, ids) cannot take gradients: never trainable.
         trainable = trainable and (wdtype.is_floating_point or wdtype.is_complex)
-        param = torch.nn.Parameter(
+        param = Variable(
             value.contiguous().to(wdtype), requires_grad=trainable and self.trainable
         )
+        param._owner = self
         attr = (
             name if name not in self._parameters else f"{name}_{len(self._parameters)}"
         )
