@@ -88,10 +88,10 @@ def test_guide_lazy_build_and_variable_attributes():
     assert isinstance(w, torch.nn.Parameter)
     assert w.shape == (2, 32)
     # dtype and shape stay torch's (torch's optimizers, DDP and FSDP read them)
-    assert w.dtype == torch.float32 and w.shape == (2, 32)
+    assert w.dtype == torch.float32
     assert w.trainable
     assert w.numpy().shape == (2, 32)
-    assert isinstance(w.name, str) and w.name
+    assert w.name == "variable"
     assert w.path.startswith(linear_layer.name + "/")
 
 
@@ -159,7 +159,8 @@ def test_keras2_positional_add_weight():
 
     layer = Scale()
     layer(torch.ones(2, 3))
-    assert layer.s.name == "s" and layer.s.numpy().tolist() == [1.0, 1.0, 1.0]
+    assert layer.s.name == "s"
+    assert layer.s.numpy().tolist() == [1.0, 1.0, 1.0]
     assert not layer.t.trainable
     assert len(layer.losses) == 1
 
@@ -178,7 +179,8 @@ def test_keras3_keyword_add_weight():
 
     layer = Scale()
     layer(torch.ones(2, 3, dtype=torch.float64))
-    assert layer.s.name == "scale" and layer.s.dtype == torch.float64
+    assert layer.s.name == "scale"
+    assert layer.s.dtype == torch.float64
 
 
 def test_variables_survive_torch_machinery():
