@@ -21,6 +21,7 @@ from plait.graph.inference import (
 from plait.graph.node import Node
 from plait.graph.symbolic import History, SymbolicTensor
 from plait.layers.input_spec import InputSpec, check_input_spec, inputs_first
+from plait.layers.losses_api import LossesAPI
 from plait.layers.node_api import NodeAPI
 from plait.layers.variables import Variable
 from plait.layers.weights_api import (
@@ -162,7 +163,7 @@ def _overrides(obj: Any, name: str) -> bool:
     return getattr(type(obj), name) is not getattr(Layer, name)
 
 
-class Layer(NodeAPI, WeightsAPI, torch.nn.Module):
+class Layer(NodeAPI, WeightsAPI, LossesAPI, torch.nn.Module):
     """Base class of every plait layer and model: a `torch.nn.Module` with Keras's contract.
 
     Subclasses store their configuration in `__init__`, create weights in
@@ -471,22 +472,6 @@ class Layer(NodeAPI, WeightsAPI, torch.nn.Module):
             yield layer
             stack.extend(reversed(layer._sublayers()))
 
-    # ------------------------------------------------------------------ losses
-    def add_loss(self, loss: torch.Tensor) -> None:
-        """Add a loss term (a scalar tensor) computed during `call`."""
-        self._added_losses.append(loss)
-
-    @property
-    def losses(self) -> list[torch.Tensor]:
-        """Regularization losses of weights and `add_loss` terms, sub-layers included."""
-        out: list[torch.Tensor] = []
-        for layer in [self, *self._all_sublayers()]:
-            for p, fn in layer._regularizers:
-                lay = layer._layout(p)  # regularizers see the Keras layout
-                out.append(fn(lay[0](p) if lay else p))
-            out += layer._added_losses
-        return out
-
     def _fns_config(self, names: tuple[str, ...]) -> dict[str, Any]:
         """The regularizer/constraint attributes `names` as JSON data (None stays None)."""
         out = {}
@@ -494,10 +479,6 @@ class Layer(NodeAPI, WeightsAPI, torch.nn.Module):
             module = constraints if name.endswith("constraint") else regularizers
             out[name] = module.serialize(getattr(self, name))  # type: ignore[attr-defined]
         return out
-
-    def _clear_losses(self) -> None:
-        for layer in [self, *self._all_sublayers()]:
-            layer._added_losses = []
 
     # ------------------------------------------------------------------ calling
     def _call_flags(self) -> tuple[bool, bool]:
@@ -528,7 +509,7 @@ class Layer(NodeAPI, WeightsAPI, torch.nn.Module):
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
         if _has_symbolic(args, kwargs):
             return self._symbolic_call(args, kwargs)
-        return torch.nn.Module.__call__(self, *args, **kwargs)
+        return self._call_as_entry(torch.nn.Module.__call__, self, *args, **kwargs)
 
     def forward(self, *args: Any, **kwargs: Any) -> Any:
         """Eager call on real tensors (torch's entry point; same as calling the layer)."""
@@ -645,6 +626,8 @@ class Layer(NodeAPI, WeightsAPI, torch.nn.Module):
             specs = self._infer_output_specs(inputs, args, call_kwargs, flat_in)
         except _CALL_ERRORS as err:
             raise self._locate(err, flat_in) from err
+        finally:
+            self._clear_losses()  # added on meta tensors: not a real call's
         node_index = len(self._inbound_nodes)
         leaves = tree.flatten(specs)
         single = len(leaves) == 1
