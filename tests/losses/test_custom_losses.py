@@ -8,20 +8,7 @@ import torch
 
 import plait as keras
 from plait import layers, ops
-
-
-def get_uncompiled_model():
-    inputs = keras.Input(shape=(784,), name="digits")
-    x = layers.Dense(64, activation="relu", name="dense_1")(inputs)
-    x = layers.Dense(64, activation="relu", name="dense_2")(x)
-    outputs = layers.Dense(10, activation="softmax", name="predictions")(x)
-    model = keras.Model(inputs=inputs, outputs=outputs)
-    return model
-
-
-def _data(n=64):
-    rng = np.random.default_rng(0)
-    return rng.random((n, 784), dtype=np.float32), rng.integers(0, 10, n)
+from tests.guides import get_uncompiled_model, mnist_like
 
 
 # --- Guide: "Custom losses"
@@ -30,7 +17,7 @@ def custom_mean_squared_error(y_true, y_pred):
 
 
 def test_guide_loss_function():
-    x_train, y_train = _data()
+    x_train, y_train = mnist_like()
     model = get_uncompiled_model()
     model.compile(optimizer=keras.optimizers.Adam(), loss=custom_mean_squared_error)
 
@@ -55,7 +42,7 @@ class CustomMSE(keras.losses.Loss):
 
 
 def test_guide_loss_subclass():
-    x_train, y_train = _data()
+    x_train, y_train = mnist_like()
     model = get_uncompiled_model()
     model.compile(optimizer=keras.optimizers.Adam(), loss=CustomMSE())
 
@@ -75,7 +62,7 @@ def test_guide_loss_subclass_saves_and_loads(tmp_path):
     path = tmp_path / "custom_mse.plait"
     model.save(path)
     loaded = keras.saving.load_model(path, custom_objects={"CustomMSE": CustomMSE})
-    x_train, y_train = _data(8)
+    x_train, y_train = mnist_like(8)
     y = ops.one_hot(y_train, num_classes=10)
     assert loaded.evaluate(x_train, y, verbose=0) == pytest.approx(
         model.evaluate(x_train, y, verbose=0)

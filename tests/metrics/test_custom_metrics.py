@@ -11,6 +11,7 @@ import torch
 
 import plait as keras
 from plait import layers, ops
+from tests.guides import get_uncompiled_model, mnist_like
 
 
 # --- Built-in methods guide: "Custom metrics"
@@ -38,27 +39,13 @@ class CategoricalTruePositives(keras.metrics.Metric):
         self.true_positives.assign(0.0)
 
 
-def get_uncompiled_model():
-    inputs = keras.Input(shape=(784,), name="digits")
-    x = layers.Dense(64, activation="relu", name="dense_1")(inputs)
-    x = layers.Dense(64, activation="relu", name="dense_2")(x)
-    outputs = layers.Dense(10, activation="softmax", name="predictions")(x)
-    model = keras.Model(inputs=inputs, outputs=outputs)
-    return model
-
-
-def _data(n=96):
-    rng = np.random.default_rng(0)
-    return rng.random((n, 784), dtype=np.float32), rng.integers(0, 10, (n, 1))
-
-
 def _true_positives(model, x, y):
     pred = model.predict(x, verbose=0).argmax(axis=1)
     return float((pred == y[:, 0]).sum())
 
 
 def test_guide_custom_metric_in_compile_fit_and_evaluate():
-    x_train, y_train = _data()
+    x_train, y_train = mnist_like(96, (96, 1))
     model = get_uncompiled_model()
     model.compile(
         optimizer=keras.optimizers.RMSprop(learning_rate=1e-3),
@@ -186,7 +173,7 @@ def test_to_moves_variables_in_place():
 
 @pytest.mark.gpu
 def test_custom_metric_follows_the_model_to_the_gpu():
-    x_train, y_train = _data(64)
+    x_train, y_train = mnist_like(64, (64, 1))
     model = get_uncompiled_model().to("cuda")
     model.compile(
         optimizer="sgd",

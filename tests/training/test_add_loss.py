@@ -8,6 +8,7 @@ import torch
 
 import plait as keras
 from plait import layers, ops
+from tests.guides import mnist_like
 
 
 # --- Subclassing guide: "The add_loss() method"
@@ -92,11 +93,6 @@ class GuideActivityRegularizationLayer(layers.Layer):
         return inputs  # Pass-through layer.
 
 
-def _mnist_like(n=64):
-    rng = np.random.default_rng(0)
-    return rng.random((n, 784), dtype=np.float32), rng.integers(0, 10, n)
-
-
 def test_guide_activity_regularization_layer_in_a_functional_model():
     inputs = keras.Input(shape=(784,), name="digits")
     x = layers.Dense(64, activation="relu", name="dense_1")(inputs)
@@ -113,7 +109,7 @@ def test_guide_activity_regularization_layer_in_a_functional_model():
         loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True),
     )
 
-    x_train, y_train = _mnist_like()
+    x_train, y_train = mnist_like()
     # The displayed loss will be much higher than before
     # due to the regularization component.
     history = model.fit(x_train, y_train, batch_size=64, epochs=1, verbose=0)
@@ -230,7 +226,7 @@ class VariationalAutoEncoder(keras.Model):
 
 
 def test_guide_vae_subclassed_model_with_add_loss():
-    x_train, _ = _mnist_like(128)
+    x_train, _ = mnist_like(128)
     original_dim = 784
     vae = VariationalAutoEncoder(784, 64, 32)
 
