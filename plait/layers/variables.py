@@ -151,10 +151,13 @@ class Variable(torch.nn.Parameter):
         meta._owner_ref = self._owner_ref
         return meta
 
-    def __repr__(self) -> str:
+    def __repr__(self, *args: Any, **kwargs: Any) -> Any:  # type: ignore[override]
         shape = format_shape(tuple(self.shape))
         dtype = str(self.dtype).removeprefix("torch.")
-        return f"<Variable path={self.path}, shape={shape}, dtype={dtype}, value={self.data!r}>"
+        value = repr(self.data)
+        return (
+            f"<Variable path={self.path}, shape={shape}, dtype={dtype}, value={value}>"
+        )
 
 
 def _rebuild_variable(
