@@ -2,7 +2,11 @@
 and models via subclassing" (imports changed), plus the variable API itself."""
 
 import copy
+import os
 import pickle
+import socket
+import subprocess
+import sys
 
 import numpy as np
 import pytest
@@ -58,6 +62,16 @@ def test_guide_non_trainable_weight_assign_add():
     assert len(my_sum.weights) == 1
     assert len(my_sum.non_trainable_weights) == 1
     assert my_sum.trainable_weights == []
+
+
+def test_assign_add_in_call_builds_in_a_functional_model():
+    inputs = keras.Input((2,))
+    outputs = ComputeSum(2)(inputs)  # shape inference runs `call` on meta tensors
+    model = keras.Model(inputs, outputs)
+    layer = model.layers[-1]
+    np.testing.assert_allclose(layer.total.numpy(), [0.0, 0.0])
+    np.testing.assert_allclose(model(torch.ones(3, 2)).detach().numpy(), [3.0, 3.0])
+    assert layer.total.device.type == "cpu"
 
 
 # --- Guide: "Best practice: deferring weight creation until the shape of the inputs is known"
@@ -200,3 +214,38 @@ def test_variables_survive_torch_machinery():
     torch.testing.assert_close(compiled(torch.ones(1, 3)), clone(torch.ones(1, 3)))
     restored = pickle.loads(pickle.dumps(model))
     assert restored.weights[0].path == model.weights[0].path
+
+
+FSDP_SCRIPT = r"""
+import os, sys, torch, torch.distributed as dist
+os.environ.update(MASTER_ADDR="127.0.0.1", MASTER_PORT=sys.argv[1])
+dist.init_process_group("gloo", rank=0, world_size=1)
+from torch.distributed.fsdp import fully_shard
+import plait
+from plait import layers
+model = plait.Sequential([plait.Input((3,)), layers.Dense(4), layers.Dense(1)])
+assert type(model.weights[0]).__name__ == "Variable"
+fully_shard(model)
+model(torch.ones(2, 3)).sum().backward()
+assert all(p.grad is not None for p in model.parameters())
+dist.destroy_process_group()
+print("ok")
+"""
+
+
+@pytest.mark.slow
+def test_variables_shard_with_fsdp(tmp_path):
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = str(s.getsockname()[1])
+    script = tmp_path / "fsdp.py"
+    script.write_text(FSDP_SCRIPT)
+    env = {**os.environ, "PYTHONPATH": os.getcwd(), "PLAIT_DEVICE": "cpu"}
+    done = subprocess.run(
+        [sys.executable, str(script), port],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=240,
+    )
+    assert done.stdout.strip() == "ok", done.stderr[-3000:]
