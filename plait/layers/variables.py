@@ -122,8 +122,17 @@ class Variable(torch.nn.Parameter):
         return tensor.to(device=self.device, dtype=self.dtype)
 
     def assign(self, value: Any) -> None:
-        """Set the value in place; `value` has this shape (or is a scalar)."""
+        """Set the value in place; `value` has this shape (or is a scalar).
+
+        A weight stored in torch's layout (conv kernels) also takes a value in
+        Keras's layout, as `set_weights` does.
+        """
         tensor = self._as_value(value)
+        info = self._info()
+        layout = None if info is None else info.layout
+        if layout is not None and tuple(tensor.shape) != tuple(self.shape):
+            if tuple(tensor.shape) == tuple(layout[0](self.detach()).shape):
+                tensor = layout[1](tensor)
         if tensor.dim() and tuple(tensor.shape) != tuple(self.shape):
             raise ValueError(
                 f"Variable {self.path!r}: expected a value of shape "

@@ -132,6 +132,14 @@ def test_assign_rejects_a_wrong_shape():
         layer.kernel.assign(np.ones((2, 2)))
 
 
+def test_assign_takes_keras_layout_for_torch_layout_weights():
+    layer = layers.Conv2D(4, 3)
+    layer.build((None, 8, 8, 2))
+    keras_kernel = np.arange(3 * 3 * 2 * 4, dtype="float32").reshape(3, 3, 2, 4)
+    layer.kernel.assign(keras_kernel)
+    np.testing.assert_array_equal(layer.get_weights()[0], keras_kernel)
+
+
 def test_value_is_the_live_tensor_and_carries_grad():
     layer = layers.Dense(1)
     out = layer(torch.ones(4, 3)).sum()
