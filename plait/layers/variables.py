@@ -130,9 +130,13 @@ class Variable(torch.nn.Parameter):
         tensor = self._as_value(value)
         info = self._info()
         layout = None if info is None else info.layout
-        if layout is not None and tuple(tensor.shape) != tuple(self.shape):
-            if tuple(tensor.shape) == tuple(layout[0](self.detach()).shape):
-                tensor = layout[1](tensor)
+        shape = tuple(tensor.shape)
+        if (
+            layout is not None
+            and shape != tuple(self.shape)
+            and shape == tuple(layout[0](self.detach()).shape)
+        ):
+            tensor = layout[1](tensor)
         if tensor.dim() and tuple(tensor.shape) != tuple(self.shape):
             raise ValueError(
                 f"Variable {self.path!r}: expected a value of shape "
