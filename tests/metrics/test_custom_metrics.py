@@ -186,3 +186,31 @@ def test_custom_metric_follows_the_model_to_the_gpu():
     )
     metric = model._plan.metrics.metrics[0]
     assert metric.true_positives.device.type == "cuda"
+
+
+class SeenSamples(keras.metrics.Metric):
+    def __init__(self, name="seen", **kwargs):
+        super().__init__(name=name, **kwargs)
+        self.seen = self.add_variable(shape=(), initializer="zeros", name="seen")
+
+    def update_state(self, y_true, y_pred, sample_weight=None):
+        self.seen.assign_add(ops.shape(y_pred)[0])
+
+    def result(self):
+        return self.seen.value
+
+
+def test_custom_metric_is_reset_each_epoch_and_each_evaluate():
+    x, y = mnist_like(40, (40, 1))
+    model = get_uncompiled_model()
+    model.compile(
+        optimizer="sgd",
+        loss="sparse_categorical_crossentropy",
+        metrics=[SeenSamples()],
+    )
+    history = model.fit(
+        x, y, batch_size=16, epochs=3, validation_data=(x[:8], y[:8]), verbose=0
+    )
+    assert history.history["seen"] == [40.0, 40.0, 40.0]
+    assert history.history["val_seen"] == [8.0, 8.0, 8.0]
+    assert model.evaluate(x, y, verbose=0, return_dict=True)["seen"] == 40.0
