@@ -85,7 +85,12 @@ def params_on_meta(module: torch.nn.Module) -> Iterator[None]:
                     if value is None or value.device.type == "meta":
                         continue
                     saved.append((store, name, value))
-                    store[name] = torch.empty_like(value, device="meta")  # type: ignore[assignment]
+                    # A weight type may give its own meta twin (layers' Variable).
+                    like = getattr(value, "_like_on_meta", None)
+                    meta = like() if like is not None else None
+                    if meta is None:
+                        meta = torch.empty_like(value, device="meta")
+                    store[name] = meta  # type: ignore[assignment]
         yield
     finally:
         for store, name, value in reversed(saved):

@@ -14,8 +14,15 @@ from plait.graph.inference import weights_deferred
 from plait.graph.node import Node
 from plait.layers.call_api import CallAPI
 from plait.layers.input_spec import InputSpec
+from plait.layers.losses_api import LossesAPI
 from plait.layers.node_api import NodeAPI
-from plait.layers.weights_api import Layout, WeightInfo, WeightsAPI
+from plait.layers.variables import Variable
+from plait.layers.weights_api import (
+    Layout,
+    WeightInfo,
+    WeightsAPI,
+    add_weight_arguments,
+)
 from plait.types import DTypeLike, Shape
 from plait.utils.naming import to_snake_case, unique_name, validate_name
 from plait.utils.shapes import dtype_name, standardize_dtype
@@ -33,14 +40,6 @@ _BASE_KWARGS = frozenset(
         "autocast",
     }
 )
-# Positional orders of add_weight: plait's (name first) and Keras 3's (shape first).
-_ADD_WEIGHT_ARGS = (
-    "name", "shape", "initializer", "dtype", "trainable", "regularizer", "constraint"
-)  # fmt: skip
-_ADD_WEIGHT_K3 = (
-    "shape", "initializer", "dtype", "trainable", "autocast", "regularizer",
-    "constraint", "aggregation", "name",
-)  # fmt: skip
 
 
 def _same_as_default(value: Any, default: Any) -> bool:
@@ -56,7 +55,7 @@ def _same_as_default(value: Any, default: Any) -> bool:
     return False
 
 
-class Layer(NodeAPI, WeightsAPI, CallAPI, torch.nn.Module):
+class Layer(NodeAPI, WeightsAPI, LossesAPI, CallAPI, torch.nn.Module):
     """Base class of every plait layer and model: a `torch.nn.Module` with Keras's contract.
 
     Subclasses store their configuration in `__init__`, create weights in
@@ -229,14 +228,17 @@ class Layer(NodeAPI, WeightsAPI, CallAPI, torch.nn.Module):
         *args: Any,
         layout: Layout | None = None,
         **kwargs: Any,
-    ) -> torch.nn.Parameter:
-        """Create a weight, register it, and return it (a `torch.nn.Parameter`).
+    ) -> Variable:
+        """Create a weight, register it, and return it (a `Variable`, which is a
+        `torch.nn.Parameter` with Keras's `assign`, `numpy`, `path`, ...).
 
         Takes plait's name-first order `(name, shape, initializer, dtype,
-        trainable, regularizer, constraint)` (`add_weight("kernel", (3, 4), ...)`)
-        and Keras 3's shape-first order `(shape, initializer, dtype, trainable,
-        autocast, regularizer, constraint, aggregation, name)`
-        (`add_weight((3, 4), "zeros", name="kernel")`); keywords work in both.
+        trainable, regularizer, constraint)` (`add_weight("kernel", (3, 4), ...)`),
+        Keras 2's `(name, shape, dtype, initializer, regularizer, trainable,
+        constraint)` (told apart by a dtype third) and Keras 3's shape-first order
+        `(shape, initializer, dtype, trainable, autocast, regularizer, constraint,
+        aggregation, name)` (`add_weight((3, 4), "zeros", name="kernel")`);
+        keywords work in all three.
 
         Args:
             name: Name in `get_weights`/saved files and the attribute name in
@@ -251,32 +253,10 @@ class Layer(NodeAPI, WeightsAPI, CallAPI, torch.nn.Module):
             layout: `(to_keras, from_keras)` when the weight is stored in another
                 layout than Keras's (e.g. conv kernels in torch layout).
         """
-        # A positional first argument that is not a name is Keras 3's shape.
-        shape_first = bool(args) and not isinstance(args[0], (str, type(None)))
-        order = _ADD_WEIGHT_K3 if shape_first else _ADD_WEIGHT_ARGS
-        if len(args) > len(order):
-            raise TypeError(
-                f"{self._where()}: add_weight() takes at most {len(order)} positional "
-                f"arguments, got {len(args)}."
-            )
-        for key, value in zip(order, args):
-            if key in kwargs:
-                raise TypeError(
-                    f"{self._where()}: add_weight() got multiple values for {key!r}."
-                )
-            kwargs[key] = value
-        for key in ("autocast", "aggregation", "synchronization", "use_resource"):
-            kwargs.pop(key, None)
-        name = kwargs.pop("name", None)
-        shape = kwargs.pop("shape", None)
-        initializer = kwargs.pop("initializer", None)
-        dtype: DTypeLike = kwargs.pop("dtype", None)
-        trainable = kwargs.pop("trainable", None)
-        trainable = True if trainable is None else bool(trainable)  # Keras 2: None
-        regularizer = kwargs.pop("regularizer", None)
-        constraint = kwargs.pop("constraint", None)
-        if kwargs:
-            raise TypeError(f"{self._where()}: add_weight() got {sorted(kwargs)}.")
+        a = add_weight_arguments(self._where(), args, kwargs)
+        name, shape, dtype = a["name"], a["shape"], a["dtype"]
+        initializer, trainable = a["initializer"], a["trainable"]
+        regularizer, constraint = a["regularizer"], a["constraint"]
         shape = tuple(int(d) for d in (shape if shape is not None else ()))
         wdtype = standardize_dtype(dtype, self._variable_dtype)
         if initializer is None:
@@ -291,9 +271,10 @@ class Layer(NodeAPI, WeightsAPI, CallAPI, torch.nn.Module):
         name = name or unique_name(f"{self.name}/variable").split("/")[-1]
         # Integer weights (counters, ids) cannot take gradients: never trainable.
         trainable = trainable and (wdtype.is_floating_point or wdtype.is_complex)
-        param = torch.nn.Parameter(
+        param = Variable(
             value.contiguous().to(wdtype), requires_grad=trainable and self.trainable
         )
+        param._owner = self
         attr = (
             name if name not in self._parameters else f"{name}_{len(self._parameters)}"
         )
@@ -375,22 +356,6 @@ class Layer(NodeAPI, WeightsAPI, CallAPI, torch.nn.Module):
             yield layer
             stack.extend(reversed(layer._sublayers()))
 
-    # ------------------------------------------------------------------ losses
-    def add_loss(self, loss: torch.Tensor) -> None:
-        """Add a loss term (a scalar tensor) computed during `call`."""
-        self._added_losses.append(loss)
-
-    @property
-    def losses(self) -> list[torch.Tensor]:
-        """Regularization losses of weights and `add_loss` terms, sub-layers included."""
-        out: list[torch.Tensor] = []
-        for layer in [self, *self._all_sublayers()]:
-            for p, fn in layer._regularizers:
-                lay = layer._layout(p)  # regularizers see the Keras layout
-                out.append(fn(lay[0](p) if lay else p))
-            out += layer._added_losses
-        return out
-
     def _fns_config(self, names: tuple[str, ...]) -> dict[str, Any]:
         """The regularizer/constraint attributes `names` as JSON data (None stays None)."""
         out = {}
@@ -398,7 +363,3 @@ class Layer(NodeAPI, WeightsAPI, CallAPI, torch.nn.Module):
             module = constraints if name.endswith("constraint") else regularizers
             out[name] = module.serialize(getattr(self, name))  # type: ignore[attr-defined]
         return out
-
-    def _clear_losses(self) -> None:
-        for layer in [self, *self._all_sublayers()]:
-            layer._added_losses = []

@@ -153,6 +153,10 @@ class CallAPI(torch.nn.Module):
         def call(self, inputs: Any, *args: Any, **kwargs: Any) -> Any: ...
         def set_weights(self, weights: list[Any]) -> None: ...
         def add_loss(self, loss: torch.Tensor) -> None: ...
+        def _clear_losses(self) -> None: ...
+        def _call_as_entry(
+            self, fn: Callable[..., Any], *args: Any, **kwargs: Any
+        ) -> Any: ...
         def _where(self) -> str: ...
 
     def compute_output_shape(self, input_shape: Any) -> Any:
@@ -191,7 +195,7 @@ class CallAPI(torch.nn.Module):
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
         if _has_symbolic(args, kwargs):
             return self._symbolic_call(args, kwargs)
-        return torch.nn.Module.__call__(self, *args, **kwargs)
+        return self._call_as_entry(torch.nn.Module.__call__, self, *args, **kwargs)
 
     def forward(self, *args: Any, **kwargs: Any) -> Any:
         """Eager call on real tensors (torch's entry point; same as calling the layer)."""
@@ -308,6 +312,8 @@ class CallAPI(torch.nn.Module):
             specs = self._infer_output_specs(inputs, args, call_kwargs, flat_in)
         except _CALL_ERRORS as err:
             raise self._locate(err, flat_in) from err
+        finally:
+            self._clear_losses()  # added on meta tensors: not a real call's
         node_index = len(self._inbound_nodes)
         leaves = tree.flatten(specs)
         single = len(leaves) == 1

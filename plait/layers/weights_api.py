@@ -18,12 +18,79 @@ import torch
 from plait.distribution import sharding
 from plait.utils.shapes import format_shape
 
-__all__ = ["Layout", "WeightInfo", "WeightsAPI"]
+__all__ = ["Layout", "WeightInfo", "WeightsAPI", "add_weight_arguments"]
 
 Layout = tuple[
     Callable[[torch.Tensor], torch.Tensor], Callable[[torch.Tensor], torch.Tensor]
 ]
 WeightEntries = list[tuple[torch.nn.Parameter, "WeightInfo"]]
+
+
+# Positional orders of add_weight: plait's (name, shape, initializer first),
+# Keras 2's (name, shape, dtype first) and Keras 3's (shape first).
+_PLAIT_ORDER = (
+    "name", "shape", "initializer", "dtype", "trainable", "regularizer", "constraint"
+)  # fmt: skip
+_KERAS2_ORDER = (
+    "name", "shape", "dtype", "initializer", "regularizer", "trainable", "constraint"
+)  # fmt: skip
+_KERAS3_ORDER = (
+    "shape", "initializer", "dtype", "trainable", "autocast", "regularizer",
+    "constraint", "aggregation", "name",
+)  # fmt: skip
+# Keras arguments plait accepts and has no use for (one device, eager torch).
+_IGNORED = ("autocast", "aggregation", "synchronization", "use_resource", "partitioner")
+
+
+def _is_dtype(x: Any) -> bool:
+    """Whether `x` names a dtype (`"float32"`, `torch.float32`, `np.float32`)."""
+    if isinstance(x, (torch.dtype, np.dtype)):
+        return True
+    if isinstance(x, type):
+        return issubclass(x, np.generic)
+    return isinstance(x, str) and isinstance(getattr(torch, x, None), torch.dtype)
+
+
+def _positional_order(args: tuple[Any, ...]) -> tuple[str, ...]:
+    """Which positional order `args` follow (see `add_weight`)."""
+    if args and not isinstance(args[0], (str, type(None))):
+        return _KERAS3_ORDER  # a shape first
+    third = args[2] if len(args) > 2 else None
+    fourth = args[3] if len(args) > 3 else None
+    if _is_dtype(third) or (
+        third is None and fourth is not None and not _is_dtype(fourth)
+    ):
+        return _KERAS2_ORDER
+    return _PLAIT_ORDER
+
+
+def add_weight_arguments(
+    where: str, args: tuple[Any, ...], kwargs: dict[str, Any]
+) -> dict[str, Any]:
+    """`add_weight`'s arguments by name, from any of the three positional orders.
+
+    Returns the keywords `name, shape, initializer, dtype, trainable,
+    regularizer, constraint` (None where not given; `trainable` True).
+    """
+    order = _positional_order(args)
+    if len(args) > len(order):
+        raise TypeError(
+            f"{where}: add_weight() takes at most {len(order)} positional "
+            f"arguments, got {len(args)}."
+        )
+    kwargs = dict(kwargs)
+    for key, value in zip(order, args):
+        if key in kwargs:
+            raise TypeError(f"{where}: add_weight() got multiple values for {key!r}.")
+        kwargs[key] = value
+    for key in _IGNORED:
+        kwargs.pop(key, None)
+    out = {k: kwargs.pop(k, None) for k in _PLAIT_ORDER}
+    if kwargs:
+        raise TypeError(f"{where}: add_weight() got {sorted(kwargs)}.")
+    trainable = out["trainable"]
+    out["trainable"] = True if trainable is None else bool(trainable)  # Keras 2: None
+    return out
 
 
 class WeightInfo(NamedTuple):

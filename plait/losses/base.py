@@ -9,6 +9,7 @@ losses are in `plait.losses.losses`.
 
 from __future__ import annotations
 
+import inspect
 from typing import Any
 
 import torch
@@ -142,11 +143,26 @@ class Loss:
 
     @classmethod
     def from_config(cls, config: dict[str, Any]) -> Loss:
-        """Creates a loss from `get_config()`'s output."""
-        return cls(**config)
+        """Creates a loss from `get_config()`'s output.
+
+        A subclass whose `__init__` takes no `reduction` or `dtype` (the guides'
+        `CustomMSE(regularization_factor, name)`) gets the base keys it can take.
+        """
+        return cls(**_accepted(cls, config))
 
     def __repr__(self) -> str:
         return f"<{type(self).__name__} name={self.name!r}>"
+
+
+_BASE_KEYS = ("name", "reduction", "dtype")
+
+
+def _accepted(cls: type, config: dict[str, Any]) -> dict[str, Any]:
+    """`config` less the base keys that `cls.__init__` does not take."""
+    params = inspect.signature(cls.__init__).parameters  # type: ignore[misc]
+    if any(p.kind is inspect.Parameter.VAR_KEYWORD for p in params.values()):
+        return config
+    return {k: v for k, v in config.items() if k in params or k not in _BASE_KEYS}
 
 
 class LossFunctionWrapper(Loss):

@@ -15,12 +15,16 @@ from typing import Any, NamedTuple
 import torch
 from torch import Tensor
 
+from plait import initializers
+from plait.layers.variables import Variable
+from plait.layers.weights_api import WeightInfo
 from plait.losses.functions import (
     TensorLike,
     _same_rank,
     _snake_case,
     _to_tensor,
 )
+from plait.utils.shapes import standardize_dtype
 
 __all__ = ["Mean", "MeanMetricWrapper", "Metric", "Sum"]
 
@@ -53,6 +57,12 @@ class Metric:
     tensors of the metric's dtype, created lazily on the device of the first
     update.
 
+    Keras's way works too: `self.tp = self.add_variable(shape=(),
+    initializer="zeros", name="tp")` (Keras 3) or `self.add_weight(name="tp")`
+    (Keras 2) in `__init__`, then `self.tp.assign_add(...)` in `update_state`;
+    the variables move to the device of the first compiled update, are zeroed by
+    the default `reset_state` and summed over processes under `torchrun`.
+
     Args:
         dtype: dtype of the state and the result; defaults to float32.
         name: Name shown in logs; defaults to the class name in snake case.
@@ -81,6 +91,71 @@ class Metric:
         self._state_shapes: dict[str, tuple[int, ...]] = {}
         self._states: dict[str, Tensor] = {}
         self._constants: dict[str, Tensor] = {}
+        self._weight_info: dict[Variable, WeightInfo] = {}  # add_variable's
+
+    def _where(self) -> str:
+        return f"{type(self).__name__} metric '{self.name}'"
+
+    def add_variable(
+        self,
+        shape: tuple[int, ...] = (),
+        initializer: Any = "zeros",
+        dtype: str | torch.dtype | None = None,
+        aggregation: str = "sum",
+        name: str | None = None,
+        **kwargs: Any,
+    ) -> Variable:
+        """A state variable, as Keras 3's `Metric.add_variable` (keyword order too).
+
+        Args:
+            shape: The variable's shape; a scalar by default.
+            initializer: Initializer name, class or callable; zeros by default.
+            dtype: The metric's dtype by default.
+            aggregation: How processes combine it; only `"sum"` (Keras's default)
+                is meaningful here: every state is summed under `torchrun`.
+            name: Shown in `path` (`"<metric>/<name>"`) and `variables`.
+
+        Returns:
+            A non-trainable `Variable` (a `torch.nn.Parameter`); update it with
+            `assign`/`assign_add` or in place.
+        """
+        for key in ("synchronization", "autocast"):
+            kwargs.pop(key, None)
+        if kwargs:
+            raise TypeError(f"{self._where()}: add_variable() got {sorted(kwargs)}.")
+        del aggregation  # one rule for every state: summed over processes
+        wdtype = standardize_dtype(dtype, self._dtype)
+        shape = tuple(int(d) for d in shape)
+        value = initializers.get(initializer or "zeros")(shape, dtype=wdtype)
+        variable = Variable(value.to(self._device or "cpu"), requires_grad=False)
+        variable._owner = self
+        name = name or "variable"
+        key, n = name, 0
+        while key in self._state_shapes:
+            n += 1
+            key = f"{name}_{n}"
+        self._weight_info[variable] = WeightInfo(name, False, None)
+        self._state_shapes[key] = shape
+        self._states[key] = variable
+        return variable
+
+    def add_weight(
+        self,
+        name: str | None = None,
+        shape: tuple[int, ...] = (),
+        aggregation: str = "sum",
+        synchronization: str = "on_read",
+        initializer: Any = None,
+        dtype: str | torch.dtype | None = None,
+    ) -> Variable:
+        """Keras 2's name for `add_variable` (and its argument order)."""
+        del synchronization
+        return self.add_variable(shape, initializer, dtype, aggregation, name)
+
+    def _place(self, like: Tensor) -> None:
+        """Before the first update: follow `like`'s device (variables included)."""
+        if self._device is None:
+            self.to(like.device)
 
     @property
     def dtype(self) -> torch.dtype:
@@ -160,9 +235,16 @@ class Metric:
         return self.result()
 
     def to(self, device: str | torch.device) -> Metric:
-        """Moves the state (now or when created) to `device`; returns self."""
+        """Moves the state (now or when created) to `device`; returns self.
+
+        In place: a variable held as an attribute stays the same object.
+        """
         self._device = torch.device(device)
-        self._states = {k: v.to(self._device) for k, v in self._states.items()}
+        for key, value in self._states.items():
+            if isinstance(value, Variable):  # an attribute of the metric too
+                torch.utils.swap_tensors(value, _moved(value, self._device))
+            else:
+                self._states[key] = value.to(self._device)
         return self
 
     def get_config(self) -> dict[str, Any]:
@@ -176,6 +258,17 @@ class Metric:
 
     def __repr__(self) -> str:
         return f"<{type(self).__name__} name={self.name!r}>"
+
+
+def _moved(variable: Variable, device: torch.device) -> Variable:
+    """A copy of `variable` on `device`, to swap with it (its class and owner kept)."""
+    if variable.is_meta:  # no values to copy
+        value = torch.zeros(variable.shape, dtype=variable.dtype, device=device)
+    else:
+        value = variable.detach().to(device)
+    moved = Variable(value, requires_grad=False)
+    moved.__dict__.update(variable.__dict__)
+    return moved
 
 
 def _samplewise(

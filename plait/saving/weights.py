@@ -480,7 +480,8 @@ def _materialise(tensor: torch.Tensor, value: torch.Tensor) -> None:
     real = torch.empty(tensor.shape, dtype=tensor.dtype)
     real.copy_(value)
     if isinstance(tensor, torch.nn.Parameter):
-        real = torch.nn.Parameter(real, requires_grad=tensor.requires_grad)
+        # Its own class (a layer's Variable), which swap_tensors swaps too.
+        real = type(tensor)(real, requires_grad=tensor.requires_grad)
     real.__dict__.update(tensor.__dict__)
     torch.utils.swap_tensors(tensor, real)
 

@@ -486,6 +486,7 @@ class _Slot:
                 self.metric.state("total", p).add_(hit.sum())
                 self.pending += p.shape[0]
                 return
+        self.metric._place(p)
         self.metric.update_state(y, p, sample_weight=sw)
 
     def flush(self) -> None:
@@ -584,5 +585,8 @@ class CompiledMetrics:
         out = {}
         for slot in self.slots:
             slot.flush()
-            out[slot.metric.name] = slot.metric.result()
+            value = slot.metric.result()
+            if isinstance(value, torch.nn.Parameter):  # Keras's `var.value`
+                value = value.detach().clone()  # not the live variable
+            out[slot.metric.name] = value
         return out

@@ -176,7 +176,7 @@ class Compiled(TrainingSteps):
             value = o.compiled_loss(ys[o.index], preds[o.index], sws[o.index])
             value = value * o.weight
             total = value if total is None else total + value
-        extra = self._extra_losses(plan, clear=False)
+        extra = self._extra_losses(plan)
         if extra is not None:
             total = extra if total is None else total + extra
         return total if total is not None else torch.zeros(())

@@ -13,7 +13,7 @@ and constraints a step applies.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 import torch
 
@@ -51,6 +51,12 @@ class ModelContract(torch.nn.Module):
     _probed_names: list[str] | None = None
     _probe_shapes: list[Shape] | None = None
     _x_struct: Any = None
+
+    if TYPE_CHECKING:  # supplied by `Layer` (plait/layers/losses_api.py)
+
+        def _call_as_entry(
+            self, fn: Callable[..., Any], *args: Any, **kwargs: Any
+        ) -> Any: ...
 
     def _known_output_names(self) -> list[str] | None:
         """Output names if known without data (a subclassed model needs a batch)."""

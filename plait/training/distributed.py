@@ -195,14 +195,13 @@ def global_log_tensors(model: Any) -> dict[str, torch.Tensor]:
     ]
     flat = torch.cat(parts) if parts else torch.zeros(0, dtype=torch.float64)
     torch.distributed.all_reduce(flat)
-    saved_states = [dict(m._states) for m in metrics]
+    # Swapped in place: a custom metric's `result()` reads its variables.
+    saved_states = [s.data for _, _, s in states]
     saved_trackers = [(t.total, t.count) for t in trackers]
     offset = 0
-    for m, k, s in states:
+    for _, _, s in states:
         size = s.numel()
-        m._states[k] = (
-            flat[offset : offset + size].reshape(s.shape).to(s.device, s.dtype)
-        )
+        s.data = flat[offset : offset + size].reshape(s.shape).to(s.device, s.dtype)
         offset += size
     for t in trackers:
         t.total = flat[offset].to(torch.float32)
@@ -211,8 +210,8 @@ def global_log_tensors(model: Any) -> dict[str, torch.Tensor]:
     try:
         return {k: v.clone() for k, v in model._log_tensors().items()}
     finally:
-        for m, saved in zip(metrics, saved_states):
-            m._states = saved
+        for (_, _, s), saved in zip(states, saved_states):
+            s.data = saved
         for t, (total, count) in zip(trackers, saved_trackers):
             t.total, t.count = total, count
 

@@ -412,21 +412,23 @@ class TrainingSteps(Placement, ModelContract):
             if o.weight != 1.0:
                 value = value * o.weight
             total = value if total is None else total + value
-        extra = self._extra_losses(plan, clear=True)
+        extra = self._extra_losses(plan)
         if extra is not None:
             total = extra if total is None else total + extra
         return total, values
 
-    def _extra_losses(self, plan: Plan, clear: bool) -> torch.Tensor | None:
-        """Weight regularization plus the layers' `add_loss` terms, summed."""
+    def _extra_losses(self, plan: Plan) -> torch.Tensor | None:
+        """Weight regularization plus the `add_loss` terms of this step, summed.
+
+        A step starts with no terms (`_call_as_entry` resets them), so terms from
+        an earlier call or from shape inference never leak in; they stay readable
+        in `model.losses` until the next call, as in Keras.
+        """
         extra = [
             fn(p if lay is None else lay[0](p)) for p, fn, lay in plan.regularizers
         ]
         for layer in plan.layers:
-            if layer._added_losses:
-                extra += layer._added_losses
-                if clear:
-                    layer._added_losses = []
+            extra += layer._added_losses
         if not extra:
             return None
         return torch.stack([torch.as_tensor(e).sum() for e in extra]).sum()
@@ -486,7 +488,8 @@ class TrainingSteps(Placement, ModelContract):
     def _train_batch(self, xs: list[Any], ys: list[Any], sws: list[Any]) -> None:
         plan = self._the_plan()
         with guard.HELD:  # Ctrl+C waits for the whole update (guard.py)
-            total, values, outs, masks = (plan.train_fn or self._core)(xs, ys, sws)
+            step = plan.train_fn or self._core
+            total, values, outs, masks = self._call_as_entry(step, xs, ys, sws)
             with torch.no_grad():  # bookkeeping: no graph, no detach per tensor
                 for p, project, lay in plan.constraints:
                     if lay is None:
@@ -498,9 +501,17 @@ class TrainingSteps(Placement, ModelContract):
     def _test_batch(self, xs: list[Any], ys: list[Any], sws: list[Any]) -> None:
         plan = self._the_plan()
         with torch.no_grad():
-            outs, masks = self._forward(plan, xs, False)
-            total, values = self._total_loss(plan, outs, masks, ys, sws)
+            outs, masks, total, values = self._call_as_entry(
+                self._test_forward, plan, xs, ys, sws
+            )
             self._record(plan, total, values, outs, masks, ys, sws)
+
+    def _test_forward(
+        self, plan: Plan, xs: list[Any], ys: list[Any], sws: list[Any]
+    ) -> tuple[Any, Any, torch.Tensor | None, list[torch.Tensor]]:
+        outs, masks = self._forward(plan, xs, False)
+        total, values = self._total_loss(plan, outs, masks, ys, sws)
+        return outs, masks, total, values
 
     def _setup_jit(self, plan: Plan) -> None:
         """`compile(jit_compile=True)`: the compiled step (see `plait.training.jit`)."""

@@ -17,6 +17,22 @@ import plait
 from plait.callbacks import CSVLogger, ModelCheckpoint
 from plait.layers import Dense, Input
 
+from plait import ops
+
+
+class Hits(plait.metrics.Metric):  # a custom metric, written as Keras's guides do
+    def __init__(self, name="hits", **kwargs):
+        super().__init__(name=name, **kwargs)
+        self.hits = self.add_variable(shape=(), initializer="zeros", name="hits")
+
+    def update_state(self, y_true, y_pred, sample_weight=None):
+        right = ops.equal(ops.reshape(y_true, (-1,)), ops.argmax(y_pred, axis=-1))
+        self.hits.assign_add(ops.sum(ops.cast(right, "float32")))
+
+    def result(self):
+        return self.hits.value
+
+
 out, shuffle = sys.argv[1], sys.argv[2] == "shuffle"
 rank = int(os.environ.get("RANK", "0"))
 plait.utils.set_random_seed(rank)  # different initial weights: DDP syncs them
@@ -26,7 +42,7 @@ y = rng.integers(0, 3, size=(33,))
 i = Input(shape=(5,))
 m = plait.Model(i, Dense(3, activation="softmax")(Dense(8, activation="relu")(i)))
 m.compile(plait.optimizers.SGD(0.1), "sparse_categorical_crossentropy",
-          metrics=["accuracy"])
+          metrics=["accuracy", Hits()])
 seen = []
 cb = plait.callbacks.LambdaCallback(on_epoch_end=lambda e, logs: seen.append(dict(logs)))
 hist = m.fit(
