@@ -132,7 +132,7 @@ class Sharded(Replica):
 
         # The root is the module every step runs through; say so before any
         # other unit runs alone (an `evaluate` or `predict` first).
-        fully_shard.state(self.root)._lazy_init()
+        fully_shard.state(self.root)._lazy_init()  # type: ignore[attr-defined]
         _rekey(model, before)
         for module in model.modules():
             if isinstance(module.__dict__.get("_programs"), dict):
