@@ -139,7 +139,12 @@ def _replica(model: Any) -> Replica:
 
         # Data parallel steps run eagerly (no jit_compile).
         config = distribution()
-        shard = Sharded(model, config) if isinstance(config, FSDP) else Replica(model)
+        shard: Replica
+        if isinstance(config, FSDP):
+            # Sharded once; a new plan (a second compile) keeps the shards.
+            shard = model.__dict__.get("_sharded") or Sharded(model, config)
+        else:
+            shard = Replica(model)
         plan = dataclasses.replace(model._the_plan(), shard=shard, train_fn=None)
         model._plan = plan
         sync.offset_random_stream()  # Dropout masks differ from rank to rank

@@ -146,6 +146,7 @@ class Sharded(Replica):
             opt.build(list(model.parameters()))
             if state is not None:
                 opt.load_state_dict(state)
+        model.__dict__["_sharded"] = self
 
     def __call__(self, xs: list[torch.Tensor]) -> Any:
         outs, masks = self.root(xs)

@@ -55,6 +55,9 @@ trained = m.get_weights()
 # load_model (plain weights), then fit sharded: continues like one process.
 again = plait.models.load_model(f"{out}/model_{rank}.plait")
 more = again.fit(x, y, batch_size=8, epochs=1, shuffle=False, verbose=0)
+# A second compile (a new optimizer) keeps the model sharded and training.
+again.compile(plait.optimizers.SGD(0.05), "sparse_categorical_crossentropy")
+again.fit(x, y, batch_size=8, epochs=1, shuffle=False, verbose=0)
 # Weight regularizers are not sharded: a clear error, not a wrong update.
 error = None
 if "WORLD_SIZE" in os.environ:
