@@ -22,6 +22,7 @@ from plait.callbacks.watch import (
     _monitored,
     _watching,
 )
+from plait.distribution import sharding
 from plait.distribution.process import is_chief
 
 __all__ = ["BackupAndRestore", "ModelCheckpoint", "TensorBoard"]
@@ -310,7 +311,10 @@ class BackupAndRestore(Callback):
         opt = self._optimizer()
         states, tensors = _callback_states(callbacks)
         state = {
-            "model": [v.detach().cpu() for v in self.model.state_dict().values()],
+            "model": [  # FSDP: the whole tensors, gathered by every rank
+                sharding.full(v).detach().cpu()
+                for v in self.model.state_dict(keep_vars=True).values()
+            ],
             "optimizer": opt.state_dict() if opt is not None else None,
             "epoch": epoch,
             "rng": _rng_state(),

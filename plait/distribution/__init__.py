@@ -4,7 +4,9 @@ Under `torchrun --nproc_per_node=N script.py` an unchanged script trains data
 parallel: plait creates the process group, wraps the training step in
 `DistributedDataParallel`, treats `batch_size` as the global batch and keeps
 logs global; only rank 0 prints and writes files. `DataParallel` and
-`set_distribution` are there for Keras scripts that spell it out.
+`set_distribution` are there for Keras scripts that spell it out;
+`set_distribution(FSDP())` shards the weights, gradients and optimizer state
+across the processes (torch's FSDP2) under the same `fit`.
 
 Example:
     >>> import plait

@@ -312,6 +312,8 @@ class Optimizer:
         devices = {p.device.type for p in self._params}
         if len(devices) != 1 or not all(p.is_floating_point() for p in self._params):
             return {}
+        if any(sharding.is_sharded(p) for p in self._params):
+            return {}  # FSDP's DTensors: no fused kernel; torch picks one that works
         if devices <= self._spec.fused_devices:
             return {"fused": True}
         return {"foreach": True}

@@ -139,7 +139,12 @@ def _replica(model: Any) -> Replica:
 
         # Data parallel steps run eagerly (no jit_compile).
         config = distribution()
-        shard = Sharded(model, config) if isinstance(config, FSDP) else Replica(model)
+        shard: Replica
+        if isinstance(config, FSDP):
+            # Sharded once; a new plan (a second compile) keeps the shards.
+            shard = model.__dict__.get("_sharded") or Sharded(model, config)
+        else:
+            shard = Replica(model)
         plan = dataclasses.replace(model._the_plan(), shard=shard, train_fn=None)
         model._plan = plan
         sync.offset_random_stream()  # Dropout masks differ from rank to rank
@@ -149,16 +154,20 @@ def _replica(model: Any) -> Replica:
 def epoch(model: Any, source: Any) -> Iterator[Any]:
     """The batches of one epoch of `source`: this process's slices when parallel.
 
-    Array sources shuffle with one generator seeded alike on every process
-    (rank 0's seed), so all processes walk the same global batches.
+    Array sources shuffle with a generator seeded alike on every process,
+    from rank 0's random stream at the start of each epoch: all processes
+    walk the same global batches, and a run resumed at an epoch boundary
+    (`BackupAndRestore` restores rank 0's stream) shuffles as the
+    uninterrupted one did.
     """
     if not active():
         yield from source.epoch()
         return
-    if getattr(source, "generator", ...) is None:
+    if hasattr(source, "generator") and getattr(source, "shuffle", False):
         seed = torch.randint(0, 2**62, (1,)).to(_comm_device())
         torch.distributed.broadcast(seed, 0)
-        source.generator = torch.Generator(device=source.device)
+        if source.generator is None:  # reseeded in place: the batch order holds it
+            source.generator = torch.Generator(device=source.device)
         source.generator.manual_seed(int(seed.item()))
     replica: Replica | None = None
     try:

@@ -51,15 +51,15 @@ def _is_model(module: torch.nn.Module) -> bool:
     return callable(getattr(module, "_the_plan", None))
 
 
-def _units(module: torch.nn.Module) -> Iterator[tuple[torch.nn.Module, bool]]:
-    """`(module, is_model)` to shard, innermost first: layers with weights,
-    then each nested model after its own layers."""
+def _units(module: torch.nn.Module) -> Iterator[torch.nn.Module]:
+    """The modules to shard, innermost first: the layers with weights, then
+    each nested model after its own layers."""
     for child in module.children():
         if _is_model(child):
             yield from _units(child)
-            yield child, True
+            yield child
         elif any(True for _ in child.parameters()):
-            yield child, False
+            yield child
 
 
 def _fully_shard(module: torch.nn.Module, reshard: bool) -> None:
@@ -124,7 +124,7 @@ class Sharded(Replica):
             if p is not None
         }
         reshard = config.reshard_after_forward
-        for unit, _ in _units(model):
+        for unit in _units(model):
             _fully_shard(unit, reshard)
         self.root = _Step(model)
         _fully_shard(self.root, reshard)
@@ -132,7 +132,7 @@ class Sharded(Replica):
 
         # The root is the module every step runs through; say so before any
         # other unit runs alone (an `evaluate` or `predict` first).
-        fully_shard.state(self.root)._lazy_init()
+        fully_shard.state(self.root)._lazy_init()  # type: ignore[attr-defined]
         _rekey(model, before)
         for module in model.modules():
             if isinstance(module.__dict__.get("_programs"), dict):
@@ -146,6 +146,7 @@ class Sharded(Replica):
             opt.build(list(model.parameters()))
             if state is not None:
                 opt.load_state_dict(state)
+        model.__dict__["_sharded"] = self
 
     def __call__(self, xs: list[torch.Tensor]) -> Any:
         outs, masks = self.root(xs)

@@ -55,10 +55,23 @@ trained = m.get_weights()
 # load_model (plain weights), then fit sharded: continues like one process.
 again = plait.models.load_model(f"{out}/model_{rank}.plait")
 more = again.fit(x, y, batch_size=8, epochs=1, shuffle=False, verbose=0)
+# A second compile (a new optimizer) keeps the model sharded and training.
+again.compile(plait.optimizers.SGD(0.05), "sparse_categorical_crossentropy")
+again.fit(x, y, batch_size=8, epochs=1, shuffle=False, verbose=0)
+# Weight regularizers are not sharded: a clear error, not a wrong update.
+error = None
+if "WORLD_SIZE" in os.environ:
+    r_in = layers.Input(shape=(5,))
+    reg = plait.Model(r_in, layers.Dense(2, kernel_regularizer="l2")(r_in))
+    reg.compile("sgd", "mse")
+    try:
+        reg.fit(dense, dense[:, :2], batch_size=8, epochs=1, verbose=0)
+    except ValueError as err:
+        error = str(err)
 np.savez(f"{out}/w{rank}.npz", *trained, pred=pred)
 np.savez(f"{out}/again{rank}.npz", *again.get_weights())
 json.dump({"hist": hist.history, "ev": ev, "more": more.history,
-           "summary": text.getvalue(), "local": list(local)},
+           "summary": text.getvalue(), "local": list(local), "error": error},
           open(f"{out}/r{rank}.json", "w"))
 """
 
@@ -85,6 +98,11 @@ def test_fsdp_two_processes_equal_one(tmp_path):
         assert logs2["summary"] == logs1["summary"]
         # The last Dense kernel (9, 3) really is sharded: rank 0 holds 5 rows.
         assert logs2["local"] == [[5, 4][rank], 3]
+        assert logs2["error"] == (
+            f"Model {logs2['error'].split(chr(39))[1]!r}: FSDP() expected layers "
+            "without weight regularizers or constraints, got 1 regularized and 0 "
+            "constrained weight(s); train this model with DataParallel()."
+        )
     assert logs1["local"] == [9, 3]
     # Checkpoints hold the whole weights (written by rank 0 alone).
     assert sorted(p.name for p in multi.glob("ckpt_*")) == ["ckpt_0.plait"]
