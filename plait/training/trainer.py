@@ -498,10 +498,11 @@ class Trainer(Compiled):
                     for sl in data_utils.batch_slices(used, bs)
                 )
             else:
-                batches = (
-                    tree.map_structure(lambda t, sl=sl: rows(t, sl, pin), xs)
-                    for sl in data_utils.batch_slices(used, bs)
-                )
+
+                def batch_of(sl: slice) -> Any:
+                    return tree.map_structure(lambda t: rows(t, sl, pin), xs)
+
+                batches = map(batch_of, data_utils.batch_slices(used, bs))
             if stream_to is not None:  # too large for the device: batch by batch
                 batches = streaming.prefetch(batches, stream_to)
         chunks: list[Any] = []
