@@ -16,7 +16,6 @@ data, the step plan, the train/test steps), `Compiled` (compiled.py:
 from __future__ import annotations
 
 import math
-import operator
 from collections.abc import Callable
 from typing import Any
 
@@ -487,16 +486,19 @@ class Trainer(Compiled):
             if not custom and not cbs.wants("on_predict_batch_end"):
                 direct = self._direct_program(xs)
             used = n if total is None else min(n, total * bs)
+            pin = stream_to is not None and stream_to.type == "cuda"
+            rows = streaming.rows
             if direct is not None:  # flat inputs, checked once for all batches
                 batches = (
-                    [t[sl] for t in direct[2]]
+                    [rows(t, sl, pin) for t in direct[2]]
                     for sl in data_utils.batch_slices(used, bs)
                 )
             else:
-                batches = (
-                    tree.map_structure(operator.itemgetter(sl), xs)
-                    for sl in data_utils.batch_slices(used, bs)
-                )
+
+                def batch_of(sl: slice) -> Any:
+                    return tree.map_structure(lambda t: rows(t, sl, pin), xs)
+
+                batches = map(batch_of, data_utils.batch_slices(used, bs))
             if stream_to is not None:  # too large for the device: batch by batch
                 batches = streaming.prefetch(batches, stream_to)
         chunks: list[Any] = []
