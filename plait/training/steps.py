@@ -138,6 +138,7 @@ class TrainingSteps(Placement, ModelContract):
 
     _compile_args: dict[str, Any]
     _plan: Plan | None
+    _loss_tracker: cu.MeanTracker
     optimizer: Any
 
     def _expand(self, names: list[str]) -> dict[str, Any]:
@@ -333,6 +334,7 @@ class TrainingSteps(Placement, ModelContract):
             program=None if program is None else program[0],
             with_masks=program is not None and program[1],
             x_struct=self._x_struct if program is None else None,
+            loss_tracker=self._loss_tracker,  # `model.metrics[0]`, kept across plans
         )
         self._plan = plan
         self._setup_jit(plan)

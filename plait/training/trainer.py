@@ -24,11 +24,12 @@ import torch
 
 from plait.callbacks import callbacks as callbacks_mod
 from plait.callbacks.progress import Progbar
+from plait.training import compile_utils as cu
 from plait.training import data as data_utils
 from plait.training import distributed, validation
-from plait.training.compiled import Compiled
+from plait.training.compiled import Compiled, user_logs
 from plait.training.contract import FlatProgram
-from plait.training.steps import LazyLogs, Plan, pythonify
+from plait.training.steps import LazyLogs, Plan
 from plait.utils import guard, tree
 
 __all__ = ["Trainer"]
@@ -64,6 +65,7 @@ class Trainer(Compiled):
         self.history: Any = None
         self._compile_args: dict[str, Any] = {}
         self._plan: Plan | None = None
+        self._loss_tracker = cu.MeanTracker("loss")
         self._initial_epoch: int | None = None
 
     # ------------------------------------------------------------------ fit
@@ -236,7 +238,7 @@ class Trainer(Compiled):
         every = int(self._compile_args.get("steps_per_execution", 1))
         last_logs: dict[str, Any] = {}
         batch_logs = LazyLogs(
-            lambda: pythonify(last_logs) if custom else self._read_logs(local=True)
+            lambda: user_logs(last_logs) if custom else self._read_logs(local=True)
         )
         wants_begin = cbs.wants("on_train_batch_begin")
         wants_end = cbs.wants("on_train_batch_end")
@@ -272,7 +274,7 @@ class Trainer(Compiled):
                         break
                 if step < 0:
                     break  # the data ran out
-                epoch_logs = pythonify(last_logs) if custom else self._read_logs()
+                epoch_logs = user_logs(last_logs) if custom else self._read_logs()
                 if val_source is not None and self._should_validate(
                     epoch, validation_freq
                 ):
@@ -300,7 +302,7 @@ class Trainer(Compiled):
         custom = self._overridden("test_step")
         last: dict[str, Any] = {}
         logs = LazyLogs(
-            lambda: pythonify(last) if custom else self._read_logs(local=True)
+            lambda: user_logs(last) if custom else self._read_logs(local=True)
         )
         wants_end = cbs.wants("on_test_batch_end")
         self.reset_metrics()
@@ -314,7 +316,7 @@ class Trainer(Compiled):
             if wants_end:
                 logs.stale = True
                 cbs.call_batch("on_test_batch_end", step, logs)
-        result = pythonify(last) if custom else self._read_logs()
+        result = user_logs(last) if custom else self._read_logs()
         cbs.on_test_end(result)
         return result
 
