@@ -57,27 +57,58 @@ def _numbers_as_array(x: Any) -> Any:
     return x
 
 
-class LazyLogs(Mapping[str, Any]):
-    """Batch logs that read the device only when a callback looks at them."""
+class LazyLogs(dict[str, Any]):
+    """Batch logs that read the device only when a callback looks at them.
+
+    A `dict` (as Keras gives callbacks) whose content is read on first access
+    after each batch (`stale`), so a callback that ignores it never forces a
+    host synchronisation.
+    """
 
     def __init__(self, read: Callable[[], dict[str, Any]]) -> None:
+        super().__init__()
         self._read = read
-        self._cache: dict[str, Any] = {}
         self.stale = True
 
     def _values(self) -> dict[str, Any]:
         if self.stale:
-            self._cache, self.stale = self._read(), False
-        return self._cache
+            values, self.stale = self._read(), False
+            dict.clear(self)
+            dict.update(self, values)
+        return self
 
     def __getitem__(self, key: str) -> Any:
-        return self._values()[key]
+        return dict.__getitem__(self._values(), key)
 
     def __iter__(self) -> Iterator[str]:
-        return iter(self._values())
+        return dict.__iter__(self._values())
 
     def __len__(self) -> int:
-        return len(self._values())
+        return dict.__len__(self._values())
+
+    def __contains__(self, key: object) -> bool:
+        return dict.__contains__(self._values(), key)
+
+    def __repr__(self) -> str:
+        return dict.__repr__(self._values())
+
+    def __eq__(self, other: object) -> bool:
+        return dict.__eq__(self._values(), other)
+
+    def keys(self) -> Any:
+        return dict.keys(self._values())
+
+    def values(self) -> Any:
+        return dict.values(self._values())
+
+    def items(self) -> Any:
+        return dict.items(self._values())
+
+    def get(self, key: str, default: Any = None) -> Any:
+        return dict.get(self._values(), key, default)
+
+    def copy(self) -> dict[str, Any]:
+        return dict(self.items())
 
 
 WeightFn = tuple[torch.nn.Parameter, Callable[..., Any], Any]

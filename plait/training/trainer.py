@@ -304,11 +304,14 @@ class Trainer(Compiled):
         logs = LazyLogs(
             lambda: user_logs(last) if custom else self._read_logs(local=True)
         )
+        wants_begin = cbs.wants("on_test_batch_begin")
         wants_end = cbs.wants("on_test_batch_end")
         self.reset_metrics()
         self.eval()
         cbs.on_test_begin()
         for step, batch in enumerate(distributed.epoch(self, source)):
+            if wants_begin:
+                cbs.call_batch("on_test_batch_begin", step)
             if custom:
                 last = self.test_step(self._user_batch(batch))
             else:
@@ -503,6 +506,8 @@ class Trainer(Compiled):
             for i, batch in enumerate(batches):
                 if total is not None and i >= total:
                     break
+                if cbs.wants("on_predict_batch_begin"):
+                    cbs.call_batch("on_predict_batch_begin", i)
                 if direct is not None:
                     out = direct[0](*batch, False)  # a tuple of the flat outputs
                 elif custom:
