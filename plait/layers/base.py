@@ -203,6 +203,7 @@ class Layer(NodeAPI, WeightsAPI, torch.nn.Module):
     _is_input_layer: ClassVar[bool] = False
     # Models: `from_config(config, custom_objects=...)` rebuilds nested layers.
     _config_has_layers: ClassVar[bool] = False
+    _build_shapes: Any = None  # the input shapes of the first call that built it
     # Output dtype equals the first input's, even for ints (reshapes, padding, ...).
     _keeps_input_dtype: ClassVar[bool] = False
 
@@ -618,6 +619,7 @@ class Layer(NodeAPI, WeightsAPI, torch.nn.Module):
                 self.set_weights(self._initial_weights)
                 self._initial_weights = None
             elif not self.built:
+                self._build_shapes = input_shapes  # a subclassed model saves them
                 self.build(input_shapes)
             self.built = True
 
