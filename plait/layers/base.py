@@ -160,6 +160,23 @@ def _same_as_default(value: Any, default: Any) -> bool:
     return False
 
 
+def _attach_masks(outputs: Any, masks: Any) -> None:
+    """Set `_keras_mask` on eager outputs: one mask each for a list of outputs."""
+    if masks is None:
+        return
+    if isinstance(outputs, torch.Tensor):
+        if isinstance(masks, torch.Tensor):
+            outputs._keras_mask = masks  # type: ignore[attr-defined]
+        return
+    flat = tree.flatten(outputs)
+    flat_masks = tree.flatten(masks) if isinstance(masks, (list, tuple)) else [masks]
+    if len(flat_masks) == 1:
+        flat_masks = flat_masks * len(flat)
+    for out, m in zip(flat, flat_masks):
+        if isinstance(out, torch.Tensor) and isinstance(m, torch.Tensor):
+            out._keras_mask = m  # type: ignore[attr-defined]
+
+
 def _overrides(obj: Any, name: str) -> bool:
     return getattr(type(obj), name) is not getattr(Layer, name)
 
@@ -529,6 +546,11 @@ class Layer(NodeAPI, WeightsAPI, torch.nn.Module):
         """Whether the layer defines its own `compute_mask` (else masks pass through)."""
         return _overrides(self, "compute_mask")
 
+    def _makes_masks(self) -> bool:
+        """Whether outputs get masks: the layer supports masking or computes its
+        own (Keras calls an overridden `compute_mask` without `supports_masking`)."""
+        return bool(self.supports_masking) or self._computes_masks()
+
     def _call_positions(self) -> dict[str, int]:
         """Position of each positional parameter of `call` (the first is 0)."""
         return _call_details(type(self))[0]
@@ -603,12 +625,8 @@ class Layer(NodeAPI, WeightsAPI, torch.nn.Module):
             raise self._locate(err, shaped) from err
         if self.activity_regularizer is not None:
             self._add_activity_loss(outputs)
-        if self.supports_masking and (
-            mask is not None or _overrides(self, "compute_mask")
-        ):
-            out_mask = self.compute_mask(inputs, mask)
-            if out_mask is not None and isinstance(outputs, torch.Tensor):
-                outputs._keras_mask = out_mask  # type: ignore[attr-defined]
+        if (self.supports_masking and mask is not None) or self._computes_masks():
+            _attach_masks(outputs, self.compute_mask(inputs, mask))
         return outputs
 
     def _build_for(self, input_shapes: Any) -> None:
@@ -680,7 +698,7 @@ class Layer(NodeAPI, WeightsAPI, torch.nn.Module):
             history = History(self, node_index, i)
             outs.append(SymbolicTensor(spec.shape, spec.dtype, name, history))
         outputs = tree.pack_like(specs, outs)
-        if self.supports_masking:
+        if self._makes_masks():
             self._set_output_masks(inputs, masks, has_mask, outputs, outs)
         node_kwargs = dict(kwargs)
         if mask_arg and explicit_mask is not None:
