@@ -68,11 +68,24 @@ class LazyLogs(dict[str, Any]):
     def __init__(self, read: Callable[[], dict[str, Any]]) -> None:
         super().__init__()
         self._read = read
-        self.stale = True
+        self._stale = True
+
+    @property
+    def stale(self) -> bool:
+        """Whether a batch ran since the last read; set by the loops."""
+        return self._stale
+
+    @stale.setter
+    def stale(self, value: bool) -> None:
+        self._stale = value
+        if value and not dict.__len__(self):
+            # Once, at the first batch: readers that look at the dict's own
+            # storage (`json.dumps`) then see keys, and so call `items()`.
+            self._values()
 
     def _values(self) -> dict[str, Any]:
-        if self.stale:
-            values, self.stale = self._read(), False
+        if self._stale:
+            values, self._stale = self._read(), False
             dict.clear(self)
             dict.update(self, values)
         return self

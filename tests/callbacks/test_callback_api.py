@@ -295,3 +295,20 @@ def test_tensorboard_constructs_without_the_package_and_raises_when_it_writes(
         model.fit(
             x_train, y_train, epochs=1, verbose=0, callbacks=[tensorboard_callback]
         )
+
+
+def test_batch_logs_are_a_dict_that_json_and_copies_read():
+    import json
+
+    model = get_model()
+    seen = []
+
+    class Dump(keras.callbacks.Callback):
+        def on_train_batch_end(self, batch, logs=None):
+            seen.append((json.loads(json.dumps(logs)), dict(logs), {**logs}))
+
+    model.fit(x_train, y_train, batch_size=128, epochs=1, verbose=0, callbacks=[Dump()])
+    assert len(seen) == 2
+    for dumped, copied, unpacked in seen:
+        assert sorted(dumped) == ["loss", "mean_absolute_error"]
+        assert dumped == copied == unpacked
