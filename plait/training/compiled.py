@@ -292,7 +292,13 @@ class Compiled(TrainingSteps):
         """The batch as a custom step receives it, as in Keras: `(x,)`, `(x, y)`
         without sample weights, `(x, y, sample_weight)` with them."""
         xs, ys, sws = batch
-        x = xs[0] if len(xs) == 1 else list(xs)
+        x: Any = xs[0] if len(xs) == 1 else list(xs)
+        struct, names = (
+            getattr(self, "_x_struct", None),
+            getattr(self, "input_names", None),
+        )
+        if isinstance(struct, dict) and names and sorted(struct) == sorted(names):
+            x = dict(zip(names, xs))  # inputs given by name come back by name
         if all(t is None for t in ys):
             return (x,)
         y = ys[0] if len(ys) == 1 else list(ys)

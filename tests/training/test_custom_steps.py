@@ -536,3 +536,23 @@ def test_training_loop_from_scratch_with_plait_optimizer_loss_and_metrics():
         train_acc_metric.reset_state()
     assert losses[-1] < losses[0]
     assert optimizer.iterations == epochs * 4
+
+
+def test_inputs_given_by_name_reach_train_step_by_name():
+    seen = []
+
+    class Named(keras.Model):
+        def train_step(self, data):
+            x, _ = data
+            seen.append(sorted(x))
+            return super().train_step(data)
+
+    a = keras.Input(shape=(2,), name="a")
+    b = keras.Input(shape=(3,), name="b")
+    out = keras.layers.Dense(1)(keras.layers.concatenate([a, b]))
+    model = Named([a, b], out)
+    model.compile(optimizer="sgd", loss="mse")
+    rng = np.random.default_rng(0)
+    x = {"b": rng.random((8, 3)), "a": rng.random((8, 2))}
+    model.fit(x, rng.random((8, 1)), batch_size=4, verbose=0)
+    assert seen == [["a", "b"], ["a", "b"]]
