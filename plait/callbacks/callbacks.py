@@ -216,7 +216,8 @@ class CallbackList:
         return bool(self._batch[hook])
 
     def call_batch(self, hook: str, batch: int, logs: Logs | None = None) -> None:
-        """Call a batch hook on the callbacks that define it."""
+        """Call a batch hook on the callbacks that define it (`logs`: `{}` if None)."""
+        logs = {} if logs is None else logs
         if self._save_batches and hook == "on_train_batch_end":
             with self._whole():
                 for cb in self._batch[hook]:
@@ -231,6 +232,9 @@ class CallbackList:
         return sharding.gathered_model(self.model)
 
     def _call(self, hook: str, *args: Any) -> None:
+        # Keras gives every hook a dict of logs: an empty one where there are none.
+        if args[-1] is None:
+            args = (*args[:-1], {})
         for cb in self.callbacks:
             getattr(cb, hook)(*args)
 

@@ -348,7 +348,8 @@ class TensorBoard(Callback):
         embeddings_metadata: Accepted for Keras compatibility.
 
     Raises:
-        ImportError: when the `tensorboard` package is not installed.
+        ImportError: at the first write (not at construction, as in Keras)
+            when the `tensorboard` package is not installed.
     """
 
     _chief_only = True  # rank 0 alone prints and writes files
@@ -366,14 +367,6 @@ class TensorBoard(Callback):
         embeddings_metadata: Any = None,
     ) -> None:
         super().__init__()
-        try:
-            from torch.utils.tensorboard import SummaryWriter
-        except ImportError as err:
-            raise ImportError(
-                "The TensorBoard callback needs the `tensorboard` package: "
-                "pip install tensorboard"
-            ) from err
-        self._writer_cls = SummaryWriter
         self.log_dir, self.histogram_freq = os.fspath(log_dir), histogram_freq
         self.update_freq = 1 if update_freq == "batch" else update_freq
         self.write_steps_per_second = write_steps_per_second
@@ -382,7 +375,14 @@ class TensorBoard(Callback):
 
     def _writer(self, kind: str) -> Any:
         if kind not in self._writers:
-            self._writers[kind] = self._writer_cls(os.path.join(self.log_dir, kind))
+            try:
+                from torch.utils.tensorboard import SummaryWriter
+            except ImportError as err:
+                raise ImportError(
+                    "The TensorBoard callback needs the `tensorboard` package: "
+                    "pip install tensorboard"
+                ) from err
+            self._writers[kind] = SummaryWriter(os.path.join(self.log_dir, kind))
         return self._writers[kind]
 
     def _get_state(self) -> dict[str, Any]:

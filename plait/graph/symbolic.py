@@ -66,6 +66,11 @@ class SymbolicTensor:
         self._mask: SymbolicTensor | None = None
 
     @property
+    def _keras_mask(self) -> SymbolicTensor | None:
+        """Keras's name of the mask this tensor carries (None: no mask)."""
+        return self._mask
+
+    @property
     def ndim(self) -> int:
         """Number of dimensions, the batch included."""
         return len(self.shape)

@@ -118,5 +118,7 @@ from plait.layers.reshaping_nd import ZeroPadding1D as ZeroPadding1D
 from plait.layers.reshaping_nd import ZeroPadding2D as ZeroPadding2D
 from plait.layers.reshaping_nd import ZeroPadding3D as ZeroPadding3D
 from plait.layers.rnn import RNN as RNN
+from plait.layers.serialization import deserialize_layer as deserialize
+from plait.layers.serialization import serialize_layer as serialize
 from plait.layers.wrappers import Bidirectional as Bidirectional
 from plait.layers.wrappers import TimeDistributed as TimeDistributed

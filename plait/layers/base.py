@@ -96,6 +96,7 @@ class Layer(NodeAPI, WeightsAPI, LossesAPI, CallAPI, torch.nn.Module):
     _config_has_layers: ClassVar[bool] = False
     # Output dtype equals the first input's, even for ints (reshapes, padding, ...).
     _keeps_input_dtype: ClassVar[bool] = False
+    _build_shapes: Any = None  # the input shapes of the first call that built it
 
     def __init__(
         self,

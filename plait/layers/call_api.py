@@ -74,6 +74,23 @@ def _has_symbolic(args: tuple[Any, ...], kwargs: dict[str, Any]) -> bool:
     )
 
 
+def _attach_masks(outputs: Any, masks: Any) -> None:
+    """Set `_keras_mask` on eager outputs: one mask each for a list of outputs."""
+    if masks is None:
+        return
+    if isinstance(outputs, torch.Tensor):
+        if isinstance(masks, torch.Tensor):
+            outputs._keras_mask = masks  # type: ignore[attr-defined]
+        return
+    flat = tree.flatten(outputs)
+    flat_masks = tree.flatten(masks) if isinstance(masks, (list, tuple)) else [masks]
+    if len(flat_masks) == 1:
+        flat_masks = flat_masks * len(flat)
+    for out, m in zip(flat, flat_masks):
+        if isinstance(out, torch.Tensor) and isinstance(m, torch.Tensor):
+            out._keras_mask = m  # type: ignore[attr-defined]
+
+
 def _on_meta(inputs: Any) -> bool:
     """Whether the (first) input tensor is on torch's `meta` device."""
     if isinstance(inputs, torch.Tensor):
@@ -144,6 +161,7 @@ class CallAPI(torch.nn.Module):
     activity_regularizer: Callable[[torch.Tensor], torch.Tensor] | None
     _compute_dtype: torch.dtype
     _keeps_input_dtype: ClassVar[bool]
+    _build_shapes: Any
     _initial_weights: Any
     _inbound_nodes: list[Node]
 
@@ -174,6 +192,11 @@ class CallAPI(torch.nn.Module):
     def _computes_masks(self) -> bool:
         """Whether the layer defines its own `compute_mask` (else masks pass through)."""
         return _overrides(self, "compute_mask")
+
+    def _makes_masks(self) -> bool:
+        """Whether outputs get masks: the layer supports masking or computes its
+        own (Keras calls an overridden `compute_mask` without `supports_masking`)."""
+        return bool(self.supports_masking) or self._computes_masks()
 
     def _call_positions(self) -> dict[str, int]:
         """Position of each positional parameter of `call` (the first is 0)."""
@@ -249,12 +272,8 @@ class CallAPI(torch.nn.Module):
             raise self._locate(err, shaped) from err
         if self.activity_regularizer is not None:
             self._add_activity_loss(outputs)
-        if self.supports_masking and (
-            mask is not None or _overrides(self, "compute_mask")
-        ):
-            out_mask = self.compute_mask(inputs, mask)
-            if out_mask is not None and isinstance(outputs, torch.Tensor):
-                outputs._keras_mask = out_mask  # type: ignore[attr-defined]
+        if (self.supports_masking and mask is not None) or self._computes_masks():
+            _attach_masks(outputs, self.compute_mask(inputs, mask))
         return outputs
 
     def _build_for(self, input_shapes: Any) -> None:
@@ -265,6 +284,7 @@ class CallAPI(torch.nn.Module):
                 self.set_weights(self._initial_weights)
                 self._initial_weights = None
             elif not self.built:
+                self._build_shapes = input_shapes  # a subclassed model saves them
                 self.build(input_shapes)
             self.built = True
 
@@ -327,7 +347,7 @@ class CallAPI(torch.nn.Module):
             history = History(self, node_index, i)
             outs.append(SymbolicTensor(spec.shape, spec.dtype, name, history))
         outputs = tree.pack_like(specs, outs)
-        if self.supports_masking:
+        if self._makes_masks():
             self._set_output_masks(inputs, masks, has_mask, outputs, outs)
         node_kwargs = dict(kwargs)
         if mask_arg and explicit_mask is not None:

@@ -49,6 +49,7 @@ _IGNORED_KEYS = frozenset({"build_config", "compile_config"})
 # Config keys whose string values may name a registered function.
 _FUNCTION_KEYS = frozenset({"function", "output_shape", "mask"})
 
+_LAYER_FROM_CONFIG = vars(Layer)["from_config"].__func__
 _HOW_TO_REGISTER = (
     "plait resolves names only through plait's own classes, the objects registered "
     "with @plait.saving.register_serializable() and the custom_objects passed to the "
@@ -272,7 +273,7 @@ def resolve_class(
     return found
 
 
-def _resolve_functions(
+def resolve_functions(
     config: dict[str, Any], custom_objects: dict[str, Any] | None, where: str
 ) -> dict[str, Any]:
     """Replace registered function names in `config` by the functions."""
@@ -355,6 +356,28 @@ def serialize_layer(layer: Layer) -> dict[str, Any]:
         return entry
 
 
+def _nested_layers_saved(value: Any) -> Any:
+    """`value` with every layer in it (a config value, a list) as its entry."""
+    if isinstance(value, Layer):
+        return serialize_layer(value)
+    if isinstance(value, (list, tuple)):
+        return [_nested_layers_saved(v) for v in value]
+    return value
+
+
+def _nested_layers_loaded(value: Any, custom_objects: dict[str, Any] | None) -> Any:
+    """The inverse of `_nested_layers_saved`: layer entries become layers."""
+    if isinstance(value, list):
+        return [_nested_layers_loaded(v, custom_objects) for v in value]
+    if not (isinstance(value, dict) and {"class_name", "config"} <= set(value)):
+        return value
+    try:  # an initializer's or regularizer's entry is not a layer's
+        resolve_class(value["class_name"], value.get("registered_name"), custom_objects)
+    except ValueError:
+        return value
+    return deserialize_layer(value, custom_objects)
+
+
 def _serialize(layer: Layer) -> dict[str, Any]:
     cls = type(layer)
     config = layer.get_config()
@@ -363,6 +386,9 @@ def _serialize(layer: Layer) -> dict[str, Any]:
             f"{layer._where()}: expected get_config() to return a dict, got "
             f"{type(config).__name__}."
         )
+    # Keras compat: a layer returned in get_config() (a sublayer) is saved as
+    # its entry, and rebuilt before from_config when the class keeps Layer's.
+    config = {k: _nested_layers_saved(v) for k, v in config.items()}
     check_json(config, layer._where())
     entry: dict[str, Any] = {"class_name": cls.__name__, "config": config}
     registered = _own_registered_name(cls)
@@ -471,7 +497,12 @@ def _deserialize(
                 # Functional.from_config(config, custom_objects=None)
                 rebuild: Callable[..., Layer] = cls.from_config
                 return rebuild(layer_config, custom_objects=custom_objects)
-            resolved = _resolve_functions(layer_config, custom_objects, where)
+            resolved = resolve_functions(layer_config, custom_objects, where)
+            if getattr(cls.from_config, "__func__", None) is _LAYER_FROM_CONFIG:
+                resolved = {
+                    k: _nested_layers_loaded(v, custom_objects)
+                    for k, v in resolved.items()
+                }
             return cls.from_config(resolved)
         except (TypeError, ValueError, KeyError, IndexError) as err:
             if getattr(err, "_plait_config_error", False):

@@ -9,6 +9,7 @@ from plait.graph.symbolic import SymbolicTensor
 from plait.layers.base import Layer
 from plait.layers.core import Lambda
 from plait.layers.input_layer import InputLayer
+from plait.layers.serialization import resolve_functions
 from plait.models.config import graph_spec, rebuild_graph
 from plait.models.functional import Functional
 from plait.models.sequential import Sequential
@@ -31,7 +32,9 @@ def _clone_layer(layer: Layer) -> Layer:
             name=layer.name,
             trainable=layer.trainable,
         )
-    return type(layer).from_config(layer.get_config())
+    # Registered functions (a custom activation) are saved by name: resolve them.
+    config = resolve_functions(layer.get_config(), None, layer._where())
+    return type(layer).from_config(config)
 
 
 def _clone_input(layer: InputLayer) -> InputLayer:

@@ -173,7 +173,7 @@ def build_program(
         paths = _leaf_paths(node.outputs)
         for t, path in zip(node.output_tensors, paths):
             env[id(t)] = _select(g, out, path)
-        if layer.supports_masking:
+        if layer._makes_masks():
             _output_masks(g, node, menv, mask_struct, has_mask, lookup, dynamic)
     results: list[Any] = [pre.get(id(t), env[id(t)]) for t in outputs]
     if with_masks:

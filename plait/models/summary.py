@@ -59,7 +59,8 @@ def print_summary(
     show_trainable: bool = False,
 ) -> None:
     """Render `model.summary()`; see `Model.summary` for the arguments."""
-    functional = hasattr(model, "_topology")
+    # An unbuilt Sequential has no graph yet: its layers are listed unbuilt.
+    functional = bool(model.built) and hasattr(model, "_topology")
     connected = functional and not _is_chain(model)
     title = f'Model: "{model.name}"'
     table = Table(

@@ -22,6 +22,7 @@ from torch.optim import optimizer as _torch_optim
 
 from plait.distribution import sharding
 from plait.optimizers import schedules
+from plait.optimizers.apply_api import ApplyAPI
 from plait.optimizers.schedules import LearningRateSchedule
 from plait.utils import guard
 
@@ -169,7 +170,7 @@ def _check_range(owner: str, name: str, value: float, low: float, high: float) -
         )
 
 
-class Optimizer:
+class Optimizer(ApplyAPI):
     """Base class: Keras's optimizer arguments around a `torch.optim` optimizer.
 
     Args:

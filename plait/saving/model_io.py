@@ -106,6 +106,9 @@ def save_model(model: Any, filepath: Any, overwrite: bool = True) -> None:
             "weights only, or a '.plait' path for the whole model."
         )
     entry = serialize_layer(model)
+    build_config = _build_config(model)
+    if build_config is not None:
+        entry["build_config"] = build_config
     extra, optimizer_tensors = _training_state(model)
     entry.update(extra)
     optimizer_data = None
@@ -133,6 +136,49 @@ def save_model(model: Any, filepath: Any, overwrite: bool = True) -> None:
                 zf.writestr(OPTIMIZER, optimizer_data, zipfile.ZIP_STORED)
 
     atomic_write(filepath, write, overwrite)
+
+
+def _is_shape(value: Any) -> bool:
+    return isinstance(value, (list, tuple)) and all(
+        d is None or isinstance(d, int) for d in value
+    )
+
+
+def _build_config(model: Any) -> dict[str, Any] | None:
+    """A subclassed model's `{"input_shape": ...}` (batch None), as Keras writes it.
+
+    Its config alone does not make its weights: the loader calls the model on
+    inputs of these shapes first (`_build_from_config`).
+    """
+    shapes = model._build_shapes
+    if type(model)._config_has_layers or shapes is None:
+        return None
+
+    def batchless(value: Any) -> Any:
+        if _is_shape(value):
+            return [None, *value[1:]] if value else []
+        if isinstance(value, (list, tuple)):
+            return [batchless(v) for v in value]
+        return None
+
+    return {"input_shape": batchless(shapes)}
+
+
+def _build_from_config(model: Any, build_config: Any, where: str) -> None:
+    """Build a subclassed model by calling it on meta inputs of the saved shapes."""
+    shape = build_config.get("input_shape") if isinstance(build_config, dict) else None
+    if shape is None or model.built:
+        return
+
+    def meta(value: Any) -> Any:
+        if _is_shape(value):
+            return torch.zeros([1 if d is None else d for d in value], device="meta")
+        if isinstance(value, list):
+            return [meta(v) for v in value]
+        raise ValueError(f"{where}: expected 'build_config' shapes, got {value!r}.")
+
+    with torch.no_grad():
+        model(meta(shape))
 
 
 def _training_state(model: Any) -> tuple[dict[str, Any], dict[str, torch.Tensor]]:
@@ -432,6 +478,8 @@ def _load_plait(
     # file does not hold; the weights are made from the file's values.
     with deferred_weights():
         model = deserialize_layer(config, custom_objects)
+        if "build_config" in config and isinstance(model, Model):
+            _build_from_config(model, config["build_config"], where)
 
     if not isinstance(model, Model):
         raise ValueError(

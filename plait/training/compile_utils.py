@@ -33,6 +33,7 @@ from plait.losses import losses as losses_mod
 from plait.losses.losses import Loss
 from plait.metrics import metrics as metrics_mod
 from plait.metrics.base import Mean, Metric
+from plait.training.tracker import MeanTracker
 
 __all__ = [
     "CompiledMetrics",
@@ -397,42 +398,6 @@ def logits_activation(loss: Loss | None, layer: Any) -> Any:
 
 
 # ---------------------------------------------------------------- metrics
-
-
-class MeanTracker:
-    """A running mean of scalars weighted by batch size: `total` on the device,
-    the count on the host (so an update is one kernel and no sync).
-
-    Example:
-        >>> t = MeanTracker("loss")
-        >>> t.update(torch.tensor(2.0), 3); t.update(torch.tensor(4.0), 1)
-        >>> t.result()
-        tensor(2.5000)
-    """
-
-    def __init__(self, name: str) -> None:
-        self.name = name
-        self.total: torch.Tensor | None = None
-        self.count = 0
-
-    def update(self, value: torch.Tensor, n: int) -> None:
-        """Add `value` (a scalar tensor, detached here) for `n` samples."""
-        if self.total is None:
-            self.total = torch.zeros((), dtype=torch.float32, device=value.device)
-        self.total.add_(value.detach(), alpha=n)
-        self.count += n
-
-    def reset(self) -> None:
-        """Forget everything seen."""
-        if self.total is not None:
-            self.total.zero_()
-        self.count = 0
-
-    def result(self) -> torch.Tensor:
-        """The mean so far (0 before any update)."""
-        if self.total is None or self.count == 0:
-            return torch.zeros(())
-        return self.total / self.count
 
 
 def _argmax_fast(metric: Metric) -> str | None:

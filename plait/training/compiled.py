@@ -8,6 +8,7 @@ per batch only when a subclass replaced it (`_overridden`).
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 import torch
@@ -20,15 +21,74 @@ from plait.training import data as data_utils
 from plait.training.steps import TrainingSteps, pythonify
 from plait.utils import tree
 
-__all__ = ["Compiled"]
+__all__ = ["CompileMetrics", "Compiled", "user_logs"]
 
 _KERAS2_ONLY = {"sample_weight_mode", "target_tensors", "distribute", "options"}
+
+
+def user_logs(logs: Mapping[str, Any]) -> dict[str, Any]:
+    """What a custom step returned, as floats: nested dicts (Keras's
+    `compile_metrics`) are flattened into one level."""
+    flat: dict[str, torch.Tensor] = {}
+
+    def walk(values: Mapping[str, Any]) -> None:
+        for key, value in values.items():
+            if isinstance(value, Mapping):
+                walk(value)
+            else:
+                flat[key] = torch.as_tensor(value)
+
+    walk(logs)
+    return pythonify(flat)
+
+
+class CompileMetrics(Metric):
+    """The compiled metrics as one metric, as Keras 3's `compile_metrics`.
+
+    `model.metrics` lists it after the `"loss"` tracker, so a custom step can
+    update every compiled metric with `update_state(y, y_pred)`; `result()`
+    is a dict by metric name, which the logs flatten.
+    """
+
+    def __init__(self, model: Compiled) -> None:
+        super().__init__(name="compile_metrics")
+        self._model = model
+
+    def update_state(self, y_true: Any, y_pred: Any, sample_weight: Any = None) -> None:
+        """Update every compiled metric from one batch (structured like the outputs)."""
+        model = self._model
+        names = model._known_output_names() or ["output"]
+        what = "compile_metrics.update_state"
+        ys = [
+            None if t is None else torch.as_tensor(t)
+            for t in data_utils.flat_targets(y_true, names, what)
+        ]
+        sws = data_utils.flat_weights(sample_weight, names, what)
+        plan = model._plan or model._make_plan(([], ys, sws), what)
+        preds = [torch.as_tensor(p).detach() for p in tree.flatten(y_pred)]
+        for i in plan.metrics.needs_probs:
+            out_loss = plan.out_losses[i]
+            if out_loss is not None:
+                preds[i] = out_loss.probabilities(preds[i])
+        plan.metrics.update(ys, preds, sws)
+
+    def result(self) -> Any:
+        """`{name: value}` of every compiled metric."""
+        plan = self._model._plan
+        return {} if plan is None else plan.metrics.results()
+
+    def reset_state(self) -> None:
+        """Zero every compiled metric."""
+        plan = self._model._plan
+        if plan is not None:
+            plan.metrics.reset()
 
 
 class Compiled(TrainingSteps):
     """Mixin of `Trainer`: `compile`, the metrics, and the per-batch hooks."""
 
     compiled: bool
+    _compile_metrics: CompileMetrics | None = None
 
     # ------------------------------------------------------------------ compile
     def compile(
@@ -142,8 +202,26 @@ class Compiled(TrainingSteps):
 
     @property
     def metrics(self) -> list[Metric]:
-        """The compiled metric objects (after the first fit/evaluate batch)."""
-        return [] if self._plan is None else self._plan.metrics.metrics
+        """As in Keras 3: the `"loss"` tracker, then the compiled metrics as one
+        `CompileMetrics` (when `compile` was given metrics); empty before
+        `compile`. A subclass may override it to list its own metrics: `fit`
+        and `evaluate` reset them as they start each epoch or run.
+        """
+        if not self.compiled:
+            return []
+        found: list[Metric] = [self._loss_tracker]
+        args = self._compile_args
+        if args.get("metrics") or args.get("weighted_metrics"):
+            view = self._compile_metrics or CompileMetrics(self)
+            self._compile_metrics = view
+            found.append(view)
+        return found
+
+    def reset_metrics(self) -> None:
+        """Zero the running loss, the compiled metrics and every `metrics` entry."""
+        super().reset_metrics()
+        for metric in self.metrics:
+            metric.reset_state()
 
     # ------------------------------------------------------------------ hooks
     def compute_loss(
@@ -206,12 +284,37 @@ class Compiled(TrainingSteps):
     def _overridden(self, hook: str) -> bool:
         return getattr(type(self), hook) is not getattr(Compiled, hook)
 
-    def _user_batch(self, batch: data_utils.Batch) -> tuple[Any, Any, Any]:
+    def _user_batch(self, batch: data_utils.Batch) -> tuple[Any, ...]:
+        """The batch as a custom step receives it, as in Keras: `(x,)`, `(x, y)`
+        without sample weights, `(x, y, sample_weight)` with them."""
         xs, ys, sws = batch
-        x = xs[0] if len(xs) == 1 else list(xs)
+        x: Any = xs[0] if len(xs) == 1 else list(xs)
+        struct, names = (
+            getattr(self, "_x_struct", None),
+            getattr(self, "input_names", None),
+        )
+        if isinstance(struct, dict) and names and sorted(struct) == sorted(names):
+            x = dict(zip(names, xs))  # inputs given by name come back by name
+        if all(t is None for t in ys):
+            return (x,)
         y = ys[0] if len(ys) == 1 else list(ys)
-        sw = sws[0] if len(sws) == 1 else (None if all(s is None for s in sws) else sws)
-        return x, y, sw
+        if all(s is None for s in sws):
+            return x, y
+        return x, y, sws[0] if len(sws) == 1 else list(sws)
+
+    def _standardize_batch(
+        self, x: Any, y: Any, sw: Any, what: str, on_host: bool = False
+    ) -> data_utils.Batch:
+        if self._known_output_names() is None and (
+            self._overridden("train_step") or self._overridden("test_step")
+        ):
+            # A subclassed model with its own step need not be callable (a GAN):
+            # the targets, not a probe call, tell how many outputs there are.
+            n = len(y) if isinstance(y, (list, tuple)) else 1
+            self._probed_names = (
+                ["output"] if n == 1 else [f"output_{i + 1}" for i in range(n)]
+            )
+        return super()._standardize_batch(x, y, sw, what, on_host)
 
     def _batch_result(self, return_dict: bool) -> Any:
         logs = pythonify(self._log_tensors())

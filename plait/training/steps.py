@@ -57,27 +57,71 @@ def _numbers_as_array(x: Any) -> Any:
     return x
 
 
-class LazyLogs(Mapping[str, Any]):
-    """Batch logs that read the device only when a callback looks at them."""
+class LazyLogs(dict[str, Any]):
+    """Batch logs that read the device only when a callback looks at them.
+
+    A `dict` (as Keras gives callbacks) whose content is read on first access
+    after each batch (`stale`), so a callback that ignores it never forces a
+    host synchronisation.
+    """
 
     def __init__(self, read: Callable[[], dict[str, Any]]) -> None:
+        super().__init__()
         self._read = read
-        self._cache: dict[str, Any] = {}
-        self.stale = True
+        self._stale = True
+
+    @property
+    def stale(self) -> bool:
+        """Whether a batch ran since the last read; set by the loops."""
+        return self._stale
+
+    @stale.setter
+    def stale(self, value: bool) -> None:
+        self._stale = value
+        if value and not dict.__len__(self):
+            # Once, at the first batch: readers that look at the dict's own
+            # storage (`json.dumps`) then see keys, and so call `items()`.
+            self._values()
 
     def _values(self) -> dict[str, Any]:
-        if self.stale:
-            self._cache, self.stale = self._read(), False
-        return self._cache
+        if self._stale:
+            values, self._stale = self._read(), False
+            dict.clear(self)
+            dict.update(self, values)
+        return self
 
     def __getitem__(self, key: str) -> Any:
-        return self._values()[key]
+        return dict.__getitem__(self._values(), key)
 
     def __iter__(self) -> Iterator[str]:
-        return iter(self._values())
+        return dict.__iter__(self._values())
 
     def __len__(self) -> int:
-        return len(self._values())
+        return dict.__len__(self._values())
+
+    def __contains__(self, key: object) -> bool:
+        return dict.__contains__(self._values(), key)
+
+    def __repr__(self) -> str:
+        return dict.__repr__(self._values())
+
+    def __eq__(self, other: object) -> bool:
+        return dict.__eq__(self._values(), other)
+
+    def keys(self) -> Any:
+        return dict.keys(self._values())
+
+    def values(self) -> Any:
+        return dict.values(self._values())
+
+    def items(self) -> Any:
+        return dict.items(self._values())
+
+    def get(self, key: str, default: Any = None) -> Any:
+        return dict.get(self._values(), key, default)
+
+    def copy(self) -> dict[str, Any]:
+        return dict(self.items())
 
 
 WeightFn = tuple[torch.nn.Parameter, Callable[..., Any], Any]
@@ -138,6 +182,7 @@ class TrainingSteps(Placement, ModelContract):
 
     _compile_args: dict[str, Any]
     _plan: Plan | None
+    _loss_tracker: cu.MeanTracker
     optimizer: Any
 
     def _expand(self, names: list[str]) -> dict[str, Any]:
@@ -361,6 +406,7 @@ class TrainingSteps(Placement, ModelContract):
             program=None if program is None else program[0],
             with_masks=program is not None and program[1],
             x_struct=self._x_struct if program is None else None,
+            loss_tracker=self._loss_tracker,  # `model.metrics[0]`, kept across plans
         )
         self._plan = plan
         self._setup_jit(plan)

@@ -23,11 +23,12 @@ import torch
 
 from plait.callbacks import callbacks as callbacks_mod
 from plait.callbacks.progress import Progbar
+from plait.training import compile_utils as cu
 from plait.training import data as data_utils
 from plait.training import distributed, streaming, validation
-from plait.training.compiled import Compiled
+from plait.training.compiled import Compiled, user_logs
 from plait.training.contract import FlatProgram
-from plait.training.steps import LazyLogs, Plan, pythonify
+from plait.training.steps import LazyLogs, Plan
 from plait.utils import guard, tree
 
 __all__ = ["Trainer"]
@@ -63,6 +64,7 @@ class Trainer(Compiled):
         self.history: Any = None
         self._compile_args: dict[str, Any] = {}
         self._plan: Plan | None = None
+        self._loss_tracker = cu.MeanTracker("loss")
         self._initial_epoch: int | None = None
 
     # ------------------------------------------------------------------ fit
@@ -234,7 +236,7 @@ class Trainer(Compiled):
         every = int(self._compile_args.get("steps_per_execution", 1))
         last_logs: dict[str, Any] = {}
         batch_logs = LazyLogs(
-            lambda: pythonify(last_logs) if custom else self._read_logs(local=True)
+            lambda: user_logs(last_logs) if custom else self._read_logs(local=True)
         )
         wants_begin = cbs.wants("on_train_batch_begin")
         wants_end = cbs.wants("on_train_batch_end")
@@ -270,7 +272,7 @@ class Trainer(Compiled):
                         break
                 if step < 0:
                     break  # the data ran out
-                epoch_logs = pythonify(last_logs) if custom else self._read_logs()
+                epoch_logs = user_logs(last_logs) if custom else self._read_logs()
                 if val_source is not None and self._should_validate(
                     epoch, validation_freq
                 ):
@@ -298,13 +300,16 @@ class Trainer(Compiled):
         custom = self._overridden("test_step")
         last: dict[str, Any] = {}
         logs = LazyLogs(
-            lambda: pythonify(last) if custom else self._read_logs(local=True)
+            lambda: user_logs(last) if custom else self._read_logs(local=True)
         )
+        wants_begin = cbs.wants("on_test_batch_begin")
         wants_end = cbs.wants("on_test_batch_end")
         self.reset_metrics()
         self.eval()
         cbs.on_test_begin()
         for step, batch in enumerate(distributed.epoch(self, source)):
+            if wants_begin:
+                cbs.call_batch("on_test_batch_begin", step)
             if custom:
                 last = self.test_step(self._user_batch(batch))
             else:
@@ -312,7 +317,7 @@ class Trainer(Compiled):
             if wants_end:
                 logs.stale = True
                 cbs.call_batch("on_test_batch_end", step, logs)
-        result = pythonify(last) if custom else self._read_logs()
+        result = user_logs(last) if custom else self._read_logs()
         cbs.on_test_end(result)
         return result
 
@@ -507,6 +512,8 @@ class Trainer(Compiled):
             for i, batch in enumerate(batches):
                 if total is not None and i >= total:
                     break
+                if cbs.wants("on_predict_batch_begin"):
+                    cbs.call_batch("on_predict_batch_begin", i)
                 if direct is not None:
                     out = direct[0](*batch, False)  # a tuple of the flat outputs
                 elif custom:

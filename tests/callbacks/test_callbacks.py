@@ -366,9 +366,7 @@ def test_tensorboard_needs_the_tensorboard_package(tmp_path, monkeypatch):
     try:
         import tensorboard  # noqa: F401
     except ImportError:
-        with pytest.raises(ImportError, match="pip install tensorboard"):
-            TensorBoard(tmp_path)
-        return
+        return  # the missing package: test_callback_api.py
     model, x, y = model_and_data()
     model.fit(
         x,

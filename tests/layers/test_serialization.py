@@ -1,9 +1,11 @@
 """Tests for plait.layers.serialization: the registry and layer (de)serialization."""
 
+import numpy as np
 import pytest
 import torch
 
 import plait
+import plait as keras
 from plait import layers as L
 from plait.layers.serialization import resolve_class
 from plait.saving import (
@@ -118,3 +120,158 @@ def test_operator_roundtrip():
     layer = y._history.layer
     again = deserialize_layer(serialize_layer(layer))
     assert again.get_config() == layer.get_config()
+
+
+# ---------------------------------------------------------------- Keras's names
+# Ported from Keras's "Save, serialize, and export models" guide, imports changed.
+
+
+@keras.saving.register_keras_serializable(package="MyLayers")
+class FactorLayer(keras.layers.Layer):
+    def __init__(self, factor):
+        super().__init__()
+        self.factor = factor
+
+    def call(self, x):
+        return x * self.factor
+
+    def get_config(self):
+        return {"factor": self.factor}
+
+
+@keras.saving.register_keras_serializable(package="my_package", name="custom_fn")
+def custom_fn(x):
+    return x**2
+
+
+def get_model():
+    inputs = keras.Input(shape=(4,))
+    mid = FactorLayer(0.5)(inputs)
+    outputs = keras.layers.Dense(1, activation=custom_fn)(mid)
+    model = keras.Model(inputs, outputs)
+    model.compile(optimizer="rmsprop", loss="mean_squared_error")
+    return model
+
+
+def test_registered_objects_save_load_and_clone(tmp_path):
+    model = get_model()
+    x = np.random.default_rng(0).random((8, 4)).astype("float32")
+    model.fit(x, x[:, :1], verbose=0)
+    model.save(tmp_path / "custom_model.plait")
+    reconstructed_model = keras.models.load_model(tmp_path / "custom_model.plait")
+    np.testing.assert_allclose(
+        model.predict(x, verbose=0), reconstructed_model.predict(x, verbose=0)
+    )
+    cloned = keras.models.clone_model(model)
+    assert cloned.layers[-1].activation is custom_fn
+    assert keras.saving.get_custom_objects()["my_package>custom_fn"] is custom_fn
+    assert keras.saving.get_custom_objects()["MyLayers>FactorLayer"] is FactorLayer
+
+
+@keras.saving.register_keras_serializable(package="ComplexModels")
+class SublayerLayer(keras.layers.Layer):
+    def __init__(self, sublayer, **kwargs):
+        super().__init__(**kwargs)
+        self.sublayer = sublayer
+
+    def call(self, x):
+        return self.sublayer(x)
+
+    def get_config(self):
+        base_config = super().get_config()
+        config = {
+            "sublayer": keras.saving.serialize_keras_object(self.sublayer),
+        }
+        return {**base_config, **config}
+
+    @classmethod
+    def from_config(cls, config):
+        sublayer_config = config.pop("sublayer")
+        sublayer = keras.saving.deserialize_keras_object(sublayer_config)
+        return cls(sublayer, **config)
+
+
+@keras.saving.register_keras_serializable(package="ComplexModels")
+class PlainSublayerLayer(SublayerLayer):
+    """Returns its sublayer itself from get_config (Keras serializes it)."""
+
+    def get_config(self):
+        return {**keras.layers.Layer.get_config(self), "sublayer": self.sublayer}
+
+    from_config = classmethod(keras.layers.Layer.from_config.__func__)
+
+
+@pytest.mark.parametrize("cls", [SublayerLayer, PlainSublayerLayer])
+def test_a_sublayer_in_get_config_is_serialized_and_rebuilt(cls, tmp_path):
+    inputs = keras.Input(shape=(4,))
+    outputs = cls(keras.layers.Dense(3, activation="relu", name="inner"))(inputs)
+    model = keras.Model(inputs, outputs)
+    entry = serialize_layer(model.layers[-1])
+    assert entry["config"]["sublayer"]["class_name"] == "Dense"
+    model.save(tmp_path / "m.plait")
+    loaded = keras.models.load_model(tmp_path / "m.plait")
+    rebuilt = loaded.layers[-1]
+    assert isinstance(rebuilt, cls)
+    assert isinstance(rebuilt.sublayer, keras.layers.Dense)
+    assert rebuilt.sublayer.name == "inner"
+    x = np.random.default_rng(0).random((2, 4)).astype("float32")
+    np.testing.assert_allclose(
+        loaded.predict(x, verbose=0), model.predict(x, verbose=0)
+    )
+
+
+def test_layers_serialize_and_deserialize():
+    layer = keras.layers.Dense(3, activation="relu")
+    serialized_layer = keras.layers.serialize(layer)
+    new_layer = keras.layers.deserialize(serialized_layer)
+    assert type(new_layer) is keras.layers.Dense
+    assert new_layer.get_config() == layer.get_config()
+
+
+@pytest.mark.parametrize(
+    "obj",
+    [
+        keras.losses.MeanSquaredError(),
+        keras.metrics.Mean(name="m"),
+        keras.optimizers.Adam(learning_rate=1e-3),
+        keras.initializers.GlorotUniform(seed=1),
+        keras.regularizers.L2(0.1),
+    ],
+    ids=lambda o: type(o).__name__,
+)
+def test_serialize_keras_object_round_trips_plait_objects(obj):
+    entry = keras.saving.serialize_keras_object(obj)
+    assert entry["class_name"] == type(obj).__name__
+    again = keras.saving.deserialize_keras_object(entry)
+    assert type(again) is type(obj)
+    assert again.get_config() == obj.get_config()
+
+
+def test_serialize_keras_object_functions_and_errors():
+    entry = keras.saving.serialize_keras_object(custom_fn)
+    assert entry == {"class_name": "function", "config": "my_package>custom_fn"}
+    assert keras.saving.deserialize_keras_object(entry) is custom_fn
+    relu = keras.saving.serialize_keras_object(keras.activations.relu)
+    assert keras.saving.deserialize_keras_object(relu) is keras.activations.relu
+    with pytest.raises(ValueError, match="unknown function 'nope'"):
+        keras.saving.deserialize_keras_object(
+            {"class_name": "function", "config": "nope"}
+        )
+    with pytest.raises(TypeError, match="serialize_keras_object: expected JSON data"):
+        keras.saving.serialize_keras_object(object())
+    with pytest.raises(ValueError, match="unknown layer class 'Nope'"):
+        keras.saving.deserialize_keras_object({"class_name": "Nope", "config": {}})
+
+
+def test_get_custom_objects_update_makes_a_name_known():
+    def cube(x):
+        return x**3
+
+    keras.saving.get_custom_objects().update({"cube": cube})
+    try:
+        layer = deserialize_layer(
+            {"class_name": "Dense", "config": {"units": 2, "activation": "cube"}}
+        )
+        assert layer.activation is cube
+    finally:
+        del keras.saving.get_custom_objects()["cube"]

@@ -1,7 +1,5 @@
 """model.summary(): names, types, shapes, params, connections and totals."""
 
-import pytest
-
 import plait
 from plait.layers import Dense, Input, concatenate
 
@@ -89,6 +87,15 @@ def test_summary_prints_to_stdout(capsys):
     assert "Total params: 8" in out
 
 
-def test_summary_unbuilt_sequential_says_not_built():
-    with pytest.raises(ValueError, match="is not built yet"):
-        _text(plait.Sequential([Dense(2)]))
+def test_summary_of_an_unbuilt_sequential_lists_what_it_knows():
+    model = plait.Sequential(name="later")
+    model.add(Dense(4, name="first"))
+    model.add(Dense(2, name="second"))
+    text = _text(model)
+    assert 'Model: "later"' in text
+    assert "first (Dense)" in text
+    assert "second (Dense)" in text
+    assert text.count("0 (unbuilt)") == 2
+    assert "Total params: 0" in text
+    model.build((None, 3))
+    assert "Total params: 26" in _text(model)
