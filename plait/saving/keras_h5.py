@@ -10,9 +10,11 @@ weights with `set_weights`, both sides speaking Keras's layouts.
 
 from __future__ import annotations
 
+import functools
 import os
 import re
-from typing import IO, Any
+from collections.abc import Callable
+from typing import IO, Any, TypeVar
 
 from plait.layers.base import Layer
 from plait.utils.atomic import atomic_write
@@ -85,6 +87,25 @@ MAX_H5_DEPTH = 32
 MAX_ATTR_ITEMS = 1_000_000
 
 
+_F = TypeVar("_F", bound=Callable[..., Any])
+
+
+def _read_errors(method: _F) -> _F:
+    """Report h5py's errors on a corrupt file as a ValueError naming the file."""
+
+    @functools.wraps(method)
+    def wrapper(self: _H5, *args: Any) -> Any:
+        try:
+            return method(self, *args)
+        except (OSError, RuntimeError, KeyError) as err:
+            raise ValueError(
+                f"{self.where}: the HDF5 file is corrupt or truncated at "
+                f"{self.group.name!r} ({type(err).__name__}: {str(err)[:200]})."
+            ) from err
+
+    return wrapper  # type: ignore[return-value]
+
+
 class _H5:
     """Read-only access to an HDF5 group that follows only hard links.
 
@@ -107,10 +128,12 @@ class _H5:
                 f"{group.name!r}; a Keras weights file is a shallow tree."
             )
 
+    @_read_errors
     def names(self) -> list[str]:
         """The names of the group's members."""
         return list(self.group.keys())
 
+    @_read_errors
     def child(self, key: str) -> _H5 | None:
         """Sub-group `key`, or None when absent."""
         import h5py
@@ -134,6 +157,7 @@ class _H5:
             )
         return _H5(item, self.limit, self.where, self.ancestors)
 
+    @_read_errors
     def _check_dataset(self, ds: Any, label: str) -> None:
         """Refuse `ds` unless its raw bytes are plain, numeric and in this file."""
         import h5py
@@ -164,6 +188,7 @@ class _H5:
                 f"{ds.id.get_storage_size()} bytes of it (file size {self.limit})."
             )
 
+    @_read_errors
     def attr(self, key: str) -> Any:
         """Attribute `key` as data (a str, a list of str or numbers), or None.
 
@@ -194,7 +219,13 @@ class _H5:
                 f"{items} items ({aid.get_storage_size()} bytes); expected at most "
                 f"{MAX_ATTR_ITEMS} items within the file's {self.limit} bytes."
             )
-        value = self.group.attrs[key]
+        try:
+            value = self.group.attrs[key]
+        except (OSError, RuntimeError, ValueError) as err:  # corrupt attribute data
+            raise ValueError(
+                f"{self.where}: attribute {key!r} of {self.group.name!r} cannot be "
+                f"read ({err})."
+            ) from err
         if hasattr(value, "tolist"):
             value = value.tolist()
         if isinstance(value, list):
@@ -208,6 +239,7 @@ class _H5:
             )
         return value
 
+    @_read_errors
     def dataset(self, path: str) -> Any:
         """The dataset at `path` (`a/b/kernel:0`, hard links only) as an array."""
         import h5py
@@ -223,8 +255,14 @@ class _H5:
         if not isinstance(ds, h5py.Dataset):
             raise ValueError(f"{self.where}: weight {path!r} is not a dataset.")
         group._check_dataset(ds, repr(path))
-        return ds[()]
+        try:
+            return ds[()]
+        except (OSError, RuntimeError) as err:  # corrupt chunks or heap
+            raise ValueError(
+                f"{self.where}: weight {path!r} cannot be read ({err})."
+            ) from err
 
+    @_read_errors
     def arrays(self) -> list[Any]:
         """The datasets `vars/0`, `vars/1`, ... as NumPy arrays."""
         import h5py

@@ -15,6 +15,12 @@ functions) and then built like a `.keras` file's. The model is first built
 without memory (meta weights) and must not declare more weight bytes than the
 file holds. Nothing named in the file is imported or run: a `Lambda` that
 carries code loads only with its function passed in `custom_objects`.
+
+Known limit: h5py's errors on a corrupt file are reported as ValueErrors, but
+libhdf5 can spin forever on some corrupted variable-length string attributes
+(found by flipping random bytes of a model file); a file from an untrusted
+source may therefore hang the loader, though it cannot run code or read other
+files.
 """
 
 from __future__ import annotations
@@ -43,8 +49,13 @@ _MODELS = ("Functional", "Model", "Sequential")
 _WRAPPED = ("layer", "backward_layer", "cell")
 _RNNS = ("SimpleRNN", "GRU", "LSTM", "ConvLSTM1D", "ConvLSTM2D", "ConvLSTM3D")
 # Keras 2 options that Keras 3 and plait dropped, and change nothing at
-# inference or in training (speed only): dropped whatever their value.
-_KERAS2_SPEED = {"RNN": ("implementation",), "Embedding": ("input_length",)}
+# inference or in training (speed, or shapes the graph gives again): dropped
+# whatever their value.
+_KERAS2_SPEED = {
+    "RNN": ("implementation",),
+    "Embedding": ("input_length",),
+    "MultiHeadAttention": ("query_shape", "key_shape", "value_shape"),
+}
 # Keras 2 options dropped when they hold the value that changes nothing.
 _KERAS2_DEFAULTS = {"fused": (None, True), "groups": (1,), "time_major": (False,)}
 # Optimizer options of Keras 2/3 that plait has no use for at these values.
