@@ -8,7 +8,18 @@ from typing import Any
 import numpy as np
 import torch
 
-__all__ = ["OUTPUT_MODES", "adapt_batches", "check_mode", "encode"]
+from plait.types import Shape
+
+__all__ = [
+    "OUTPUT_MODES",
+    "adapt_batches",
+    "check_mode",
+    "encode",
+    "encoded_shape",
+    "mode_dtype",
+    "positive_bins",
+    "refuse_sparse",
+]
 
 OUTPUT_MODES = ("int", "one_hot", "multi_hot", "count", "tf_idf")
 
@@ -21,6 +32,29 @@ def check_mode(where: str, mode: str, allowed: tuple[str, ...]) -> str:
             f"got {mode!r}."
         )
     return mode
+
+
+def mode_dtype(mode: str, kwargs: dict[str, Any]) -> Any:
+    """The layer dtype: `kwargs["dtype"]` (popped) or Keras's int64 / float32 by mode."""
+    dtype = kwargs.pop("dtype", None)
+    return dtype if dtype is not None else ("int64" if mode == "int" else "float32")
+
+
+def refuse_sparse(where: str, sparse: bool) -> None:
+    """Raise for `sparse=True`: plait's outputs are dense tensors."""
+    if sparse:
+        raise ValueError(
+            f"{where}: expected sparse=False (outputs are dense), got True."
+        )
+
+
+def positive_bins(where: str, num_bins: Any) -> int:
+    """`num_bins` as a positive int, or Keras's ValueError."""
+    if num_bins is None or int(num_bins) < 1:
+        raise ValueError(
+            f"{where}: expected `num_bins` to be a positive int, got {num_bins!r}."
+        )
+    return int(num_bins)
 
 
 def encode(
@@ -105,3 +139,15 @@ def adapt_batches(data: Any, list_is_batch: bool = True) -> Iterator[np.ndarray]
         if isinstance(batch, torch.Tensor):
             batch = batch.detach().cpu().numpy()
         yield np.asarray(batch)
+
+
+def encoded_shape(input_shape: Shape, mode: str, depth: int) -> Shape:
+    """Keras's output shape for an encoding mode over `depth` values."""
+    shape = tuple(input_shape)
+    if mode == "int":
+        return shape
+    if not shape:
+        return (depth,)
+    if mode == "one_hot" and (shape[-1] != 1 or len(shape) == 1):
+        return (*shape, depth)
+    return (*shape[:-1], depth)

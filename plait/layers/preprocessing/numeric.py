@@ -8,24 +8,19 @@ import numpy as np
 import torch
 
 from plait.layers.base import Layer
-from plait.layers.preprocessing.encoding import adapt_batches, check_mode, encode
+from plait.layers.preprocessing.encoding import (
+    adapt_batches,
+    check_mode,
+    encode,
+    encoded_shape,
+    mode_dtype,
+    refuse_sparse,
+)
 from plait.types import Shape
 
 __all__ = ["CategoryEncoding", "Discretization", "Normalization"]
 
 _EPSILON = 1e-7  # Keras's backend.epsilon(): the smallest standard deviation
-
-
-def _encoded_shape(input_shape: Shape, mode: str, depth: int) -> Shape:
-    """Keras's output shape for an encoding mode over `depth` values."""
-    shape = tuple(input_shape)
-    if mode == "int":
-        return shape
-    if not shape:
-        return (depth,)
-    if mode == "one_hot" and (shape[-1] != 1 or len(shape) == 1):
-        return (*shape, depth)
-    return (*shape[:-1], depth)
 
 
 class CategoryEncoding(Layer):
@@ -65,8 +60,7 @@ class CategoryEncoding(Layer):
             raise ValueError(
                 f"{self._where()}: expected `num_tokens` >= 1, got {num_tokens!r}."
             )
-        if sparse:
-            raise ValueError(f"{self._where()}: sparse outputs are not supported.")
+        refuse_sparse(self._where(), sparse)
         self.num_tokens = int(num_tokens)
         self.output_mode = check_mode(
             self._where(), output_mode, ("one_hot", "multi_hot", "count")
@@ -95,7 +89,7 @@ class CategoryEncoding(Layer):
 
     def compute_output_shape(self, input_shape: Shape) -> Shape:
         """`(..., num_tokens)` as in Keras."""
-        return _encoded_shape(input_shape, self.output_mode, self.num_tokens)
+        return encoded_shape(input_shape, self.output_mode, self.num_tokens)
 
     def get_config(self) -> dict[str, Any]:
         """`num_tokens`, `output_mode`, `sparse`."""
@@ -162,12 +156,8 @@ class Discretization(Layer):
         sparse: bool = False,
         **kwargs: Any,
     ) -> None:
-        dtype = kwargs.pop("dtype", None)
-        if dtype is None:
-            dtype = "int64" if output_mode == "int" else "float32"
-        super().__init__(dtype=dtype, **kwargs)
-        if sparse:
-            raise ValueError(f"{self._where()}: sparse outputs are not supported.")
+        super().__init__(dtype=mode_dtype(output_mode, kwargs), **kwargs)
+        refuse_sparse(self._where(), sparse)
         if bin_boundaries is not None and num_bins is not None:
             raise ValueError(
                 f"{self._where()}: expected `bin_boundaries` or `num_bins`, not both; "
@@ -232,7 +222,7 @@ class Discretization(Layer):
     def compute_output_shape(self, input_shape: Shape) -> Shape:
         """Same as the input in int mode, else `(..., num_bins)`."""
         depth = len(self.bin_boundaries) + 1 if self.bin_boundaries else self.num_bins
-        return _encoded_shape(input_shape, self.output_mode, int(depth or 1))
+        return encoded_shape(input_shape, self.output_mode, int(depth or 1))
 
     def get_config(self) -> dict[str, Any]:
         """The boundaries (learned ones included), `num_bins`, `epsilon`, mode."""
