@@ -94,6 +94,7 @@ from plait.layers.preprocessing import Hashing as Hashing
 from plait.layers.preprocessing import IntegerLookup as IntegerLookup
 from plait.layers.preprocessing import Normalization as Normalization
 from plait.layers.preprocessing import StringLookup as StringLookup
+from plait.layers.preprocessing import TextVectorization as TextVectorization
 from plait.layers.recurrent import GRU as GRU
 from plait.layers.recurrent import LSTM as LSTM
 from plait.layers.recurrent import SimpleRNN as SimpleRNN

@@ -7,3 +7,6 @@ from plait.layers.preprocessing.lookup import StringLookup as StringLookup
 from plait.layers.preprocessing.numeric import CategoryEncoding as CategoryEncoding
 from plait.layers.preprocessing.numeric import Discretization as Discretization
 from plait.layers.preprocessing.numeric import Normalization as Normalization
+from plait.layers.preprocessing.text_vectorization import (
+    TextVectorization as TextVectorization,
+)

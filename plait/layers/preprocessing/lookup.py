@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import itertools
 import math
 import os
 from collections import Counter
+from collections.abc import Iterable
 from typing import Any
 
 import numpy as np
@@ -175,13 +177,15 @@ class IndexLookup(PreprocessingLayer):
 
     def adapt(self, data: Any, steps: int | None = None) -> None:
         """Learn the vocabulary (and, in tf_idf mode, the idf weights) from `data`."""
+        batches = itertools.islice(adapt_batches(data), steps)
+        self.learn(self._adapt_rows(batch) for batch in batches)
+
+    def learn(self, batches: Iterable[list[list[Any]]]) -> None:
+        """Learn the vocabulary from batches of documents (lists of tokens)."""
         counts: Counter[Any] = Counter()
         docs: Counter[Any] = Counter()
         n_docs = 0
-        for i, batch in enumerate(adapt_batches(data)):
-            if steps is not None and i >= steps:
-                break
-            rows = self._adapt_rows(batch)
+        for rows in batches:
             for row in rows:
                 counts.update(row)
                 docs.update(set(row))
