@@ -258,6 +258,8 @@ class Functional(Model):
         for t, x, name in zip(self._flat_inputs, flat, self.input_names):
             if is_string_dtype(t.dtype):  # strings stay on the host
                 x = StringTensor(x)
+                if x.dim() == len(t.shape) - 1 and t.shape[-1] == 1:
+                    x = StringTensor(x.array[..., None])  # Keras: ["a", "b"] fits (None, 1)
                 self._check_input_shape(t, x.shape, name)
                 out.append(cast(torch.Tensor, x))
                 continue

@@ -7,7 +7,7 @@ from typing import Any
 import numpy as np
 import torch
 
-from plait.layers.base import Layer
+from plait.layers.preprocessing.base import PreprocessingLayer
 from plait.layers.preprocessing.encoding import (
     adapt_batches,
     check_mode,
@@ -23,7 +23,7 @@ __all__ = ["CategoryEncoding", "Discretization", "Normalization"]
 _EPSILON = 1e-7  # Keras's backend.epsilon(): the smallest standard deviation
 
 
-class CategoryEncoding(Layer):
+class CategoryEncoding(PreprocessingLayer):
     """Encodes integer features as one-hot, multi-hot or count vectors.
 
     Args:
@@ -127,7 +127,7 @@ def _merge(new: np.ndarray, old: np.ndarray, epsilon: float) -> np.ndarray:
     return _compress(both[:, np.argsort(both[0])], epsilon)
 
 
-class Discretization(Layer):
+class Discretization(PreprocessingLayer):
     """Buckets continuous values by `bin_boundaries` (given, or learned by `adapt`).
 
     Value `x` falls in bin `i` when `bin_boundaries[i-1] <= x < bin_boundaries[i]`.
@@ -236,7 +236,7 @@ class Discretization(Layer):
         }
 
 
-class Normalization(Layer):
+class Normalization(PreprocessingLayer):
     """Shifts and scales inputs to mean 0 and variance 1: `(x - mean) / sqrt(var)`.
 
     The mean and variance are given or learned by `adapt`, one per index of

@@ -138,3 +138,18 @@ def test_text_model_from_raw_strings_trains_saves_and_loads(tmp_path):
     model2 = plait.Model(x2, layers.Dense(1)(bags))
     model2.compile("sgd", "mse")
     model2.fit(texts, labels, epochs=1, verbose=0)
+
+
+def test_sequential_text_models_take_lists_of_strings():
+    vectorize = layers.TextVectorization(output_sequence_length=3)
+    vectorize.adapt(TEXTS)
+    head = [layers.Embedding(7, 2), layers.Flatten(), layers.Dense(1)]
+    with_input = plait.Sequential(
+        [plait.Input(shape=(1,), dtype="string"), vectorize, *head]
+    )
+    # Keras adds the trailing 1: a flat list of strings fits an input of shape (1,).
+    assert with_input.predict(["foo bar", "baz"], verbose=0).shape == (2, 1)
+    built_from_data = plait.Sequential([vectorize, layers.Embedding(7, 2)])
+    out = built_from_data.predict(np.array(["foo bar", "baz"]), verbose=0)
+    assert out.shape == (2, 3, 2)
+    assert built_from_data.inputs[0].dtype == plait.utils.strings.STRING
