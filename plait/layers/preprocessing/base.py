@@ -50,6 +50,12 @@ class PreprocessingLayer(Layer):
             args = (host_values(args[0]), *args[1:])
         return super().__call__(*args, **kwargs)
 
+    @classmethod
+    def from_config(cls, config: dict[str, Any]) -> Layer:
+        """`cls(**config)`, ignoring Keras's derived `vocabulary_size` entry."""
+        config = {k: v for k, v in config.items() if k != "vocabulary_size"}
+        return cls(**config)
+
     def _output_dtype(self, inputs: list[SymbolicTensor]) -> torch.dtype:
         return self._compute_dtype
 

@@ -16,6 +16,7 @@ FLOATS = np.array(
 )
 SPREAD = np.linspace(-3.0, 7.0, 997, dtype="float32").reshape(997, 1) ** 3 % 11.0
 INTS = np.array([[0, 1], [0, 0], [1, 2], [3, 1]], "int32")
+PROBE = np.array([[0.5, 2.0, -1.0, 0.3], [3.0, -0.2, 0.9, 1.0]], "float32")
 WEIGHTS = np.array([[0.1, 0.2], [0.1, 0.1], [0.2, 0.3], [0.4, 0.2]], "float32")
 
 

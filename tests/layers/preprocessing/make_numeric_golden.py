@@ -35,11 +35,32 @@ class _NoTF:
 discretization.tf = _NoTF
 
 sys.path.insert(0, str(pathlib.Path(__file__).resolve().parents[3]))
-from tests.layers.preprocessing.cases import run_all  # noqa: E402
+import numpy as np  # noqa: E402
+
+from tests.layers.preprocessing.cases import FLOATS, PROBE, run_all  # noqa: E402
 
 GOLDEN = pathlib.Path(__file__).parent / "golden" / "numeric.json"
+MODEL = GOLDEN.with_name("numeric_model.keras")
+
+
+def save_model() -> list:
+    """A Keras model with adapted Normalization, Discretization, CategoryEncoding."""
+    x = keras.Input(shape=(4,))
+    norm = keras.layers.Normalization()
+    norm.adapt(FLOATS)
+    bins = keras.layers.Discretization(bin_boundaries=[0.0, 1.0])
+    y = keras.layers.Dense(2)(norm(x))
+    z = keras.layers.CategoryEncoding(num_tokens=3)(bins(x))
+    model = keras.Model(x, [y, z])
+    model.save(MODEL)
+    return [np.round(o.astype("float64"), 5).tolist() for o in model.predict(PROBE)]
+
 
 if __name__ == "__main__":
-    result = {"keras_version": keras.__version__, "cases": run_all(keras.layers)}
+    result = {
+        "keras_version": keras.__version__,
+        "cases": run_all(keras.layers),
+        "model_outputs": save_model(),
+    }
     GOLDEN.write_text(json.dumps(result, indent=1, sort_keys=True) + "\n")
     print(f"wrote {GOLDEN}")

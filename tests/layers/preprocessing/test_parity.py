@@ -6,12 +6,14 @@ import pathlib
 import numpy as np
 import pytest
 
+import plait
 import plait.layers
-from tests.layers.preprocessing.cases import run_all
+from tests.layers.preprocessing.cases import PROBE, run_all
 
-GOLDEN = json.loads(
+KERAS = json.loads(
     (pathlib.Path(__file__).parent / "golden" / "numeric.json").read_text()
-)["cases"]
+)
+GOLDEN = KERAS["cases"]
 OURS = run_all(plait.layers)
 
 
@@ -34,3 +36,12 @@ def test_matches_keras(case):
 
 def test_every_case_has_a_golden():
     assert sorted(OURS) == sorted(GOLDEN)
+
+
+def test_keras_file_with_preprocessing_layers_loads():
+    """A Keras 3 `.keras` file (adapted Normalization, Discretization,
+    CategoryEncoding) loads into plait and predicts what Keras predicted."""
+    path = pathlib.Path(__file__).parent / "golden" / "numeric_model.keras"
+    model = plait.models.load_model(path)
+    outputs = model.predict(PROBE, verbose=0)
+    assert _same([np.round(o, 5).tolist() for o in outputs], KERAS["model_outputs"])
