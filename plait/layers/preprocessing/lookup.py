@@ -22,7 +22,7 @@ from plait.layers.preprocessing.encoding import (
     mode_dtype,
     refuse_sparse,
 )
-from plait.layers.preprocessing.fingerprint import fingerprint64
+from plait.layers.preprocessing.fingerprint import fingerprint64, siphash24
 from plait.types import Shape
 from plait.utils.strings import STRING, as_string_array
 
@@ -55,9 +55,32 @@ class IndexLookup(PreprocessingLayer):
         output_mode: str = "int",
         pad_to_max_tokens: bool = False,
         sparse: bool = False,
+        oov_method: str = "floormod",
+        salt: int | list[int] | tuple[int, int] | None = None,
         **kwargs: Any,
     ) -> None:
         super().__init__(dtype=mode_dtype(output_mode, kwargs), **kwargs)
+        if oov_method not in ("floormod", "farmhash"):
+            raise ValueError(
+                f"{self._where()}: expected `oov_method` 'floormod' or 'farmhash', got "
+                f"{oov_method!r}."
+            )
+        if salt is not None and not self._strings and oov_method != "farmhash":
+            raise ValueError(
+                f"{self._where()}: expected oov_method='farmhash' with `salt`, got "
+                f"oov_method={oov_method!r}."
+            )
+        if isinstance(salt, int) and not isinstance(salt, bool):
+            salt = [salt, salt]
+        elif salt is not None:
+            if not isinstance(salt, (list, tuple)) or len(salt) != 2:
+                raise ValueError(
+                    f"{self._where()}: expected `salt` to be an int or a pair of ints, "
+                    f"got {salt!r}."
+                )
+            salt = [int(s) for s in salt]
+        self.oov_method = oov_method
+        self.salt: list[int] | None = salt
         if max_tokens is not None and max_tokens <= 1:
             raise ValueError(
                 f"{self._where()}: expected `max_tokens` to be None or > 1, got "
@@ -224,11 +247,14 @@ class IndexLookup(PreprocessingLayer):
         start = self.mask_token is not None
         if self.num_oov_indices == 1:
             return int(start)
-        if self._strings:
-            bucket = fingerprint64(token) % self.num_oov_indices
+        if not self._strings and self.oov_method == "floormod":
+            return int(start) + int(token) % self.num_oov_indices
+        text = str(token)  # integers hash as their decimal text, as in Keras
+        if self.salt is not None:
+            h = siphash24(self.salt[0], self.salt[1], text)
         else:
-            bucket = int(token) % self.num_oov_indices
-        return int(start) + bucket
+            h = fingerprint64(text)
+        return int(start) + h % self.num_oov_indices
 
     def _lookup(self, values: np.ndarray) -> np.ndarray:
         uniques, inverse = np.unique(values, return_inverse=True)
@@ -312,6 +338,7 @@ class IndexLookup(PreprocessingLayer):
             "output_mode": self.output_mode,
             "pad_to_max_tokens": self.pad_to_max_tokens,
             "sparse": self.sparse,
+            "salt": self.salt,
         }
 
 
@@ -331,6 +358,8 @@ class StringLookup(IndexLookup):
         pad_to_max_tokens: Encode to `max_tokens` columns whatever the vocabulary.
         sparse: Not supported (must be False).
         encoding: Text encoding of bytes inputs (only `"utf-8"`).
+        salt: With several OOV indices, hash OOV tokens with SipHash keyed by
+            this int or pair of ints instead of FarmHash.
 
     Example:
         >>> layer = StringLookup(vocabulary=["a", "b", "c", "d"])
@@ -351,13 +380,16 @@ class StringLookup(IndexLookup):
         pad_to_max_tokens: bool = False,
         sparse: bool = False,
         encoding: str = "utf-8",
+        salt: int | list[int] | tuple[int, int] | None = None,
         **kwargs: Any,
     ) -> None:
         kwargs.pop("vocabulary_dtype", None)
+        kwargs.pop("oov_method", None)  # strings always hash
         self.encoding = encoding
         super().__init__(
             max_tokens, num_oov_indices, mask_token, oov_token, vocabulary,
-            idf_weights, invert, output_mode, pad_to_max_tokens, sparse, **kwargs,
+            idf_weights, invert, output_mode, pad_to_max_tokens, sparse,
+            salt=salt, **kwargs,
         )  # fmt: skip
         if encoding.replace("-", "").lower() != "utf8":
             raise ValueError(
@@ -377,14 +409,17 @@ class IntegerLookup(IndexLookup):
         num_oov_indices: Number of out-of-vocabulary indices (default 1).
         mask_token: An integer that maps to index 0, or None (default).
         oov_token: The OOV value returned by `invert` (default -1).
-        output_mode: `"int"` (default), `"one_hot"`, `"multi_hot"`, `"count"`,
-            `"tf_idf"`.
-        pad_to_max_tokens: Encode to `max_tokens` columns whatever the vocabulary.
-        sparse: Not supported (must be False).
         vocabulary: A list or array of integers, or a text file of one a line.
         vocabulary_dtype: `"int64"` (Keras's default) or `"int32"`.
         idf_weights: With `vocabulary` in `"tf_idf"` mode: one weight a token.
         invert: Map indices back to integers.
+        output_mode: `"int"` (default), `"one_hot"`, `"multi_hot"`, `"count"`,
+            `"tf_idf"`.
+        sparse: Not supported (must be False).
+        pad_to_max_tokens: Encode to `max_tokens` columns whatever the vocabulary.
+        oov_method: With several OOV indices: `"floormod"` (default, the value
+            modulo their number) or `"farmhash"` (FarmHash of the decimal text).
+        salt: With `oov_method="farmhash"`: SipHash keyed by this int or pair.
 
     Example:
         >>> layer = IntegerLookup(vocabulary=[12, 36, 1138, 42])
@@ -400,13 +435,15 @@ class IntegerLookup(IndexLookup):
         num_oov_indices: int = 1,
         mask_token: int | None = None,
         oov_token: int = -1,
-        output_mode: str = "int",
-        pad_to_max_tokens: bool = False,
-        sparse: bool = False,
         vocabulary: Any = None,
         vocabulary_dtype: str = "int64",
         idf_weights: Any = None,
         invert: bool = False,
+        output_mode: str = "int",
+        sparse: bool = False,
+        pad_to_max_tokens: bool = False,
+        oov_method: str = "floormod",
+        salt: int | list[int] | tuple[int, int] | None = None,
         **kwargs: Any,
     ) -> None:
         self.vocabulary_dtype = vocabulary_dtype
@@ -414,7 +451,8 @@ class IntegerLookup(IndexLookup):
             kwargs["dtype"] = vocabulary_dtype
         super().__init__(
             max_tokens, num_oov_indices, mask_token, oov_token, vocabulary,
-            idf_weights, invert, output_mode, pad_to_max_tokens, sparse, **kwargs,
+            idf_weights, invert, output_mode, pad_to_max_tokens, sparse,
+            oov_method, salt, **kwargs,
         )  # fmt: skip
         if vocabulary_dtype not in ("int32", "int64"):
             raise ValueError(
@@ -433,4 +471,8 @@ class IntegerLookup(IndexLookup):
 
     def get_config(self) -> dict[str, Any]:
         """The lookup config plus `vocabulary_dtype`."""
-        return {**super().get_config(), "vocabulary_dtype": self.vocabulary_dtype}
+        return {
+            **super().get_config(),
+            "vocabulary_dtype": self.vocabulary_dtype,
+            "oov_method": self.oov_method,
+        }

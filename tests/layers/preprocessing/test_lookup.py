@@ -127,3 +127,26 @@ def test_string_model_trains_saves_and_loads(tmp_path):
     assert loaded.layers[1].get_vocabulary() == lookup.get_vocabulary()
     as_list = model.predict([["good"], ["bad"]], verbose=0)
     np.testing.assert_allclose(as_list, before[:2], rtol=1e-6)
+
+
+def test_integer_lookup_oov_methods_documented_example():
+    vocab = [10, 20, 30]
+    oov = np.array([100, 300, 700, 1100, 1700, 2000])
+    floormod = layers.IntegerLookup(vocabulary=vocab, num_oov_indices=4)
+    assert floormod(oov).tolist() == [0, 0, 0, 0, 0, 0]
+    farm = layers.IntegerLookup(
+        vocabulary=vocab, num_oov_indices=4, oov_method="farmhash"
+    )
+    assert farm(oov).tolist() == [3, 3, 2, 2, 0, 1]
+    salted = layers.IntegerLookup(
+        vocabulary=vocab, num_oov_indices=4, oov_method="farmhash", salt=7
+    )
+    assert salted.get_config()["salt"] == [7, 7]
+    again = layers.IntegerLookup.from_config(salted.get_config())
+    assert torch.equal(again(oov), salted(oov))
+    with pytest.raises(ValueError, match="expected oov_method='farmhash' with `salt`"):
+        layers.IntegerLookup(salt=3)
+    with pytest.raises(ValueError, match="expected `oov_method` 'floormod' or"):
+        layers.IntegerLookup(oov_method="mod")
+    strings = layers.StringLookup(vocabulary=VOCAB, num_oov_indices=3, salt=[1, 2])
+    assert strings(["m", "z", "a"]).tolist()[2] == 3
