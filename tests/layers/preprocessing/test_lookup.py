@@ -150,3 +150,14 @@ def test_integer_lookup_oov_methods_documented_example():
         layers.IntegerLookup(oov_method="mod")
     strings = layers.StringLookup(vocabulary=VOCAB, num_oov_indices=3, salt=[1, 2])
     assert strings(["m", "z", "a"]).tolist()[2] == 3
+
+
+def test_model_with_string_outputs_predicts_in_batches():
+    x = plait.Input(shape=(2,), dtype="int64")
+    inverse = layers.StringLookup(vocabulary=["a", "b"], invert=True)
+    y = inverse(x)
+    assert y.dtype == plait.utils.strings.STRING
+    model = plait.Model(x, y)
+    out = model.predict(np.array([[1, 2], [0, 1]] * 20), batch_size=16, verbose=0)
+    assert out.shape == (40, 2)
+    assert out[:2].tolist() == [["a", "b"], ["[UNK]", "a"]]
