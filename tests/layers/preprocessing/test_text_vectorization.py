@@ -153,3 +153,22 @@ def test_sequential_text_models_take_lists_of_strings():
     out = built_from_data.predict(np.array(["foo bar", "baz"]), verbose=0)
     assert out.shape == (2, 3, 2)
     assert built_from_data.inputs[0].dtype == plait.utils.strings.STRING
+
+
+def test_string_batches_from_a_generator():
+    vectorize = layers.TextVectorization(output_sequence_length=3)
+    vectorize.adapt(TEXTS)
+    x = plait.Input(shape=(1,), dtype="string")
+    h = layers.Flatten()(layers.Embedding(7, 2)(vectorize(x)))
+    model = plait.Model(x, layers.Dense(1)(h))
+    model.compile("sgd", "mse")
+
+    def batches():
+        while True:
+            yield np.array([["foo bar"], ["baz"]]), np.ones((2, 1), "float32")
+
+    history = model.fit(batches(), steps_per_epoch=2, epochs=2, verbose=0)
+    assert len(history.history["loss"]) == 2
+    assert model.evaluate(batches(), steps=1, verbose=0) >= 0
+    out = model.predict(iter([np.array([["foo bar"], ["baz"]])]), verbose=0)
+    assert out.shape == (2, 1)
