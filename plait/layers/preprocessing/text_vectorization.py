@@ -43,11 +43,13 @@ class TextVectorization(PreprocessingLayer):
     Args:
         max_tokens: Largest vocabulary size, special tokens included, or None.
         standardize: `"lower_and_strip_punctuation"` (default), `"lower"`,
-            `"strip_punctuation"`, None, or a callable taking one `str` and
-            returning the standardized `str` (Keras's callables take a TF tensor;
-            plait has none, so it calls them per string).
+            `"strip_punctuation"`, None, or a callable that takes the batch as a
+            NumPy unicode array and returns the standardized array (what Keras 3
+            gives it on non-TensorFlow backends; `np.char` functions work).
         split: `"whitespace"` (default), `"character"`, None (each string one
-            token), or a callable taking one `str` and returning its tokens.
+            token), or a callable taking one `str` and returning its tokens
+            (Keras hands it a TF tensor; plait has none, so it calls it per
+            string).
         ngrams: None, an int `n` (all n-grams up to `n`) or a tuple of sizes.
         output_mode: `"int"` (default), `"multi_hot"`, `"count"` or `"tf_idf"`.
         output_sequence_length: In `"int"` mode, pad or cut every sequence to
@@ -144,8 +146,6 @@ class TextVectorization(PreprocessingLayer):
 
     def _standardize(self, text: str) -> str:
         mode = self.standardize
-        if callable(mode):
-            return str(mode(text))
         if mode in ("lower", "lower_and_strip_punctuation"):
             text = text.translate(_ASCII_UPPER)
         if mode in ("strip_punctuation", "lower_and_strip_punctuation"):
@@ -174,16 +174,20 @@ class TextVectorization(PreprocessingLayer):
         values = host_values(inputs)
         if values.ndim == 0:
             values = values.reshape(1)
+        if values.size and values.dtype.kind not in "USO":
+            raise TypeError(
+                f"{self._where()}: expected string inputs, got {values.dtype} values."
+            )
+        if callable(self.standardize):
+            # As Keras on non-TF backends: the batch as a NumPy unicode array.
+            unicode = np.asarray(values.tolist(), dtype=str).reshape(values.shape)
+            values = host_values(np.asarray(self.standardize(unicode)))
         if values.ndim == 2 and values.shape[-1] == 1:
             values = values[:, 0]
         if values.ndim != 1:
             raise ValueError(
                 f"{self._where()}: expected strings of shape (batch,) or (batch, 1), "
                 f"got shape {values.shape}."
-            )
-        if values.size and values.dtype.kind not in "USO":
-            raise TypeError(
-                f"{self._where()}: expected string inputs, got {values.dtype} values."
             )
         return [self._tokens(str(v)) for v in values.tolist()]
 
