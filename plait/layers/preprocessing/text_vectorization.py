@@ -75,7 +75,9 @@ class TextVectorization(PreprocessingLayer):
     def __init__(
         self,
         max_tokens: int | None = None,
-        standardize: str | Callable[[str], str] | None = "lower_and_strip_punctuation",
+        standardize: str | Callable[[np.ndarray], Any] | None = (
+            "lower_and_strip_punctuation"
+        ),
         split: str | Callable[[str], list[str]] | None = "whitespace",
         ngrams: int | tuple[int, ...] | list[int] | None = None,
         output_mode: str = "int",
