@@ -89,6 +89,14 @@ from plait.layers.pooling import MaxPool3D as MaxPool3D
 from plait.layers.pooling import MaxPooling1D as MaxPooling1D
 from plait.layers.pooling import MaxPooling2D as MaxPooling2D
 from plait.layers.pooling import MaxPooling3D as MaxPooling3D
+from plait.layers.preprocessing import CategoryEncoding as CategoryEncoding
+from plait.layers.preprocessing import Discretization as Discretization
+from plait.layers.preprocessing import HashedCrossing as HashedCrossing
+from plait.layers.preprocessing import Hashing as Hashing
+from plait.layers.preprocessing import IntegerLookup as IntegerLookup
+from plait.layers.preprocessing import Normalization as Normalization
+from plait.layers.preprocessing import StringLookup as StringLookup
+from plait.layers.preprocessing import TextVectorization as TextVectorization
 from plait.layers.recurrent import GRU as GRU
 from plait.layers.recurrent import LSTM as LSTM
 from plait.layers.recurrent import SimpleRNN as SimpleRNN

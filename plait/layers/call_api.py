@@ -99,7 +99,7 @@ def _on_meta(inputs: Any) -> bool:
 
 
 def _to_tensor(x: Any) -> Any:
-    if isinstance(x, np.ndarray):
+    if isinstance(x, np.ndarray) and x.dtype.kind not in "USO":  # strings stay
         t = torch.from_numpy(np.ascontiguousarray(x))
         return t.to(torch.get_default_dtype()) if t.dtype == torch.float64 else t
     return x

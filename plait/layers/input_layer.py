@@ -21,7 +21,8 @@ class InputLayer(Layer):
     Args:
         shape: Shape of one sample, batch left out, e.g. `(784,)`.
         batch_size: Fixed batch size, or None.
-        dtype: Dtype of the input; `"float32"` by default.
+        dtype: Dtype of the input; `"float32"` by default, `"string"` for raw
+            strings (NumPy arrays of `str`, see plait/utils/strings.py).
         batch_shape: Full shape including the batch (instead of `shape`).
         input_tensor: A symbolic tensor whose shape and dtype to copy.
         name: Layer name; also the model's input name.
@@ -124,7 +125,9 @@ def Input(
         shape: Shape of one sample, batch left out: `Input(shape=(784,))`.
         batch_size: Fixed batch size, or None (any).
         name: Name of the input; `fit`/`predict` accept dicts keyed by it.
-        dtype: `"float32"` (default), `"int32"` for token ids, ...
+        dtype: `"float32"` (default), `"int32"` for token ids, `"string"` for raw
+            text that a `TextVectorization` or `StringLookup` layer turns into
+            numbers, ...
         sparse: Not supported; must be None or False.
         tensor: A tensor whose shape and dtype the input copies.
         batch_shape: Full shape including the batch, instead of `shape`.

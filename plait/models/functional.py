@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 import torch
@@ -19,6 +19,7 @@ from plait.training.contract import FlatProgram
 from plait.types import Shape
 from plait.utils import tree
 from plait.utils.shapes import format_shape
+from plait.utils.strings import StringTensor, is_string_dtype
 
 __all__ = ["Functional"]
 
@@ -237,6 +238,13 @@ class Functional(Model):
         flat = self._flatten_call_inputs(inputs)
         out = []
         for t, x, name in zip(self._flat_inputs, flat, self.input_names):
+            if is_string_dtype(t.dtype):  # strings stay on the host
+                x = StringTensor(x)
+                if x.dim() == len(t.shape) - 1 and t.shape[-1] == 1:
+                    x = StringTensor(x.array[..., None])  # Keras: ["a", "b"] fits (None, 1)
+                self._check_input_shape(t, x.shape, name)
+                out.append(cast(torch.Tensor, x))
+                continue
             if not isinstance(x, torch.Tensor):
                 x = torch.as_tensor(np.asarray(x) if not hasattr(x, "__array__") else x)
             if x.dtype != t.dtype:

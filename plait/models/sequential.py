@@ -16,6 +16,7 @@ from plait.models.model import Model
 from plait.types import Shape
 from plait.utils.build_lock import build_lock
 from plait.utils.shapes import dtype_name
+from plait.utils.strings import STRING, is_string_data
 
 __all__ = ["Sequential"]
 
@@ -179,7 +180,9 @@ class Sequential(Functional):
 
             x = np.asarray(x)
         dtype = x.dtype if isinstance(x.dtype, torch.dtype) else None
-        if dtype is None:
+        if is_string_data(x):
+            dtype = STRING  # raw text for a first TextVectorization or StringLookup
+        elif dtype is None:
             dtype = torch.int64 if "int" in str(x.dtype) else torch.get_default_dtype()
         elif dtype == torch.float64:
             dtype = torch.get_default_dtype()

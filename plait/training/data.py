@@ -17,13 +17,14 @@ from __future__ import annotations
 import math
 import warnings
 from collections.abc import Callable, Iterable, Iterator
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 import torch
 
 from plait.training import streaming
 from plait.utils import tree
+from plait.utils.strings import StringTensor, is_string_data
 
 __all__ = [
     "ArrayBatches",
@@ -47,6 +48,12 @@ Batch = tuple[Flat, Flat, Flat]  # (inputs, targets, sample weights)
 def _as_tensor(x: Any, device: torch.device | None) -> torch.Tensor:
     if isinstance(x, torch.Tensor):
         t = x
+    elif is_string_data(x) or (
+        isinstance(x, (list, tuple)) and is_string_data(np.asarray(x))
+    ):
+        # Strings stay on the host (plait/utils/strings.py) for the layers that
+        # map them to numbers.
+        return cast(torch.Tensor, StringTensor(x))
     else:
         arr = np.asarray(x)
         if arr.dtype == np.float64:
@@ -90,7 +97,10 @@ def is_array_like(data: Any) -> bool:
     """
     if data is None:
         return True
-    if isinstance(data, (np.ndarray, torch.Tensor, np.generic, int, float)):
+    if isinstance(
+        data,
+        (np.ndarray, torch.Tensor, np.generic, int, float, str, bytes, StringTensor),
+    ):
         return True
     if isinstance(data, (list, tuple)):
         return all(is_array_like(v) for v in data)
@@ -274,7 +284,11 @@ class ArrayBatches:
         self.shuffle = shuffle
         self.steps = steps if steps is not None else math.ceil(self.n / batch_size)
         self._pending: Iterator[Any] | None = None
-        self.device = xs[0].device if xs else torch.device("cpu")  # of the indices
+        # Host string inputs (StringTensor) do not decide where indices live.
+        self.device = next(
+            (t.device for t in [*xs, *ys] if isinstance(t, torch.Tensor)),
+            torch.device("cpu"),
+        )
         # Set (on `device`) to make processes of a data parallel run agree.
         self.generator: torch.Generator | None = None
 

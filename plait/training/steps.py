@@ -47,13 +47,13 @@ def pythonify(values: Mapping[str, torch.Tensor]) -> dict[str, Any]:
 
 
 def _numbers_as_array(x: Any) -> Any:
-    """A (nested) list or tuple of Python numbers as one NumPy array; else `x`."""
-    if (
-        isinstance(x, (list, tuple))
-        and x
-        and all(isinstance(v, (int, float)) for v in tree.flatten(x))
-    ):
-        return np.asarray(x)
+    """A (nested) list or tuple of Python numbers, or of strings, as one array; else `x`."""
+    if isinstance(x, (list, tuple)) and x:
+        leaves = tree.flatten(x)
+        if all(isinstance(v, (int, float)) for v in leaves) or all(
+            isinstance(v, (str, bytes)) for v in leaves
+        ):
+            return np.asarray(x)
     return x
 
 

@@ -125,6 +125,8 @@ def rows(t: torch.Tensor, index: Any, pinned: bool = False) -> torch.Tensor:
         >>> rows(torch.arange(5), torch.tensor([4, 0])).tolist()
         [4, 0]
     """
+    if not isinstance(t, torch.Tensor):  # host strings (StringTensor) stay put
+        return t[index]
     if not pinned or t.device.type != "cpu":
         if isinstance(index, torch.Tensor):
             return t.index_select(0, index)

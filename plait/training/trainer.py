@@ -19,6 +19,7 @@ import math
 from collections.abc import Callable
 from typing import Any
 
+import numpy as np
 import torch
 
 from plait.callbacks import callbacks as callbacks_mod
@@ -532,7 +533,9 @@ class Trainer(Compiled):
             raise ValueError("predict(): the data gave no batches.")
         flat_chunks = [tree.flatten(c) for c in chunks]
         joined = [
-            torch.cat([c[i] for c in flat_chunks]).cpu().numpy()
+            np.concatenate([c[i] for c in flat_chunks])  # strings (StringLookup invert)
+            if isinstance(flat_chunks[0][i], np.ndarray)
+            else torch.cat([c[i] for c in flat_chunks]).cpu().numpy()
             for i in range(len(flat_chunks[0]))
         ]
         if direct is not None:

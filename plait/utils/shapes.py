@@ -7,6 +7,7 @@ from typing import Any
 import torch
 
 from plait.types import DTypeLike, Shape
+from plait.utils.strings import STRING
 
 __all__ = ["format_shape", "standardize_dtype", "standardize_shape"]
 
@@ -26,6 +27,8 @@ _DTYPES = {
     "int64": torch.int64,
     "bool": torch.bool,
     "complex64": torch.complex64,
+    "string": STRING,  # host strings (plait/utils/strings.py)
+    "str": STRING,
 }
 
 

@@ -466,3 +466,68 @@ LAYER_CASES += [
         build=lambda: L.TimeDistributed(L.Dense(3)),
     ),
 ]
+
+# Preprocessing layers with numeric inputs (the string ones, and the values of
+# these non-differentiable maps: tests/layers/preprocessing).
+LAYER_CASES += [
+    LayerCase(
+        "category_encoding_multi_hot",
+        L.CategoryEncoding,
+        {"num_tokens": 4},
+        (3,),
+        (None, 4),
+        0,
+        None,  # not differentiable; values: tests/layers/preprocessing
+        input_dtype="int32",
+        int_high=4,
+    ),
+    LayerCase(
+        "discretization",
+        L.Discretization,
+        {"bin_boundaries": [-0.5, 0.0, 0.5]},
+        (3,),
+        (None, 3),
+        0,
+        None,
+    ),
+    LayerCase(
+        "normalization_given",
+        L.Normalization,
+        {"mean": [1.0, 2.0], "variance": [4.0, 0.25]},
+        (2,),
+        (None, 2),
+        0,
+        lambda x, w: (x - torch.tensor([1.0, 2.0])) / torch.tensor([2.0, 0.5]),
+    ),
+    LayerCase(
+        "integer_lookup",
+        L.IntegerLookup,
+        {"vocabulary": [1, 2, 3]},
+        (4,),
+        (None, 4),
+        0,
+        None,
+        input_dtype="int64",
+        int_high=5,
+    ),
+    LayerCase(
+        "hashing_ints",
+        L.Hashing,
+        {"num_bins": 4},
+        (2,),
+        (None, 2),
+        0,
+        None,
+        input_dtype="int64",
+    ),
+    LayerCase(
+        "hashed_crossing_ints",
+        L.HashedCrossing,
+        {"num_bins": 4},
+        [(1,), (1,)],
+        (None, 1),
+        0,
+        None,
+        input_dtype="int64",
+    ),
+]

@@ -186,6 +186,10 @@ def test_layer_cases_ids_are_unique():
 NOT_CASES = {
     Layer: "the base class: its `call` is the subclass's to define",
     InputLayer: "a graph's entry, not called on tensors; every case starts from one",
+    plait.layers.StringLookup: "string inputs: tests/layers/preprocessing/test_lookup.py",
+    plait.layers.TextVectorization: (
+        "string inputs: tests/layers/preprocessing/test_text_vectorization.py"
+    ),
 }
 
 
