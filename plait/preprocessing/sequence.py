@@ -10,11 +10,11 @@ from __future__ import annotations
 
 import json
 import random
-from collections.abc import Iterator
 from typing import Any
 
 import numpy as np
 
+from plait.utils.pydataset import PyDataset
 from plait.utils.sequence_utils import pad_sequences as pad_sequences
 
 __all__ = ["TimeseriesGenerator", "make_sampling_table", "pad_sequences", "skipgrams"]
@@ -124,7 +124,7 @@ def skipgrams(
     return couples, labels
 
 
-class TimeseriesGenerator:
+class TimeseriesGenerator(PyDataset):
     """Batches of windows over a time series, as `(samples, targets)`: usable as `fit` data.
 
     Sample `k` is the window `data[row - length : row : sampling_rate]` ending just
@@ -143,9 +143,9 @@ class TimeseriesGenerator:
             order.
         reverse: Give each window's steps in reverse chronological order.
         batch_size: Windows per batch (the last batch may be smaller).
-        workers: Accepted as Keras's `PyDataset` argument and stored.
-        use_multiprocessing: Accepted as Keras's `PyDataset` argument and stored.
-        max_queue_size: Accepted as Keras's `PyDataset` argument and stored.
+        workers: Threads fetching batches ahead in `fit` (`PyDataset`).
+        use_multiprocessing: Keras's `PyDataset` flag (batches come from threads).
+        max_queue_size: Most batches fetched ahead (`PyDataset`).
 
     Example:
         >>> gen = TimeseriesGenerator(np.arange(10), np.arange(10), length=3, batch_size=2)
@@ -172,6 +172,7 @@ class TimeseriesGenerator:
         use_multiprocessing: bool = False,
         max_queue_size: int = 10,
     ) -> None:
+        super().__init__(workers, use_multiprocessing, max_queue_size)
         if len(data) != len(targets):
             raise ValueError(
                 "TimeseriesGenerator: Data and targets have to be of same length: "
@@ -201,9 +202,6 @@ class TimeseriesGenerator:
         self.shuffle = shuffle
         self.reverse = reverse
         self.batch_size = batch_size
-        self.workers = workers
-        self.use_multiprocessing = use_multiprocessing
-        self.max_queue_size = max_queue_size
         if self.start_index > self.end_index:
             raise ValueError(
                 f"TimeseriesGenerator: `start_index+length={self.start_index} > "
@@ -214,11 +212,6 @@ class TimeseriesGenerator:
     def __len__(self) -> int:
         span = self.batch_size * self.stride
         return (self.end_index - self.start_index + span) // span
-
-    @property
-    def num_batches(self) -> int:
-        """Number of batches per pass (Keras 3 `PyDataset.num_batches`)."""
-        return len(self)
 
     def __getitem__(self, index: int) -> tuple[np.ndarray, np.ndarray]:
         n = len(self)
@@ -242,16 +235,6 @@ class TimeseriesGenerator:
         if self.reverse:
             samples = samples[:, ::-1, ...]
         return samples, targets
-
-    def __iter__(self) -> Iterator[tuple[np.ndarray, np.ndarray]]:
-        for index in range(len(self)):
-            yield self[index]
-
-    def on_epoch_begin(self) -> None:
-        """Called at the start of every epoch (Keras `PyDataset`); nothing to do."""
-
-    def on_epoch_end(self) -> None:
-        """Called at the end of every epoch (Keras `PyDataset`); nothing to do."""
 
     def get_config(self) -> dict[str, Any]:
         """The generator's arguments; `data` and `targets` as JSON strings (Keras 2).

@@ -8,7 +8,7 @@ Two sources feed `fit`, `evaluate` and `predict`:
   `index_select` per array; arrays too large for the device stay on the host
   and each batch is gathered into pinned memory and copied, one batch ahead.
 - `IterableBatches`: a `torch.utils.data.DataLoader`, a `Dataset` (wrapped in a
-  loader), or any iterable or generator of `(x, y)` / `(x, y, sample_weight)`;
+  loader), a `plait.utils.PyDataset` (one pass per epoch), or any iterable or generator of `(x, y)` / `(x, y, sample_weight)`;
   each element is moved to the device as it arrives.
 """
 
@@ -24,6 +24,7 @@ import torch
 
 from plait.training import streaming
 from plait.utils import tree
+from plait.utils.pydataset import PyDataset, epoch_batches
 from plait.utils.strings import StringTensor, is_string_data
 
 __all__ = [
@@ -361,7 +362,10 @@ class IterableBatches:
     ) -> None:
         from torch.utils.data import DataLoader, Dataset, IterableDataset
 
-        if isinstance(source, Dataset) and not isinstance(source, DataLoader):
+        if isinstance(source, PyDataset):
+            # Keras 3: `shuffle` draws the batch order; the epoch hooks run.
+            source = epoch_batches(source, bool(shuffle))
+        elif isinstance(source, Dataset) and not isinstance(source, DataLoader):
             if isinstance(source, IterableDataset):
                 source = DataLoader(source, batch_size=batch_size or 32)
             else:

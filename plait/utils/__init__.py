@@ -1,6 +1,11 @@
-"""Utilities: seeding, one-hot targets, naming, nested structures."""
+"""Utilities: seeding, one-hot targets, naming, nested structures, PyDataset."""
 
 from plait.utils.naming import reset_uids as clear_session
 from plait.utils.numerical import set_random_seed as set_random_seed
 from plait.utils.numerical import to_categorical as to_categorical
+from plait.utils.pydataset import PyDataset as PyDataset
+from plait.utils.pydataset import Sequence as Sequence
+from plait.utils.pydataset import (
+    timeseries_dataset_from_array as timeseries_dataset_from_array,
+)
 from plait.utils.sequence_utils import pad_sequences as pad_sequences
