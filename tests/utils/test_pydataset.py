@@ -247,3 +247,21 @@ def test_timeseries_bad_arguments_raise():
         timeseries_dataset_from_array(np.arange(5), None, 2, end_index=5)
     with pytest.raises(ValueError, match="`sequence_stride` lower than the data"):
         timeseries_dataset_from_array(np.arange(5), None, 2, sequence_stride=5)
+
+
+def test_validation_data_and_endless_dataset():
+    x, y, _ = data()
+    val = Arrays(x, y)
+
+    class Endless(PyDataset):
+        def __getitem__(self, index):
+            part = slice((index % 2) * 4, (index % 2) * 4 + 4)
+            return x[part], y[part]
+
+    model = regressor()
+    history = model.fit(
+        Endless(workers=2), steps_per_epoch=3, epochs=2, validation_data=val, verbose=0
+    )
+    assert len(history.history["val_loss"]) == 2
+    assert val.events == ["begin", "end"] * 2
+    assert Endless().num_batches is None
