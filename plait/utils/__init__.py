@@ -1,6 +1,8 @@
-"""Utilities: seeding, one-hot targets, naming, nested structures."""
+"""Utilities: seeding, one-hot targets, naming, nested structures, model plots."""
 
 from plait.utils.naming import reset_uids as clear_session
 from plait.utils.numerical import set_random_seed as set_random_seed
 from plait.utils.numerical import to_categorical as to_categorical
+from plait.utils.plotting import model_to_dot as model_to_dot
+from plait.utils.plotting import plot_model as plot_model
 from plait.utils.sequence_utils import pad_sequences as pad_sequences
