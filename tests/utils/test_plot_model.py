@@ -5,6 +5,7 @@ import shutil
 import sys
 
 import pytest
+import torch
 
 from plait.examples import guide
 from plait.layers import Dense, Input
@@ -251,3 +252,53 @@ def test_plot_model_image_without_graphviz_says_how_to_install(tmp_path, monkeyp
     monkeypatch.setattr(shutil, "which", lambda name: None)
     with pytest.raises(ImportError, match="Graphviz"):
         plot_model(guide.mlp(), to_file=str(tmp_path / "model.png"))
+
+
+def test_plot_model_expand_nested_twice_and_multi_output_nested():
+    inner = Sequential([Input(shape=(4,)), Dense(3, name="d1")], name="inner")
+    x = Input(shape=(4,), name="x")
+    h = inner(x)
+    mid = Model(x, [Dense(2, name="left")(h), Dense(5, name="right")(h)], name="mid")
+    y = Input(shape=(4,), name="y")
+    left, right = mid(y)
+    outer = Model(y, [Dense(1, name="out_l")(left), Dense(1, name="out_r")(right)])
+    graph = model_to_dot(outer, expand_nested=True)
+    (mid_cluster,) = graph.get_subgraphs()
+    (inner_cluster,) = mid_cluster.get_subgraphs()
+    assert mid_cluster.get("label").strip('"') == "mid"
+    assert inner_cluster.get("label").strip('"') == "inner"
+    inner_input = inner.inputs[0].node.layer.name
+    assert set(_names(inner_cluster).values()) == {inner_input, "d1"}
+    edges = _edges(graph, _names(graph))
+    assert edges == sorted(
+        [
+            ("y", "x"),
+            ("x", inner_input),
+            (inner_input, "d1"),
+            ("d1", "left"),
+            ("d1", "right"),
+            ("left", "out_l"),
+            ("right", "out_r"),
+        ]
+    )
+    collapsed = model_to_dot(outer)
+    assert _edges(collapsed, _names(collapsed)) == sorted(
+        [("y", "mid"), ("mid", "out_l"), ("mid", "out_r")]
+    )
+
+
+def test_plot_model_subclassed_model_draws_its_layers_unlinked():
+    class TwoDense(Model):
+        def __init__(self):
+            super().__init__()
+            self.first = Dense(3, name="first")
+            self.second = Dense(1, name="second")
+
+        def call(self, x):
+            return self.second(self.first(x))
+
+    model = TwoDense()
+    model(torch.zeros(2, 4))
+    graph = model_to_dot(model)
+    assert sorted(_names(graph).values()) == ["first", "second"]
+    assert graph.get_edges() == []
