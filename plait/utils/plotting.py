@@ -266,13 +266,17 @@ def plot_model(
     show_layer_activations: bool = False,
     show_trainable: bool = False,
     **kwargs: Any,
-) -> None:
+) -> Any:
     """Draw a model's graph to an image file (Keras 3's `keras.utils.plot_model`).
 
     The file's extension picks the format: `.png`, `.svg`, `.pdf` (also `.jpg`,
     `.gif`, `.ps`, `.eps`), or `.dot`/`.gv` for the DOT text itself (no Graphviz
     needed); no extension means PNG. The other arguments are `model_to_dot`'s; as
     in Keras 3, layer names are off by default here.
+
+    Returns:
+        An `IPython.display.Image` of the picture when IPython is installed (it
+        shows inline in a notebook), else None; None for PDF and DOT files.
 
     Raises:
         ImportError: pydot is missing, or Graphviz's `dot` program for images.
@@ -304,3 +308,10 @@ def plot_model(
         data = dot.create(prog="dot", format=ext)
     with open(to_file, "wb") as f:
         f.write(data)
+    if ext in ("pdf", *_TEXT):
+        return None
+    try:  # as in Keras: shown inline in a notebook
+        from IPython import display
+    except ImportError:
+        return None
+    return display.Image(filename=os.fspath(to_file))

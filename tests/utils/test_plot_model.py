@@ -3,6 +3,7 @@
 import inspect
 import shutil
 import sys
+import types
 
 import pytest
 import torch
@@ -302,3 +303,18 @@ def test_plot_model_subclassed_model_draws_its_layers_unlinked():
     graph = model_to_dot(model)
     assert sorted(_names(graph).values()) == ["first", "second"]
     assert graph.get_edges() == []
+
+
+@needs_dot
+def test_plot_model_returns_an_ipython_image_when_ipython_is_there(
+    tmp_path, monkeypatch
+):
+    shown = []
+    display = types.SimpleNamespace(
+        Image=lambda filename: shown.append(filename) or "image"
+    )
+    monkeypatch.setitem(sys.modules, "IPython", types.SimpleNamespace(display=display))
+    path = tmp_path / "model.svg"
+    assert plot_model(guide.mlp(), to_file=str(path)) == "image"
+    assert shown == [str(path)]
+    assert plot_model(guide.mlp(), to_file=str(tmp_path / "model.pdf")) is None
