@@ -13,8 +13,6 @@ import os
 import shutil
 from typing import Any
 
-from plait.utils.shapes import dtype_name, format_shape
-
 __all__ = ["model_to_dot", "plot_model"]
 
 _IMAGES = ("png", "svg", "pdf", "jpg", "jpeg", "gif", "ps", "eps")
@@ -84,6 +82,9 @@ def _one_or_list(items: list[Any]) -> Any:
 
 
 def _label(layer: Any, calls: list[Any], opts: dict[str, Any]) -> str:
+    # Deferred: `plait.utils` (and so this module) stays light to import.
+    from plait.utils.shapes import dtype_name, format_shape
+
     kind = type(layer).__name__
     lines = [f"{layer.name} ({kind})" if opts["show_layer_names"] else kind]
     if opts["show_layer_activations"]:
