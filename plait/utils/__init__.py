@@ -1,8 +1,10 @@
-"""Utilities: seeding, one-hot targets, naming, nested structures, PyDataset."""
+"""Utilities: seeding, one-hot targets, naming, nested structures, PyDataset, model plots."""
 
 from plait.utils.naming import reset_uids as clear_session
 from plait.utils.numerical import set_random_seed as set_random_seed
 from plait.utils.numerical import to_categorical as to_categorical
+from plait.utils.plotting import model_to_dot as model_to_dot
+from plait.utils.plotting import plot_model as plot_model
 from plait.utils.pydataset import PyDataset as PyDataset
 from plait.utils.pydataset import Sequence as Sequence
 from plait.utils.pydataset import (
