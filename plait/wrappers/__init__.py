@@ -2,7 +2,7 @@
 
 Keras 3's `SKLearnClassifier`, `SKLearnRegressor`, `SKLearnTransformer`, and
 Keras 2's `KerasClassifier`, `KerasRegressor` (`build_fn`, `**sk_params`).
-Needs scikit-learn.
+Needs scikit-learn 1.6 or later (`validate_data`, estimator tags).
 """
 
 from plait.wrappers.legacy import KerasClassifier as KerasClassifier

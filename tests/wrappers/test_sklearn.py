@@ -38,6 +38,11 @@ def _regressor_model(X, y):
     return model
 
 
+def test_lazy_public_names():
+    assert plait.wrappers.SKLearnClassifier is SKLearnClassifier
+    assert "wrappers" in dir(plait)
+
+
 def test_classifier_fits_and_predicts_labels(classes):
     X, y = classes
     labels = np.array(["a", "b", "c"])[y]
