@@ -28,6 +28,7 @@ if TYPE_CHECKING:
     from plait import regularizers as regularizers
     from plait import saving as saving
     from plait import utils as utils
+    from plait import wrappers as wrappers
     from plait.dtype_policies import DTypePolicy as DTypePolicy
     from plait.layers import Input as Input
     from plait.layers import Layer as Layer
@@ -41,7 +42,7 @@ _SUBMODULES = (
     "activations", "backend", "callbacks", "constraints", "distribution",
     "dtype_policies", "initializers", "layers", "losses", "metrics",
     "mixed_precision", "models", "ops", "optimizers", "preprocessing", "random",
-    "regularizers", "saving", "utils",
+    "regularizers", "saving", "utils", "wrappers",
 )  # fmt: skip
 # Public name -> the subpackage that is it or holds it.
 _HOME: dict[str, str] = {
@@ -98,6 +99,8 @@ def _import(subpackage: str) -> None:
             import plait.saving
         case "utils":
             import plait.utils
+        case "wrappers":
+            import plait.wrappers
 
 
 def __getattr__(name: str) -> Any:

@@ -42,6 +42,7 @@ ORDER = [
     "training",
     "models",
     "saving",
+    "wrappers",
     "examples",
     "plait",
 ]
