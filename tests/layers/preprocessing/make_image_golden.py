@@ -1,0 +1,61 @@
+"""Writes golden/image.npz: Keras 3 (torch backend) outputs of the deterministic
+image layers on fixed inputs, for tests/layers/preprocessing/test_image.py.
+
+Run with a Python that has Keras 3 (no TensorFlow needed):
+    KERAS_BACKEND=torch python tests/layers/preprocessing/make_image_golden.py
+"""
+
+import os
+
+os.environ.setdefault("KERAS_BACKEND", "torch")
+
+import keras
+import numpy as np
+
+CASES = {
+    # name: (layer constructor kwargs, input shape)
+    "rescaling": ("Rescaling", {"scale": 1 / 127.5, "offset": -1.0}, (2, 5, 6, 3)),
+    "center_crop": ("CenterCrop", {"height": 3, "width": 4}, (2, 7, 6, 3)),
+    "center_crop_up": ("CenterCrop", {"height": 8, "width": 5}, (2, 7, 6, 3)),
+}
+for interp in ("bilinear", "nearest", "bicubic"):
+    for size in ((3, 4), (11, 9)):
+        CASES[f"resize_{interp}_{size[0]}x{size[1]}"] = (
+            "Resizing",
+            {"height": size[0], "width": size[1], "interpolation": interp},
+            (2, 7, 6, 3),
+        )
+    CASES[f"resize_{interp}_antialias"] = (
+        "Resizing",
+        {"height": 3, "width": 2, "interpolation": interp, "antialias": True},
+        (2, 7, 6, 3),
+    )
+CASES["resize_crop_aspect"] = (
+    "Resizing",
+    {"height": 4, "width": 4, "crop_to_aspect_ratio": True},
+    (2, 7, 6, 3),
+)
+CASES["resize_pad_aspect"] = (
+    "Resizing",
+    {"height": 4, "width": 8, "pad_to_aspect_ratio": True, "fill_value": 2.5},
+    (2, 7, 6, 3),
+)
+
+
+def main() -> None:
+    rng = np.random.default_rng(0)
+    out = {}
+    for name, (cls, kwargs, shape) in CASES.items():
+        x = rng.uniform(0, 255, size=shape).astype("float32")
+        y = getattr(keras.layers, cls)(**kwargs)(x)
+        out[f"{name}__x"] = x
+        out[f"{name}__y"] = keras.ops.convert_to_numpy(y)
+    path = os.path.join(
+        os.path.dirname(os.path.abspath(__file__)), "golden", "image.npz"
+    )
+    np.savez_compressed(path, **out)
+    print(f"wrote {len(CASES)} cases to {path}")
+
+
+if __name__ == "__main__":
+    main()
