@@ -60,9 +60,12 @@ def _per_image(x: torch.Tensor) -> tuple[int, ...]:
 class _RandomImageLayer(_Seeded, Layer):
     """A seeded layer that is the identity outside training."""
 
-    def __init__(self, seed: int | None = None, **kwargs: Any) -> None:
+    def __init__(
+        self, seed: int | None = None, data_format: str | None = None, **kwargs: Any
+    ) -> None:
         super().__init__(**kwargs)
         self._init_seed(seed)
+        self.data_format = check_data_format(self._where(), data_format)
 
     def call(self, inputs: torch.Tensor, training: bool | None = None) -> torch.Tensor:
         """The augmented images in training, the inputs otherwise."""
@@ -79,7 +82,11 @@ class _RandomImageLayer(_Seeded, Layer):
 
     def get_config(self) -> dict[str, Any]:
         """Constructor arguments."""
-        return {**super().get_config(), "seed": self.seed}
+        return {
+            **super().get_config(),
+            "seed": self.seed,
+            "data_format": self.data_format,
+        }
 
 
 class RandomFlip(_RandomImageLayer):
@@ -105,13 +112,12 @@ class RandomFlip(_RandomImageLayer):
         data_format: str | None = None,
         **kwargs: Any,
     ) -> None:
-        super().__init__(seed, **kwargs)
+        super().__init__(seed, data_format, **kwargs)
         if mode not in _FLIP_MODES:
             raise ValueError(
                 f"{self._where()}: expected `mode` in {_FLIP_MODES}, got mode={mode!r}."
             )
         self.mode = mode
-        self.data_format = check_data_format(self._where(), data_format)
 
     def _augment(self, x: torch.Tensor) -> torch.Tensor:
         flips = self._uniform(_per_image(x), 0.0, 1.0, x) <= 0.5
@@ -125,11 +131,7 @@ class RandomFlip(_RandomImageLayer):
 
     def get_config(self) -> dict[str, Any]:
         """Constructor arguments."""
-        return {
-            **super().get_config(),
-            "mode": self.mode,
-            "data_format": self.data_format,
-        }
+        return {**super().get_config(), "mode": self.mode}
 
 
 class RandomCrop(_Seeded, _ImageSizeLayer):
@@ -229,9 +231,10 @@ class _RangedImageLayer(_RandomImageLayer):
         factor: Any,
         value_range: Sequence[float] = (0, 255),
         seed: int | None = None,
+        data_format: str | None = None,
         **kwargs: Any,
     ) -> None:
-        super().__init__(seed, **kwargs)
+        super().__init__(seed, data_format, **kwargs)
         self.factor = _factor_range(self, factor, self._bounds, self._symmetric)
         self.value_range = _value_range(self, value_range)
 
@@ -256,6 +259,7 @@ class RandomContrast(_RangedImageLayer):
         factor: `f` in [0, 1] for `lower = upper = f`, or `(lower, upper)`.
         value_range: The `(low, high)` range of the images' values.
         seed: Seeds the layer's own generator.
+        data_format: "channels_last" (default) or "channels_first".
 
     Example:
         >>> layer = RandomContrast(0.5, value_range=(0, 1), seed=1)
@@ -267,7 +271,7 @@ class RandomContrast(_RangedImageLayer):
     def _augment(self, x: torch.Tensor) -> torch.Tensor:
         lower, upper = self.factor
         scale = self._uniform(_per_image(x), 1.0 - lower, 1.0 + upper, x)
-        mean = x.mean(dim=(-3, -2), keepdim=True)
+        mean = x.mean(dim=hw_axes(self.data_format, x.ndim), keepdim=True)
         low, high = self.value_range
         return ((x - mean) * scale + mean).clamp(low, high)
 
@@ -283,6 +287,7 @@ class RandomBrightness(_RangedImageLayer):
         factor: `f` in [0, 1] for `(-f, f)`, or `(lower, upper)` in [-1, 1].
         value_range: The `(low, high)` range of the images' values.
         seed: Seeds the layer's own generator.
+        data_format: "channels_last" (default) or "channels_first".
 
     Example:
         >>> layer = RandomBrightness(0.2, value_range=(0, 1), seed=1)

@@ -1,10 +1,12 @@
 """Writes golden/image.npz: Keras 3 (torch backend) outputs of the deterministic
-image layers on fixed inputs, for tests/layers/preprocessing/test_image.py.
+image layers on fixed inputs, and golden/image_configs.json: Keras configs of
+the image layers; for tests/layers/preprocessing/test_image.py.
 
 Run with a Python that has Keras 3 (no TensorFlow needed):
     KERAS_BACKEND=torch python tests/layers/preprocessing/make_image_golden.py
 """
 
+import json
 import os
 
 os.environ.setdefault("KERAS_BACKEND", "torch")
@@ -41,6 +43,17 @@ CASES["resize_pad_aspect"] = (
     (2, 7, 6, 3),
 )
 
+# Layers whose Keras configs plait must load: (class, args, kwargs).
+CONFIGS = [
+    ("Rescaling", (0.5,), {"offset": 1.0}),
+    ("Resizing", (2, 3), {"interpolation": "nearest"}),
+    ("CenterCrop", (2, 2), {}),
+    ("RandomFlip", (), {"mode": "horizontal", "seed": 1}),
+    ("RandomCrop", (2, 2), {"seed": 1}),
+    ("RandomContrast", (0.2,), {"seed": 1}),
+    ("RandomBrightness", (0.2,), {"value_range": (0, 1), "seed": 1}),
+]
+
 
 def main() -> None:
     rng = np.random.default_rng(0)
@@ -55,6 +68,13 @@ def main() -> None:
     )
     np.savez_compressed(path, **out)
     print(f"wrote {len(CASES)} cases to {path}")
+    configs = {
+        cls: getattr(keras.layers, cls)(*args, **kwargs).get_config()
+        for cls, args, kwargs in CONFIGS
+    }
+    path = path.replace("image.npz", "image_configs.json")
+    with open(path, "w") as f:
+        json.dump(configs, f, indent=1, sort_keys=True)
 
 
 if __name__ == "__main__":

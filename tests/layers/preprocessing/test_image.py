@@ -2,6 +2,7 @@
 deterministic ones; seeding, inference identity, ranges and statistics for the
 random ones."""
 
+import json
 from pathlib import Path
 
 import numpy as np
@@ -43,6 +44,23 @@ def test_matches_keras(name):
     np.testing.assert_allclose(out.numpy(), GOLDEN[f"{name}__y"], rtol=1e-5, atol=1e-4)
 
 
+KERAS_CONFIGS = json.loads(
+    (Path(__file__).parent / "golden" / "image_configs.json").read_text()
+)
+
+
+@pytest.mark.parametrize("cls", sorted(KERAS_CONFIGS))
+def test_loads_keras_configs(cls):
+    config = KERAS_CONFIGS[cls]
+    layer = getattr(L, cls).from_config(config)
+    mine = layer.get_config()
+    for key, value in config.items():
+        if key not in ("name", "dtype"):
+            assert mine[key] == value, key
+    out = layer(torch.rand(2, 4, 4, 3), training=True)
+    assert tuple(out.shape) == layer.compute_output_shape((2, 4, 4, 3))
+
+
 def test_area_is_average_pooling():
     x = torch.rand(2, 6, 8, 3)
     out = L.Resizing(3, 2, interpolation="area")(x)
@@ -56,6 +74,12 @@ def test_channels_first_and_unbatched():
     out = layer(x.permute(0, 3, 1, 2))
     torch.testing.assert_close(out.permute(0, 2, 3, 1), L.Resizing(4, 5)(x))
     torch.testing.assert_close(L.CenterCrop(3, 3)(x[0]), L.CenterCrop(3, 3)(x)[0])
+    for cls in (L.RandomContrast, L.RandomBrightness):
+        last = cls(0.5, value_range=(0, 1), seed=4)(x, training=True)
+        first = cls(0.5, value_range=(0, 1), seed=4, data_format="channels_first")
+        torch.testing.assert_close(
+            first(x.permute(0, 3, 1, 2), training=True).permute(0, 2, 3, 1), last
+        )
 
 
 def test_integer_images_become_float():
