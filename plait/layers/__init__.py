@@ -100,6 +100,9 @@ from plait.layers.preprocessing import RandomBrightness as RandomBrightness
 from plait.layers.preprocessing import RandomContrast as RandomContrast
 from plait.layers.preprocessing import RandomCrop as RandomCrop
 from plait.layers.preprocessing import RandomFlip as RandomFlip
+from plait.layers.preprocessing import RandomRotation as RandomRotation
+from plait.layers.preprocessing import RandomTranslation as RandomTranslation
+from plait.layers.preprocessing import RandomZoom as RandomZoom
 from plait.layers.preprocessing import Rescaling as Rescaling
 from plait.layers.preprocessing import Resizing as Resizing
 from plait.layers.preprocessing import StringLookup as StringLookup

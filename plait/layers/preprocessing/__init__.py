@@ -1,5 +1,10 @@
 """Keras 3's preprocessing layers: text, lookup, hashing, numeric and image."""
 
+from plait.layers.preprocessing.affine_image import RandomRotation as RandomRotation
+from plait.layers.preprocessing.affine_image import (
+    RandomTranslation as RandomTranslation,
+)
+from plait.layers.preprocessing.affine_image import RandomZoom as RandomZoom
 from plait.layers.preprocessing.hashing import HashedCrossing as HashedCrossing
 from plait.layers.preprocessing.hashing import Hashing as Hashing
 from plait.layers.preprocessing.image import CenterCrop as CenterCrop

@@ -42,6 +42,27 @@ CASES["resize_pad_aspect"] = (
     {"height": 4, "width": 8, "pad_to_aspect_ratio": True, "fill_value": 2.5},
     (2, 7, 6, 3),
 )
+# Random layers with a degenerate range (lower == upper) are deterministic.
+for fill in ("reflect", "wrap", "constant", "nearest"):
+    for interp in ("bilinear", "nearest"):
+        kw = {"fill_mode": fill, "interpolation": interp, "fill_value": 0.5}
+        CASES[f"rotation_{fill}_{interp}"] = (
+            "RandomRotation",
+            {"factor": (0.1, 0.1), **kw},
+            (2, 7, 6, 3),
+        )
+    CASES[f"translation_{fill}"] = (
+        "RandomTranslation",
+        {"height_factor": (0.3, 0.3), "width_factor": (-0.45, -0.45), **kw},
+        (2, 7, 6, 3),
+    )
+    CASES[f"zoom_out_{fill}"] = (
+        "RandomZoom",
+        {"height_factor": (0.4, 0.4), "width_factor": (0.25, 0.25), **kw},
+        (2, 7, 6, 3),
+    )
+CASES["zoom_in"] = ("RandomZoom", {"height_factor": (-0.3, -0.3)}, (2, 7, 6, 3))
+
 
 # Layers whose Keras configs plait must load: (class, args, kwargs).
 CONFIGS = [
@@ -52,6 +73,9 @@ CONFIGS = [
     ("RandomCrop", (2, 2), {"seed": 1}),
     ("RandomContrast", (0.2,), {"seed": 1}),
     ("RandomBrightness", (0.2,), {"value_range": (0, 1), "seed": 1}),
+    ("RandomRotation", (0.1,), {"fill_mode": "constant", "seed": 1}),
+    ("RandomTranslation", (0.1, (-0.2, 0.3)), {"interpolation": "nearest"}),
+    ("RandomZoom", ((-0.2, 0.1),), {"fill_value": 1.0, "seed": 2}),
 ]
 
 
@@ -60,7 +84,7 @@ def main() -> None:
     out = {}
     for name, (cls, kwargs, shape) in CASES.items():
         x = rng.uniform(0, 255, size=shape).astype("float32")
-        y = getattr(keras.layers, cls)(**kwargs)(x)
+        y = getattr(keras.layers, cls)(**kwargs)(x, training=True)
         out[f"{name}__x"] = x
         out[f"{name}__y"] = keras.ops.convert_to_numpy(y)
     path = os.path.join(

@@ -32,6 +32,21 @@ for _interp in ("bilinear", "nearest", "bicubic"):
         3, 2, interpolation=i, antialias=True
     )
 
+# Random layers with a degenerate range are deterministic (called in training).
+for _fill in ("reflect", "wrap", "constant", "nearest"):
+    _kw = {"fill_mode": _fill, "fill_value": 0.5}
+    for _interp in ("bilinear", "nearest"):
+        BUILD[f"rotation_{_fill}_{_interp}"] = lambda kw=_kw, i=_interp: (
+            L.RandomRotation((0.1, 0.1), interpolation=i, **kw)
+        )
+    BUILD[f"translation_{_fill}"] = lambda kw=_kw: L.RandomTranslation(
+        (0.3, 0.3), (-0.45, -0.45), interpolation="nearest", **kw
+    )
+    BUILD[f"zoom_out_{_fill}"] = lambda kw=_kw: L.RandomZoom(
+        (0.4, 0.4), (0.25, 0.25), interpolation="nearest", **kw
+    )
+BUILD["zoom_in"] = lambda: L.RandomZoom((-0.3, -0.3))
+
 
 def test_every_golden_has_a_layer():
     assert set(CASES) == set(BUILD)
@@ -40,7 +55,7 @@ def test_every_golden_has_a_layer():
 @pytest.mark.parametrize("name", CASES)
 def test_matches_keras(name):
     x = torch.from_numpy(GOLDEN[f"{name}__x"])
-    out = BUILD[name]()(x)
+    out = BUILD[name]()(x, training=True)
     np.testing.assert_allclose(out.numpy(), GOLDEN[f"{name}__y"], rtol=1e-5, atol=1e-4)
 
 
@@ -126,6 +141,14 @@ def test_symbolic_shapes_and_config_round_trip():
         (lambda: L.RandomContrast(1.5), r"expected `factor` .* in \[0, 1\]"),
         (lambda: L.RandomBrightness((-2, 0.5)), r"in \[-1, 1\]"),
         (lambda: L.RandomBrightness(0.1, value_range=5), "expected `value_range`"),
+        (lambda: L.RandomRotation(1.5), r"expected `factor` .* in \[-1, 1\]"),
+        (lambda: L.RandomTranslation(0.1, (0, 2)), "expected `width_factor`"),
+        (lambda: L.RandomZoom(-1.0), r"expected `height_factor` in \(-1, 1\]"),
+        (lambda: L.RandomZoom(0.1, fill_mode="mirror"), "expected `fill_mode`"),
+        (
+            lambda: L.RandomRotation(0.1, interpolation="bicubic"),
+            "expected `interpolation`",
+        ),
     ],
 )
 def test_bad_arguments(make, match):
@@ -145,6 +168,9 @@ RANDOM = [
     lambda: L.RandomContrast(0.5, value_range=(0, 1), seed=7),
     lambda: L.RandomBrightness(0.3, value_range=(0, 1), seed=7),
     lambda: L.RandomCrop(5, 4, seed=7),
+    lambda: L.RandomRotation(0.2, seed=7),
+    lambda: L.RandomTranslation(0.3, 0.3, seed=7),
+    lambda: L.RandomZoom(0.3, seed=7),
 ]
 
 
@@ -232,3 +258,28 @@ def test_in_a_model_training_mode_switches_augmentation():
     x = torch.rand(32, 8, 8, 3)
     torch.testing.assert_close(model(x), 2 * x)
     assert not torch.equal(model(x, training=True), 2 * x)
+
+
+def test_affine_layers_preserve_content():
+    x = torch.rand(6, 9, 9, 3)
+    # A full turn, a shift by a whole image with wrapping, and no zoom: identity.
+    turn = L.RandomRotation((1.0, 1.0), interpolation="nearest")(x, training=True)
+    torch.testing.assert_close(turn, x)
+    wrap = L.RandomTranslation((1.0, 1.0), (-1.0, -1.0), fill_mode="wrap")
+    torch.testing.assert_close(wrap(x, training=True), x)
+    torch.testing.assert_close(L.RandomZoom((0.0, 0.0))(x, training=True), x)
+    quarter = L.RandomRotation((0.25, 0.25), interpolation="nearest")(x, training=True)
+    torch.testing.assert_close(quarter, torch.rot90(x, 1, dims=(1, 2)))
+    shift = L.RandomTranslation((0.0, 0.0), (1 / 9, 1 / 9), fill_mode="constant")
+    moved = shift(x, training=True)
+    torch.testing.assert_close(moved[:, :, 1:], x[:, :, :-1])
+    assert bool((moved[:, :, 0] == 0).all())
+
+
+def test_affine_draws_are_per_image():
+    x = torch.ones(64, 5, 5, 1)
+    out = L.RandomZoom(0.5, fill_mode="constant", seed=0)(x, training=True)
+    coverage = out.mean(dim=(1, 2, 3))
+    assert len(set(coverage.tolist())) > 5
+    assert float(coverage.min()) < 1.0
+    assert float(coverage.max()) == 1.0  # zooming in leaves no fill
