@@ -148,8 +148,7 @@ class _AffineImageLayer(_RandomImageLayer):
 
     def _draw(self, n: int, bounds: tuple[float, float]) -> torch.Tensor:
         """`n` uniform float64 draws in `bounds` on the CPU."""
-        anchor = torch.empty(0, dtype=torch.float64)
-        return self._uniform((n,), bounds[0], bounds[1], anchor)
+        return self._uniform((n,), bounds[0], bounds[1])
 
     def get_config(self) -> dict[str, Any]:
         """Constructor arguments."""

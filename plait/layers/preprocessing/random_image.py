@@ -43,13 +43,19 @@ class _Seeded:
         self._generator = None
 
     def _uniform(
-        self, shape: Sequence[int], low: float, high: float, like: torch.Tensor
+        self,
+        shape: Sequence[int],
+        low: float,
+        high: float,
+        like: torch.Tensor | None = None,
     ) -> torch.Tensor:
-        """Uniform values in `[low, high)`, in `like`'s dtype and on its device."""
+        """Uniform values in `[low, high)`, in `like`'s dtype and on its device
+        (float64 on the CPU without `like`)."""
         if self.seed is not None and self._generator is None:
             self._generator = torch.Generator().manual_seed(int(self.seed))
         u = torch.rand(tuple(shape), generator=self._generator, dtype=torch.float64)
-        return (u * (high - low) + low).to(device=like.device, dtype=like.dtype)
+        u = u * (high - low) + low
+        return u if like is None else u.to(device=like.device, dtype=like.dtype)
 
 
 def _per_image(x: torch.Tensor) -> tuple[int, ...]:
@@ -170,7 +176,7 @@ class RandomCrop(_Seeded, _ImageSizeLayer):
         h_axis, w_axis = hw_axes(self.data_format, x.ndim)
         in_h, in_w = x.shape[h_axis], x.shape[w_axis]
         if training and in_h > self.height and in_w > self.width:
-            starts = self._uniform((2,), 0.0, 1.0, x).cpu().double()
+            starts = self._uniform((2,), 0.0, 1.0)
             top = min(int(starts[0] * (in_h - self.height + 1)), in_h - self.height)
             left = min(int(starts[1] * (in_w - self.width + 1)), in_w - self.width)
             return x.narrow(h_axis, top, self.height).narrow(w_axis, left, self.width)

@@ -283,3 +283,21 @@ def test_affine_draws_are_per_image():
     assert len(set(coverage.tolist())) > 5
     assert float(coverage.min()) < 1.0
     assert float(coverage.max()) == 1.0  # zooming in leaves no fill
+
+
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs CUDA")
+@pytest.mark.parametrize(
+    "make",
+    [
+        *RANDOM,
+        lambda: L.Resizing(5, 3, interpolation="bicubic", antialias=True),
+        lambda: L.CenterCrop(3, 5),
+        lambda: L.Rescaling(0.5, 1.0),
+    ],
+)
+def test_runs_on_the_input_device_with_the_cpu_results(make):
+    x = torch.rand(4, 8, 8, 3)
+    cpu = make()(x, training=True)
+    cuda = make()(x.cuda(), training=True)
+    assert cuda.device.type == "cuda"
+    torch.testing.assert_close(cuda.cpu(), cpu, rtol=1e-4, atol=1e-4)
