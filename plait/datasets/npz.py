@@ -43,7 +43,6 @@ class _Array:
     def __init__(self) -> None:
         self.shape: tuple[int, ...] = (0,)
         self.items: list[Any] = []
-        self.fortran = False
 
 
 class _DType:
@@ -112,7 +111,6 @@ class _PickledLists:
             if len(state) != 5 or not isinstance(state[2], _DType):
                 raise ValueError("load_npz: expected an object array's state.")
             target.shape = tuple(int(d) for d in state[1])
-            target.fortran = bool(state[3])
             target.items = list(state[4])
         elif not isinstance(target, _DType):
             raise ValueError(f"load_npz: expected an array or dtype, got {target!r}.")
@@ -139,15 +137,15 @@ class _PickledLists:
                     self.stack.append(tuple(self._pop_mark()))
                 case 0x85 | 0x86 | 0x87:  # TUPLE1, TUPLE2, TUPLE3
                     n = op - 0x84
-                    items = tuple(self.stack[-n:])
+                    top = tuple(self.stack[-n:])
                     del self.stack[-n:]
-                    self.stack.append(items)
+                    self.stack.append(top)
                 case 0x61:  # APPEND
                     item = self.stack.pop()
                     self.stack[-1].append(item)
                 case 0x65:  # APPENDS
-                    items = self._pop_mark()
-                    self.stack[-1].extend(items)
+                    marked = self._pop_mark()  # before the list under the mark
+                    self.stack[-1].extend(marked)
                 case 0x4A:  # BININT
                     self.stack.append(struct.unpack("<i", self._take(4))[0])
                 case 0x4B:  # BININT1
@@ -224,7 +222,7 @@ def _object_array(array: _Array) -> np.ndarray:
     out = np.empty(size, dtype=object)
     for i, item in enumerate(array.items):
         out[i] = item
-    return out.reshape(array.shape, order="F" if array.fortran else "C")
+    return out.reshape(array.shape)  # items are in C order, whatever the array's order
 
 
 def _read_member(data: bytes) -> np.ndarray:

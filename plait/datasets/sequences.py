@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 
 import numpy as np
@@ -21,7 +21,7 @@ def shuffled(rng: np.random.RandomState, *arrays: np.ndarray) -> list[np.ndarray
 
 
 def shift(
-    xs: Sequence[Sequence[int]], start_char: int | None, index_from: int
+    xs: Iterable[Sequence[int]], start_char: int | None, index_from: int
 ) -> list[list[int]]:
     """Each sequence's indices moved up by `index_from`, after `start_char` if any."""
     head = [] if start_char is None else [start_char]
