@@ -102,3 +102,9 @@ def test_md5_pins_are_checked_too(cache):
 def test_bad_hash_spelling_raises(cache):
     with pytest.raises(ValueError, match=r"expected a SHA-256 .* got 'abc'"):
         files.get_file("f.bin", "https://example.invalid/f.bin", "abc")
+
+
+def test_plait_datasets_is_a_lazy_name():
+    import plait
+
+    assert plait.datasets.mnist.load_data is mnist.load_data
