@@ -7,11 +7,11 @@ import pytest
 from plait.datasets.npz import load_npz
 
 
-def _npz_with_object_member(path, payload):
+def _npz_with_object_member(path, payload, shape=(1,)):
     """An .npz whose member 'x.npy' is an object array with `payload` as its pickle."""
     header = io.BytesIO()
     np.lib.format.write_array_header_1_0(
-        header, {"descr": "|O", "fortran_order": False, "shape": (1,)}
+        header, {"descr": "|O", "fortran_order": False, "shape": shape}
     )
     with zipfile.ZipFile(path, "w") as z:
         z.writestr("x.npy", header.getvalue() + payload)
@@ -49,3 +49,16 @@ def test_refuses_objects_other_than_lists_of_ints(tmp_path):
     np.savez(tmp_path / "s.npz", x=np.array(["a", "b"], dtype=object))
     with pytest.raises(ValueError, match="expected lists of ints, got str"):
         load_npz(tmp_path / "s.npz")
+
+
+def test_reads_python2_protocol2_streams(tmp_path):
+    # How Python 2 pickled an object array of lists (Keras's imdb.npz/reuters.npz
+    # era): GLOBAL names, SHORT_BINSTRING strings, memo puts, batched APPENDS.
+    stream = (
+        b"\x80\x02cnumpy.core.multiarray\n_reconstruct\nq\x01cnumpy\nndarray\nq\x02"
+        b"K\x00\x85U\x01b\x87Rq\x03(K\x01K\x02\x85cnumpy\ndtype\nq\x04U\x02O8K\x00K\x01"
+        b"\x87Rq\x05(K\x03U\x01|NNNJ\xff\xff\xff\xffJ\xff\xff\xff\xffK?tb\x89]q\x06"
+        b"(]q\x07(K\x01K\x02e]q\x08M\x00\x01aetb."
+    )
+    _npz_with_object_member(tmp_path / "py2.npz", stream, shape=(2,))
+    assert list(load_npz(tmp_path / "py2.npz")["x"]) == [[1, 2], [256]]
