@@ -13,6 +13,7 @@ if TYPE_CHECKING:
     from plait import backend as backend
     from plait import callbacks as callbacks
     from plait import constraints as constraints
+    from plait import datasets as datasets
     from plait import distribution as distribution
     from plait import dtype_policies as dtype_policies
     from plait import initializers as initializers
@@ -39,7 +40,7 @@ if TYPE_CHECKING:
 from plait.version import __version__ as __version__
 
 _SUBMODULES = (
-    "activations", "backend", "callbacks", "constraints", "distribution",
+    "activations", "backend", "callbacks", "constraints", "datasets", "distribution",
     "dtype_policies", "initializers", "layers", "losses", "metrics",
     "mixed_precision", "models", "ops", "optimizers", "preprocessing", "random",
     "regularizers", "saving", "utils", "wrappers",
@@ -69,6 +70,8 @@ def _import(subpackage: str) -> None:
             import plait.callbacks
         case "constraints":
             import plait.constraints
+        case "datasets":
+            import plait.datasets
         case "distribution":
             import plait.distribution
         case "dtype_policies":

@@ -22,6 +22,7 @@ ORDER = [
     "version",
     "types",
     "utils",
+    "datasets",
     "distribution",
     "activations",
     "initializers",
