@@ -7,6 +7,10 @@
 4. Trains the guide's shared vision model, inside a siamese comparison, on pairs
    of those digits (resized to the guide's 27x27): are two digits the same?
 5. Trains the multi-input, multi-output headline model on synthetic headlines.
+6. Trains a text model from raw strings (`TextVectorization` inside the model):
+   which library wrote this docstring, NumPy or PyTorch? Both ship with plait's
+   dependencies, so the text is real and needs no download.
+7. Draws the headline model with `plot_model` (PNG with Graphviz, else DOT text).
 
 Run through `bash scripts/demo.sh` (it sets up its own virtualenv), or
 `python examples/demo.py [--quick]` in an environment with plait installed.
@@ -25,7 +29,17 @@ from rich.rule import Rule
 
 import plait
 from plait.examples import guide
-from plait.layers import Conv2D, Dense, Input, concatenate, multiply, subtract
+from plait.layers import (
+    Conv2D,
+    Dense,
+    Embedding,
+    GlobalAveragePooling1D,
+    Input,
+    TextVectorization,
+    concatenate,
+    multiply,
+    subtract,
+)
 
 console = Console()
 
@@ -235,6 +249,61 @@ def train_headline(epochs: int) -> None:
     console.print(f"history keys: {keys}\n")
 
 
+def docstrings() -> tuple[np.ndarray, np.ndarray]:
+    """First paragraphs of NumPy's and PyTorch's public docstrings, and 0/1 labels."""
+    texts, labels = [], []
+    for label, module in enumerate((np, torch)):
+        for name in sorted(dir(module)):
+            doc = getattr(getattr(module, name, None), "__doc__", None)
+            if name.startswith("_") or not isinstance(doc, str) or len(doc) < 200:
+                continue
+            texts.append(" ".join(doc.split())[:400])
+            labels.append(label)
+    order = np.random.default_rng(0).permutation(len(texts))
+    return np.array(texts, dtype=object)[order], np.array(labels, np.float32)[order]
+
+
+def train_text(epochs: int) -> None:
+    """Section 6: a text classifier trained from raw strings."""
+    section("6. Training a text model from raw strings: NumPy or PyTorch docstring?")
+    texts, labels = docstrings()
+    n_test = len(texts) // 5
+    train_x, test_x = texts[n_test:], texts[:n_test]
+    train_y, test_y = labels[n_test:], labels[:n_test]
+    console.print(f"{len(train_x)} training and {n_test} held-out docstrings")
+    vectorize = TextVectorization(max_tokens=8000, output_sequence_length=80)
+    vectorize.adapt(train_x)
+    inputs = Input(shape=(1,), dtype="string")
+    x = Embedding(8000, 32)(vectorize(inputs))
+    x = GlobalAveragePooling1D()(x)
+    outputs = Dense(1, activation="sigmoid")(Dense(32, activation="relu")(x))
+    model = plait.Model(inputs, outputs)
+    model.compile(optimizer="adam", loss="binary_crossentropy", metrics=["accuracy"])
+    model.fit(train_x, train_y, epochs=epochs + 3, batch_size=32, verbose=1)
+    loss, accuracy = model.evaluate(test_x, test_y, verbose=0)
+    console.print(f"held-out docstrings: loss {loss:.3f}, accuracy {accuracy:.3f}\n")
+
+
+def draw_model() -> None:
+    """Section 7: `plot_model` of the headline model."""
+    section("7. Drawing the headline model with plot_model")
+    model = guide.headline_model()
+    try:
+        plait.utils.plot_model(
+            model, "headline_model.png", show_shapes=True, show_layer_names=True
+        )
+        console.print("wrote headline_model.png\n")
+    except ImportError as err:  # pydot missing, or Graphviz's `dot` program
+        console.print(f"[yellow]PNG not written ({err}); writing DOT text instead[/]")
+        try:
+            plait.utils.plot_model(
+                model, "headline_model.dot", show_shapes=True, show_layer_names=True
+            )
+            console.print("wrote headline_model.dot\n")
+        except ImportError as err2:
+            console.print(f"[yellow]{err2}[/]\n")
+
+
 def main() -> None:
     """Run the demo."""
     parser = argparse.ArgumentParser(description=__doc__)
@@ -247,6 +316,8 @@ def main() -> None:
     train_mlp(args.epochs)
     train_vision(args.epochs)
     train_headline(max(1, args.epochs - 1))
+    train_text(args.epochs)
+    draw_model()
 
 
 if __name__ == "__main__":
