@@ -25,6 +25,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 from rich.console import Console
+from rich.markup import escape
 from rich.rule import Rule
 
 import plait
@@ -294,14 +295,16 @@ def draw_model() -> None:
         )
         console.print("wrote headline_model.png\n")
     except ImportError as err:  # pydot missing, or Graphviz's `dot` program
-        console.print(f"[yellow]PNG not written ({err}); writing DOT text instead[/]")
+        console.print(
+            f"[yellow]PNG not written ({escape(str(err))}); writing DOT text instead[/]"
+        )
         try:
             plait.utils.plot_model(
                 model, "headline_model.dot", show_shapes=True, show_layer_names=True
             )
             console.print("wrote headline_model.dot\n")
         except ImportError as err2:
-            console.print(f"[yellow]{err2}[/]\n")
+            console.print(f"[yellow]{escape(str(err2))}[/]\n")
 
 
 def main() -> None:
