@@ -211,6 +211,12 @@ class Metric:
         device = self._device or (like.device if like is not None else tensor.device)
         return tensor.to(device)
 
+    def _weight(self, sample_weight: TensorLike | None, like: Tensor) -> Tensor | None:
+        """`sample_weight` as a tensor of the metric's dtype beside `like`, or None."""
+        if sample_weight is None:
+            return None
+        return self._input(sample_weight, like).to(self.dtype)
+
     def reset_state(self) -> None:
         """Zeroes every state tensor in place (keeping its device)."""
         for value in self._states.values():
@@ -321,11 +327,7 @@ class Sum(Metric):
     ) -> None:
         """Adds the (weighted) sum of `values`."""
         values = self._input(values).to(self.dtype)
-        weight = (
-            None
-            if sample_weight is None
-            else self._input(sample_weight, values).to(self.dtype)
-        )
+        weight = self._weight(sample_weight, values)
         values, _ = _samplewise(values, weight, torch.sum)
         self.state("total", values).add_(values.sum())
 
@@ -363,11 +365,7 @@ class Mean(Metric):
     ) -> None:
         """Adds the batch's weighted sum to `total` and its weight to `count`."""
         values = self._input(values).to(self.dtype)
-        weight = (
-            None
-            if sample_weight is None
-            else self._input(sample_weight, values).to(self.dtype)
-        )
+        weight = self._weight(sample_weight, values)
         values, weight = _samplewise(values, weight, torch.mean)
         self.state("total", values).add_(values.sum())
         if weight is not None:

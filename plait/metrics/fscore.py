@@ -88,11 +88,7 @@ class FBetaScore(Metric):
             decided = ((pred >= row_max) & (pred.abs() > 1e-9)).to(self.dtype)
         else:
             decided = (pred > self.threshold).to(self.dtype)
-        weight = (
-            None
-            if sample_weight is None
-            else self._input(sample_weight, pred).to(self.dtype)
-        )
+        weight = self._weight(sample_weight, pred)
         dims = None if self.average == "micro" else 0
 
         def weighted_sum(values: Tensor) -> Tensor:
