@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from plait import activations as activations
+    from plait import applications as applications
     from plait import backend as backend
     from plait import callbacks as callbacks
     from plait import constraints as constraints
@@ -40,8 +41,8 @@ if TYPE_CHECKING:
 from plait.version import __version__ as __version__
 
 _SUBMODULES = (
-    "activations", "backend", "callbacks", "constraints", "datasets", "distribution",
-    "dtype_policies", "initializers", "layers", "losses", "metrics",
+    "activations", "applications", "backend", "callbacks", "constraints",
+    "datasets", "distribution", "dtype_policies", "initializers", "layers", "losses", "metrics",
     "mixed_precision", "models", "ops", "optimizers", "preprocessing", "random",
     "regularizers", "saving", "utils", "wrappers",
 )  # fmt: skip
@@ -64,6 +65,8 @@ def _import(subpackage: str) -> None:
     match subpackage:
         case "activations":
             import plait.activations
+        case "applications":
+            import plait.applications
         case "backend":
             import plait.backend
         case "callbacks":

@@ -44,6 +44,7 @@ ORDER = [
     "models",
     "saving",
     "wrappers",
+    "applications",
     "examples",
     "plait",
 ]

@@ -1,7 +1,8 @@
-"""The datasets' cache: where files live, how they are fetched and checked.
+"""The download cache: where files live, how they are fetched and checked.
 
-Files are cached in `$PLAIT_HOME/datasets` when `PLAIT_HOME` is set, else in
-`~/.plait/datasets`. A file is used only after its hash matches the one pinned
+Files are cached in `$PLAIT_HOME/<subdir>` when `PLAIT_HOME` is set, else in
+`~/.plait/<subdir>`: `datasets` for `plait.datasets`, `models` for the weights
+of `plait.applications`. A file is used only after its hash matches the one pinned
 here (SHA-256; MD5 where Keras pins only an MD5, for the two word-index JSON
 files); a valid cached file is never downloaded again. Downloads go through
 `urllib` with a timeout and are written atomically (`plait.utils.atomic`): the
@@ -28,11 +29,11 @@ TIMEOUT_S = 60.0
 _CHUNK = 1 << 20
 
 
-def cache_dir() -> Path:
-    """The folder datasets are cached in (`$PLAIT_HOME/datasets` or `~/.plait/datasets`)."""
+def cache_dir(cache_subdir: str = "datasets") -> Path:
+    """The folder files are cached in (`$PLAIT_HOME/<cache_subdir>` or `~/.plait/...`)."""
     home = os.environ.get("PLAIT_HOME")
     root = Path(home).expanduser() if home else Path.home() / ".plait"
-    return root / "datasets"
+    return root / cache_subdir
 
 
 def _hasher(file_hash: str) -> hashlib._Hash:
@@ -72,15 +73,17 @@ def _download(origin: str, path: Path, file_hash: str) -> None:
     atomic_write(path, write)
 
 
-def get_file(fname: str, origin: str, file_hash: str) -> Path:
-    """The cached, verified file `fname` (relative to `cache_dir()`), fetched from `origin`.
+def get_file(
+    fname: str, origin: str, file_hash: str, cache_subdir: str = "datasets"
+) -> Path:
+    """The cached, verified file `fname` (under `cache_dir(cache_subdir)`), fetched from `origin`.
 
     Raises:
         ValueError: the downloaded file's hash is not `file_hash` (it is not kept).
         OSError: the file is missing or invalid and `origin` cannot be reached; the
             message names the URL and the path to place the file at.
     """
-    path = cache_dir() / fname
+    path = cache_dir(cache_subdir) / fname
     stale = ""
     if path.exists():
         digest = file_digest(path, file_hash)

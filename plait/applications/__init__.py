@@ -1,0 +1,29 @@
+"""Keras's applications: the ImageNet networks, with Keras's names and weight files.
+
+Each function builds a functional `plait.Model` with Keras's constructor
+arguments (`include_top`, `weights`, `input_tensor`, `input_shape`, `pooling`,
+`classes`, `classifier_activation`, and each family's own), Keras's layer names
+and weight order, so `weights="imagenet"` loads Keras's published file (fetched
+once into `$PLAIT_HOME/models` or `~/.plait/models`, checked by hash) and
+`weights=<path>` loads a local Keras `.h5` or `.weights.h5` file. Each family's
+module (`plait.applications.resnet`, ...) also has its `preprocess_input` and
+`decode_predictions`.
+"""
+
+from __future__ import annotations
+
+from plait.applications import imagenet_utils as imagenet_utils
+
+# --- VGG, ResNet, Inception, Xception (one block per family group; keep the
+# --- blank comment lines between blocks so parallel edits merge cleanly)
+#
+#
+#
+# --- MobileNet, DenseNet, NASNet
+#
+#
+#
+# --- EfficientNet, ConvNeXt
+#
+#
+#
