@@ -13,6 +13,7 @@ from __future__ import annotations
 import functools
 import os
 import re
+import warnings
 from collections.abc import Callable
 from typing import IO, Any, TypeVar
 
@@ -300,10 +301,17 @@ def _arrays(group: _H5 | None, where: str) -> list[Any]:
     return out
 
 
+_Staged = list[tuple[Layer, list[Any]]]
+
+
 def _load_weights(
-    layer: Layer, entry: dict[str, Any], group: _H5 | None, seen: set[int]
+    layer: Layer,
+    entry: dict[str, Any],
+    group: _H5 | None,
+    seen: set[int],
+    staged: _Staged,
 ) -> None:
-    """Set `layer`'s weights from its Keras HDF5 group (recursing into models)."""
+    """Stage `layer`'s arrays from its Keras HDF5 group (recursing into models)."""
     from plait.models.functional import Functional
 
     if id(layer) in seen:
@@ -323,7 +331,7 @@ def _load_weights(
             sub = by_name.get(str(name))
             if sub is None:  # pruned from the graph: mask ops and the like
                 continue
-            _load_weights(sub, sub_entry, sub_group, seen)
+            _load_weights(sub, sub_entry, sub_group, seen, staged)
         return
     # Wrappers of whole models (TimeDistributed(model)) recurse into the model.
     wrapped = {
@@ -336,24 +344,68 @@ def _load_weights(
         for key, wrapped_entry in wrapped.items():
             inner = subs[key]
             if isinstance(inner, Layer) and isinstance(wrapped_entry, dict):
-                _load_weights(inner, wrapped_entry, group.child(key), seen)
+                _load_weights(inner, wrapped_entry, group.child(key), seen, staged)
         return
     arrays = _arrays(group, where)
-    if not arrays and not layer.weights:
-        return
-    try:
-        layer.set_weights(arrays)
-    except ValueError as err:
-        raise ValueError(
-            f"Keras import: {where}: the file's weights do not fit: {err}"
-        ) from err
+    if arrays or layer.weights:
+        staged.append((layer, arrays))
+
+
+def _misfit(layer: Layer, arrays: list[Any]) -> str | None:
+    """Why `arrays` cannot be `layer`'s weights, or None when they fit."""
+    want = [tuple(w.shape) for w in layer.get_weights()]
+    got = [tuple(a.shape) for a in arrays]
+    if len(got) != len(want):
+        return f"the file has {len(got)} weights, the layer {len(want)}"
+    if got != want:
+        return f"the file's shapes {got} differ from the layer's {want}"
+    return None
 
 
 def load_h5_weights(
-    model: Layer, config: dict[str, Any], h5: Any, size: int, where: str
-) -> None:
-    """Set the weights of `model` (built from `config`) from the open HDF5 file."""
-    _load_weights(model, config, _H5(h5, size, where), set())
+    model: Layer,
+    config: dict[str, Any],
+    h5: Any,
+    size: int,
+    where: str,
+    skip_mismatch: bool = False,
+) -> list[tuple[str, tuple[int, ...], tuple[int, ...]]]:
+    """Set the weights of `model` (built from `config`) from the open HDF5 file.
+
+    Every layer's arrays are read and checked before any is set: when one does
+    not fit, nothing is loaded (ValueError naming the layer), unless
+    `skip_mismatch`, which loads the layers that fit, warns, and returns the
+    others as `(layer name, first shape in file, first shape in model)`.
+    """
+    staged: _Staged = []
+    _load_weights(model, config, _H5(h5, size, where), set(), staged)
+    fit: _Staged = []
+    problems: list[str] = []
+    mismatched: list[tuple[str, tuple[int, ...], tuple[int, ...]]] = []
+    for layer, arrays in staged:
+        why = _misfit(layer, arrays)
+        if why is None:
+            fit.append((layer, arrays))
+            continue
+        problems.append(f"layer {layer.name!r}: {why}")
+        file_shape = tuple(arrays[0].shape) if arrays else ()
+        model_shape = tuple(layer.get_weights()[0].shape) if layer.weights else ()
+        mismatched.append((layer.name, file_shape, model_shape))
+    if problems and not skip_mismatch:
+        raise ValueError(
+            f"Keras import: {where}: the file's weights do not fit: "
+            + "; ".join(problems)
+            + ". Nothing was loaded."
+        )
+    if problems:
+        warnings.warn(
+            f"{where}: skipped the layers whose weights do not fit: "
+            + "; ".join(problems),
+            stacklevel=4,
+        )
+    for layer, arrays in fit:
+        layer.set_weights(arrays)
+    return mismatched
 
 
 def _write(layer: Layer, entry: dict[str, Any], group: Any) -> None:

@@ -437,5 +437,12 @@ def load_h5_weights_file(
 
     where = f"weights file {path!r}"
     with open_h5(path) as f:
-        load_h5_weights(model, serialize_layer(model), f, os.path.getsize(path), where)
-    return WeightsReport([], [], [])
+        mismatched = load_h5_weights(
+            model,
+            serialize_layer(model),
+            f,
+            os.path.getsize(path),
+            where,
+            skip_mismatch,
+        )
+    return WeightsReport([], [], mismatched)

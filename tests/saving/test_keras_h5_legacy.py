@@ -162,6 +162,46 @@ def test_save_weights_writes_keras3_layout_for_weights_h5(tmp_path):
     assert (tmp_path / "w.safetensors").read_bytes()[:1] != b"\x89"
 
 
+def _wide_mlp():
+    # The same layers as _mlp() but a wider output: 'probs' no longer fits.
+    x = plait.Input((6,), name="x")
+    h = L.Dense(8, activation="relu", name="hidden")(x)
+    h = L.BatchNormalization(name="bn")(h)
+    h = L.Dropout(0.2, name="dropout")(h)
+    return plait.Model(x, L.Dense(5, activation="softmax", name="probs")(h))
+
+
+def test_weights_h5_mismatch_loads_nothing(tmp_path):
+    _mlp().save_weights(tmp_path / "w.weights.h5")
+    wide = _wide_mlp()
+    before = [w.copy() for w in wide.get_weights()]
+    with pytest.raises(
+        ValueError,
+        match=r"layer 'probs': the file's shapes \[\(8, 3\), \(3,\)\] differ .*"
+        r"Nothing was loaded",
+    ):
+        wide.load_weights(tmp_path / "w.weights.h5")
+    for a, b in zip(before, wide.get_weights()):
+        np.testing.assert_array_equal(a, b)  # 'hidden' fits but was not set either
+
+
+def test_weights_h5_skip_mismatch_loads_the_rest_and_reports(tmp_path):
+    source = _mlp()
+    source.save_weights(tmp_path / "w.weights.h5")
+    wide = _wide_mlp()
+    probs_before = wide.get_layer("probs").get_weights()
+    with pytest.warns(UserWarning, match=r"skipped the layers .* layer 'probs'"):
+        report = wide.load_weights(tmp_path / "w.weights.h5", skip_mismatch=True)
+    assert report.mismatched == [("probs", (8, 3), (8, 5))]
+    for name in ("hidden", "bn"):
+        for a, b in zip(
+            source.get_layer(name).get_weights(), wide.get_layer(name).get_weights()
+        ):
+            np.testing.assert_array_equal(a, b)
+    for a, b in zip(probs_before, wide.get_layer("probs").get_weights()):
+        np.testing.assert_array_equal(a, b)
+
+
 # ------------------------------------------------------------------ Keras 2 files
 def _keras2_file(path, config, weights, training=None):
     """A Keras 2 model file: `weights` is {layer: [(weight name, array)]}."""
