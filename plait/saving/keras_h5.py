@@ -391,21 +391,35 @@ def load_h5_weights(
         file_shape = tuple(arrays[0].shape) if arrays else ()
         model_shape = tuple(layer.get_weights()[0].shape) if layer.weights else ()
         mismatched.append((layer.name, file_shape, model_shape))
+    set_staged(
+        fit,
+        problems,
+        skip_mismatch,
+        refusal=f"Keras import: {where}: the file's weights do not fit",
+        skipped=f"{where}: skipped the layers whose weights do not fit",
+    )
+    return mismatched
+
+
+def set_staged(
+    staged: _Staged,
+    problems: list[str],
+    skip_mismatch: bool,
+    refusal: str,
+    skipped: str,
+    hint: str = "",
+) -> None:
+    """Set the staged weights, all or none: with problems, refuse (ValueError
+    "<refusal>: <problems>. Nothing was loaded.<hint>") unless `skip_mismatch`,
+    which warns ("<skipped>: <problems>") and sets the rest."""
     if problems and not skip_mismatch:
         raise ValueError(
-            f"Keras import: {where}: the file's weights do not fit: "
-            + "; ".join(problems)
-            + ". Nothing was loaded."
+            f"{refusal}: " + "; ".join(problems) + ". Nothing was loaded." + hint
         )
     if problems:
-        warnings.warn(
-            f"{where}: skipped the layers whose weights do not fit: "
-            + "; ".join(problems),
-            stacklevel=4,
-        )
-    for layer, arrays in fit:
+        warnings.warn(f"{skipped}: " + "; ".join(problems), stacklevel=5)
+    for layer, arrays in staged:
         layer.set_weights(arrays)
-    return mismatched
 
 
 def _write(layer: Layer, entry: dict[str, Any], group: Any) -> None:

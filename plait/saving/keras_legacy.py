@@ -40,7 +40,7 @@ from plait.layers.serialization import (
     get_registered_object,
 )
 from plait.saving import json_data
-from plait.saving.keras_h5 import _H5
+from plait.saving.keras_h5 import _H5, set_staged
 from plait.saving.weights import WeightsReport, _materialise, collect_weights
 
 __all__ = ["load_legacy_model", "load_legacy_weights", "open_h5"]
@@ -401,21 +401,15 @@ def load_legacy_weights(
             )
         staged, report, problems = _report(model, weights, by_name)
     name = getattr(model, "name", type(model).__name__)
-    if problems and not skip_mismatch:
-        raise ValueError(
-            f"{where} does not match model {name!r}: "
-            + "; ".join(problems)
-            + ". Nothing was loaded. Pass skip_mismatch=True to load the layers that "
-            "match, or by_name=True to match layers by name."
-        )
-    if problems:
-        warnings.warn(
-            f"{where}: skipped what does not match model {name!r}: "
-            + "; ".join(problems),
-            stacklevel=3,
-        )
-    for layer, values in staged:
-        layer.set_weights(values)
+    set_staged(
+        staged,
+        problems,
+        skip_mismatch,
+        refusal=f"{where} does not match model {name!r}",
+        skipped=f"{where}: skipped what does not match model {name!r}",
+        hint=" Pass skip_mismatch=True to load the layers that match, or "
+        "by_name=True to match layers by name.",
+    )
     return report
 
 
