@@ -292,8 +292,41 @@ def _prune(entries: list[dict[str, Any]], outputs: Any, inputs: Any) -> list[Any
     return [e for e in entries if e.get("name") in keep]
 
 
+def _keras2_tensor_kwargs(value: Any, names: set[str]) -> Any:
+    """Keras 2's tensor call arguments (`[layer, node, tensor]` lists naming a
+    layer of the model, e.g. MultiHeadAttention's `value`) as Keras 3 refs."""
+    if isinstance(value, dict):
+        return {k: _keras2_tensor_kwargs(v, names) for k, v in value.items()}
+    if not isinstance(value, list):
+        return value
+    if (
+        len(value) == 3
+        and value[0] in names
+        and all(isinstance(i, int) and not isinstance(i, bool) for i in value[1:])
+    ):
+        return {"class_name": "__keras_tensor__", "config": {"keras_history": value}}
+    return [_keras2_tensor_kwargs(v, names) for v in value]
+
+
+def _keras2_nodes(layers: list[Any]) -> list[Any]:
+    """The layer entries with Keras 2 inbound nodes' tensor kwargs made refs."""
+    names = {str(e.get("name")) for e in layers if isinstance(e, dict)}
+    out = []
+    for entry in layers:
+        nodes = entry.get("inbound_nodes") if isinstance(entry, dict) else None
+        if isinstance(nodes, list) and any(isinstance(n, list) for n in nodes):
+            entry = {**entry, "inbound_nodes": [
+                [[*ref[:3], _keras2_tensor_kwargs(ref[3], names)]
+                 if isinstance(ref, list) and len(ref) > 3 else ref for ref in node]
+                if isinstance(node, list) else node
+                for node in nodes
+            ]}  # fmt: skip
+        out.append(entry)
+    return out
+
+
 def _functional(config: dict[str, Any], where: str) -> dict[str, Any]:
-    entries = [_entry(e, where) for e in config.get("layers", [])]
+    entries = [_entry(e, where) for e in _keras2_nodes(config.get("layers", []))]
     inputs, outputs = config.get("input_layers"), config.get("output_layers")
     return {
         "name": config.get("name"),

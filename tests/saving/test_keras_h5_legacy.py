@@ -320,6 +320,56 @@ def test_keras2_sequential_with_keras2_options_loads(tmp_path):
     assert model.predict(np.array([[1, 2, 3, 4, 5]]), verbose=0).shape == (1, 1)
 
 
+def test_keras2_tensor_call_arguments_load(tmp_path):
+    # Keras 2 writes a tensor passed by keyword (MultiHeadAttention's `value`)
+    # as a [layer, node, tensor] list in the node's kwargs; Keras 3 passes such
+    # a list on as it is, plait reads it as the tensor it names.
+    q_in, v_in = plait.Input((4, 6), name="q"), plait.Input((5, 6), name="v")
+    mha = L.MultiHeadAttention(num_heads=2, key_dim=3, name="mha")
+    reference = plait.Model([q_in, v_in], mha(q_in, value=v_in))
+    weights = [(f"mha/w{i}:0", w) for i, w in enumerate(mha.get_weights())]
+
+    def inp(name, steps):
+        return {
+            "class_name": "InputLayer",
+            "name": name,
+            "inbound_nodes": [],
+            "config": {"batch_input_shape": [None, steps, 6], "name": name},
+        }
+
+    mha_config = reference.get_layer("mha").get_config()
+    config = {
+        "class_name": "Functional",
+        "config": {
+            "name": "f",
+            "layers": [
+                inp("q", 4),
+                inp("v", 5),
+                {
+                    "class_name": "MultiHeadAttention",
+                    "name": "mha",
+                    "config": {
+                        k: mha_config[k] for k in ("name", "num_heads", "key_dim")
+                    },
+                    "inbound_nodes": [[["q", 0, 0, {"value": ["v", 0, 0]}]]],
+                },
+            ],
+            "input_layers": [["q", 0, 0], ["v", 0, 0]],
+            "output_layers": [["mha", 0, 0]],
+        },
+    }
+    path = _keras2_file(tmp_path / "mha.h5", config, {"mha": weights})
+    model = load_model(path, compile=False)
+    rng = np.random.default_rng(0)
+    x = [
+        rng.standard_normal((2, 4, 6), "float32"),
+        rng.standard_normal((2, 5, 6), "float32"),
+    ]
+    np.testing.assert_allclose(
+        model.predict(x, verbose=0), reference.predict(x, verbose=0), atol=1e-6
+    )
+
+
 def test_keras2_functional_nodes_and_training_config(tmp_path):
     rng = np.random.default_rng(2)
     config = {
