@@ -335,6 +335,11 @@ def load_legacy_model(
         load_model_weights(model, weights)
         if compile:
             _restore_compile(model, root, custom_objects)
+            state = root.child("optimizer_weights")
+            if state is not None and getattr(model, "optimizer", None) is not None:
+                from plait.saving.keras_optimizer import restore_optimizer_weights
+
+                restore_optimizer_weights(model, state)
     return model
 
 

@@ -37,6 +37,7 @@ SCRIPTS = {
     "tests/parity/make_order_golden.py": "tests/parity/golden/order/*.npz",
     "tests/saving/make_keras_fixtures.py": "tests/saving/fixtures/*.npz",
     "tests/saving/make_keras_h5_fixtures.py": "tests/saving/fixtures/h5/*.npz",
+    "tests/saving/make_keras_h5_optimizer_fixtures.py": "tests/saving/fixtures/h5opt/*.npz",
     "tests/applications/make_apps_golden.py": "tests/applications/golden/*.npz",
 }
 
