@@ -38,6 +38,8 @@ from plait.layers.core import Dense as Dense
 from plait.layers.core import Embedding as Embedding
 from plait.layers.core import Lambda as Lambda
 from plait.layers.core import Masking as Masking
+from plait.layers.cudnn_recurrent import CuDNNGRU as CuDNNGRU
+from plait.layers.cudnn_recurrent import CuDNNLSTM as CuDNNLSTM
 from plait.layers.input_layer import Input as Input
 from plait.layers.input_layer import InputLayer as InputLayer
 from plait.layers.input_spec import InputSpec as InputSpec

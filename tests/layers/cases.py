@@ -388,6 +388,27 @@ LAYER_CASES += [
         None,
         ((2, 12), (3, 12), (12,)),
     ),
+    # Keras 2's cuDNN layers (numbers in test_cudnn_recurrent.py).
+    LayerCase(
+        "cudnn_lstm",
+        L.CuDNNLSTM,
+        {"units": 3},
+        (4, 2),
+        (None, 3),
+        3,
+        None,
+        ((2, 12), (3, 12), (24,)),
+    ),
+    LayerCase(
+        "cudnn_gru_sequences",
+        L.CuDNNGRU,
+        {"units": 3, "return_sequences": True},
+        (4, 2),
+        (None, 4, 3),
+        3,
+        None,
+        ((2, 9), (3, 9), (18,)),
+    ),
     LayerCase(
         "rnn_lstm_cell",
         L.RNN,

@@ -370,6 +370,64 @@ def test_keras2_tensor_call_arguments_load(tmp_path):
     )
 
 
+def test_keras2_cudnn_lstm_file_loads(tmp_path):
+    # Keras 2.3's GPU-only layer, removed in Keras 3: its file loads and runs.
+    rng = np.random.default_rng(5)
+    weights = [
+        ("cu_dnnlstm/kernel:0", rng.normal(0, 0.5, (3, 16)).astype("float32")),
+        (
+            "cu_dnnlstm/recurrent_kernel:0",
+            rng.normal(0, 0.5, (4, 16)).astype("float32"),
+        ),
+        ("cu_dnnlstm/bias:0", rng.normal(0, 0.5, (32,)).astype("float32")),
+    ]
+    cudnn = {
+        "class_name": "CuDNNLSTM",
+        "config": {
+            "name": "cu_dnnlstm",
+            "trainable": True,
+            "batch_input_shape": [None, 5, 3],
+            "dtype": "float32",
+            "return_sequences": False,
+            "return_state": False,
+            "go_backwards": False,
+            "stateful": False,
+            "units": 4,
+            "kernel_initializer": {
+                "class_name": "GlorotUniform",
+                "config": {"seed": None},
+            },
+            "recurrent_initializer": {
+                "class_name": "Orthogonal",
+                "config": {"gain": 1.0},
+            },
+            "bias_initializer": {"class_name": "Zeros", "config": {}},
+            "unit_forget_bias": True,
+            "kernel_regularizer": None,
+            "recurrent_regularizer": None,
+            "bias_regularizer": None,
+            "activity_regularizer": None,
+            "kernel_constraint": None,
+            "recurrent_constraint": None,
+            "bias_constraint": None,
+        },
+    }
+    path = _keras2_file(
+        tmp_path / "cudnn.h5", _keras2_sequential([cudnn]), {"cu_dnnlstm": weights}
+    )
+    model = load_model(path, compile=False)
+    layer = model.layers[0]
+    assert type(layer) is L.CuDNNLSTM
+    x = rng.normal(size=(2, 5, 3)).astype("float32")
+    reference = L.CuDNNLSTM(4)
+    reference_model = plait.Sequential([plait.Input((5, 3)), reference])
+    reference.set_weights([w for _, w in weights])
+    np.testing.assert_allclose(
+        model.predict(x, verbose=0), reference_model.predict(x, verbose=0), rtol=1e-6
+    )
+    np.testing.assert_array_equal(layer.get_weights()[0], weights[0][1])
+
+
 def test_keras2_functional_nodes_and_training_config(tmp_path):
     rng = np.random.default_rng(2)
     config = {
