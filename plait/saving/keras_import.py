@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Any
 
 from plait.layers.base import _BASE_KWARGS, Layer
 from plait.layers.serialization import deserialize_layer, resolve_class
+from plait.saving.h5_preflight import preflight
 from plait.saving.keras_h5 import is_op, load_h5_weights
 
 if TYPE_CHECKING:
@@ -426,6 +427,9 @@ def load_keras_archive(archive: Archive, custom_objects: dict[str, Any] | None) 
         raise ValueError(
             f"{where}: {KERAS_WEIGHTS!r} is not an HDF5 file ({err})."
         ) from err
+    h5.close()
+    preflight(data, f"{where} {KERAS_WEIGHTS!r}")
+    h5 = h5py.File(io.BytesIO(data), "r")
     with h5:
         load_h5_weights(model, config, h5, len(data), where)
     return model

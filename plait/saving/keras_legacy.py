@@ -80,10 +80,16 @@ def open_h5(path: str) -> Any:
             "Reading a Keras '.h5' file needs h5py: pip install h5py "
             "(or pip install 'plait[keras]')."
         ) from err
+    from plait.saving.h5_preflight import preflight
+
     try:
-        return h5py.File(path, "r")
+        h5 = h5py.File(path, "r")
     except OSError as err:
         raise ValueError(f"file {path!r} is not a readable HDF5 file ({err}).") from err
+    with h5:
+        pass
+    preflight(path, f"file {path!r}")
+    return h5py.File(path, "r")
 
 
 # ---------------------------------------------------------------- the config
