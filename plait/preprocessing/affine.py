@@ -186,9 +186,10 @@ def apply_affine_transform(
     Args:
         x: One image of rank 3.
         theta: Rotation in degrees.
-        tx: Shift along the rows (pixels); ty: along the columns.
+        tx: Shift in x (pixels): along the columns when `row_axis < col_axis`,
+            as Keras builds its matrix in (x, y) order; ty: shift in y (rows).
         shear: Shear angle in degrees.
-        zx: Zoom along the rows; zy: along the columns (above 1 shrinks the image).
+        zx: Zoom in x; zy: in y (above 1 shrinks the image).
         row_axis: Axis of the rows; col_axis: of the columns; channel_axis: of
             the channels (0 or 2). The three are distinct.
         fill_mode: How points outside the image are filled (see `warp`).
