@@ -27,13 +27,13 @@ from __future__ import annotations
 import itertools
 import multiprocessing
 import multiprocessing.pool
-import pickle
 import random
 import sys
 import warnings
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
+from multiprocessing.reduction import ForkingPickler
 from typing import Any
 
 import numpy as np
@@ -158,7 +158,7 @@ def _process_pool(dataset: PyDataset) -> multiprocessing.pool.Pool | None:
     """`workers` processes holding `dataset`; None (warned) if it cannot get there."""
     if START_METHOD != "fork":
         try:
-            pickle.dumps(dataset)
+            ForkingPickler.dumps(dataset)  # what spawn sends
         except Exception as err:
             warnings.warn(
                 f"{type(dataset).__name__}: use_multiprocessing=True needs a dataset "
