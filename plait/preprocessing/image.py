@@ -36,6 +36,7 @@ from plait.utils.image_utils import (
     image_data_format,
     img_to_array,
     load_img,
+    pil_image,
     save_img,
 )
 
@@ -78,6 +79,7 @@ def apply_brightness_shift(
     when its values leave [0, 255]) and back; with `scale=False` such values are
     mapped back to their original range.
     """
+    pil_image("apply_brightness_shift")  # the install hint when Pillow is missing
     from PIL import ImageEnhance
 
     low, high = np.min(x), np.max(x)

@@ -8,6 +8,7 @@ error message.
 import itertools
 import os
 import pickle
+import sys
 
 import numpy as np
 import pytest
@@ -78,6 +79,16 @@ def test_identity_transform_and_flips():
     np.testing.assert_array_equal(shifted[:-2, :-1], x[2:, 1:])
     np.testing.assert_array_equal(shifted[-2:], 0.0)
     np.testing.assert_array_equal(shifted[:, -1], 0.0)
+
+
+def test_brightness_without_pillow_says_how_to_install_it(monkeypatch):
+    monkeypatch.setitem(sys.modules, "PIL", None)
+    gen = ImageDataGenerator(brightness_range=(0.5, 1.5))
+    with pytest.raises(
+        ImportError,
+        match=r"apply_brightness_shift: expected Pillow .* pip install pillow",
+    ):
+        gen.random_transform(images(1)[0])
 
 
 def test_seeded_flow_repeats_and_seeds_differ():
