@@ -7,8 +7,11 @@ case id: `make_image_golden.py` writes Keras's to `golden/image.npz`, and
 `test_image_parity.py` compares plait's with them.
 
 `api` has `ImageDataGenerator`, `load_img`, `img_to_array`, `array_to_img`,
-`save_img` and `index(directory, text, **kwargs) -> (paths, labels, class_names)`,
-the files, labels and class names a directory dataset would use.
+`save_img`, `index(directory, text, **kwargs) -> (paths, labels, class_names)`,
+the files, labels and class names a directory dataset would use, and
+`pixels(directory, **kwargs)`: the images `image_dataset_from_directory` gives for
+its reading options (`image_size`, `color_mode`, `interpolation`,
+`crop_to_aspect_ratio`, `pad_to_aspect_ratio`, `data_format`), unshuffled, stacked.
 """
 
 from __future__ import annotations
@@ -48,6 +51,22 @@ RANDOM = {
     "horizontal_flip": True, "vertical_flip": True, "brightness_range": (0.6, 1.4),
     "fill_mode": "reflect", "rescale": 1 / 255, "validation_split": 0.25,
 }  # fmt: skip
+PIXELS = {
+    "bilinear": {"image_size": (5, 6)},
+    "nearest": {"image_size": (4, 11), "interpolation": "nearest"},
+    "bicubic_gray": {
+        "image_size": (8, 3),
+        "interpolation": "bicubic",
+        "color_mode": "grayscale",
+    },
+    "crop": {"image_size": (4, 4), "crop_to_aspect_ratio": True},
+    "pad_first": {
+        "image_size": (3, 7),
+        "pad_to_aspect_ratio": True,
+        "data_format": "channels_first",
+    },
+    "rgba": {"image_size": (6, 6), "color_mode": "rgba"},
+}
 INDEXES = {
     "default": {"seed": 5},
     "sorted": {"shuffle": False},
@@ -197,6 +216,11 @@ def _files(api, out, root):
     out["directory/sparse/x"], out["directory/sparse/y"] = sparse[1]
 
 
+def _pixels(api, out, root):
+    for key, kwargs in PIXELS.items():
+        out[f"pixels/{key}"] = api.pixels(os.path.join(root, "images"), **kwargs)
+
+
 def _indexes(api, out, root):
     for text in (False, True):
         directory = os.path.join(root, "texts" if text else "images")
@@ -222,15 +246,19 @@ def run_all(api: Any, root: str) -> dict[str, np.ndarray]:
     _fit(api, out)
     _files(api, out, root)
     _indexes(api, out, root)
+    _pixels(api, out, root)
     return {key: np.asarray(value) for key, value in out.items()}
 
 
 FUNCTIONS = ("load_img", "img_to_array", "array_to_img", "save_img")
 
 
-def make_api(module: Any, image_data_generator: Any, index: Any) -> SimpleNamespace:
-    """The API of `run_all`: `FUNCTIONS` from `module`, the generator class, `index`."""
+def make_api(
+    module: Any, image_data_generator: Any, index: Any, pixels: Any
+) -> SimpleNamespace:
+    """The API of `run_all`: `FUNCTIONS` from `module`, the generator class, `index`
+    and `pixels`."""
     functions = {name: getattr(module, name) for name in FUNCTIONS}
     return SimpleNamespace(
-        **functions, ImageDataGenerator=image_data_generator, index=index
+        **functions, ImageDataGenerator=image_data_generator, index=index, pixels=pixels
     )

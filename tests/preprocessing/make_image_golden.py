@@ -10,8 +10,10 @@ SciPy's `affine_transform` inside); `load_img`, `img_to_array`, `array_to_img` a
 `save_img` are `keras.utils`'. Keras's directory datasets need TensorFlow or grain to
 batch, so the files, labels and class names they would use come from the functions
 they call first: `dataset_utils.index_directory` and
-`get_training_or_validation_split`. The results go to `golden/image.npz`, with the
-Keras version under `keras`.
+`get_training_or_validation_split`, and the images from the reader Keras uses
+without TensorFlow (`image_dataset_utils._load_image_grain`: Pillow, then the torch
+backend's resize). The results go to `golden/image.npz`, with the Keras version
+under `keras`.
 """
 
 from __future__ import annotations
@@ -26,7 +28,7 @@ os.environ.setdefault("KERAS_BACKEND", "torch")
 import keras
 import numpy as np
 from keras.src.legacy.preprocessing.image import ImageDataGenerator
-from keras.src.utils import dataset_utils
+from keras.src.utils import dataset_utils, image_dataset_utils
 
 sys.path.insert(0, str(pathlib.Path(__file__).resolve().parents[2]))
 from tests.preprocessing.image_cases import make_api, run_all
@@ -60,7 +62,42 @@ def keras_index(
     return paths, found, names
 
 
-KERAS_API = make_api(keras.utils, ImageDataGenerator, keras_index)
+def keras_pixels(
+    directory,
+    image_size,
+    color_mode="rgb",
+    interpolation="bilinear",
+    crop_to_aspect_ratio=False,
+    pad_to_aspect_ratio=False,
+    data_format="channels_last",
+):
+    # Keras's per-image reader without TensorFlow (its grain path, torch resize).
+    channels = {"grayscale": 1, "rgb": 3, "rgba": 4}[color_mode]
+    paths, _, _ = dataset_utils.index_directory(
+        directory,
+        None,
+        formats=(".bmp", ".gif", ".jpeg", ".jpg", ".png"),
+        shuffle=False,
+    )
+    return np.stack(
+        [
+            np.asarray(
+                image_dataset_utils._load_image_grain(
+                    path,
+                    image_size,
+                    channels,
+                    interpolation,
+                    data_format,
+                    crop_to_aspect_ratio,
+                    pad_to_aspect_ratio,
+                )
+            )
+            for path in paths
+        ]
+    )
+
+
+KERAS_API = make_api(keras.utils, ImageDataGenerator, keras_index, keras_pixels)
 
 
 def main() -> None:

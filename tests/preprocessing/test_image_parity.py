@@ -31,7 +31,14 @@ def plait_index(directory, text, **kwargs):
     return ds.file_paths, ds.labels, ds.class_names
 
 
-PLAIT_API = image_cases.make_api(utils, ImageDataGenerator, plait_index)
+def plait_pixels(directory, **kwargs):
+    ds = utils.image_dataset_from_directory(
+        directory, labels=None, batch_size=None, shuffle=False, verbose=False, **kwargs
+    )
+    return np.stack([ds[i] for i in range(len(ds))])
+
+
+PLAIT_API = image_cases.make_api(utils, ImageDataGenerator, plait_index, plait_pixels)
 
 
 @pytest.fixture(scope="module")
