@@ -134,6 +134,13 @@ class Iterator(PyDataset):
         picks = order[self.batch_size * idx : self.batch_size * (idx + 1)]
         return self._get_batches_of_transformed_samples(picks)
 
+    def on_epoch_begin(self) -> None:
+        # Worker processes each get a copy of this iterator: draw the sample order
+        # here first, or each worker would draw its own (a batch in `fit` then
+        # reads the order Keras's `__getitem__` draws on first use, unchanged).
+        if self.use_multiprocessing and self.index_array is None:
+            self._set_index_array()
+
     def on_epoch_end(self) -> None:
         self._set_index_array()
 

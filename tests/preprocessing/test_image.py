@@ -324,6 +324,22 @@ def test_flow_on_worker_processes_trains():
     assert len(model.fit(it, epochs=2, verbose=0).history["loss"]) == 2
 
 
+@pytest.mark.slow
+@pytest.mark.filterwarnings(
+    "ignore:This process .* is multi-threaded:DeprecationWarning"
+)
+def test_flow_on_worker_processes_gives_every_sample_once_per_epoch():
+    from plait.utils.pydataset import epoch_batches
+
+    x, y = images(24, (2, 2, 1)), np.arange(24)
+    it = ImageDataGenerator().flow(x, y, batch_size=2)  # shuffled, no seed
+    it.workers, it.use_multiprocessing = 3, True
+    passes = epoch_batches(it)
+    for _ in range(2):
+        seen = np.concatenate([batch[1] for batch in passes])
+        assert sorted(seen.tolist()) == list(range(24))
+
+
 # --- files ---------------------------------------------------------------------
 
 
