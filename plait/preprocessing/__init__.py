@@ -1,11 +1,13 @@
-"""Keras 2 preprocessing utilities: `sequence` (padding, skip-grams, time-series
-windows) and `text` (`Tokenizer`, word hashing).
+"""Keras 2 preprocessing utilities: `image` (`ImageDataGenerator`, `load_img`,
+`img_to_array`, `array_to_img`, `save_img`), `sequence` (padding, skip-grams,
+time-series windows) and `text` (`Tokenizer`, word hashing).
 
-NumPy and the standard library only: importing them loads no layers, models or
-training code.
+NumPy and the standard library only (Pillow for image files): importing them loads
+no layers, models or training code.
 """
 
+from plait.preprocessing import image as image
 from plait.preprocessing import sequence as sequence
 from plait.preprocessing import text as text
 
-__all__ = ["sequence", "text"]
+__all__ = ["image", "sequence", "text"]

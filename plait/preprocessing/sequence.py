@@ -144,7 +144,7 @@ class TimeseriesGenerator(PyDataset):
         reverse: Give each window's steps in reverse chronological order.
         batch_size: Windows per batch (the last batch may be smaller).
         workers: Threads fetching batches ahead in `fit` (`PyDataset`).
-        use_multiprocessing: Keras's `PyDataset` flag (batches come from threads).
+        use_multiprocessing: Fetch batches on worker processes (`PyDataset`).
         max_queue_size: Most batches fetched ahead (`PyDataset`).
 
     Example:

@@ -307,7 +307,8 @@ def _fast_loss(loss: Loss) -> LossFn | None:
         def scce(y: torch.Tensor, z: torch.Tensor) -> torch.Tensor:
             if z.dim() != 2 or y.dim() > 2 or y.is_floating_point():
                 return loss(y, z)
-            return F.cross_entropy(z, y.reshape(-1) if y.dim() == 2 else y)
+            ids = y.reshape(-1) if y.dim() == 2 else y
+            return F.cross_entropy(z, ids.long())  # int32 labels too (Keras's)
 
         return scce
     simple: dict[type, Callable[..., torch.Tensor]] = {

@@ -1,5 +1,17 @@
-"""Utilities: seeding, one-hot targets, naming, nested structures, PyDataset, model plots."""
+"""Utilities: seeding, one-hot targets, naming, nested structures, PyDataset, model plots,
+images (`load_img`, `img_to_array`, `array_to_img`, `save_img`) and datasets read from
+directories (`image_dataset_from_directory`, `text_dataset_from_directory`)."""
 
+from plait.utils.dataset_utils import (
+    image_dataset_from_directory as image_dataset_from_directory,
+)
+from plait.utils.dataset_utils import (
+    text_dataset_from_directory as text_dataset_from_directory,
+)
+from plait.utils.image_utils import array_to_img as array_to_img
+from plait.utils.image_utils import img_to_array as img_to_array
+from plait.utils.image_utils import load_img as load_img
+from plait.utils.image_utils import save_img as save_img
 from plait.utils.naming import reset_uids as clear_session
 from plait.utils.numerical import set_random_seed as set_random_seed
 from plait.utils.numerical import to_categorical as to_categorical

@@ -12,18 +12,28 @@ are whatever `__getitem__` returns. `evaluate` and `predict` go in order.
 after its last one.
 
 `workers > 1` fetches up to `max_queue_size` batches ahead on a pool of threads and
-hands them out in order. `use_multiprocessing=True` also uses threads here (a
-process pool would need the dataset and every batch to pickle): numerical
-batches built with NumPy or PyTorch release the GIL, so threads overlap them.
+hands them out in order. `use_multiprocessing=True` fetches them on `workers`
+worker processes instead, as Keras does: a `multiprocessing` pool started for each
+pass, holding a copy of the dataset as it is then (so what `on_epoch_end` changes
+reaches the next pass); the batches come back pickled, in order. Where processes
+start by forking (Linux) the dataset is simply inherited; elsewhere (spawn) it must
+pickle, and one that does not is fetched on threads, with a warning. Each worker
+reseeds NumPy's and Python's global generators from fresh entropy, so workers do
+not repeat each other's random draws.
 """
 
 from __future__ import annotations
 
 import itertools
+import multiprocessing
+import multiprocessing.pool
 import random
+import sys
+import warnings
 from collections import deque
-from collections.abc import Iterable, Iterator
-from concurrent.futures import Future, ThreadPoolExecutor
+from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from multiprocessing.reduction import ForkingPickler
 from typing import Any
 
 import numpy as np
@@ -35,9 +45,10 @@ class PyDataset:
     """Base class of a dataset of batches fetched by index.
 
     Args:
-        workers: Threads fetching batches ahead (1: fetch each batch when needed).
-        use_multiprocessing: Accepted for Keras; batches are fetched on threads.
-        max_queue_size: Most batches fetched ahead when `workers > 1`.
+        workers: Threads (or processes) fetching batches ahead; 1 without
+            `use_multiprocessing`: fetch each batch when needed.
+        use_multiprocessing: Fetch batches on `workers` worker processes.
+        max_queue_size: Most batches fetched ahead (with workers).
 
     Example:
         >>> class Squares(PyDataset):
@@ -69,7 +80,7 @@ class PyDataset:
     # Subclasses that skip `super().__init__()` still get Keras's defaults.
     @property
     def workers(self) -> int:
-        """Threads fetching batches ahead."""
+        """Threads (or processes) fetching batches ahead."""
         return int(getattr(self, "_workers", 1))
 
     @workers.setter
@@ -78,7 +89,7 @@ class PyDataset:
 
     @property
     def use_multiprocessing(self) -> bool:
-        """Keras's flag; batches are fetched on threads either way."""
+        """Fetch batches on worker processes (threads when False)."""
         return bool(getattr(self, "_use_multiprocessing", False))
 
     @use_multiprocessing.setter
@@ -123,25 +134,81 @@ class PyDataset:
 Sequence = PyDataset  # Keras 2's name
 
 
+# Processes start by forking where that is safe and the default (Linux): the
+# dataset is then inherited, not pickled.
+START_METHOD = "fork" if sys.platform == "linux" else "spawn"
+
+_worker_dataset: PyDataset | None = None  # the dataset, in a worker process
+
+
+def _start_worker(dataset: PyDataset) -> None:
+    global _worker_dataset
+    _worker_dataset = dataset
+    np.random.seed()  # fresh entropy: workers draw apart
+    random.seed()
+
+
+def _worker_batch(index: int) -> Any:
+    if _worker_dataset is None:
+        raise RuntimeError("PyDataset worker: expected a dataset, got none.")
+    return _worker_dataset[index]
+
+
+def _process_pool(dataset: PyDataset) -> multiprocessing.pool.Pool | None:
+    """`workers` processes holding `dataset`; None (warned) if it cannot get there."""
+    if START_METHOD != "fork":
+        try:
+            ForkingPickler.dumps(dataset)  # what spawn sends
+        except Exception as err:
+            warnings.warn(
+                f"{type(dataset).__name__}: use_multiprocessing=True needs a dataset "
+                f"that pickles, got {type(err).__name__}: {err}; fetching batches on "
+                "threads instead."
+            )
+            return None
+    context = multiprocessing.get_context(START_METHOD)
+    return context.Pool(dataset.workers, initializer=_start_worker, initargs=(dataset,))
+
+
+def _in_order(
+    submit: Callable[[int], Callable[[], Any]], indices: Iterable[int], depth: int
+) -> Iterator[Any]:
+    """Results of `submit(index)()` in index order, with `depth` submitted ahead."""
+    pending: deque[Callable[[], Any]] = deque()
+    order = iter(indices)
+    for index in itertools.islice(order, depth):
+        pending.append(submit(index))
+    while pending:
+        batch = pending.popleft()()
+        for index in itertools.islice(order, 1):
+            pending.append(submit(index))
+        yield batch
+
+
 def _fetch(dataset: PyDataset, indices: Iterable[int]) -> Iterator[Any]:
-    """`dataset[i]` for each index, in order; ahead on threads when `workers > 1`."""
+    """`dataset[i]` for each index, in order; ahead on processes or threads."""
+    depth = dataset.max_queue_size
+    processes = _process_pool(dataset) if dataset.use_multiprocessing else None
+    if processes is not None:
+        try:
+            yield from _in_order(
+                lambda i: processes.apply_async(_worker_batch, (i,)).get, indices, depth
+            )
+        finally:
+            processes.terminate()
+            processes.join()
+        return
     if dataset.workers <= 1:
         for index in indices:
             yield dataset[index]
         return
-    pending: deque[Future[Any]] = deque()
-    order = iter(indices)
-    pool = ThreadPoolExecutor(max_workers=dataset.workers)
+    threads = ThreadPoolExecutor(max_workers=dataset.workers)
     try:
-        for index in itertools.islice(order, dataset.max_queue_size):
-            pending.append(pool.submit(dataset.__getitem__, index))
-        while pending:
-            batch = pending.popleft().result()
-            for index in itertools.islice(order, 1):
-                pending.append(pool.submit(dataset.__getitem__, index))
-            yield batch
+        yield from _in_order(
+            lambda i: threads.submit(dataset.__getitem__, i).result, indices, depth
+        )
     finally:
-        pool.shutdown(wait=True, cancel_futures=True)
+        threads.shutdown(wait=True, cancel_futures=True)
 
 
 class _Epochs:

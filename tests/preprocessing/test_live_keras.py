@@ -34,3 +34,22 @@ def test_live_keras_golden_is_current(tmp_path):
     fresh.pop("keras")
     committed.pop("keras")
     assert fresh == committed
+
+
+def test_live_keras_image_golden_is_current(tmp_path):
+    pytest.importorskip("scipy")  # Keras's affine transforms
+    pytest.importorskip("PIL")
+    import numpy as np
+
+    subprocess.run(
+        [sys.executable, str(HERE / "make_image_golden.py"), "--out", str(tmp_path)],
+        check=True,
+        capture_output=True,
+    )
+    fresh = dict(np.load(tmp_path / "image.npz"))
+    committed = dict(np.load(HERE / "golden" / "image.npz"))
+    fresh.pop("keras")
+    committed.pop("keras")
+    assert set(fresh) == set(committed)
+    for key, value in committed.items():
+        np.testing.assert_array_equal(fresh[key], value, err_msg=key)

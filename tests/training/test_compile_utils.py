@@ -195,6 +195,16 @@ def test_output_loss_fast_path_equals_the_general_loss(loss, target, pred):
     torch.testing.assert_close(weighted(y, p), loss(y, p), atol=1e-6, rtol=1e-6)
 
 
+@pytest.mark.parametrize("dtype", [torch.int32, torch.uint8, torch.int16])
+def test_sparse_fast_path_takes_any_integer_targets(dtype):
+    # Keras's image/text datasets give int32 labels; F.cross_entropy wants int64.
+    z, _, ids, _ = _pairs()
+    loss = L.SparseCategoricalCrossentropy(from_logits=True)
+    out = cu.OutputLoss("o", 0, loss, 1.0)
+    for y in (ids.to(dtype), ids.to(dtype)[:, None]):
+        torch.testing.assert_close(out(y, z), loss(ids, z), atol=1e-6, rtol=1e-6)
+
+
 def test_output_loss_uses_the_logits_variant_for_matching_activations():
     z, onehot, _, _ = _pairs()
     loss = L.CategoricalCrossentropy()

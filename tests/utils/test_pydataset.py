@@ -1,5 +1,7 @@
 """Tests for plait.utils.pydataset: PyDataset as fit/evaluate/predict data, timeseries."""
 
+import concurrent.futures
+import os
 import threading
 
 import numpy as np
@@ -9,7 +11,7 @@ import torch
 import plait
 from plait.layers import Dense, Input
 from plait.preprocessing.sequence import TimeseriesGenerator
-from plait.utils import PyDataset, Sequence, timeseries_dataset_from_array
+from plait.utils import PyDataset, Sequence, pydataset, timeseries_dataset_from_array
 from plait.utils.pydataset import epoch_batches
 
 
@@ -135,6 +137,76 @@ def test_workers_give_batches_in_order_from_threads():
     got = [b[0] for b in epoch_batches(ds)]
     assert got == list(range(12))
     assert threading.get_ident() not in threads
+
+
+class Pids(PyDataset):
+    """Batches `[index, pid, epoch]`: which process built them, after how many epochs."""
+
+    def __init__(self, n=6, **kwargs):
+        super().__init__(**kwargs)
+        self.n, self.epoch = n, 0
+
+    def __len__(self):
+        return self.n
+
+    def __getitem__(self, index):
+        return np.array([index, os.getpid(), self.epoch])
+
+    def on_epoch_end(self):
+        self.epoch += 1
+
+
+def bounded(fn, seconds=120):
+    """`fn()`, failing (not hanging) if it takes longer than `seconds`."""
+    with concurrent.futures.ThreadPoolExecutor(1) as pool:
+        return pool.submit(fn).result(timeout=seconds)
+
+
+# Python 3.12+ warns when forking a process that runs threads (torch's); the
+# workers only build batches.
+FORK_WARNING = "ignore:This process .* is multi-threaded:DeprecationWarning"
+
+
+@pytest.mark.slow
+@pytest.mark.filterwarnings(FORK_WARNING)
+def test_multiprocessing_batches_come_from_worker_processes_in_order():
+    ds = Pids(workers=2, use_multiprocessing=True, max_queue_size=3)
+    passes = epoch_batches(ds)
+    first, second = bounded(lambda: (list(passes), list(passes)))
+    assert [int(b[0]) for b in first] == list(range(6))
+    pids = {int(b[1]) for b in first + second}
+    assert os.getpid() not in pids
+    assert 2 <= len(pids) <= 4  # two workers per pass
+    # on_epoch_end ran (in this process) after each pass, and the next pass's
+    # workers got the dataset as it left.
+    assert [int(b[2]) for b in first] == [0] * 6
+    assert [int(b[2]) for b in second] == [1] * 6
+    assert ds.epoch == 2
+
+
+@pytest.mark.slow
+@pytest.mark.filterwarnings(FORK_WARNING)
+def test_fit_with_multiprocessing_matches_in_process_batches():
+    x, y, _ = data(12)
+    trained = []
+    for kwargs in ({}, {"workers": 2, "use_multiprocessing": True}):
+        model = regressor()
+        ds = Arrays(x, y, batch_size=4, **kwargs)
+        bounded(lambda m=model, d=ds: m.fit(d, epochs=2, shuffle=False, verbose=0))
+        trained.append(weights(model))
+    for ours, theirs in zip(*trained):
+        np.testing.assert_allclose(ours, theirs, rtol=1e-6, atol=1e-6)
+
+
+def test_multiprocessing_falls_back_to_threads_when_the_dataset_cannot_pickle(
+    monkeypatch,
+):
+    monkeypatch.setattr(pydataset, "START_METHOD", "spawn")  # spawn pickles it
+    ds = Arrays(np.arange(6.0), batch_size=2, workers=2, use_multiprocessing=True)
+    ds.hook = lambda: None  # a lambda does not pickle
+    with pytest.warns(UserWarning, match="needs a dataset that pickles, got"):
+        got = [b.tolist() for b in epoch_batches(ds)]
+    assert got == [[0.0, 1.0], [2.0, 3.0], [4.0, 5.0]]
 
 
 def test_stopping_early_shuts_the_pool_down():
