@@ -16,6 +16,8 @@ import re
 from collections.abc import Callable
 from typing import IO, Any, TypeVar
 
+import torch
+
 from plait.layers.base import Layer
 from plait.utils.atomic import atomic_write
 
@@ -300,6 +302,35 @@ def _arrays(group: _H5 | None, where: str) -> list[Any]:
     return out
 
 
+def _user_children(layer: Layer) -> list[tuple[str, Layer]] | None:
+    """A user-written layer's sub-layers by their Keras HDF5 path: the attribute
+    name, or `<attribute>/<class in snake case>[_<n>]` for a list of layers.
+    None for plait's own layers (their sub-objects follow `_CHILD_ORDER`)."""
+    if type(layer).__module__.startswith("plait."):
+        return None
+    out: list[tuple[str, Layer]] = []
+    for key, module in layer._modules.items():
+        if isinstance(module, Layer):
+            out.append((key, module))
+        elif isinstance(module, torch.nn.ModuleList):
+            used: dict[str, int] = {}
+            for sub in module:
+                if isinstance(sub, Layer):
+                    name = _snake(type(sub).__name__)
+                    used[name] = used.get(name, -1) + 1
+                    n = used[name]
+                    out.append((f"{key}/{name}" + (f"_{n}" if n else ""), sub))
+    return out
+
+
+def _entry(layer: Layer) -> dict[str, Any]:
+    """What `_write`/`_load_weights` need of a sub-layer: a model's config."""
+    from plait.layers.serialization import serialize_layer
+    from plait.models.functional import Functional
+
+    return serialize_layer(layer) if isinstance(layer, Functional) else {}
+
+
 def _load_weights(
     layer: Layer, entry: dict[str, Any], group: _H5 | None, seen: set[int]
 ) -> None:
@@ -324,6 +355,17 @@ def _load_weights(
             if sub is None:  # pruned from the graph: mask ops and the like
                 continue
             _load_weights(sub, sub_entry, sub_group, seen)
+        return
+    children = _user_children(layer)
+    if children is not None:  # Keras: own vars, then each sub-layer by attribute
+        layer._assign_entries(
+            layer._own_weight_entries(), group.arrays() if group is not None else []
+        )
+        for path, child in children:
+            sub = group
+            for part in path.split("/"):
+                sub = sub.child(part) if sub is not None else None
+            _load_weights(child, _entry(child), sub, seen)
         return
     # Wrappers of whole models (TimeDistributed(model)) recurse into the model.
     wrapped = {
@@ -379,7 +421,10 @@ def _write(layer: Layer, entry: dict[str, Any], group: Any) -> None:
         if info.layout is not None:
             value = info.layout[0](value)
         own.create_dataset(str(i), data=value.cpu().numpy())
-    for key in _CHILD_ORDER:
+    children = _user_children(layer)
+    for path, child in children or []:
+        _write(child, _entry(child), group.create_group(path))
+    for key in _CHILD_ORDER if children is None else []:
         child = getattr(layer, key, None)
         if isinstance(child, Layer) and child.weights:
             child_entry = config.get(key)

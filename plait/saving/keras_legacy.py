@@ -424,7 +424,9 @@ def load_h5_weights_file(
 ) -> WeightsReport:
     """`load_weights` of an HDF5 file: Keras 2's layout, or Keras 3's `.weights.h5`."""
     with open_h5(path) as f:
-        keras3 = "layers" in f and "layer_names" not in f.attrs
+        # Keras 3 files hold `layers/` (models of layers) or `vars/` and the
+        # sub-layers' groups (subclassed models); Keras 2's list `layer_names`.
+        keras3 = "layer_names" not in f.attrs and ("layers" in f or "vars" in f)
     if not keras3:
         return load_legacy_weights(model, path, skip_mismatch, by_name)
     if by_name:
