@@ -12,6 +12,7 @@ import torch
 
 import plait as keras
 from plait import layers, ops
+from tests.layers.test_variables import LazyLinear
 
 
 def _mnist_model():
@@ -284,23 +285,9 @@ def test_extract_and_reuse_nodes_in_the_graph_of_layers():
     assert shapes == [(1, 32, 32, 8), (1, 16, 16, 8), (1, 2048), (1, 10)]
 
 
-class CustomDense(layers.Layer):
-    def __init__(self, units=32):
-        super().__init__()
-        self.units = units
-
-    def build(self, input_shape):
-        self.w = self.add_weight(
-            shape=(input_shape[-1], self.units),
-            initializer="random_normal",
-            trainable=True,
-        )
-        self.b = self.add_weight(
-            shape=(self.units,), initializer="random_normal", trainable=True
-        )
-
-    def call(self, inputs):
-        return ops.matmul(inputs, self.w) + self.b
+class CustomDense(LazyLinear):
+    """The guide's `CustomDense` is the subclassing guide's lazy `Linear` (its
+    `build` and `call`, shared from that port) with a `get_config`."""
 
     def get_config(self):
         return {"units": self.units}

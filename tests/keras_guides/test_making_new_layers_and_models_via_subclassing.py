@@ -3,8 +3,8 @@ section, with the imports changed (`import plait as keras`,
 `from plait import layers, ops`).
 
 Data: MNIST is random arrays of the same shapes (no download), fewer of them.
-The add_loss section's layers and the VAE's are shared with
-tests/training/test_add_loss.py, which ports them too.
+The guide's layers that other test modules port too are imported from them
+(tests/layers/test_variables.py, tests/training/test_add_loss.py).
 """
 
 import numpy as np
@@ -14,6 +14,7 @@ import torch
 import plait as keras
 from plait import layers, ops
 from tests.guides import mnist_like
+from tests.layers.test_variables import ComputeSum, LazyLinear, Linear
 from tests.training.test_add_loss import (
     ActivityRegularizationLayer,
     OuterLayer,
@@ -21,20 +22,6 @@ from tests.training.test_add_loss import (
     Sampling,
     VariationalAutoEncoder,
 )
-
-
-class Linear(keras.layers.Layer):
-    def __init__(self, units=32, input_dim=32):
-        super().__init__()
-        self.w = self.add_weight(
-            shape=(input_dim, units),
-            initializer="random_normal",
-            trainable=True,
-        )
-        self.b = self.add_weight(shape=(units,), initializer="zeros", trainable=True)
-
-    def call(self, inputs):
-        return ops.matmul(inputs, self.w) + self.b
 
 
 def test_the_layer_class():
@@ -50,18 +37,6 @@ def test_the_layer_class():
     )
 
 
-class ComputeSum(keras.layers.Layer):
-    def __init__(self, input_dim):
-        super().__init__()
-        self.total = self.add_weight(
-            initializer="zeros", shape=(input_dim,), trainable=False
-        )
-
-    def call(self, inputs):
-        self.total.assign_add(ops.sum(inputs, axis=0))
-        return self.total
-
-
 def test_layers_can_have_non_trainable_weights():
     x = ops.ones((2, 2))
     my_sum = ComputeSum(2)
@@ -72,27 +47,6 @@ def test_layers_can_have_non_trainable_weights():
     assert len(my_sum.weights) == 1
     assert len(my_sum.non_trainable_weights) == 1
     assert my_sum.trainable_weights == []
-
-
-class LazyLinear(keras.layers.Layer):
-    """The guide's `Linear` with its weights created in `build()`."""
-
-    def __init__(self, units=32):
-        super().__init__()
-        self.units = units
-
-    def build(self, input_shape):
-        self.w = self.add_weight(
-            shape=(input_shape[-1], self.units),
-            initializer="random_normal",
-            trainable=True,
-        )
-        self.b = self.add_weight(
-            shape=(self.units,), initializer="random_normal", trainable=True
-        )
-
-    def call(self, inputs):
-        return ops.matmul(inputs, self.w) + self.b
 
 
 def test_deferring_weight_creation_until_the_shape_of_the_inputs_is_known():
@@ -185,23 +139,13 @@ def test_the_add_loss_method():
     assert history.history["loss"][0] == pytest.approx(1e-2 * np.mean(x), rel=1e-6)
 
 
-class SerializableLinear(keras.layers.Layer):
+class SerializableLinear(LazyLinear):
+    """The guide's last `Linear`: `build` and `call` as above, and `**kwargs`
+    (name, dtype, ...) passed on and kept in the config."""
+
     def __init__(self, units=32, **kwargs):
-        super().__init__(**kwargs)
+        keras.layers.Layer.__init__(self, **kwargs)
         self.units = units
-
-    def build(self, input_shape):
-        self.w = self.add_weight(
-            shape=(input_shape[-1], self.units),
-            initializer="random_normal",
-            trainable=True,
-        )
-        self.b = self.add_weight(
-            shape=(self.units,), initializer="random_normal", trainable=True
-        )
-
-    def call(self, inputs):
-        return ops.matmul(inputs, self.w) + self.b
 
     def get_config(self):
         config = super().get_config()

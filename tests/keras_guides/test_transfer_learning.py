@@ -102,7 +102,8 @@ def _new_dataset(n=32):
     return images, labels
 
 
-def test_the_typical_transfer_learning_workflow():
+def _frozen_base_and_new_model():
+    """The guide's workflow: freeze the base, a new classifier on top of it."""
     base_model = _pretrained_base()
     base_model.trainable = False
     inputs = keras.Input(shape=(32, 32, 3))
@@ -110,6 +111,11 @@ def test_the_typical_transfer_learning_workflow():
     x = keras.layers.GlobalAveragePooling2D()(x)
     outputs = keras.layers.Dense(1)(x)
     model = keras.Model(inputs, outputs)
+    return base_model, model
+
+
+def test_the_typical_transfer_learning_workflow():
+    base_model, model = _frozen_base_and_new_model()
     model.compile(
         optimizer=keras.optimizers.Adam(),
         loss=keras.losses.BinaryCrossentropy(from_logits=True),
@@ -131,13 +137,7 @@ def test_the_typical_transfer_learning_workflow():
 
 
 def test_fine_tuning():
-    base_model = _pretrained_base()
-    base_model.trainable = False
-    inputs = keras.Input(shape=(32, 32, 3))
-    x = base_model(inputs, training=False)
-    x = keras.layers.GlobalAveragePooling2D()(x)
-    outputs = keras.layers.Dense(1)(x)
-    model = keras.Model(inputs, outputs)
+    base_model, model = _frozen_base_and_new_model()
     x_new, y_new = _new_dataset()
     model.compile(
         optimizer=keras.optimizers.Adam(),
@@ -162,13 +162,7 @@ def test_fine_tuning():
 
 
 def test_transfer_learning_and_fine_tuning_with_a_custom_training_loop():
-    base_model = _pretrained_base()
-    base_model.trainable = False
-    inputs = keras.Input(shape=(32, 32, 3))
-    x = base_model(inputs, training=False)
-    x = keras.layers.GlobalAveragePooling2D()(x)
-    outputs = keras.layers.Dense(1)(x)
-    model = keras.Model(inputs, outputs)
+    base_model, model = _frozen_base_and_new_model()
     loss_fn = keras.losses.BinaryCrossentropy(from_logits=True)
     optimizer = keras.optimizers.Adam()
     frozen = base_model.get_weights()

@@ -2,13 +2,15 @@
 the imports changed (`import plait as keras`, `from plait import layers, ops`).
 
 `pad_sequences` is another port's: the padded batch is written out as the
-guide prints it.
+guide prints it. `TemporalSplit` and `CustomEmbedding` come from
+tests/layers/test_masking.py, which ports them too.
 """
 
 import numpy as np
 
 import plait as keras
 from plait import layers, ops
+from tests.layers.test_masking import CustomEmbedding, TemporalSplit
 
 raw_inputs = [
     [711, 632, 71],
@@ -89,43 +91,6 @@ def test_passing_mask_tensors_directly_to_layers():
     )
 
 
-class TemporalSplit(keras.layers.Layer):
-    """Split the input tensor into 2 tensors along the time dimension."""
-
-    def call(self, inputs):
-        return ops.split(inputs, 2, axis=1)
-
-    def compute_mask(self, inputs, mask=None):
-        if mask is None:
-            return None
-        return ops.split(mask, 2, axis=1)
-
-
-class CustomEmbedding(keras.layers.Layer):
-    def __init__(self, input_dim, output_dim, mask_zero=False, **kwargs):
-        super().__init__(**kwargs)
-        self.input_dim = input_dim
-        self.output_dim = output_dim
-        self.mask_zero = mask_zero
-
-    def build(self, input_shape):
-        self.embeddings = self.add_weight(
-            shape=(self.input_dim, self.output_dim),
-            initializer="random_normal",
-            dtype="float32",
-        )
-
-    def call(self, inputs):
-        inputs = ops.cast(inputs, "int32")
-        # `axis=0`: without it `take` indexes the flattened table (Keras does too).
-        return ops.take(self.embeddings, inputs, axis=0)
-
-    def compute_mask(self, inputs, mask=None):
-        if not self.mask_zero:
-            return None
-        return ops.not_equal(inputs, 0)
-
-
 def test_supporting_masking_in_your_custom_layers():
     first_half, second_half = TemporalSplit()(_masked_embedding())
     np.testing.assert_array_equal(
@@ -140,7 +105,9 @@ def test_supporting_masking_in_your_custom_layers():
     x = x.astype("int32")
     y = layer(x)
     mask = layer.compute_mask(x)
-    assert tuple(y.shape) == (3, 10, 32)
+    # The guide's `ops.take(self.embeddings, inputs)` has no axis: it indexes the
+    # flattened table, one number per id (Keras 3.15 does the same).
+    assert tuple(y.shape) == (3, 10)
     np.testing.assert_array_equal(ops.convert_to_numpy(mask), x != 0)
     np.testing.assert_array_equal(ops.convert_to_numpy(y._keras_mask), x != 0)
 

@@ -4,23 +4,15 @@ imports changed (`import plait as keras`).
 Data: MNIST is random arrays of the same shapes (no download), fewer of them.
 The basic example records each hook and its log keys instead of printing them,
 and compares them with what Keras 3.15 (torch backend) records for the same run.
+`get_model` and `EarlyStoppingAtMinLoss` come from tests/callbacks/test_callback_api.py,
+which ports them too (its callback keeps its message instead of printing it).
 """
 
 import numpy as np
 import pytest
 
 import plait as keras
-
-
-def get_model():
-    model = keras.Sequential()
-    model.add(keras.layers.Dense(1))
-    model.compile(
-        optimizer=keras.optimizers.RMSprop(learning_rate=0.1),
-        loss="mean_squared_error",
-        metrics=["mean_absolute_error"],
-    )
-    return model
+from tests.callbacks.test_callback_api import EarlyStoppingAtMinLoss, get_model
 
 
 def _mnist():
@@ -167,43 +159,6 @@ def test_usage_of_logs_dict(capsys):
     assert len(lines) == 5  # one batch per epoch (40 < 128), 2 epochs, 1 test batch
     assert lines[1].startswith("The average loss for epoch 0 is")
     assert lines[-1] == f"Up to batch 0, the average loss is {res[0]:7.2f}."
-
-
-class EarlyStoppingAtMinLoss(keras.callbacks.Callback):
-    """Stop training when the loss is at its min, i.e. the loss stops decreasing.
-
-    Arguments:
-        patience: Number of epochs to wait after min has been hit. After this
-        number of no improvement, training stops.
-    """
-
-    def __init__(self, patience=0):
-        super().__init__()
-        self.patience = patience
-        self.best_weights = None
-
-    def on_train_begin(self, logs=None):
-        self.wait = 0
-        self.stopped_epoch = 0
-        self.best = np.inf
-
-    def on_epoch_end(self, epoch, logs=None):
-        current = logs.get("loss")
-        if np.less(current, self.best):
-            self.best = current
-            self.wait = 0
-            self.best_weights = self.model.get_weights()
-        else:
-            self.wait += 1
-            if self.wait >= self.patience:
-                self.stopped_epoch = epoch
-                self.model.stop_training = True
-                print("Restoring model weights from the end of the best epoch.")
-                self.model.set_weights(self.best_weights)
-
-    def on_train_end(self, logs=None):
-        if self.stopped_epoch > 0:
-            print(f"Epoch {self.stopped_epoch + 1}: early stopping")
 
 
 @pytest.mark.slow
