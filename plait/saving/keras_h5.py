@@ -362,10 +362,10 @@ def _load_weights(
             layer._own_weight_entries(), group.arrays() if group is not None else []
         )
         for path, child in children:
-            sub = group
+            at = group
             for part in path.split("/"):
-                sub = sub.child(part) if sub is not None else None
-            _load_weights(child, _entry(child), sub, seen)
+                at = at.child(part) if at is not None else None
+            _load_weights(child, _entry(child), at, seen)
         return
     # Wrappers of whole models (TimeDistributed(model)) recurse into the model.
     wrapped = {
@@ -422,8 +422,8 @@ def _write(layer: Layer, entry: dict[str, Any], group: Any) -> None:
             value = info.layout[0](value)
         own.create_dataset(str(i), data=value.cpu().numpy())
     children = _user_children(layer)
-    for path, child in children or []:
-        _write(child, _entry(child), group.create_group(path))
+    for path, user_child in children or []:
+        _write(user_child, _entry(user_child), group.create_group(path))
     for key in _CHILD_ORDER if children is None else []:
         child = getattr(layer, key, None)
         if isinstance(child, Layer) and child.weights:
