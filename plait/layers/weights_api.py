@@ -184,7 +184,10 @@ class WeightsAPI:
 
     def set_weights(self, weights: list[Any]) -> None:
         """Set weights from arrays in Keras layout, checking count and shapes."""
-        entries = self._weight_entries()
+        self._assign_entries(self._weight_entries(), weights)
+
+    def _assign_entries(self, entries: WeightEntries, weights: list[Any]) -> None:
+        """Set the weights of `entries` (all, or some) from arrays in Keras layout."""
         if len(weights) != len(entries):
             raise ValueError(
                 f"{self._where()}: expected {len(entries)} weight arrays "

@@ -452,10 +452,20 @@ def _from_config(
     for key in ("layers", "input_layers", "output_layers"):
         if key not in config:
             raise ValueError(f"model config has no {key!r}; it is not a graph config.")
-    inputs, outputs = rebuild_graph(
-        config, lambda entry: deserialize_layer(_layer_part(entry), custom_objects)
-    )
+    from plait.models.graph_loss import AddLoss
+
+    made: list[Layer] = []
+
+    def make(entry: dict[str, Any]) -> Layer:
+        made.append(deserialize_layer(_layer_part(entry), custom_objects))
+        return made[-1]
+
+    inputs, outputs = rebuild_graph(config, make)
     model = cls(inputs=inputs, outputs=outputs, name=config.get("name"))
+    # `model.add_loss(symbolic)` terms: AddLoss layers beside the outputs.
+    terms = [la._inbound_nodes[0].outputs for la in made if isinstance(la, AddLoss)]
+    if terms:
+        model._regraph(terms)
     # Each layer's own `trainable` came with its config; don't propagate.
     model._trainable = bool(config.get("trainable", True))
     return model

@@ -83,8 +83,9 @@ class Functional(Model):
             for t in flat_in
             if t.node is not None and t.node.layer._is_input_layer
         ]
+        loss_terms = self.__dict__.get("_loss_terms", [])
         topo = build_topology(
-            flat_in, flat_out, [n for n in input_nodes if n is not None]
+            flat_in, flat_out + loss_terms, [n for n in input_nodes if n is not None]
         )
         for layer in topo.layers:
             if layer is self:
@@ -111,6 +112,31 @@ class Functional(Model):
         self.supports_masking = True  # masks given with the inputs flow through
         self.built = True
         Node(self, (inputs,), {}, outputs, self_node=True)
+
+    def add_loss(self, loss: Any) -> None:
+        """Add a loss term: a tensor during a call, or (as tf.keras allows) a
+        symbolic tensor of this model's graph, computed at every forward pass."""
+        if not isinstance(loss, SymbolicTensor):
+            super().add_loss(loss)
+            return
+        from plait.models.graph_loss import AddLoss
+
+        terms = [*self.__dict__.get("_loss_terms", []), AddLoss()(loss)]
+        try:
+            self._regraph(terms)
+        except ValueError as err:
+            self._regraph(terms[:-1])
+            raise ValueError(
+                f"Model {self.name!r}: add_loss expected a tensor computed from the "
+                f"model's inputs {self.input_names}, got {loss.name!r}: {err}"
+            ) from err
+
+    def _regraph(self, loss_terms: list[SymbolicTensor]) -> None:
+        """Rebuild the graph with these loss terms (the model's own node replaced)."""
+        self._loss_terms = loss_terms
+        nodes = self._inbound_nodes
+        nodes[:] = [n for n in nodes if not n.is_model_self_node]
+        self._init_graph(self._nested_inputs, self._nested_outputs)
 
     # ------------------------------------------------------------------ graph info
     @property
@@ -241,7 +267,9 @@ class Functional(Model):
             if is_string_dtype(t.dtype):  # strings stay on the host
                 x = StringTensor(x)
                 if x.dim() == len(t.shape) - 1 and t.shape[-1] == 1:
-                    x = StringTensor(x.array[..., None])  # Keras: ["a", "b"] fits (None, 1)
+                    x = StringTensor(
+                        x.array[..., None]
+                    )  # Keras: ["a", "b"] fits (None, 1)
                 self._check_input_shape(t, x.shape, name)
                 out.append(cast(torch.Tensor, x))
                 continue

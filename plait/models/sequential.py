@@ -51,6 +51,7 @@ class Sequential(Functional):
         self._seq: list[Layer] = []
         self._input_tensor: SymbolicTensor | None = None
         self._build_nodes: list[Node] = []
+        self._built_from_data = False
         self.supports_masking = False
         self._has_output_masks = False
         for layer in layers or []:
@@ -165,6 +166,8 @@ class Sequential(Functional):
 
     def _ensure_built(self, x: Any) -> None:
         if self.built:
+            if self._built_from_data:
+                self._relax_to(x)
             return
         with build_lock(self):  # first calls from several threads build once
             if not self.built:
@@ -187,6 +190,30 @@ class Sequential(Functional):
         elif dtype == torch.float64:
             dtype = torch.get_default_dtype()
         self._build_graph((None, *tuple(x.shape)[1:]), dtype)
+        self._built_from_data = True
+
+    def _relax_to(self, x: Any) -> None:
+        """Free the inner dims a later call changes (a longer sequence, a larger
+        image) and rebuild, as Keras runs such a model on any length its layers take.
+
+        A model built from its first data fixed that data's shape, which the user
+        never declared. The last axis of float inputs stays (it holds the features
+        weights are sized by); that of integer or string inputs holds steps too.
+        """
+        if isinstance(x, (list, tuple)) and len(x) == 1:
+            x = x[0]
+        shape, built = getattr(x, "shape", None), self._flat_inputs[0].shape
+        if shape is None or len(shape) != len(built):
+            return
+        dtype = self._flat_inputs[0].dtype
+        free = len(built) - (0 if dtype == STRING or not dtype.is_floating_point else 1)
+        relaxed = tuple(
+            None if 0 < i < free and b != s else b
+            for i, (b, s) in enumerate(zip(built, tuple(shape)))
+        )
+        if relaxed != tuple(built):
+            with build_lock(self):
+                self._build_graph(relaxed, dtype)
 
     # The trainer's contract: unbuilt, the model knows nothing of its outputs
     # yet; it builds from the first data it is given.

@@ -17,6 +17,8 @@ import warnings
 from collections.abc import Callable
 from typing import IO, Any, TypeVar
 
+import torch
+
 from plait.layers.base import Layer
 from plait.utils.atomic import atomic_write
 
@@ -301,7 +303,38 @@ def _arrays(group: _H5 | None, where: str) -> list[Any]:
     return out
 
 
-_Staged = list[tuple[Layer, list[Any]]]
+def _user_children(layer: Layer) -> list[tuple[str, Layer]] | None:
+    """A user-written layer's sub-layers by their Keras HDF5 path: the attribute
+    name, or `<attribute>/<class in snake case>[_<n>]` for a list of layers.
+    None for plait's own layers (their sub-objects follow `_CHILD_ORDER`)."""
+    if type(layer).__module__.startswith("plait."):
+        return None
+    out: list[tuple[str, Layer]] = []
+    for key, module in layer._modules.items():
+        if isinstance(module, Layer):
+            out.append((key, module))
+        elif isinstance(module, torch.nn.ModuleList):
+            used: dict[str, int] = {}
+            for sub in module:
+                if isinstance(sub, Layer):
+                    name = _snake(type(sub).__name__)
+                    used[name] = used.get(name, -1) + 1
+                    n = used[name]
+                    out.append((f"{key}/{name}" + (f"_{n}" if n else ""), sub))
+    return out
+
+
+def _entry(layer: Layer) -> dict[str, Any]:
+    """What `_write`/`_load_weights` need of a sub-layer: a model's config."""
+    from plait.layers.serialization import serialize_layer
+    from plait.models.functional import Functional
+
+    return serialize_layer(layer) if isinstance(layer, Functional) else {}
+
+
+# (layer, arrays, own): `own` sets only the layer's own weights (a user-written
+# layer whose sub-layers are staged apart), else all of `get_weights`.
+_Staged = list[tuple[Layer, list[Any], bool]]
 
 
 def _load_weights(
@@ -333,6 +366,17 @@ def _load_weights(
                 continue
             _load_weights(sub, sub_entry, sub_group, seen, staged)
         return
+    children = _user_children(layer)
+    if children is not None:  # Keras: own vars, then each sub-layer by attribute
+        own = group.arrays() if group is not None else []
+        if own or layer._own_weight_entries():
+            staged.append((layer, own, True))
+        for path, child in children:
+            at = group
+            for part in path.split("/"):
+                at = at.child(part) if at is not None else None
+            _load_weights(child, _entry(child), at, seen, staged)
+        return
     # Wrappers of whole models (TimeDistributed(model)) recurse into the model.
     wrapped = {
         "layer": config.get("layer"),
@@ -348,12 +392,18 @@ def _load_weights(
         return
     arrays = _arrays(group, where)
     if arrays or layer.weights:
-        staged.append((layer, arrays))
+        staged.append((layer, arrays, False))
 
 
-def _misfit(layer: Layer, arrays: list[Any]) -> str | None:
-    """Why `arrays` cannot be `layer`'s weights, or None when they fit."""
-    want = [tuple(w.shape) for w in layer.get_weights()]
+def _misfit(layer: Layer, arrays: list[Any], own: bool) -> str | None:
+    """Why `arrays` cannot be `layer`'s weights (`own`: its own ones), or None."""
+    if own:
+        want = [
+            tuple(info.layout[0](p.detach()).shape if info.layout else p.shape)
+            for p, info in layer._own_weight_entries()
+        ]
+    else:
+        want = [tuple(w.shape) for w in layer.get_weights()]
     got = [tuple(a.shape) for a in arrays]
     if len(got) != len(want):
         return f"the file has {len(got)} weights, the layer {len(want)}"
@@ -382,10 +432,10 @@ def load_h5_weights(
     fit: _Staged = []
     problems: list[str] = []
     mismatched: list[tuple[str, tuple[int, ...], tuple[int, ...]]] = []
-    for layer, arrays in staged:
-        why = _misfit(layer, arrays)
+    for layer, arrays, own in staged:
+        why = _misfit(layer, arrays, own)
         if why is None:
-            fit.append((layer, arrays))
+            fit.append((layer, arrays, own))
             continue
         problems.append(f"layer {layer.name!r}: {why}")
         file_shape = tuple(arrays[0].shape) if arrays else ()
@@ -418,8 +468,11 @@ def set_staged(
         )
     if problems:
         warnings.warn(f"{skipped}: " + "; ".join(problems), stacklevel=5)
-    for layer, arrays in staged:
-        layer.set_weights(arrays)
+    for layer, arrays, own in staged:
+        if own:
+            layer._assign_entries(layer._own_weight_entries(), arrays)
+        else:
+            layer.set_weights(arrays)
 
 
 def _write(layer: Layer, entry: dict[str, Any], group: Any) -> None:
@@ -445,7 +498,10 @@ def _write(layer: Layer, entry: dict[str, Any], group: Any) -> None:
         if info.layout is not None:
             value = info.layout[0](value)
         own.create_dataset(str(i), data=value.cpu().numpy())
-    for key in _CHILD_ORDER:
+    children = _user_children(layer)
+    for path, user_child in children or []:
+        _write(user_child, _entry(user_child), group.create_group(path))
+    for key in _CHILD_ORDER if children is None else []:
         child = getattr(layer, key, None)
         if isinstance(child, Layer) and child.weights:
             child_entry = config.get(key)

@@ -233,8 +233,8 @@ def load_model_weights(model: Layer, weights: _H5) -> None:
             raise ValueError(
                 f"{weights.where}: layer {layer.name!r}: {values}; nothing was loaded."
             )
-        staged.append((layer, values))
-    for layer, values in staged:
+        staged.append((layer, values, False))
+    for layer, values, _ in staged:
         layer.set_weights(values)
 
 
@@ -351,7 +351,7 @@ def load_legacy_model(
 
 def _report(
     model: Layer, weights: _H5, by_name: bool
-) -> tuple[list[tuple[Layer, list[np.ndarray]]], WeightsReport, list[str]]:
+) -> tuple[list[tuple[Layer, list[np.ndarray], bool]], WeightsReport, list[str]]:
     """Pairs of (layer, arrays) to set and the report of what does not match."""
     names = _names(weights, "layer_names")
     model_layers = _weight_layers(model)
@@ -385,7 +385,7 @@ def _report(
             model_shape = tuple(layer.get_weights()[0].shape)
             mismatched.append((layer.name, file_shape, model_shape))
         else:
-            staged.append((layer, values))
+            staged.append((layer, values, False))
     return staged, WeightsReport(missing, unexpected, mismatched), problems
 
 
@@ -429,7 +429,9 @@ def load_h5_weights_file(
 ) -> WeightsReport:
     """`load_weights` of an HDF5 file: Keras 2's layout, or Keras 3's `.weights.h5`."""
     with open_h5(path) as f:
-        keras3 = "layers" in f and "layer_names" not in f.attrs
+        # Keras 3 files hold `layers/` (models of layers) or `vars/` and the
+        # sub-layers' groups (subclassed models); Keras 2's list `layer_names`.
+        keras3 = "layer_names" not in f.attrs and ("layers" in f or "vars" in f)
     if not keras3:
         return load_legacy_weights(model, path, skip_mismatch, by_name)
     if by_name:

@@ -220,3 +220,20 @@ def test_masks_enter_nested_models_symbolically_and_eagerly():
     # The mask reached the nested LSTM: padding changes nothing.
     alone = nested.predict(np.array([[4, 5]]), verbose=0)
     np.testing.assert_allclose(alone[0], padded[1], atol=1e-6)
+
+
+def test_nested_model_called_with_training_false_stays_in_inference():
+    """`base(x, training=False)` keeps the base's BatchNormalization in inference
+    mode while the outer model trains (the transfer-learning guide's pattern)."""
+    base = plait.Sequential(
+        [plait.Input((3,)), plait.layers.Dense(4), plait.layers.BatchNormalization()]
+    )
+    inputs = plait.Input((3,))
+    outputs = plait.layers.Dense(1)(base(inputs, training=False))
+    model = plait.Model(inputs, outputs)
+    model.compile(optimizer="sgd", loss="mse")
+    moving = [w.detach().clone() for w in base.layers[1].non_trainable_weights]
+    x = np.random.default_rng(0).random((8, 3), dtype=np.float32)
+    model.fit(x, np.ones((8, 1)), verbose=0)
+    for before, after in zip(moving, base.layers[1].non_trainable_weights):
+        assert torch.equal(before, after.detach())

@@ -188,3 +188,20 @@ def test_sequential_unbuilt_attributes_say_not_built():
         ):
             getattr(model, attr)
     assert model.predict(np.ones((2, 3)), verbose=0).shape == (2, 1)
+
+
+def test_sequential_built_from_data_takes_other_sequence_lengths():
+    """Keras runs a model built from its first batch on longer sequences too."""
+    model = plait.Sequential([Embedding(50, 4, mask_zero=True), plait.layers.LSTM(3)])
+    short = model(np.array([[1, 2, 3]]))
+    padded = model(np.array([[1, 2, 3, 0, 0]]))
+    np.testing.assert_allclose(padded.detach(), short.detach(), atol=1e-6)
+    assert model.input_shape == (None, None)
+
+
+def test_sequential_built_from_data_keeps_its_feature_axis():
+    model = plait.Sequential([Dense(2)])
+    model(np.ones((1, 3), "float32"))
+    with pytest.raises(ValueError, match=r"expected shape \(None, 3\), got \(1, 6\)"):
+        model(np.ones((1, 6), "float32"))
+    assert model.input_shape == (None, 3)

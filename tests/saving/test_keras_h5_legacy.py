@@ -202,6 +202,52 @@ def test_weights_h5_skip_mismatch_loads_the_rest_and_reports(tmp_path):
         np.testing.assert_array_equal(a, b)
 
 
+class Block(plait.layers.Layer):
+    def __init__(self):
+        super().__init__()
+        self.conv = L.Conv2D(2, 3, padding="same")
+
+    def call(self, inputs):
+        return inputs + self.conv(inputs)
+
+
+class _Net(plait.Model):
+    """The subclassing guide's ResNet, small: sub-layers held as attributes."""
+
+    def __init__(self):
+        super().__init__()
+        self.block_1 = Block()
+        self.blocks = [Block()]
+        self.pool = L.GlobalAveragePooling2D()
+        self.classifier = L.Dense(3)
+
+    def call(self, inputs):
+        return self.classifier(self.pool(self.blocks[0](self.block_1(inputs))))
+
+
+def test_subclassed_model_weights_h5_by_attribute_as_keras(tmp_path):
+    """Keras 3 writes a subclassed model's sub-layers under their attribute names
+    (a list's under `<attr>/<class>`); plait wrote none of them before."""
+    x = np.random.default_rng(0).random((2, 4, 4, 2), dtype=np.float32)
+    model, twin = _Net(), _Net()
+    model(x)
+    twin(x)
+    model.save_weights(tmp_path / "w.weights.h5")
+    with h5py.File(tmp_path / "w.weights.h5") as f:
+        names = set()
+        f.visit(names.add)
+    assert {
+        "block_1/conv/vars/0",
+        "blocks/block/conv/vars/1",
+        "classifier/vars/0",
+        "pool/vars",
+    } <= names
+    twin.load_weights(tmp_path / "w.weights.h5")
+    np.testing.assert_array_equal(
+        twin.predict(x, verbose=0), model.predict(x, verbose=0)
+    )
+
+
 # ------------------------------------------------------------------ Keras 2 files
 def _keras2_file(path, config, weights, training=None):
     """A Keras 2 model file: `weights` is {layer: [(weight name, array)]}."""
