@@ -11,6 +11,7 @@ import torch.nn.functional as F
 
 from plait import regularizers
 from plait.layers.base import Layer
+from plait.layers.conv_base import _data_format
 from plait.layers.input_spec import InputSpec
 from plait.types import Shape
 
@@ -108,17 +109,6 @@ def _check_rate(layer: Layer, name: str, value: Any) -> float:
     return float(value)
 
 
-def _channels_format(layer: Layer, data_format: str | None) -> str:
-    if data_format is None:
-        return "channels_last"
-    if data_format not in ("channels_last", "channels_first"):
-        raise ValueError(
-            f"{layer._where()}: expected `data_format` in ('channels_last', "
-            f"'channels_first'), got data_format={data_format!r}."
-        )
-    return data_format
-
-
 class _SpatialDropout(Dropout):
     """Drops whole feature maps: one draw per (sample, channel)."""
 
@@ -132,7 +122,7 @@ class _SpatialDropout(Dropout):
         **kwargs: Any,
     ) -> None:
         super().__init__(rate, seed=seed, **kwargs)
-        self.data_format = _channels_format(self, data_format)
+        self.data_format = _data_format(self, data_format)
         self.input_spec = InputSpec(ndim=self._rank + 2)
 
     def call(self, inputs: torch.Tensor, training: bool | None = None) -> torch.Tensor:

@@ -13,6 +13,7 @@ import torch
 import torch.nn.functional as F
 
 from plait.layers.base import Layer
+from plait.layers.conv_base import _data_format
 from plait.types import Shape
 
 __all__ = ["CenterCrop", "Rescaling", "Resizing", "resize_images"]
@@ -26,18 +27,6 @@ _INTERPOLATIONS = {
     "bicubic": "bicubic",
     "area": "area",
 }
-
-
-def check_data_format(where: str, data_format: str | None) -> str:
-    """`data_format`, None meaning Keras's default "channels_last"."""
-    if data_format is None:
-        return "channels_last"
-    if data_format not in ("channels_last", "channels_first"):
-        raise ValueError(
-            f"{where}: expected `data_format` in ('channels_last', "
-            f"'channels_first'), got data_format={data_format!r}."
-        )
-    return data_format
 
 
 def check_size(where: str, **sizes: Any) -> tuple[int, ...]:
@@ -179,7 +168,7 @@ class _ImageSizeLayer(Layer):
     ) -> None:
         super().__init__(**kwargs)
         self.height, self.width = check_size(self._where(), height=height, width=width)
-        self.data_format = check_data_format(self._where(), data_format)
+        self.data_format = _data_format(self, data_format)
 
     def compute_output_shape(self, input_shape: Shape) -> Shape:
         """The input's shape with the target height and width."""

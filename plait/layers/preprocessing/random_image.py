@@ -17,10 +17,10 @@ from typing import Any
 import torch
 
 from plait.layers.base import Layer
+from plait.layers.conv_base import _data_format
 from plait.layers.preprocessing.image import (
     _ImageSizeLayer,
     as_float,
-    check_data_format,
     check_image_rank,
     hw_axes,
     resize_images,
@@ -71,7 +71,7 @@ class _RandomImageLayer(_Seeded, Layer):
     ) -> None:
         super().__init__(**kwargs)
         self._init_seed(seed)
-        self.data_format = check_data_format(self._where(), data_format)
+        self.data_format = _data_format(self, data_format)
 
     def call(self, inputs: torch.Tensor, training: bool | None = None) -> torch.Tensor:
         """The augmented images in training, the inputs otherwise."""
