@@ -8,6 +8,7 @@ from typing import Any
 import torch
 
 from plait.layers.base import Layer
+from plait.layers.call_api import same_shape
 from plait.layers.layer_args import add_fn_weight, set_weight_fns, weight_fns_config
 from plait.types import Shape
 
@@ -90,9 +91,7 @@ class _AffineNorm(Layer):
             out = out + self.beta.view(*shape)
         return out
 
-    def compute_output_shape(self, input_shape: Shape) -> Shape:
-        """Unchanged."""
-        return input_shape
+    compute_output_shape = same_shape
 
     def get_config(self) -> dict[str, Any]:
         """Constructor arguments."""

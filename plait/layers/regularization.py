@@ -11,9 +11,9 @@ import torch.nn.functional as F
 
 from plait import regularizers
 from plait.layers.base import Layer
+from plait.layers.call_api import same_shape
 from plait.layers.conv_base import _data_format
 from plait.layers.input_spec import InputSpec
-from plait.types import Shape
 
 __all__ = [
     "ActivityRegularization",
@@ -75,9 +75,7 @@ class Dropout(Layer):
         keep = _keep_mask(inputs, self.rate, self.noise_shape)
         return inputs * keep / (1.0 - self.rate)
 
-    def compute_output_shape(self, input_shape: Shape) -> Shape:
-        """Unchanged."""
-        return input_shape
+    compute_output_shape = same_shape
 
     def get_config(self) -> dict[str, Any]:
         """Constructor arguments."""
@@ -239,9 +237,7 @@ class _Noise(Layer):
         self.seed = seed
         self.supports_masking = True
 
-    def compute_output_shape(self, input_shape: Shape) -> Shape:
-        """Unchanged."""
-        return input_shape
+    compute_output_shape = same_shape
 
     def get_config(self) -> dict[str, Any]:
         """Constructor arguments."""
@@ -419,9 +415,7 @@ class ActivityRegularization(Layer):
         self.add_loss(penalty)
         return inputs
 
-    def compute_output_shape(self, input_shape: Shape) -> Shape:
-        """Unchanged."""
-        return input_shape
+    compute_output_shape = same_shape
 
     def get_config(self) -> dict[str, Any]:
         """Constructor arguments."""

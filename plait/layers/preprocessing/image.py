@@ -13,6 +13,7 @@ import torch
 import torch.nn.functional as F
 
 from plait.layers.base import Layer
+from plait.layers.call_api import same_shape
 from plait.layers.conv_base import _data_format
 from plait.types import Shape
 
@@ -151,9 +152,7 @@ class Rescaling(Layer):
         offset = torch.as_tensor(self.offset, dtype=x.dtype, device=x.device)
         return x * scale + offset
 
-    def compute_output_shape(self, input_shape: Shape) -> Shape:
-        """Unchanged."""
-        return input_shape
+    compute_output_shape = same_shape
 
     def get_config(self) -> dict[str, Any]:
         """Constructor arguments."""

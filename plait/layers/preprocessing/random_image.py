@@ -17,6 +17,7 @@ from typing import Any
 import torch
 
 from plait.layers.base import Layer
+from plait.layers.call_api import same_shape
 from plait.layers.conv_base import _data_format
 from plait.layers.preprocessing.image import (
     _ImageSizeLayer,
@@ -25,7 +26,6 @@ from plait.layers.preprocessing.image import (
     hw_axes,
     resize_images,
 )
-from plait.types import Shape
 
 __all__ = ["RandomBrightness", "RandomContrast", "RandomCrop", "RandomFlip"]
 
@@ -82,9 +82,7 @@ class _RandomImageLayer(_Seeded, Layer):
     def _augment(self, x: torch.Tensor) -> torch.Tensor:
         raise NotImplementedError
 
-    def compute_output_shape(self, input_shape: Shape) -> Shape:
-        """Unchanged."""
-        return input_shape
+    compute_output_shape = same_shape
 
     def get_config(self) -> dict[str, Any]:
         """Constructor arguments."""
