@@ -261,7 +261,30 @@ class LossFunctionWrapper(FunctionWrapperConfig, Loss):
         return f"<LossFunctionWrapper({fn_name}, kwargs={self._fn_kwargs})>"
 
 
-class _Simple(LossFunctionWrapper):
+class _BuiltIn(LossFunctionWrapper):
+    """A loss class of one built-in function whose keywords are its own
+    constructor arguments: kept as attributes, and listed in the config after
+    name, reduction and dtype (the class stands for `fn`, so `fn` is not).
+    """
+
+    def __init__(
+        self,
+        fn: LossFn,
+        reduction: str | None,
+        name: str | None,
+        dtype: str | torch.dtype | None,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(fn, reduction=reduction, name=name, dtype=dtype, **kwargs)
+        for key, value in kwargs.items():
+            setattr(self, key, value)
+
+    def get_config(self) -> dict[str, Any]:
+        """Returns name, reduction and dtype, then the function's keywords."""
+        return {**Loss.get_config(self), **self._fn_kwargs}
+
+
+class _Simple(_BuiltIn):
     """A wrapper whose constructor takes only `reduction`, `name` and `dtype`."""
 
     _fn: LossFn
@@ -273,11 +296,7 @@ class _Simple(LossFunctionWrapper):
         dtype: str | torch.dtype | None = None,
     ) -> None:
         # The name defaults to the function's (`"mean_squared_error"`), as in Keras.
-        super().__init__(type(self)._fn, reduction=reduction, name=name, dtype=dtype)
-
-    def get_config(self) -> dict[str, Any]:
-        """Returns name, reduction and dtype."""
-        return Loss.get_config(self)
+        super().__init__(type(self)._fn, reduction, name, dtype)
 
 
 def simple_loss(
