@@ -15,6 +15,7 @@ import torch.nn.functional as F
 from plait.layers.base import Layer
 from plait.layers.call_api import same_shape
 from plait.layers.conv_base import _data_format
+from plait.layers.layer_args import attrs_config
 from plait.types import Shape
 
 __all__ = ["CenterCrop", "Rescaling", "Resizing", "resize_images"]
@@ -183,12 +184,8 @@ class _ImageSizeLayer(Layer):
 
     def get_config(self) -> dict[str, Any]:
         """Constructor arguments."""
-        return {
-            **super().get_config(),
-            "height": self.height,
-            "width": self.width,
-            "data_format": self.data_format,
-        }
+        names = ("height", "width", "data_format")
+        return {**super().get_config(), **attrs_config(self, names)}
 
 
 class Resizing(_ImageSizeLayer):
@@ -263,15 +260,15 @@ class Resizing(_ImageSizeLayer):
 
     def get_config(self) -> dict[str, Any]:
         """Constructor arguments."""
-        return {
-            **super().get_config(),
-            "interpolation": self.interpolation,
-            "crop_to_aspect_ratio": self.crop_to_aspect_ratio,
-            "pad_to_aspect_ratio": self.pad_to_aspect_ratio,
-            "fill_mode": self.fill_mode,
-            "fill_value": self.fill_value,
-            "antialias": self.antialias,
-        }
+        names = (
+            "interpolation",
+            "crop_to_aspect_ratio",
+            "pad_to_aspect_ratio",
+            "fill_mode",
+            "fill_value",
+            "antialias",
+        )
+        return {**super().get_config(), **attrs_config(self, names)}
 
 
 def center_crop(
