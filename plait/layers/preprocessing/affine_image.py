@@ -14,6 +14,7 @@ from typing import Any
 import torch
 
 from plait.layers.base import Layer
+from plait.layers.conv_base import _choice
 from plait.layers.preprocessing.image import from_nchw, hw_axes, to_nchw
 from plait.layers.preprocessing.random_image import _RandomImageLayer
 
@@ -113,18 +114,10 @@ class _AffineImageLayer(_RandomImageLayer):
         **kwargs: Any,
     ) -> None:
         super().__init__(seed, data_format, **kwargs)
-        if fill_mode not in _FILL_MODES:
-            raise ValueError(
-                f"{self._where()}: expected `fill_mode` in {_FILL_MODES}, got "
-                f"fill_mode={fill_mode!r}."
-            )
-        if interpolation not in _AFFINE_INTERPOLATIONS:
-            raise ValueError(
-                f"{self._where()}: expected `interpolation` in "
-                f"{_AFFINE_INTERPOLATIONS}, got interpolation={interpolation!r}."
-            )
-        self.fill_mode = fill_mode
-        self.interpolation = interpolation
+        self.fill_mode = _choice(self, "fill_mode", fill_mode, _FILL_MODES)
+        self.interpolation = _choice(
+            self, "interpolation", interpolation, _AFFINE_INTERPOLATIONS
+        )
         self.fill_value = float(fill_value)
 
     def _augment(self, x: torch.Tensor) -> torch.Tensor:
