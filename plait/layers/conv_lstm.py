@@ -28,8 +28,11 @@ from plait.layers.conv_base import (
     _padding_pairs,
 )
 from plait.layers.input_spec import InputSpec
+from plait.layers.layer_args import add_fn_weight
 from plait.layers.recurrent import _CellRNN
 from plait.layers.recurrent_cells import (
+    _CELL_FNS,
+    _CELL_INITS,
     _cell_fns_config,
     _forget_bias,
     _set_gated_args,
@@ -43,6 +46,9 @@ Tensor = torch.Tensor
 _CONV: dict[int, Callable[..., Tensor]] = {1: F.conv1d, 2: F.conv2d, 3: F.conv3d}
 
 
+_GATED = ("activation", "recurrent_activation", "use_bias", *_CELL_INITS, *_CELL_FNS)
+
+
 class _ConvLSTMCell(BaseRNNCell):
     """One ConvLSTM step; see `ConvLSTM2D` for the arguments."""
 
@@ -53,28 +59,19 @@ class _ConvLSTMCell(BaseRNNCell):
         rank: int,
         filters: int,
         kernel_size: Any,
-        strides: Any = 1,
-        padding: str = "valid",
-        data_format: str | None = None,
-        dilation_rate: Any = 1,
-        activation: ActivationLike = "tanh",
-        recurrent_activation: ActivationLike = "sigmoid",
-        use_bias: bool = True,
-        kernel_initializer: InitializerLike = "glorot_uniform",
-        recurrent_initializer: InitializerLike = "orthogonal",
-        bias_initializer: InitializerLike = "zeros",
-        unit_forget_bias: bool = True,
-        kernel_regularizer: Any = None,
-        recurrent_regularizer: Any = None,
-        bias_regularizer: Any = None,
-        kernel_constraint: Any = None,
-        recurrent_constraint: Any = None,
-        bias_constraint: Any = None,
-        dropout: float = 0.0,
-        recurrent_dropout: float = 0.0,
-        seed: int | None = None,
+        strides: Any,
+        padding: str,
+        data_format: str | None,
+        dilation_rate: Any,
+        unit_forget_bias: bool,
+        dropout: float,
+        recurrent_dropout: float,
+        seed: int | None,
         **kwargs: Any,
     ) -> None:
+        """`_ConvLSTM`'s arguments, all given; `kwargs` also carries the
+        activations, `use_bias` and the weights' functions (`_GATED`)."""
+        gated = {key: kwargs.pop(key) for key in _GATED}
         super().__init__(filters, dropout, recurrent_dropout, seed, **kwargs)
         self.rank = rank
         self.filters = filters
@@ -89,7 +86,7 @@ class _ConvLSTMCell(BaseRNNCell):
                 f"strides={self.strides} and dilation_rate={self.dilation_rate}."
             )
         self.channels_last = self.data_format == "channels_last"
-        _set_gated_args(self, locals())
+        _set_gated_args(self, gated)
         self.unit_forget_bias = bool(unit_forget_bias)
         self.bias: torch.nn.Parameter | None = None
 
@@ -118,21 +115,11 @@ class _ConvLSTMCell(BaseRNNCell):
         self.output_size: Any = state
         self._in_spatial = tuple(spatial)
         layout = _kernel_layout(rank)
-        self.kernel = self.add_weight(
-            "kernel",
-            (*self.kernel_size, channels, 4 * f),
-            self.kernel_initializer,
-            regularizer=self.kernel_regularizer,
-            constraint=self.kernel_constraint,
-            layout=layout,
-        )
-        self.recurrent_kernel = self.add_weight(
-            "recurrent_kernel",
-            (*self.kernel_size, f, 4 * f),
-            self.recurrent_initializer,
-            regularizer=self.recurrent_regularizer,
-            constraint=self.recurrent_constraint,
-            layout=layout,
+        shape = (*self.kernel_size, channels, 4 * f)
+        self.kernel = add_fn_weight(self, "kernel", shape, layout=layout)
+        shape = (*self.kernel_size, f, 4 * f)
+        self.recurrent_kernel = add_fn_weight(
+            self, "recurrent_kernel", shape, "recurrent", layout
         )
         if self.use_bias:
             init = self.bias_initializer
