@@ -9,7 +9,12 @@ import torch
 
 from plait.layers.base import Layer
 from plait.layers.call_api import same_shape
-from plait.layers.layer_args import add_fn_weight, set_weight_fns, weight_fns_config
+from plait.layers.layer_args import (
+    add_fn_weight,
+    attrs_config,
+    set_weight_fns,
+    weight_fns_config,
+)
 from plait.types import Shape
 
 _AFFINE = ("beta", "gamma")
@@ -97,7 +102,6 @@ class _AffineNorm(Layer):
         """Constructor arguments."""
         return {
             **super().get_config(),
-            "center": self.center,
-            "scale": self.scale,
+            **attrs_config(self, ("center", "scale")),
             **weight_fns_config(self, _AFFINE, activity=False),
         }

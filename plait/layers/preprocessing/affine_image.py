@@ -15,6 +15,7 @@ import torch
 
 from plait.layers.base import Layer
 from plait.layers.conv_base import _choice
+from plait.layers.layer_args import attrs_config
 from plait.layers.preprocessing.image import from_nchw, hw_axes, to_nchw
 from plait.layers.preprocessing.random_image import _RandomImageLayer
 
@@ -145,12 +146,8 @@ class _AffineImageLayer(_RandomImageLayer):
 
     def get_config(self) -> dict[str, Any]:
         """Constructor arguments."""
-        return {
-            **super().get_config(),
-            "fill_mode": self.fill_mode,
-            "interpolation": self.interpolation,
-            "fill_value": self.fill_value,
-        }
+        names = ("fill_mode", "interpolation", "fill_value")
+        return {**super().get_config(), **attrs_config(self, names)}
 
 
 def _affine(*columns: torch.Tensor | float, n: int) -> torch.Tensor:
@@ -231,11 +228,8 @@ class RandomTranslation(_AffineImageLayer):
 
     def get_config(self) -> dict[str, Any]:
         """Constructor arguments."""
-        return {
-            **super().get_config(),
-            "height_factor": self.height_factor,
-            "width_factor": self.width_factor,
-        }
+        names = ("height_factor", "width_factor")
+        return {**super().get_config(), **attrs_config(self, names)}
 
 
 class RandomZoom(_AffineImageLayer):
@@ -288,8 +282,5 @@ class RandomZoom(_AffineImageLayer):
 
     def get_config(self) -> dict[str, Any]:
         """Constructor arguments."""
-        return {
-            **super().get_config(),
-            "height_factor": self.height_factor,
-            "width_factor": self.width_factor,
-        }
+        names = ("height_factor", "width_factor")
+        return {**super().get_config(), **attrs_config(self, names)}

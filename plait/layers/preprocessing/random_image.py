@@ -19,6 +19,7 @@ import torch
 from plait.layers.base import Layer
 from plait.layers.call_api import same_shape
 from plait.layers.conv_base import _data_format
+from plait.layers.layer_args import attrs_config
 from plait.layers.preprocessing.image import (
     _ImageSizeLayer,
     as_float,
@@ -86,11 +87,8 @@ class _RandomImageLayer(_Seeded, Layer):
 
     def get_config(self) -> dict[str, Any]:
         """Constructor arguments."""
-        return {
-            **super().get_config(),
-            "seed": self.seed,
-            "data_format": self.data_format,
-        }
+        names = ("seed", "data_format")
+        return {**super().get_config(), **attrs_config(self, names)}
 
 
 class RandomFlip(_RandomImageLayer):
