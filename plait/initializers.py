@@ -257,12 +257,7 @@ class VarianceScaling(_Seeded):
 
     def get_config(self) -> dict[str, Any]:
         """The constructor arguments."""
-        return {
-            "scale": self.scale,
-            "mode": self.mode,
-            "distribution": self.distribution,
-            "seed": self.seed,
-        }
+        return {k: getattr(self, k) for k in ("scale", "mode", "distribution", "seed")}
 
 
 class _FixedVarianceScaling(VarianceScaling):

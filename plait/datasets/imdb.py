@@ -14,13 +14,12 @@ import numpy as np
 from plait.datasets import sequences as seq
 from plait.datasets.files import KERAS_ORIGIN, get_file
 from plait.datasets.npz import load_npz
+from plait.datasets.sequences import Split
 
 __all__ = ["get_word_index", "load_data"]
 
 SHA256 = "69664113be75683a8fe16e3ed0ab59fda8886cb3cd7ada244f7d9544e4676b9f"
 WORD_INDEX_MD5 = "bfafd718b763782e994055a2d397834f"  # Keras pins this file by MD5
-
-Split = tuple[np.ndarray, np.ndarray]
 
 
 def load_data(
@@ -52,10 +51,7 @@ def load_data(
         `(x_train, y_train), (x_test, y_test)`: 1-D object arrays of lists of
         ints, and `int64` labels.
     """
-    if kwargs:
-        raise TypeError(
-            f"imdb.load_data: unexpected keyword arguments {sorted(kwargs)}."
-        )
+    seq.check_no_kwargs("imdb.load_data", kwargs)
     f = load_npz(get_file(path, KERAS_ORIGIN + "imdb.npz", SHA256))
     rng = np.random.RandomState(seed)
     x_train, y_train = seq.shuffled(rng, f["x_train"], f["y_train"])
@@ -78,5 +74,4 @@ def load_data(
 
 def get_word_index(path: str = "imdb_word_index.json") -> dict[str, int]:
     """The dict mapping each word to its index in the IMDB data (before `index_from`)."""
-    file = get_file(path, KERAS_ORIGIN + "imdb_word_index.json", WORD_INDEX_MD5)
-    return seq.read_word_index(file)
+    return seq.word_index("imdb", path, WORD_INDEX_MD5)

@@ -13,13 +13,12 @@ import numpy as np
 from plait.datasets import sequences as seq
 from plait.datasets.files import KERAS_ORIGIN, get_file
 from plait.datasets.npz import load_npz
+from plait.datasets.sequences import Split
 
 __all__ = ["get_label_names", "get_word_index", "load_data"]
 
 SHA256 = "d6586e694ee56d7a4e65172e12b3e987c03096cb01eab99753921ef915959916"
 WORD_INDEX_MD5 = "4d44cc38712099c9e383dc6e5f11a921"  # Keras pins this file by MD5
-
-Split = tuple[np.ndarray, np.ndarray]
 
 
 def load_data(
@@ -52,10 +51,7 @@ def load_data(
         `(x_train, y_train), (x_test, y_test)`: 1-D object arrays of lists of
         ints, and `int64` topic labels 0-45.
     """
-    if kwargs:
-        raise TypeError(
-            f"reuters.load_data: unexpected keyword arguments {sorted(kwargs)}."
-        )
+    seq.check_no_kwargs("reuters.load_data", kwargs)
     f = load_npz(get_file(path, KERAS_ORIGIN + "reuters.npz", SHA256))
     x, labels = seq.shuffled(np.random.RandomState(seed), f["x"], f["y"])
     xs, labels = seq.drop_long(maxlen, seq.shift(x, start_char, index_from), labels)
@@ -67,8 +63,7 @@ def load_data(
 
 def get_word_index(path: str = "reuters_word_index.json") -> dict[str, int]:
     """The dict mapping each word to its index in the Reuters data (before `index_from`)."""
-    file = get_file(path, KERAS_ORIGIN + "reuters_word_index.json", WORD_INDEX_MD5)
-    return seq.read_word_index(file)
+    return seq.word_index("reuters", path, WORD_INDEX_MD5)
 
 
 def get_label_names() -> tuple[str, ...]:

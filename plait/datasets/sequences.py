@@ -8,9 +8,21 @@ from pathlib import Path
 
 import numpy as np
 
+from plait.datasets.files import KERAS_ORIGIN, get_file
+
 __all__ = [
-    "drop_long", "index_words", "object_array", "read_word_index", "shift", "shuffled",
+    "Split", "check_no_kwargs", "drop_long", "index_words", "object_array",
+    "read_word_index", "shift", "shuffled", "word_index",
 ]  # fmt: skip
+
+# One split of a dataset: `(x, y)`.
+Split = tuple[np.ndarray, np.ndarray]
+
+
+def check_no_kwargs(where: str, kwargs: dict[str, object]) -> None:
+    """The TypeError of a `load_data` given keywords it does not take."""
+    if kwargs:
+        raise TypeError(f"{where}: unexpected keyword arguments {sorted(kwargs)}.")
 
 
 def shuffled(rng: np.random.RandomState, *arrays: np.ndarray) -> list[np.ndarray]:
@@ -67,3 +79,9 @@ def read_word_index(path: Path) -> dict[str, int]:
     if not isinstance(index, dict):
         raise ValueError(f"get_word_index: expected a JSON object in {path}.")
     return {str(word): int(i) for word, i in index.items()}
+
+
+def word_index(dataset: str, path: str, md5: str) -> dict[str, int]:
+    """`<dataset>_word_index.json` from Keras's store (cached at `path`), read."""
+    file = get_file(path, f"{KERAS_ORIGIN}{dataset}_word_index.json", md5)
+    return read_word_index(file)

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import atexit
 import os
+from collections.abc import Callable
 from typing import Any
 
 import torch
@@ -54,20 +55,21 @@ def rank() -> int:
     Read from the process group, or from torchrun's `RANK` before the group
     exists.
     """
-    if _group_ready():
-        return int(torch.distributed.get_rank())
-    if launched_by_torchrun():
-        return int(os.environ["RANK"])
-    return 0
+    return _from_group_or_env(torch.distributed.get_rank, "RANK", 0)
 
 
 def world_size() -> int:
     """The number of processes in the run (1 for a single process)."""
+    return _from_group_or_env(torch.distributed.get_world_size, "WORLD_SIZE", 1)
+
+
+def _from_group_or_env(ask_group: Callable[[], int], env: str, alone: int) -> int:
+    """The process group's answer, else torchrun's `env` variable, else `alone`."""
     if _group_ready():
-        return int(torch.distributed.get_world_size())
+        return int(ask_group())
     if launched_by_torchrun():
-        return int(os.environ["WORLD_SIZE"])
-    return 1
+        return int(os.environ[env])
+    return alone
 
 
 def is_chief() -> bool:

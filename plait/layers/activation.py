@@ -9,6 +9,7 @@ import torch.nn.functional as F
 
 from plait import constraints, initializers, regularizers
 from plait.layers.base import Layer
+from plait.layers.call_api import same_shape
 from plait.layers.input_spec import InputSpec
 from plait.layers.layer_args import attrs_config
 from plait.types import InitializerLike, Shape
@@ -38,9 +39,7 @@ class _Elementwise(Layer):
         super().__init__(**kwargs)
         self.supports_masking = True
 
-    def compute_output_shape(self, input_shape: Shape) -> Shape:
-        """Unchanged."""
-        return input_shape
+    compute_output_shape = same_shape
 
 
 class ReLU(_Elementwise):
@@ -216,9 +215,7 @@ class PReLU(Layer):
         """`relu(x) - alpha * relu(-x)` (Keras's formula, same gradients)."""
         return torch.relu(inputs) - self.alpha * torch.relu(-inputs)
 
-    def compute_output_shape(self, input_shape: Shape) -> Shape:
-        """Unchanged."""
-        return input_shape
+    compute_output_shape = same_shape
 
     def get_config(self) -> dict[str, Any]:
         """Constructor arguments."""

@@ -22,6 +22,7 @@ from plait.graph.inference import TensorSpec, meta_spec, params_on_meta
 from plait.graph.node import Node
 from plait.graph.symbolic import History, SymbolicTensor
 from plait.layers.input_spec import InputSpec, check_input_spec, inputs_first
+from plait.types import Shape
 from plait.utils import tree
 from plait.utils.build_lock import build_lock
 from plait.utils.shapes import format_shape
@@ -139,6 +140,11 @@ def _call_details(cls: type) -> tuple[dict[str, int], list[tuple[str, str]]]:
         details = ({n: i for i, n in enumerate(positional)}, pairs)
         _DETAILS[cls] = details
     return details
+
+
+def same_shape(self: Any, input_shape: Shape) -> Shape:
+    """Unchanged."""
+    return input_shape
 
 
 def _overrides(obj: Any, name: str) -> bool:

@@ -10,7 +10,6 @@ channels-first for the convolutions (a permuted view, no copy).
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable
 from functools import partial
 from typing import Any
@@ -19,10 +18,21 @@ import torch
 import torch.nn.functional as F
 
 from plait import activations
-from plait.layers.base import Layout
+from plait.layers.conv_base import (
+    _apply_pairs,
+    _choice,
+    _conv_length,
+    _data_format,
+    _int_tuple,
+    _kernel_layout,
+    _padding_pairs,
+)
 from plait.layers.input_spec import InputSpec
+from plait.layers.layer_args import add_fn_weight
 from plait.layers.recurrent import _CellRNN
 from plait.layers.recurrent_cells import (
+    _CELL_FNS,
+    _CELL_INITS,
     _cell_fns_config,
     _forget_bias,
     _set_gated_args,
@@ -36,39 +46,7 @@ Tensor = torch.Tensor
 _CONV: dict[int, Callable[..., Tensor]] = {1: F.conv1d, 2: F.conv2d, 3: F.conv3d}
 
 
-def _tuple(value: Any, rank: int, name: str, where: str) -> tuple[int, ...]:
-    values = (value,) * rank if isinstance(value, int) else tuple(value)
-    if len(values) != rank or not all(
-        isinstance(v, int) and not isinstance(v, bool) and v > 0 for v in values
-    ):
-        raise ValueError(
-            f"{where}: expected `{name}` to be a positive int or {rank} positive "
-            f"ints, got {name}={value!r}."
-        )
-    return values
-
-
-def _kernel_layout(rank: int) -> Layout:
-    """Keras `(*kernel_size, in, out)` <-> torch `(out, in, *kernel_size)`."""
-    to_torch = (rank + 1, rank, *range(rank))
-    to_keras = (*range(2, rank + 2), 1, 0)
-    return (
-        lambda w: w.permute(to_keras),
-        lambda w: w.permute(to_torch).contiguous(),
-    )
-
-
-def _same_pads(size: int, k: int, s: int, d: int) -> tuple[int, int]:
-    """Keras's (TensorFlow's) `"same"` padding: the extra one goes after."""
-    out = math.ceil(size / s)
-    total = max((out - 1) * s + (k - 1) * d + 1 - size, 0)
-    return total // 2, total - total // 2
-
-
-def _out_size(size: int, k: int, s: int, d: int, padding: str) -> int:
-    if padding == "same":
-        return math.ceil(size / s)
-    return (size - (k - 1) * d - 1) // s + 1
+_GATED = ("activation", "recurrent_activation", "use_bias", *_CELL_INITS, *_CELL_FNS)
 
 
 class _ConvLSTMCell(BaseRNNCell):
@@ -81,55 +59,34 @@ class _ConvLSTMCell(BaseRNNCell):
         rank: int,
         filters: int,
         kernel_size: Any,
-        strides: Any = 1,
-        padding: str = "valid",
-        data_format: str | None = None,
-        dilation_rate: Any = 1,
-        activation: ActivationLike = "tanh",
-        recurrent_activation: ActivationLike = "sigmoid",
-        use_bias: bool = True,
-        kernel_initializer: InitializerLike = "glorot_uniform",
-        recurrent_initializer: InitializerLike = "orthogonal",
-        bias_initializer: InitializerLike = "zeros",
-        unit_forget_bias: bool = True,
-        kernel_regularizer: Any = None,
-        recurrent_regularizer: Any = None,
-        bias_regularizer: Any = None,
-        kernel_constraint: Any = None,
-        recurrent_constraint: Any = None,
-        bias_constraint: Any = None,
-        dropout: float = 0.0,
-        recurrent_dropout: float = 0.0,
-        seed: int | None = None,
+        strides: Any,
+        padding: str,
+        data_format: str | None,
+        dilation_rate: Any,
+        unit_forget_bias: bool,
+        dropout: float,
+        recurrent_dropout: float,
+        seed: int | None,
         **kwargs: Any,
     ) -> None:
+        """`_ConvLSTM`'s arguments, all given; `kwargs` also carries the
+        activations, `use_bias` and the weights' functions (`_GATED`)."""
+        gated = {key: kwargs.pop(key) for key in _GATED}
         super().__init__(filters, dropout, recurrent_dropout, seed, **kwargs)
-        where = self._where()
         self.rank = rank
         self.filters = filters
-        self.kernel_size = _tuple(kernel_size, rank, "kernel_size", where)
-        self.strides = _tuple(strides, rank, "strides", where)
-        self.dilation_rate = _tuple(dilation_rate, rank, "dilation_rate", where)
-        padding = padding.lower() if isinstance(padding, str) else padding
-        if padding not in ("valid", "same"):
-            raise ValueError(
-                f"{where}: expected `padding` in ['valid', 'same'], got "
-                f"padding={padding!r}."
-            )
-        data_format = data_format or "channels_last"
-        if data_format not in ("channels_last", "channels_first"):
-            raise ValueError(
-                f"{where}: expected `data_format` in ['channels_last', "
-                f"'channels_first'], got data_format={data_format!r}."
-            )
+        self.kernel_size = _int_tuple(self, "kernel_size", kernel_size, rank)
+        self.strides = _int_tuple(self, "strides", strides, rank)
+        self.dilation_rate = _int_tuple(self, "dilation_rate", dilation_rate, rank)
+        self.padding = _choice(self, "padding", padding, ("valid", "same"))
+        self.data_format = _data_format(self, data_format)
         if max(self.strides) > 1 and max(self.dilation_rate) > 1:
             raise ValueError(
-                f"{where}: expected `strides` or `dilation_rate` to be 1, got "
+                f"{self._where()}: expected `strides` or `dilation_rate` to be 1, got "
                 f"strides={self.strides} and dilation_rate={self.dilation_rate}."
             )
-        self.padding, self.data_format = padding, data_format
-        self.channels_last = data_format == "channels_last"
-        _set_gated_args(self, locals())
+        self.channels_last = self.data_format == "channels_last"
+        _set_gated_args(self, gated)
         self.unit_forget_bias = bool(unit_forget_bias)
         self.bias: torch.nn.Parameter | None = None
 
@@ -148,7 +105,7 @@ class _ConvLSTMCell(BaseRNNCell):
                 f"step shape {tuple(input_shape)}."
             )
         out = [
-            _out_size(n, k, s, d, self.padding)
+            _conv_length(n, k, s, d, self.padding)
             for n, k, s, d in zip(
                 spatial, self.kernel_size, self.strides, self.dilation_rate
             )
@@ -158,21 +115,11 @@ class _ConvLSTMCell(BaseRNNCell):
         self.output_size: Any = state
         self._in_spatial = tuple(spatial)
         layout = _kernel_layout(rank)
-        self.kernel = self.add_weight(
-            "kernel",
-            (*self.kernel_size, channels, 4 * f),
-            self.kernel_initializer,
-            regularizer=self.kernel_regularizer,
-            constraint=self.kernel_constraint,
-            layout=layout,
-        )
-        self.recurrent_kernel = self.add_weight(
-            "recurrent_kernel",
-            (*self.kernel_size, f, 4 * f),
-            self.recurrent_initializer,
-            regularizer=self.recurrent_regularizer,
-            constraint=self.recurrent_constraint,
-            layout=layout,
+        shape = (*self.kernel_size, channels, 4 * f)
+        self.kernel = add_fn_weight(self, "kernel", shape, layout=layout)
+        shape = (*self.kernel_size, f, 4 * f)
+        self.recurrent_kernel = add_fn_weight(
+            self, "recurrent_kernel", shape, "recurrent", layout
         )
         if self.use_bias:
             init = self.bias_initializer
@@ -193,16 +140,10 @@ class _ConvLSTMCell(BaseRNNCell):
         """`x` `(n, *spatial, c)` (or channels-first) convolved with torch's `w`."""
         if self.channels_last:
             x = x.movedim(-1, 1)  # (n, c, *spatial), a view
-        pad: Any = 0
-        if padding == "same":
-            pads = [
-                _same_pads(n, k, s, d)
-                for n, k, s, d in zip(x.shape[2:], self.kernel_size, strides, dilation)
-            ]
-            if all(a == b for a, b in pads):
-                pad = tuple(a for a, _ in pads)
-            else:  # F.pad takes the last dim first
-                x = F.pad(x, [p for pair in reversed(pads) for p in pair])
+        pairs = _padding_pairs(
+            padding, x.shape[2:], self.kernel_size, strides, dilation
+        )
+        x, pad = _apply_pairs(x, pairs)
         out = _CONV[self.rank](x, w, None, strides, pad, dilation)
         return out.movedim(1, -1) if self.channels_last else out
 

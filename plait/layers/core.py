@@ -10,6 +10,7 @@ import torch.nn.functional as F
 
 from plait import activations
 from plait.layers.base import Layer
+from plait.layers.call_api import same_shape
 from plait.layers.input_spec import InputSpec, known_last_axis
 from plait.layers.layer_args import (
     add_bias,
@@ -141,9 +142,7 @@ class Activation(Layer):
         """`activation(inputs)`."""
         return self.activation(inputs)
 
-    def compute_output_shape(self, input_shape: Shape) -> Shape:
-        """Unchanged."""
-        return input_shape
+    compute_output_shape = same_shape
 
     def get_config(self) -> dict[str, Any]:
         """Constructor arguments."""
@@ -271,9 +270,7 @@ class Masking(Layer):
         """True where any feature differs from `mask_value`."""
         return (inputs != self.mask_value).any(dim=-1)
 
-    def compute_output_shape(self, input_shape: Shape) -> Shape:
-        """Unchanged."""
-        return input_shape
+    compute_output_shape = same_shape
 
     def get_config(self) -> dict[str, Any]:
         """Constructor arguments."""

@@ -34,6 +34,7 @@ from plait.layers.conv_base import (
     _data_format,
     _input_channels,
     _int_tuple,
+    _positive_int,
     _spatial_spec,
 )
 from plait.layers.layer_args import (
@@ -94,12 +95,7 @@ class _LocallyConnected(Layer):
     ) -> None:
         super().__init__(activity_regularizer=activity_regularizer, **kwargs)
         rank = self._rank
-        if isinstance(filters, bool) or not isinstance(filters, int) or filters < 1:
-            raise ValueError(
-                f"{self._where()}: expected `filters` to be a positive int, "
-                f"got filters={filters!r}."
-            )
-        self.filters = filters
+        self.filters = _positive_int(self, "filters", filters)
         self.kernel_size = _int_tuple(self, "kernel_size", kernel_size, rank)
         self.strides = _int_tuple(self, "strides", strides, rank)
         self.padding = _choice(self, "padding", padding, ("valid", "same"))

@@ -8,7 +8,13 @@ from typing import Any
 import torch
 
 from plait.layers.base import Layer
-from plait.layers.layer_args import add_fn_weight, set_weight_fns, weight_fns_config
+from plait.layers.call_api import same_shape
+from plait.layers.layer_args import (
+    add_fn_weight,
+    attrs_config,
+    set_weight_fns,
+    weight_fns_config,
+)
 from plait.types import Shape
 
 _AFFINE = ("beta", "gamma")
@@ -90,15 +96,12 @@ class _AffineNorm(Layer):
             out = out + self.beta.view(*shape)
         return out
 
-    def compute_output_shape(self, input_shape: Shape) -> Shape:
-        """Unchanged."""
-        return input_shape
+    compute_output_shape = same_shape
 
     def get_config(self) -> dict[str, Any]:
         """Constructor arguments."""
         return {
             **super().get_config(),
-            "center": self.center,
-            "scale": self.scale,
+            **attrs_config(self, ("center", "scale")),
             **weight_fns_config(self, _AFFINE, activity=False),
         }

@@ -21,7 +21,7 @@ import torch.nn.functional as F
 from plait import activations, initializers
 from plait.layers.base import Layer, Layout
 from plait.layers.input_spec import known_last_axis
-from plait.layers.layer_args import forwarded
+from plait.layers.layer_args import add_fn_weight, forwarded
 from plait.layers.rnn import deserialize_layer, serialize_layer
 from plait.layers.rnn_cell_base import BaseRNNCell
 from plait.layers.rnn_kernels import _RELU, _SIGMOID, _TANH
@@ -153,21 +153,10 @@ class _GatedCell(BaseRNNCell):
         """Create `kernel`, `recurrent_kernel` and `bias` (Keras shapes)."""
         in_dim = known_last_axis(self._where(), input_shape)
         size = self.gates * self.units
-        self.kernel = self.add_weight(
-            "kernel",
-            (in_dim, size),
-            self.kernel_initializer,
-            regularizer=self.kernel_regularizer,
-            constraint=self.kernel_constraint,
-            layout=self._weight_layout(),
-        )
-        self.recurrent_kernel = self.add_weight(
-            "recurrent_kernel",
-            (self.units, size),
-            self.recurrent_initializer,
-            regularizer=self.recurrent_regularizer,
-            constraint=self.recurrent_constraint,
-            layout=self._weight_layout(),
+        kernels = self._weight_layout()
+        self.kernel = add_fn_weight(self, "kernel", (in_dim, size), layout=kernels)
+        self.recurrent_kernel = add_fn_weight(
+            self, "recurrent_kernel", (self.units, size), "recurrent", kernels
         )
         if self.use_bias:
             shape, init, layout = self._bias_shape_init()

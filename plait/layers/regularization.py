@@ -11,8 +11,9 @@ import torch.nn.functional as F
 
 from plait import regularizers
 from plait.layers.base import Layer
+from plait.layers.call_api import same_shape
+from plait.layers.conv_base import _data_format
 from plait.layers.input_spec import InputSpec
-from plait.types import Shape
 
 __all__ = [
     "ActivityRegularization",
@@ -74,9 +75,7 @@ class Dropout(Layer):
         keep = _keep_mask(inputs, self.rate, self.noise_shape)
         return inputs * keep / (1.0 - self.rate)
 
-    def compute_output_shape(self, input_shape: Shape) -> Shape:
-        """Unchanged."""
-        return input_shape
+    compute_output_shape = same_shape
 
     def get_config(self) -> dict[str, Any]:
         """Constructor arguments."""
@@ -108,17 +107,6 @@ def _check_rate(layer: Layer, name: str, value: Any) -> float:
     return float(value)
 
 
-def _channels_format(layer: Layer, data_format: str | None) -> str:
-    if data_format is None:
-        return "channels_last"
-    if data_format not in ("channels_last", "channels_first"):
-        raise ValueError(
-            f"{layer._where()}: expected `data_format` in ('channels_last', "
-            f"'channels_first'), got data_format={data_format!r}."
-        )
-    return data_format
-
-
 class _SpatialDropout(Dropout):
     """Drops whole feature maps: one draw per (sample, channel)."""
 
@@ -132,7 +120,7 @@ class _SpatialDropout(Dropout):
         **kwargs: Any,
     ) -> None:
         super().__init__(rate, seed=seed, **kwargs)
-        self.data_format = _channels_format(self, data_format)
+        self.data_format = _data_format(self, data_format)
         self.input_spec = InputSpec(ndim=self._rank + 2)
 
     def call(self, inputs: torch.Tensor, training: bool | None = None) -> torch.Tensor:
@@ -249,9 +237,7 @@ class _Noise(Layer):
         self.seed = seed
         self.supports_masking = True
 
-    def compute_output_shape(self, input_shape: Shape) -> Shape:
-        """Unchanged."""
-        return input_shape
+    compute_output_shape = same_shape
 
     def get_config(self) -> dict[str, Any]:
         """Constructor arguments."""
@@ -429,9 +415,7 @@ class ActivityRegularization(Layer):
         self.add_loss(penalty)
         return inputs
 
-    def compute_output_shape(self, input_shape: Shape) -> Shape:
-        """Unchanged."""
-        return input_shape
+    compute_output_shape = same_shape
 
     def get_config(self) -> dict[str, Any]:
         """Constructor arguments."""

@@ -8,6 +8,7 @@ from typing import Any
 import torch
 
 from plait.layers.base import Layer
+from plait.layers.conv_base import _data_format
 from plait.layers.input_spec import InputSpec
 from plait.types import Shape
 
@@ -32,12 +33,7 @@ class Flatten(Layer):
 
     def __init__(self, data_format: str | None = None, **kwargs: Any) -> None:
         super().__init__(**kwargs)
-        if data_format not in (None, "channels_last", "channels_first"):
-            raise ValueError(
-                f"{self._where()}: expected data_format in ('channels_last', "
-                f"'channels_first'), got data_format={data_format!r}."
-            )
-        self.data_format = data_format or "channels_last"
+        self.data_format = _data_format(self, data_format)
         self.input_spec = InputSpec(min_ndim=1)
 
     def call(self, inputs: torch.Tensor) -> torch.Tensor:

@@ -10,7 +10,7 @@ losses are in `plait.losses.losses`.
 from __future__ import annotations
 
 import inspect
-from typing import Any
+from typing import Any, ClassVar, cast
 
 import torch
 from torch import Tensor
@@ -165,7 +165,52 @@ def _accepted(cls: type, config: dict[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in config.items() if k in params or k not in _BASE_KEYS}
 
 
-class LossFunctionWrapper(Loss):
+def check_fn(owner: str, fn: Any) -> None:
+    """The TypeError of a function wrapper (loss or metric) given no callable."""
+    if not callable(fn):
+        raise TypeError(f"{owner}: expected `fn` to be callable, got fn={fn!r}.")
+
+
+class FunctionWrapperConfig:
+    """The config of a wrapper of a function (`LossFunctionWrapper`,
+    `MeanMetricWrapper`): `fn` by name, then its keyword arguments.
+
+    A subclass names the attribute holding the function (`_fn_attr`), the
+    built-in functions a name may stand for (`_functions`), and for errors
+    itself (`_wrapper`) and what the functions are (`_fn_kind`).
+    """
+
+    _wrapper: ClassVar[str]
+    _fn_attr: ClassVar[str]
+    _functions: ClassVar[dict[str, Any]]
+    _fn_kind: ClassVar[str]
+    _fn_kwargs: dict[str, Any]
+
+    def get_config(self) -> dict[str, Any]:
+        """Returns the config; `fn` is stored by name."""
+        fn = getattr(self, self._fn_attr)
+        name = getattr(fn, "__name__", repr(fn))
+        return {**cast(Any, super()).get_config(), "fn": name, **self._fn_kwargs}
+
+    @classmethod
+    def from_config(cls, config: dict[str, Any]) -> Any:
+        """Creates the wrapper; its `fn` must name a built-in function."""
+        if "fn" not in config:  # the subclasses, whose configs omit `fn`
+            return cls(**config)
+        config = dict(config)
+        fn = config.pop("fn")
+        if isinstance(fn, str) or fn is None:
+            if fn not in cls._functions:
+                raise ValueError(
+                    f"{cls._wrapper}.from_config: unknown {cls._fn_kind} function "
+                    f"{fn!r}; expected one of {sorted(cls._functions)} (pass custom "
+                    "functions through deserialize(..., custom_objects=...))."
+                )
+            fn = cls._functions[fn]
+        return cast(Any, cls)(fn, **config)
+
+
+class LossFunctionWrapper(FunctionWrapperConfig, Loss):
     """Turns a per-sample function `fn(y_true, y_pred, **kwargs)` into a `Loss`.
 
     Args:
@@ -181,6 +226,11 @@ class LossFunctionWrapper(Loss):
         tensor(0.8750)
     """
 
+    _wrapper = "LossFunctionWrapper"
+    _fn_attr = "fn"
+    _functions = _FUNCTIONS
+    _fn_kind = "loss"
+
     def __init__(
         self,
         fn: LossFn,
@@ -189,10 +239,7 @@ class LossFunctionWrapper(Loss):
         dtype: str | torch.dtype | None = None,
         **kwargs: Any,
     ) -> None:
-        if not callable(fn):
-            raise TypeError(
-                f"LossFunctionWrapper: expected `fn` to be callable, got fn={fn!r}."
-            )
+        check_fn("LossFunctionWrapper", fn)
         super().__init__(
             name=name or getattr(fn, "__name__", None), reduction=reduction, dtype=dtype
         )
@@ -207,28 +254,6 @@ class LossFunctionWrapper(Loss):
             y_true, y_pred = _same_rank(y_true, y_pred)
         return self.fn(y_true, y_pred, **self._fn_kwargs)
 
-    def get_config(self) -> dict[str, Any]:
-        """Returns the config; `fn` is stored by name."""
-        fn_name = getattr(self.fn, "__name__", repr(self.fn))
-        return {**super().get_config(), "fn": fn_name, **self._fn_kwargs}
-
-    @classmethod
-    def from_config(cls, config: dict[str, Any]) -> Loss:
-        """Creates the loss; a wrapper's `fn` must name a built-in function."""
-        if "fn" not in config:  # the subclasses, whose configs omit `fn`
-            return cls(**config)
-        config = dict(config)
-        fn = config.pop("fn", None)
-        if isinstance(fn, str) or fn is None:
-            if fn not in _FUNCTIONS:
-                raise ValueError(
-                    f"LossFunctionWrapper.from_config: unknown loss function {fn!r}; "
-                    f"expected one of {sorted(_FUNCTIONS)} (pass custom functions "
-                    "through deserialize(..., custom_objects=...))."
-                )
-            fn = _FUNCTIONS[fn]
-        return cls(fn, **config)
-
     def __repr__(self) -> str:
         if type(self) is not LossFunctionWrapper:
             return super().__repr__()
@@ -236,7 +261,30 @@ class LossFunctionWrapper(Loss):
         return f"<LossFunctionWrapper({fn_name}, kwargs={self._fn_kwargs})>"
 
 
-class _Simple(LossFunctionWrapper):
+class _BuiltIn(LossFunctionWrapper):
+    """A loss class of one built-in function whose keywords are its own
+    constructor arguments: kept as attributes, and listed in the config after
+    name, reduction and dtype (the class stands for `fn`, so `fn` is not).
+    """
+
+    def __init__(
+        self,
+        fn: LossFn,
+        reduction: str | None,
+        name: str | None,
+        dtype: str | torch.dtype | None,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(fn, reduction=reduction, name=name, dtype=dtype, **kwargs)
+        for key, value in kwargs.items():
+            setattr(self, key, value)
+
+    def get_config(self) -> dict[str, Any]:
+        """Returns name, reduction and dtype, then the function's keywords."""
+        return {**Loss.get_config(self), **self._fn_kwargs}
+
+
+class _Simple(_BuiltIn):
     """A wrapper whose constructor takes only `reduction`, `name` and `dtype`."""
 
     _fn: LossFn
@@ -248,11 +296,7 @@ class _Simple(LossFunctionWrapper):
         dtype: str | torch.dtype | None = None,
     ) -> None:
         # The name defaults to the function's (`"mean_squared_error"`), as in Keras.
-        super().__init__(type(self)._fn, reduction=reduction, name=name, dtype=dtype)
-
-    def get_config(self) -> dict[str, Any]:
-        """Returns name, reduction and dtype."""
-        return Loss.get_config(self)
+        super().__init__(type(self)._fn, reduction, name, dtype)
 
 
 def simple_loss(

@@ -19,6 +19,7 @@ from plait.losses.base import (
     _FUNCTIONS,
     Loss,
     LossFunctionWrapper,
+    _BuiltIn,
     simple_loss,
 )
 from plait.losses.functions import (
@@ -142,7 +143,7 @@ Poisson = simple_loss(
 )
 
 
-class Huber(LossFunctionWrapper):
+class Huber(_BuiltIn):
     """Huber loss: `0.5 * x**2` for `|x| <= delta`, else `delta * (|x| - 0.5 * delta)`.
 
     Args:
@@ -156,6 +157,8 @@ class Huber(LossFunctionWrapper):
         tensor(1.3125)
     """
 
+    delta: float
+
     def __init__(
         self,
         delta: float = 1.0,
@@ -163,17 +166,11 @@ class Huber(LossFunctionWrapper):
         name: str = "huber_loss",
         dtype: str | torch.dtype | None = None,
     ) -> None:
-        super().__init__(
-            huber, reduction=reduction, name=name, dtype=dtype, delta=delta
-        )
-        self.delta = delta
-
-    def get_config(self) -> dict[str, Any]:
-        """Returns the config, including `delta` (which Keras 3 drops)."""
-        return {**Loss.get_config(self), "delta": self.delta}
+        # The config keeps `delta`, which Keras 3 drops.
+        super().__init__(huber, reduction, name, dtype, delta=delta)
 
 
-class CosineSimilarity(LossFunctionWrapper):
+class CosineSimilarity(_BuiltIn):
     """Negative cosine similarity between `y_true` and `y_pred` along `axis`.
 
     Args:
@@ -187,6 +184,8 @@ class CosineSimilarity(LossFunctionWrapper):
         tensor(-1.0000)
     """
 
+    axis: int
+
     def __init__(
         self,
         axis: int = -1,
@@ -195,20 +194,16 @@ class CosineSimilarity(LossFunctionWrapper):
         dtype: str | torch.dtype | None = None,
     ) -> None:
         _check_axis(axis)
-        super().__init__(
-            cosine_similarity, reduction=reduction, name=name, dtype=dtype, axis=axis
-        )
-        self.axis = axis
-
-    def get_config(self) -> dict[str, Any]:
-        """Returns the config, including `axis`."""
-        return {**Loss.get_config(self), "axis": self.axis}
+        super().__init__(cosine_similarity, reduction, name, dtype, axis=axis)
 
 
-class _Crossentropy(LossFunctionWrapper):
+class _Crossentropy(_BuiltIn):
     """Shared constructor and config of the binary and categorical crossentropies."""
 
     _fn: LossFn
+    from_logits: bool
+    label_smoothing: float
+    axis: int
 
     def __init__(
         self,
@@ -227,24 +222,13 @@ class _Crossentropy(LossFunctionWrapper):
             )
         super().__init__(
             type(self)._fn,
-            reduction=reduction,
-            name=name,
-            dtype=dtype,
+            reduction,
+            name,
+            dtype,
             from_logits=from_logits,
             label_smoothing=label_smoothing,
             axis=axis,
         )
-        self.from_logits = from_logits
-        self.label_smoothing = label_smoothing
-        self.axis = axis
-
-    def get_config(self) -> dict[str, Any]:
-        """Returns the config with `from_logits`, `label_smoothing` and `axis`."""
-        extra = {
-            "from_logits": self.from_logits,
-            "label_smoothing": self.label_smoothing,
-        }
-        return {**Loss.get_config(self), **extra, "axis": self.axis}
 
 
 class BinaryCrossentropy(_Crossentropy):
@@ -286,7 +270,7 @@ class CategoricalCrossentropy(_Crossentropy):
     _fn = staticmethod(categorical_crossentropy)
 
 
-class SparseCategoricalCrossentropy(LossFunctionWrapper):
+class SparseCategoricalCrossentropy(_BuiltIn):
     """Crossentropy of integer labels against class probabilities or logits.
 
     Args:
@@ -303,6 +287,10 @@ class SparseCategoricalCrossentropy(LossFunctionWrapper):
         tensor(1.1769)
     """
 
+    from_logits: bool
+    ignore_class: int | None
+    axis: int
+
     def __init__(
         self,
         from_logits: bool = False,
@@ -315,16 +303,13 @@ class SparseCategoricalCrossentropy(LossFunctionWrapper):
         _check_axis(axis)
         super().__init__(
             sparse_categorical_crossentropy,
-            reduction=reduction,
-            name=name,
-            dtype=dtype,
+            reduction,
+            name,
+            dtype,
             from_logits=from_logits,
             ignore_class=ignore_class,
             axis=axis,
         )
-        self.from_logits = from_logits
-        self.ignore_class = ignore_class
-        self.axis = axis
 
     def _call_with_mask(
         self, y_true: TensorLike, y_pred: Tensor
@@ -336,11 +321,6 @@ class SparseCategoricalCrossentropy(LossFunctionWrapper):
         if target.ndim == values.ndim + 1:
             target = target.squeeze(self.axis)
         return values, target.reshape(values.shape) != self.ignore_class
-
-    def get_config(self) -> dict[str, Any]:
-        """Returns the config with `from_logits`, `ignore_class` and `axis`."""
-        extra = {"from_logits": self.from_logits, "ignore_class": self.ignore_class}
-        return {**Loss.get_config(self), **extra, "axis": self.axis}
 
 
 def from_logits_variant(loss: object) -> Loss | None:

@@ -18,6 +18,7 @@ from torch import Tensor
 from plait import initializers
 from plait.layers.variables import Variable
 from plait.layers.weights_api import WeightInfo
+from plait.losses.base import FunctionWrapperConfig, check_fn
 from plait.losses.functions import (
     TensorLike,
     _same_rank,
@@ -379,7 +380,7 @@ class Mean(Metric):
         return torch.where(count == 0, torch.zeros_like(total), total / count)
 
 
-class MeanMetricWrapper(Mean):
+class MeanMetricWrapper(FunctionWrapperConfig, Mean):
     """The mean of a per-sample function `fn(y_true, y_pred, **kwargs)`.
 
     Args:
@@ -397,6 +398,11 @@ class MeanMetricWrapper(Mean):
         tensor(0.4375)
     """
 
+    _wrapper = "MeanMetricWrapper"
+    _fn_attr = "_fn"
+    _functions = FUNCTIONS
+    _fn_kind = "metric"
+
     def __init__(
         self,
         fn: MetricFn,
@@ -404,10 +410,7 @@ class MeanMetricWrapper(Mean):
         dtype: str | torch.dtype | None = None,
         **kwargs: Any,
     ) -> None:
-        if not callable(fn):
-            raise TypeError(
-                f"MeanMetricWrapper: expected `fn` to be callable, got fn={fn!r}."
-            )
+        check_fn("MeanMetricWrapper", fn)
         default_name = str(getattr(fn, "__name__", "mean_metric_wrapper"))
         super().__init__(name=name or default_name, dtype=dtype)
         self._fn = fn
@@ -431,28 +434,6 @@ class MeanMetricWrapper(Mean):
     ) -> TensorLike | None:
         """The batch's sample weights; a subclass may leave entries out here."""
         return sample_weight
-
-    def get_config(self) -> dict[str, Any]:
-        """Returns the config; `fn` is stored by name."""
-        fn_name = getattr(self._fn, "__name__", repr(self._fn))
-        return {**super().get_config(), "fn": fn_name, **self._fn_kwargs}
-
-    @classmethod
-    def from_config(cls, config: dict[str, Any]) -> Metric:
-        """Creates the metric; a wrapper's `fn` must name a built-in function."""
-        if "fn" not in config:  # the subclasses, whose configs omit `fn`
-            return cls(**config)
-        config = dict(config)
-        fn = config.pop("fn")
-        if isinstance(fn, str):
-            if fn not in FUNCTIONS:
-                raise ValueError(
-                    f"MeanMetricWrapper.from_config: unknown metric function {fn!r}; "
-                    f"expected one of {sorted(FUNCTIONS)} (pass custom functions "
-                    "through deserialize(..., custom_objects=...))."
-                )
-            fn = FUNCTIONS[fn]
-        return cls(fn, **config)
 
 
 class _Wrapped(MeanMetricWrapper):

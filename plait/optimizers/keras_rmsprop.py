@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Iterable
-from typing import Any, cast
+from typing import Any, NamedTuple, cast
 
 import torch
 from torch import Tensor
@@ -29,20 +29,23 @@ from plait.optimizers.base import _check_range
 __all__ = ["KerasRMSprop"]
 
 
-def _rmsprop_foreach(
-    params: list[Tensor],
-    grads: list[Tensor],
-    square_avgs: list[Tensor],
-    grad_avgs: list[Tensor],
-    momentum_buffers: list[Tensor],
-    *,
-    lr: float,
-    rho: float,
-    momentum: float,
-    eps: float,
-    centered: bool,
-) -> None:
-    """One Keras RMSprop step on tensors of one device and dtype, in 5-7 kernels."""
+class _Rule(NamedTuple):
+    """A parameter group's hyperparameters, as its `param_groups` entry names them."""
+
+    lr: float
+    rho: float
+    momentum: float
+    eps: float
+    centered: bool
+
+
+def _rmsprop_foreach(lists: list[list[Tensor]], rule: _Rule) -> None:
+    """One Keras RMSprop step on tensors of one device and dtype, in 5-7 kernels.
+
+    `lists`: params, grads, square_avgs, grad_avgs, momentum_buffers.
+    """
+    params, grads, square_avgs, grad_avgs, momentum_buffers = lists
+    lr, rho, momentum, eps, centered = rule
     torch._foreach_mul_(square_avgs, rho)  # v = rho * v + (1 - rho) * g**2
     torch._foreach_addcmul_(square_avgs, grads, grads, value=1.0 - rho)
     if centered:
@@ -67,13 +70,10 @@ def _rmsprop_tensor(
     grad_avg: Tensor | None,
     momentum_buffer: Tensor | None,
     denominator: Tensor,
-    *,
-    lr: float,
-    rho: float,
-    momentum: float,
-    eps: float,
+    rule: _Rule,
 ) -> None:
     """The step on one tensor (or slice); `denominator` is scratch of its size."""
+    lr, rho, momentum, eps, _ = rule
     square_avg.mul_(rho).addcmul_(grad, grad, value=1.0 - rho)
     if grad_avg is not None:  # centered
         grad_avg.lerp_(grad, 1.0 - rho)
@@ -109,27 +109,15 @@ def _chunkable(param: Tensor, *others: Tensor | None) -> bool:
     )
 
 
-def _rmsprop_single(
-    params: list[Tensor],
-    grads: list[Tensor],
-    square_avgs: list[Tensor],
-    grad_avgs: list[Tensor],
-    momentum_buffers: list[Tensor],
-    *,
-    lr: float,
-    rho: float,
-    momentum: float,
-    eps: float,
-    centered: bool,
-) -> None:
+def _rmsprop_single(lists: list[list[Tensor]], rule: _Rule) -> None:
     """The same step tensor by tensor; large CPU tensors slice by slice."""
-    hyper = {"lr": lr, "rho": rho, "momentum": momentum, "eps": eps}
+    params, grads, square_avgs, grad_avgs, momentum_buffers = lists
     for i, (param, grad, square_avg) in enumerate(zip(params, grads, square_avgs)):
-        grad_avg = grad_avgs[i] if centered else None
-        buffer = momentum_buffers[i] if momentum > 0 else None
+        grad_avg = grad_avgs[i] if rule.centered else None
+        buffer = momentum_buffers[i] if rule.momentum > 0 else None
         if not _chunkable(param, grad, square_avg, grad_avg, buffer):
             scratch = torch.empty_like(square_avg)
-            _rmsprop_tensor(param, grad, square_avg, grad_avg, buffer, scratch, **hyper)
+            _rmsprop_tensor(param, grad, square_avg, grad_avg, buffer, scratch, rule)
             continue
         p, g, v = param.view(-1), grad.view(-1), square_avg.view(-1)
         mg = None if grad_avg is None else grad_avg.view(-1)
@@ -145,7 +133,7 @@ def _rmsprop_single(
                 None if mg is None else mg[sl],
                 None if b is None else b[sl],
                 scratch[: sl.stop - start],
-                **hyper,
+                rule,
             )
 
 
@@ -321,19 +309,11 @@ class KerasRMSprop(torch.optim.Optimizer):
             )
             if not params:
                 continue
-            hyper = {
-                "lr": group["lr"],
-                "rho": group["rho"],
-                "momentum": group["momentum"],
-                "eps": group["eps"],
-                "centered": group["centered"],
-            }
-            if group["foreach"] is False:
-                _rmsprop_single(
-                    params, grads, square_avgs, grad_avgs, momentum_buffers, **hyper
-                )
-                continue
+            rule = _Rule(*(group[name] for name in _Rule._fields))
             lists = [params, grads, square_avgs, grad_avgs, momentum_buffers]
+            if group["foreach"] is False:
+                _rmsprop_single(lists, rule)
+                continue
             large = [
                 i
                 for i, p in enumerate(params)
@@ -341,7 +321,7 @@ class KerasRMSprop(torch.optim.Optimizer):
             ]
             if large:  # large CPU tensors: sliced, cache-resident passes
                 picked = [[t[i] for i in large] if t else t for t in lists]
-                _rmsprop_single(*picked, **hyper)
+                _rmsprop_single(picked, rule)
                 keep = sorted(set(range(len(params))) - set(large))
                 lists = [[t[i] for i in keep] if t else t for t in lists]
                 if not lists[0]:
@@ -350,4 +330,4 @@ class KerasRMSprop(torch.optim.Optimizer):
                 cast(list[list[Tensor | None]], lists)
             )
             for grouped, _ in by_device.values():
-                _rmsprop_foreach(*cast(list[list[Tensor]], grouped), **hyper)
+                _rmsprop_foreach(cast(list[list[Tensor]], grouped), rule)

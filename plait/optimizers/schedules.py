@@ -8,7 +8,7 @@ from a Python int step, so a schedule never touches the accelerator.
 from __future__ import annotations
 
 import math
-from typing import Any
+from typing import Any, ClassVar
 
 from torch import Tensor
 
@@ -47,9 +47,20 @@ class LearningRateSchedule:
             "implement __call__(step)."
         )
 
+    # The constructor arguments, kept as attributes of the same names.
+    _config_keys: ClassVar[tuple[str, ...]] = ()
+
     def get_config(self) -> dict[str, Any]:
         """Returns the JSON-able constructor arguments."""
-        return {}
+        return {key: getattr(self, key) for key in self._config_keys}
+
+    def _keep(self, args: dict[str, Any]) -> None:
+        """Sets the `_config_keys` attributes from `args` (the constructor's
+        `locals()`), after checking `decay_steps` where there is one."""
+        if "decay_steps" in args:
+            _check_decay_steps(type(self).__name__, args["decay_steps"])
+        for key in self._config_keys:
+            setattr(self, key, args[key])
 
     @classmethod
     def from_config(cls, config: dict[str, Any]) -> LearningRateSchedule:
@@ -64,19 +75,33 @@ def _check_decay_steps(owner: str, decay_steps: float) -> None:
         )
 
 
-def _progress(
-    schedule: ExponentialDecay | InverseTimeDecay, step: int | Tensor
-) -> float:
-    """`step / decay_steps`, floored with `staircase`: both decays' exponent."""
-    p = float(step) / schedule.decay_steps
-    return math.floor(p) if schedule.staircase else p
-
-
 _REGISTRY = Registry("learning-rate schedule", LearningRateSchedule, any_subclass=True)
 
 
+class _StepDecay(LearningRateSchedule):
+    """The arguments of `ExponentialDecay` and `InverseTimeDecay`."""
+
+    initial_learning_rate: float
+    decay_steps: float
+    decay_rate: float
+    staircase: bool
+    name: str
+    _config_keys = (
+        "initial_learning_rate",
+        "decay_steps",
+        "decay_rate",
+        "staircase",
+        "name",
+    )
+
+    def _progress(self, step: int | Tensor) -> float:
+        """`step / decay_steps`, floored with `staircase`: both decays' exponent."""
+        p = float(step) / self.decay_steps
+        return math.floor(p) if self.staircase else p
+
+
 @_REGISTRY.register(named=False)
-class ExponentialDecay(LearningRateSchedule):
+class ExponentialDecay(_StepDecay):
     """`initial_learning_rate * decay_rate ** (step / decay_steps)`.
 
     Args:
@@ -99,28 +124,15 @@ class ExponentialDecay(LearningRateSchedule):
         staircase: bool = False,
         name: str = "ExponentialDecay",
     ) -> None:
-        _check_decay_steps("ExponentialDecay", decay_steps)
-        self.initial_learning_rate = initial_learning_rate
-        self.decay_steps, self.decay_rate = decay_steps, decay_rate
-        self.staircase, self.name = staircase, name
+        self._keep(locals())
 
     def __call__(self, step: int | Tensor) -> float:
         """Returns the learning rate at `step`."""
-        return self.initial_learning_rate * self.decay_rate ** _progress(self, step)
-
-    def get_config(self) -> dict[str, Any]:
-        """Returns the constructor arguments."""
-        return {
-            "initial_learning_rate": self.initial_learning_rate,
-            "decay_steps": self.decay_steps,
-            "decay_rate": self.decay_rate,
-            "staircase": self.staircase,
-            "name": self.name,
-        }
+        return self.initial_learning_rate * self.decay_rate ** self._progress(step)
 
 
 @_REGISTRY.register(named=False)
-class InverseTimeDecay(LearningRateSchedule):
+class InverseTimeDecay(_StepDecay):
     """`initial_learning_rate / (1 + decay_rate * step / decay_steps)`.
 
     Args:
@@ -143,26 +155,13 @@ class InverseTimeDecay(LearningRateSchedule):
         staircase: bool = False,
         name: str = "InverseTimeDecay",
     ) -> None:
-        _check_decay_steps("InverseTimeDecay", decay_steps)
-        self.initial_learning_rate = initial_learning_rate
-        self.decay_steps, self.decay_rate = decay_steps, decay_rate
-        self.staircase, self.name = staircase, name
+        self._keep(locals())
 
     def __call__(self, step: int | Tensor) -> float:
         """Returns the learning rate at `step`."""
         return self.initial_learning_rate / (
-            1.0 + self.decay_rate * _progress(self, step)
+            1.0 + self.decay_rate * self._progress(step)
         )
-
-    def get_config(self) -> dict[str, Any]:
-        """Returns the constructor arguments."""
-        return {
-            "initial_learning_rate": self.initial_learning_rate,
-            "decay_steps": self.decay_steps,
-            "decay_rate": self.decay_rate,
-            "staircase": self.staircase,
-            "name": self.name,
-        }
 
 
 @_REGISTRY.register(named=False)
@@ -193,6 +192,8 @@ class PiecewiseConstantDecay(LearningRateSchedule):
             )
         self.boundaries, self.values, self.name = list(boundaries), list(values), name
 
+    _config_keys = ("boundaries", "values", "name")
+
     def __call__(self, step: int | Tensor) -> float:
         """Returns the learning rate at `step`."""
         step_f = float(step)
@@ -200,10 +201,6 @@ class PiecewiseConstantDecay(LearningRateSchedule):
             if step_f <= boundary:
                 return float(value)
         return float(self.values[-1])
-
-    def get_config(self) -> dict[str, Any]:
-        """Returns the constructor arguments."""
-        return {"boundaries": self.boundaries, "values": self.values, "name": self.name}
 
 
 @_REGISTRY.register(named=False)
@@ -240,6 +237,15 @@ class PolynomialDecay(LearningRateSchedule):
         self.end_learning_rate, self.power = end_learning_rate, power
         self.cycle, self.name = cycle, name
 
+    _config_keys = (
+        "initial_learning_rate",
+        "decay_steps",
+        "end_learning_rate",
+        "power",
+        "cycle",
+        "name",
+    )
+
     def __call__(self, step: int | Tensor) -> float:
         """Returns the learning rate at `step`."""
         step_f, decay_steps = float(step), float(self.decay_steps)
@@ -250,17 +256,6 @@ class PolynomialDecay(LearningRateSchedule):
         fraction = 1.0 - step_f / decay_steps
         delta = self.initial_learning_rate - self.end_learning_rate
         return delta * fraction**self.power + self.end_learning_rate
-
-    def get_config(self) -> dict[str, Any]:
-        """Returns the constructor arguments."""
-        return {
-            "initial_learning_rate": self.initial_learning_rate,
-            "decay_steps": self.decay_steps,
-            "end_learning_rate": self.end_learning_rate,
-            "power": self.power,
-            "cycle": self.cycle,
-            "name": self.name,
-        }
 
 
 @_REGISTRY.register(named=False)
@@ -302,6 +297,15 @@ class CosineDecay(LearningRateSchedule):
         self.alpha, self.name = alpha, name
         self.warmup_target, self.warmup_steps = warmup_target, warmup_steps
 
+    _config_keys = (
+        "initial_learning_rate",
+        "decay_steps",
+        "alpha",
+        "name",
+        "warmup_target",
+        "warmup_steps",
+    )
+
     def _decay(self, step: float, start: float) -> float:
         fraction = step / self.decay_steps
         cosine = 0.5 * (1.0 + math.cos(math.pi * fraction))
@@ -319,17 +323,6 @@ class CosineDecay(LearningRateSchedule):
             delta = self.warmup_target - self.initial_learning_rate
             return self.initial_learning_rate + delta * step_f / self.warmup_steps
         return self._decay(step_f - self.warmup_steps, self.warmup_target)
-
-    def get_config(self) -> dict[str, Any]:
-        """Returns the constructor arguments."""
-        return {
-            "initial_learning_rate": self.initial_learning_rate,
-            "decay_steps": self.decay_steps,
-            "alpha": self.alpha,
-            "name": self.name,
-            "warmup_target": self.warmup_target,
-            "warmup_steps": self.warmup_steps,
-        }
 
 
 def serialize(schedule: LearningRateSchedule) -> dict[str, Any]:

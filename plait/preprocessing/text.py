@@ -357,19 +357,11 @@ class Tokenizer:
 
     def get_config(self) -> dict[str, Any]:
         """The settings, and the counts and indices as JSON strings (Keras's format)."""
+        settings = ("num_words", "filters", "lower", "split", "char_level", "oov_token")
+        tables = ("word_counts", "word_docs", "index_docs", "index_word", "word_index")
         return {
-            "num_words": self.num_words,
-            "filters": self.filters,
-            "lower": self.lower,
-            "split": self.split,
-            "char_level": self.char_level,
-            "oov_token": self.oov_token,
-            "document_count": self.document_count,
-            "word_counts": json.dumps(self.word_counts),
-            "word_docs": json.dumps(self.word_docs),
-            "index_docs": json.dumps(self.index_docs),
-            "index_word": json.dumps(self.index_word),
-            "word_index": json.dumps(self.word_index),
+            **{key: getattr(self, key) for key in (*settings, "document_count")},
+            **{key: json.dumps(getattr(self, key)) for key in tables},
         }
 
     def to_json(self, **kwargs: Any) -> str:

@@ -506,7 +506,7 @@ def test_guide_shared_lstm_tweet_model():
         (
             lambda: L.ConvLSTM2D(2, 3, padding="causal"),
             ValueError,
-            r"expected `padding` in \['valid', 'same'\]",
+            r"expected padding in \('valid', 'same'\)",
         ),
         (
             lambda: L.ConvLSTM2D(2, 3, strides=2, dilation_rate=2),

@@ -172,9 +172,7 @@ def test_activity_regularization_rejects_negative_factor():
 
 
 def test_spatial_dropout_rejects_bad_data_format_and_rank():
-    with pytest.raises(
-        ValueError, match=r"expected `data_format` in \('channels_last'"
-    ):
+    with pytest.raises(ValueError, match=r"expected data_format in \('channels_last'"):
         L.SpatialDropout2D(0.1, data_format="NHWC")
     with pytest.raises(ValueError, match=r"expected input with 4 dims"):
         L.SpatialDropout2D(0.1)(plait.Input(shape=(3, 4)))

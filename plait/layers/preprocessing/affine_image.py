@@ -14,6 +14,8 @@ from typing import Any
 import torch
 
 from plait.layers.base import Layer
+from plait.layers.conv_base import _choice
+from plait.layers.layer_args import attrs_config
 from plait.layers.preprocessing.image import from_nchw, hw_axes, to_nchw
 from plait.layers.preprocessing.random_image import _RandomImageLayer
 
@@ -113,18 +115,10 @@ class _AffineImageLayer(_RandomImageLayer):
         **kwargs: Any,
     ) -> None:
         super().__init__(seed, data_format, **kwargs)
-        if fill_mode not in _FILL_MODES:
-            raise ValueError(
-                f"{self._where()}: expected `fill_mode` in {_FILL_MODES}, got "
-                f"fill_mode={fill_mode!r}."
-            )
-        if interpolation not in _AFFINE_INTERPOLATIONS:
-            raise ValueError(
-                f"{self._where()}: expected `interpolation` in "
-                f"{_AFFINE_INTERPOLATIONS}, got interpolation={interpolation!r}."
-            )
-        self.fill_mode = fill_mode
-        self.interpolation = interpolation
+        self.fill_mode = _choice(self, "fill_mode", fill_mode, _FILL_MODES)
+        self.interpolation = _choice(
+            self, "interpolation", interpolation, _AFFINE_INTERPOLATIONS
+        )
         self.fill_value = float(fill_value)
 
     def _augment(self, x: torch.Tensor) -> torch.Tensor:
@@ -152,12 +146,8 @@ class _AffineImageLayer(_RandomImageLayer):
 
     def get_config(self) -> dict[str, Any]:
         """Constructor arguments."""
-        return {
-            **super().get_config(),
-            "fill_mode": self.fill_mode,
-            "interpolation": self.interpolation,
-            "fill_value": self.fill_value,
-        }
+        names = ("fill_mode", "interpolation", "fill_value")
+        return {**super().get_config(), **attrs_config(self, names)}
 
 
 def _affine(*columns: torch.Tensor | float, n: int) -> torch.Tensor:
@@ -238,11 +228,8 @@ class RandomTranslation(_AffineImageLayer):
 
     def get_config(self) -> dict[str, Any]:
         """Constructor arguments."""
-        return {
-            **super().get_config(),
-            "height_factor": self.height_factor,
-            "width_factor": self.width_factor,
-        }
+        names = ("height_factor", "width_factor")
+        return {**super().get_config(), **attrs_config(self, names)}
 
 
 class RandomZoom(_AffineImageLayer):
@@ -295,8 +282,5 @@ class RandomZoom(_AffineImageLayer):
 
     def get_config(self) -> dict[str, Any]:
         """Constructor arguments."""
-        return {
-            **super().get_config(),
-            "height_factor": self.height_factor,
-            "width_factor": self.width_factor,
-        }
+        names = ("height_factor", "width_factor")
+        return {**super().get_config(), **attrs_config(self, names)}

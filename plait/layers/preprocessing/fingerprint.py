@@ -61,29 +61,27 @@ def _len0to16(s: bytes) -> int:
     return _K2
 
 
-def _len17to32(s: bytes) -> int:
+def _ends(s: bytes, k: int) -> tuple[int, int, int, int]:
+    """`mul`, the first word (times `k`), and the two mixes of the first and
+    last 16 bytes that start both the 17-32 and the 33-64 byte hashes."""
     n = len(s)
     mul = _K2 + n * 2
-    a = (_u64(s, 0) * _K1) & _M
-    b = _u64(s, 8)
-    c = (_u64(s, n - 8) * mul) & _M
-    d = (_u64(s, n - 16) * _K2) & _M
-    return _len16(
-        (_rot((a + b) & _M, 43) + _rot(c, 30) + d) & _M,
-        (a + _rot((b + _K2) & _M, 18) + c) & _M,
-        mul,
-    )
-
-
-def _len33to64(s: bytes) -> int:
-    n = len(s)
-    mul = _K2 + n * 2
-    a = (_u64(s, 0) * _K2) & _M
+    a = (_u64(s, 0) * k) & _M
     b = _u64(s, 8)
     c = (_u64(s, n - 8) * mul) & _M
     d = (_u64(s, n - 16) * _K2) & _M
     y = (_rot((a + b) & _M, 43) + _rot(c, 30) + d) & _M
     z = _len16(y, (a + _rot((b + _K2) & _M, 18) + c) & _M, mul)
+    return mul, a, y, z
+
+
+def _len17to32(s: bytes) -> int:
+    return _ends(s, _K1)[3]
+
+
+def _len33to64(s: bytes) -> int:
+    n = len(s)
+    mul, a, y, z = _ends(s, _K2)
     e = (_u64(s, 16) * mul) & _M
     f = _u64(s, 24)
     g = ((y + _u64(s, n - 32)) * mul) & _M

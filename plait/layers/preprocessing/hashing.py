@@ -7,6 +7,7 @@ from typing import Any
 import numpy as np
 import torch
 
+from plait.layers.layer_args import attrs_config
 from plait.layers.preprocessing.base import PreprocessingLayer, host_values
 from plait.layers.preprocessing.encoding import (
     check_mode,
@@ -117,14 +118,8 @@ class Hashing(PreprocessingLayer):
 
     def get_config(self) -> dict[str, Any]:
         """`num_bins`, `salt`, `mask_value`, `output_mode`, `sparse`."""
-        return {
-            **super().get_config(),
-            "num_bins": self.num_bins,
-            "salt": self.salt,
-            "mask_value": self.mask_value,
-            "output_mode": self.output_mode,
-            "sparse": self.sparse,
-        }
+        names = ("num_bins", "salt", "mask_value", "output_mode", "sparse")
+        return {**super().get_config(), **attrs_config(self, names)}
 
 
 class HashedCrossing(PreprocessingLayer):
@@ -223,9 +218,5 @@ class HashedCrossing(PreprocessingLayer):
 
     def get_config(self) -> dict[str, Any]:
         """`num_bins`, `output_mode`, `sparse`."""
-        return {
-            **super().get_config(),
-            "num_bins": self.num_bins,
-            "output_mode": self.output_mode,
-            "sparse": self.sparse,
-        }
+        names = ("num_bins", "output_mode", "sparse")
+        return {**super().get_config(), **attrs_config(self, names)}

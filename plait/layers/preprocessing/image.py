@@ -13,6 +13,9 @@ import torch
 import torch.nn.functional as F
 
 from plait.layers.base import Layer
+from plait.layers.call_api import same_shape
+from plait.layers.conv_base import _data_format
+from plait.layers.layer_args import attrs_config
 from plait.types import Shape
 
 __all__ = ["CenterCrop", "Rescaling", "Resizing", "resize_images"]
@@ -26,18 +29,6 @@ _INTERPOLATIONS = {
     "bicubic": "bicubic",
     "area": "area",
 }
-
-
-def check_data_format(where: str, data_format: str | None) -> str:
-    """`data_format`, None meaning Keras's default "channels_last"."""
-    if data_format is None:
-        return "channels_last"
-    if data_format not in ("channels_last", "channels_first"):
-        raise ValueError(
-            f"{where}: expected `data_format` in ('channels_last', "
-            f"'channels_first'), got data_format={data_format!r}."
-        )
-    return data_format
 
 
 def check_size(where: str, **sizes: Any) -> tuple[int, ...]:
@@ -162,9 +153,7 @@ class Rescaling(Layer):
         offset = torch.as_tensor(self.offset, dtype=x.dtype, device=x.device)
         return x * scale + offset
 
-    def compute_output_shape(self, input_shape: Shape) -> Shape:
-        """Unchanged."""
-        return input_shape
+    compute_output_shape = same_shape
 
     def get_config(self) -> dict[str, Any]:
         """Constructor arguments."""
@@ -179,7 +168,7 @@ class _ImageSizeLayer(Layer):
     ) -> None:
         super().__init__(**kwargs)
         self.height, self.width = check_size(self._where(), height=height, width=width)
-        self.data_format = check_data_format(self._where(), data_format)
+        self.data_format = _data_format(self, data_format)
 
     def compute_output_shape(self, input_shape: Shape) -> Shape:
         """The input's shape with the target height and width."""
@@ -195,12 +184,8 @@ class _ImageSizeLayer(Layer):
 
     def get_config(self) -> dict[str, Any]:
         """Constructor arguments."""
-        return {
-            **super().get_config(),
-            "height": self.height,
-            "width": self.width,
-            "data_format": self.data_format,
-        }
+        names = ("height", "width", "data_format")
+        return {**super().get_config(), **attrs_config(self, names)}
 
 
 class Resizing(_ImageSizeLayer):
@@ -275,15 +260,15 @@ class Resizing(_ImageSizeLayer):
 
     def get_config(self) -> dict[str, Any]:
         """Constructor arguments."""
-        return {
-            **super().get_config(),
-            "interpolation": self.interpolation,
-            "crop_to_aspect_ratio": self.crop_to_aspect_ratio,
-            "pad_to_aspect_ratio": self.pad_to_aspect_ratio,
-            "fill_mode": self.fill_mode,
-            "fill_value": self.fill_value,
-            "antialias": self.antialias,
-        }
+        names = (
+            "interpolation",
+            "crop_to_aspect_ratio",
+            "pad_to_aspect_ratio",
+            "fill_mode",
+            "fill_value",
+            "antialias",
+        )
+        return {**super().get_config(), **attrs_config(self, names)}
 
 
 def center_crop(

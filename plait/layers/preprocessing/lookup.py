@@ -12,6 +12,7 @@ from typing import Any
 import numpy as np
 import torch
 
+from plait.layers.layer_args import attrs_config
 from plait.layers.preprocessing.base import PreprocessingLayer, host_values
 from plait.layers.preprocessing.encoding import (
     OUTPUT_MODES,
@@ -322,12 +323,10 @@ class IndexLookup(PreprocessingLayer):
 
     def get_config(self) -> dict[str, Any]:
         """Keras's arguments, with the vocabulary (learned or given) as data."""
+        names = ("max_tokens", "num_oov_indices", "mask_token", "oov_token")
         return {
             **super().get_config(),
-            "max_tokens": self.max_tokens,
-            "num_oov_indices": self.num_oov_indices,
-            "mask_token": self.mask_token,
-            "oov_token": self.oov_token,
+            **attrs_config(self, names),
             "vocabulary": list(self._tokens) if self._tokens else None,
             "idf_weights": (
                 None

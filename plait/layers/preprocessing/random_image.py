@@ -17,15 +17,16 @@ from typing import Any
 import torch
 
 from plait.layers.base import Layer
+from plait.layers.call_api import same_shape
+from plait.layers.conv_base import _data_format
+from plait.layers.layer_args import attrs_config
 from plait.layers.preprocessing.image import (
     _ImageSizeLayer,
     as_float,
-    check_data_format,
     check_image_rank,
     hw_axes,
     resize_images,
 )
-from plait.types import Shape
 
 __all__ = ["RandomBrightness", "RandomContrast", "RandomCrop", "RandomFlip"]
 
@@ -71,7 +72,7 @@ class _RandomImageLayer(_Seeded, Layer):
     ) -> None:
         super().__init__(**kwargs)
         self._init_seed(seed)
-        self.data_format = check_data_format(self._where(), data_format)
+        self.data_format = _data_format(self, data_format)
 
     def call(self, inputs: torch.Tensor, training: bool | None = None) -> torch.Tensor:
         """The augmented images in training, the inputs otherwise."""
@@ -82,17 +83,12 @@ class _RandomImageLayer(_Seeded, Layer):
     def _augment(self, x: torch.Tensor) -> torch.Tensor:
         raise NotImplementedError
 
-    def compute_output_shape(self, input_shape: Shape) -> Shape:
-        """Unchanged."""
-        return input_shape
+    compute_output_shape = same_shape
 
     def get_config(self) -> dict[str, Any]:
         """Constructor arguments."""
-        return {
-            **super().get_config(),
-            "seed": self.seed,
-            "data_format": self.data_format,
-        }
+        names = ("seed", "data_format")
+        return {**super().get_config(), **attrs_config(self, names)}
 
 
 class RandomFlip(_RandomImageLayer):
