@@ -21,7 +21,7 @@ def _x():
     return np.random.default_rng(0).random((8, 4), dtype=np.float32)
 
 
-def test_symbolic_loss_is_computed_at_each_call():
+def test_symbolic_loss_is_computed_at_each_call(fresh_names):
     model, hidden = _model()
     assert model.layers[-1].name == "add_loss"
     assert model.losses == []
