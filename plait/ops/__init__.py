@@ -55,7 +55,6 @@ NOT_PROVIDED: dict[str, str] = {
     "histogram": _LATER + "; use torch.histc",
     "istft": _LATER + "; use torch.istft",
     "stft": _LATER + "; use torch.stft",
-    "polar": _LATER + "; use torch.polar",
     "rearrange": _LATER + " (einops patterns); use ops.reshape and ops.transpose",
     "slogdet": _LATER + "; use torch.linalg.slogdet",
     "unique": "its output shape depends on the data; use torch.unique eagerly",

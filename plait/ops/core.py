@@ -118,7 +118,8 @@ def slice(inputs: Any, start_indices: Any, shape: Any) -> torch.Tensor:
 @symbolic_op("slice_update")
 def slice_update(inputs: Any, start_indices: Any, updates: Any) -> torch.Tensor:
     """A copy of `inputs` with the block at `start_indices` replaced by `updates`."""
-    t, u = common(inputs, updates)
+    t = convert(inputs)
+    u = convert(updates).to(t.dtype)  # Keras compat: the result keeps inputs' dtype
     out = t.clone()
     starts = [int(s) for s in start_indices]
     index = tuple(builtins.slice(s, s + n) for s, n in zip(starts, u.shape))
@@ -226,7 +227,11 @@ def while_loop(
 ) -> Any:
     """Apply `body` to `loop_vars` while `cond(*loop_vars)` holds."""
     single = not isinstance(loop_vars, (list, tuple))
-    state = (loop_vars,) if single else tuple(loop_vars)
+    # Keras compat: Python numbers among the loop variables become tensors.
+    state = tuple(
+        convert(v) if isinstance(v, (int, float, bool)) else v
+        for v in ((loop_vars,) if single else loop_vars)
+    )
     steps = 0
     while bool(cond(*state)) and (
         maximum_iterations is None or steps < maximum_iterations

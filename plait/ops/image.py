@@ -67,10 +67,12 @@ def resize(
 @symbolic_op("image.rgb_to_grayscale")
 def rgb_to_grayscale(images: Any, data_format: str | None = None) -> torch.Tensor:
     """Luma (ITU-R 601: 0.2989 R + 0.5870 G + 0.1140 B), one channel kept."""
-    t, last, batched = _channels_first(to_float(convert(images)), data_format)
+    source = convert(images)
+    t, last, batched = _channels_first(to_float(source), data_format)
     weights = torch.tensor([0.2989, 0.5870, 0.1140], dtype=t.dtype, device=t.device)
     out = torch.sum(t * weights.reshape(1, 3, 1, 1), dim=1, keepdim=True)
-    return _restore(out, last, batched)
+    # Keras compat: int images give int (truncated) luma.
+    return _restore(out, last, batched).to(source.dtype)
 
 
 def _borders(
