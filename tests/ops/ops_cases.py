@@ -506,6 +506,45 @@ case("diff", I, n=2)
 case("diff", F, axis=0)
 case("diff", B)
 
+# --------------------------------------------------------- more NumPy-style ops
+for name in ("bartlett", "blackman", "hamming", "hanning"):
+    case(name, 5)
+    case(name, 1)
+case("kaiser", 6, 5.0)
+case("kaiser", 4, 0.5)
+case("geomspace", 1, 1000, 4)
+case("geomspace", 2.0, 32.0, 5, endpoint=False)
+case("geomspace", -1.0, -16.0, 5)
+case("geomspace", 1, 8, 4, dtype="float64")
+case("cdist", T("float32", (3, 2)), T("float32", (4, 2)))
+case("cdist", T("int32", (2, 3)), T("int32", (3, 3)))
+case("corrcoef", T("float32", (3, 5)))
+case("corrcoef", T("int32", (2, 4)))
+for mode in ("valid", "same", "full"):
+    case("correlate", T("float32", (5,)), T("float32", (3,)), mode=mode)
+    case("correlate", T("float32", (3,)), T("float32", (5,)), mode=mode)
+    case("correlate", T("int32", (4,)), T("int32", (2,)), mode=mode)
+case("histogram", T("float32", (10,)))
+case("histogram", T("float32", (10,)), bins=4, range=(-1.0, 1.0))
+case("histogram", T("int32", (8,)), bins=3)
+case("slogdet", SQ)
+case("slogdet", T("float32", (2, 3, 3)))
+case("argpartition", T("float32", (6,)), 2)
+case("argpartition", T("int32", (2, 5)), 1, axis=1)
+case("unravel_index", T("int32", (4,), "pos"), (2, 3))
+case("unravel_index", 5, (2, 3))
+case("view", F, "int32")
+case("view", T("int32", (2, 4)), "int16")
+case("view", F)
+case("view_as_complex", T("float32", (3, 2)))
+case("view_as_real", A([1 + 2j, 3 - 1j], "complex64"))
+case("unique", T("int32", (8,), "small"))
+case("unique", T("float32", (2, 3), "small"))
+case("unique", T("int32", (8,), "small"), return_index=True, return_inverse=True, return_counts=True)
+case("unique", A([[1, 2], [1, 2], [0, 3]], "int32"), axis=0)
+case("unique", T("int32", (6,), "small"), size=5, fill_value=-1)
+case("unique", T("int32", (6,), "small"), size=2)
+
 # --------------------------------------------------------------- fft
 REIM = (T("float32", (2, 4)), T("float32", (2, 4), "pos"))
 case("fft", REIM)
@@ -724,6 +763,14 @@ DIFFERS: dict[str, str] = {
         "seeded draws not comparable: plait samples the same distribution "
         "another way (the distributions are checked in tests/test_random.py)",
     ),
+    "ops.correlate.4": "Keras 3.15's torch 'same' correlation of a shorter "
+    "x1 has x1's length; plait's has the longer length, as NumPy",
+    **dict.fromkeys(
+        ["ops.argpartition.0", "ops.argpartition.1"],
+        "any order within each side of the kth entry is valid; plait's is the "
+        "stable sort's (the partition is checked in test_ops.py)",
+    ),
+    "ops.unique.2": _TORCH_ONLY + "plait's indices and counts are int32, as JAX",
     "ops.associative_scan.2": "Keras's torch backend turns a reversed scan of "
     "ints into float32; plait keeps int32",
 }

@@ -4,6 +4,7 @@ import numpy as np
 import pytest
 import torch
 
+import plait
 from plait import ops
 
 RNG = np.random.default_rng(0)
@@ -279,3 +280,28 @@ def test_ops_sparsemax_is_the_simplex_projection():
     np.testing.assert_allclose(
         ops.sparsemax(X, axis=0).numpy(), _sparsemax(X.T).T, rtol=1e-5, atol=1e-6
     )
+
+
+def test_ops_argpartition_partitions_around_kth():
+    x = np.array([[3.0, 1.0, 4.0, 1.5, 5.0, 9.0], [2.0, 7.0, 1.0, 8.0, 2.5, 0.5]])
+    idx = ops.argpartition(x, 2, axis=1).numpy()
+    assert idx.dtype == np.int32
+    parted = np.take_along_axis(x, idx, axis=1)
+    kth = np.sort(x, axis=1)[:, 2:3]
+    np.testing.assert_array_equal(parted[:, 2:3], kth)
+    assert (parted[:, :2] <= kth).all()
+    assert (parted[:, 3:] >= kth).all()
+
+
+def test_ops_unique_eager_extras_and_symbolic_error():
+    values, index, inverse, counts = ops.unique(
+        [3, 1, 3, 2], return_index=True, return_inverse=True, return_counts=True
+    )
+    assert values.tolist() == [1, 2, 3]
+    assert index.tolist() == [1, 3, 0]
+    assert inverse.tolist() == [2, 0, 2, 1]
+    assert counts.tolist() == [1, 1, 2]
+    assert ops.unique([2, 2], size=3, fill_value=-1).tolist() == [2, -1, -1]
+    x = plait.Input(shape=(3,))
+    with pytest.raises(ValueError, match=r"ops\.unique: expected a tensor with values"):
+        ops.unique(x)
