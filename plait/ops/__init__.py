@@ -31,6 +31,7 @@ from plait.ops.linalg import *  # noqa: F403
 from plait.ops.math import *  # noqa: F403
 from plait.ops.nn import *  # noqa: F403
 from plait.ops.numpy import *  # noqa: F403
+from plait.ops.signal import *  # noqa: F403
 
 _LATER = "not implemented in plait yet"
 _TRANSFORM = "a function transform; use torch.autograd.Function or torch.func directly"
@@ -42,8 +43,6 @@ NOT_PROVIDED: dict[str, str] = {
     "custom_gradient": _TRANSFORM,
     "jvp": _TRANSFORM,
     "vectorize": _TRANSFORM + " (or ops.vectorized_map)",
-    "istft": _LATER + "; use torch.istft",
-    "stft": _LATER + "; use torch.stft",
     "rearrange": _LATER + " (einops patterns); use ops.reshape and ops.transpose",
 }
 

@@ -555,6 +555,17 @@ case("rfft", T("float32", (2, 8)), fft_length=6)
 case("irfft", (T("float32", (2, 5)), T("float32", (2, 5), "pos")))
 case("irfft", (T("float32", (2, 5)), T("float32", (2, 5), "pos")), fft_length=6)
 
+case("stft", T("float32", (2, 16)), 8, 4, 8)
+case("stft", T("float32", (16,)), 6, 3, 8, window="hamming")
+case("stft", T("float32", (2, 2, 12)), 4, 2, 4, window=None, center=False)
+case("stft", T("float64", (10,)), 4, 2, 6, window=A([0.5, 1.0, 1.0, 0.5], "float64"))
+SPEC = (T("float32", (2, 5, 5)), T("float32", (2, 5, 5), "pos"))
+case("istft", SPEC, 8, 4, 8)
+case("istft", SPEC, 8, 4, 8, length=14)
+case("istft", SPEC, 6, 3, 8, window="hamming")
+case("istft", SPEC, 8, 4, 8, center=False)
+ROUND = T("float32", (2, 16))
+
 # ----------------------------------------------------------- control flow
 case("cond", True, lambda: 1.0 * 2, lambda: 3)
 case("cond", T("bool", (), "pos"), lambda: ROW.build() + 1, lambda: ROW.build() - 1)

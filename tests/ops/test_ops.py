@@ -208,13 +208,13 @@ def test_ops_split_uneven_raises():
 
 def test_ops_not_provided_names_the_op():
     with pytest.raises(
-        AttributeError, match=r"plait\.ops\.stft is not provided: .*torch\.stft"
+        AttributeError, match=r"plait\.ops\.rearrange is not provided: .*einops"
     ):
-        ops.stft  # noqa: B018
+        ops.rearrange  # noqa: B018
     with pytest.raises(
-        AttributeError, match=r"plait\.ops\.image\.ssim is not provided"
+        AttributeError, match=r"plait\.ops\.image\.scale_and_translate is not provided"
     ):
-        ops.image.ssim  # noqa: B018
+        ops.image.scale_and_translate  # noqa: B018
 
 
 def test_ops_control_flow_eager():
@@ -305,3 +305,17 @@ def test_ops_unique_eager_extras_and_symbolic_error():
     x = plait.Input(shape=(3,))
     with pytest.raises(ValueError, match=r"ops\.unique: expected a tensor with values"):
         ops.unique(x)
+
+
+def test_ops_stft_istft_round_trip_and_window_errors():
+    signal = torch.randn(2, 32)
+    spectrum = ops.stft(signal, 8, 2, 8)
+    np.testing.assert_allclose(
+        ops.istft(spectrum, 8, 2, 8, length=32).numpy(), signal.numpy(), atol=1e-5
+    )
+    with pytest.raises(ValueError, match=r"ops\.stft: expected window 'hann'"):
+        ops.stft(signal, 8, 2, 8, window="kaiser")
+    with pytest.raises(ValueError, match=r"expected a window of shape \(8,\)"):
+        ops.stft(signal, 8, 2, 8, window=np.ones(4, "float32"))
+    with pytest.raises(TypeError, match=r"ops\.stft: expected a float32 or float64"):
+        ops.stft(torch.ones(8, dtype=torch.int32), 4, 2, 4)
