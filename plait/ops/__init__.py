@@ -38,8 +38,6 @@ _TRANSFORM = "a function transform; use torch.autograd.Function or torch.func di
 # keras.ops names plait does not provide, and why (tests/ops/test_api.py checks
 # that every keras.ops name is provided or listed here).
 NOT_PROVIDED: dict[str, str] = {
-    "ctc_decode": _LATER,
-    "ctc_loss": _LATER + "; use torch.nn.functional.ctc_loss",
     "custom_gradient": _TRANSFORM,
     "jvp": _TRANSFORM,
     "vectorize": _TRANSFORM + " (or ops.vectorized_map)",

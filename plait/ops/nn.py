@@ -10,7 +10,7 @@ import torch
 import torch.nn.functional as F
 
 from plait.layers.ops import symbolic_op
-from plait.ops import nn_conv
+from plait.ops import ctc, nn_conv
 from plait.ops._tensor import (
     as_dtype,
     common,
@@ -21,6 +21,7 @@ from plait.ops._tensor import (
     named_op,
     to_float,
 )
+from plait.ops.ctc import *  # noqa: F403  (re-exported: ops.nn.ctc_loss)
 from plait.ops.nn_conv import *  # noqa: F403  (re-exported: ops.nn.conv)
 
 __all__ = [
@@ -65,7 +66,7 @@ __all__ = [
     "tanh_shrink",
     "threshold",
 ]
-__all__ += nn_conv.__all__
+__all__ += nn_conv.__all__ + ctc.__all__
 
 _EPSILON = 1e-7  # Keras's backend.epsilon(), used to clip probabilities
 
@@ -369,8 +370,5 @@ def normalize(
     return F.normalize(t, p=order, dim=axis, eps=eps)
 
 
-NOT_PROVIDED = {
-    "ctc_decode": "not implemented in plait yet",
-    "ctc_loss": "not implemented in plait yet; use torch.nn.functional.ctc_loss",
-}
+NOT_PROVIDED: dict[str, str] = {}
 __getattr__ = missing("plait.ops.nn", NOT_PROVIDED)

@@ -319,3 +319,8 @@ def test_ops_stft_istft_round_trip_and_window_errors():
         ops.stft(signal, 8, 2, 8, window=np.ones(4, "float32"))
     with pytest.raises(TypeError, match=r"ops\.stft: expected a float32 or float64"):
         ops.stft(torch.ones(8, dtype=torch.int32), 4, 2, 4)
+
+
+def test_ops_ctc_decode_rejects_unknown_strategy():
+    with pytest.raises(ValueError, match=r"ops\.ctc_decode: expected strategy in"):
+        ops.nn.ctc_decode(np.zeros((1, 2, 3), "float32"), [2], strategy="best")
