@@ -32,15 +32,12 @@ from plait.ops.math import *  # noqa: F403
 from plait.ops.nn import *  # noqa: F403
 from plait.ops.numpy import *  # noqa: F403
 from plait.ops.signal import *  # noqa: F403
+from plait.ops.transforms import *  # noqa: F403
 
 _LATER = "not implemented in plait yet"
-_TRANSFORM = "a function transform; use torch.autograd.Function or torch.func directly"
 # keras.ops names plait does not provide, and why (tests/ops/test_api.py checks
 # that every keras.ops name is provided or listed here).
 NOT_PROVIDED: dict[str, str] = {
-    "custom_gradient": _TRANSFORM,
-    "jvp": _TRANSFORM,
-    "vectorize": _TRANSFORM + " (or ops.vectorized_map)",
     "rearrange": _LATER + " (einops patterns); use ops.reshape and ops.transpose",
 }
 

@@ -79,6 +79,7 @@ class Case:
     kwargs: dict[str, Any]
     rtol: float
     atol: float
+    then: Any = None  # applied to the op's result (to call a returned function)
 
 
 def build(value: Any) -> Any:
@@ -115,11 +116,40 @@ CASES: list[Case] = []
 
 
 def case(
-    op: str, *args: Any, ns: str = "ops", _tol: float = 1e-5, **kwargs: Any
+    op: str,
+    *args: Any,
+    ns: str = "ops",
+    _tol: float = 1e-5,
+    _then: Any = None,
+    **kwargs: Any,
 ) -> None:
     n = sum(c.namespace == ns and c.op == op for c in CASES)
     key = f"{ns}.{op}.{n}"
-    CASES.append(Case(key, ns, op, args, kwargs, _tol, _tol))
+    CASES.append(Case(key, ns, op, args, kwargs, _tol, _tol, _then))
+
+
+def run(module: Any, case: Case) -> Any:
+    """The case's op (from `module`, Keras's or plait's namespace) on its inputs."""
+    torch.manual_seed(0)
+    result = getattr(module, case.op)(*build(case.args), **build(case.kwargs))
+    return result if case.then is None else case.then(result)
+
+
+def value_and_grad(*inputs: T) -> Any:
+    """A `then`: the function's value on `inputs` and the gradients of its sum."""
+
+    def probe(fn: Any) -> Any:
+        xs = [x.build().requires_grad_() for x in inputs]
+        y = fn(*xs)
+        grads = torch.autograd.grad(y.sum(), xs)
+        return y.detach(), grads
+
+    return probe
+
+
+def called(*args: Any) -> Any:
+    """A `then`: the returned function called on `args` (built)."""
+    return lambda fn: fn(*build(args))
 
 
 # The cases: one call per line reads as a table.
@@ -586,6 +616,37 @@ case("map", lambda x: x * 2, F)
 case("map", lambda x: x.sum(), I)
 case("vectorized_map", lambda x: x * 2 + 1, F)
 case("vectorized_map", lambda x: x.sum(), I)
+
+# ----------------------------------------------------------- transforms
+
+
+def _log1pexp(x):
+    e = torch.exp(x)
+
+    def grad(*args, upstream=None):
+        upstream = args[0] if upstream is None else upstream
+        return upstream * (1.0 - 1.0 / (1 + e))
+
+    return torch.log(1 + e), grad
+
+
+def _scaled_product(x, y):
+    def grad(upstream):
+        return 2 * upstream * y, 3 * upstream * x
+
+    return x * y, grad
+
+
+case("custom_gradient", _log1pexp, _then=value_and_grad(ROW))
+case("custom_gradient", _scaled_product, _then=value_and_grad(F, F2))
+case("jvp", lambda x: torch.sin(x) * 2, (ROW,), (T("float32", (3,), "pos"),))
+case("jvp", lambda x, y: x * y, (F, F2), (F2, F))
+case("jvp", lambda x: (x * x, x + 1), (ROW,), (ROW,), has_aux=True)
+case("jvp", lambda x: torch.exp(x).sum(), (F,), (F2,), ns="ops.linalg")
+case("vectorize", lambda a, b: a * 2 + b, _then=called(F, ROW))
+case("vectorize", lambda a, b: (a * b).sum(), signature="(n),(n)->()", _then=called(F, ROW))
+case("vectorize", lambda a, k: a.sum() * k, signature="(n)->()", excluded={1}, _then=called(T("float32", (2, 2, 3)), 3.0))
+case("vectorize", lambda v: torch.outer(v, v), signature="(n)->(n,n)", _then=called(F))
 
 # ---------------------------------------------------------------- linalg
 SPDF = T("float32", (3, 3), "spd")

@@ -324,3 +324,25 @@ def test_ops_stft_istft_round_trip_and_window_errors():
 def test_ops_ctc_decode_rejects_unknown_strategy():
     with pytest.raises(ValueError, match=r"ops\.ctc_decode: expected strategy in"):
         ops.nn.ctc_decode(np.zeros((1, 2, 3), "float32"), [2], strategy="best")
+
+
+def test_ops_custom_gradient_takes_either_grad_style():
+    @ops.custom_gradient
+    def product(x, y):
+        return x * y, lambda upstream: (2 * upstream * y, 3 * upstream * x)
+
+    x, y = torch.tensor([1.0, 2.0], requires_grad=True), torch.tensor([3.0, 4.0])
+    y.requires_grad_()
+    product(x, y).sum().backward()
+    assert x.grad.tolist() == [6.0, 8.0]
+    assert y.grad.tolist() == [3.0, 6.0]
+
+
+def test_ops_vectorize_passes_excluded_arguments_through():
+    blocks = torch.arange(12.0).reshape(2, 2, 3)
+    total = ops.vectorize(lambda a, k: a.sum() * k, signature="(n)->()", excluded={1})(
+        blocks, 2.0
+    )
+    np.testing.assert_allclose(total.numpy(), blocks.sum(-1).numpy() * 2)
+    with pytest.raises(ValueError, match=r"ops\.vectorize: expected 1 vectorized"):
+        ops.vectorize(lambda a, b: a, signature="(n)->()")(blocks, blocks)

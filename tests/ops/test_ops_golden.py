@@ -17,9 +17,8 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-import torch
 
-from tests.ops.ops_cases import CASES, DIFFERS, EXCLUDED, NAMESPACES, build, leaves
+from tests.ops.ops_cases import CASES, DIFFERS, EXCLUDED, NAMESPACES, leaves, run
 
 GOLDEN = Path(__file__).with_name("golden")
 TABLE = json.loads((GOLDEN / "ops.json").read_text())["cases"]
@@ -39,11 +38,9 @@ def golden():
 @pytest.mark.parametrize("case", COMPARED, ids=[c.key for c in COMPARED])
 def test_op_matches_keras(case, golden):
     expected = TABLE[case.key]
-    torch.manual_seed(0)
-    fn = getattr(MODULES[case.namespace], case.op)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", UserWarning)
-        got = leaves(fn(*build(case.args), **build(case.kwargs)))
+        got = leaves(run(MODULES[case.namespace], case))
     assert [dtype for _, dtype in got] == expected["dtypes"]
     for i, (value, _) in enumerate(got):
         want = golden.get(f"{case.key}:{i}")
@@ -59,8 +56,7 @@ def test_op_matches_keras(case, golden):
 @pytest.mark.parametrize("key", sorted(DIFFERS))
 def test_listed_differences_still_differ(key, golden):
     case = next(c for c in CASES if c.key == key)
-    fn = getattr(MODULES[case.namespace], case.op)
-    got = leaves(fn(*build(case.args), **build(case.kwargs)))
+    got = leaves(run(MODULES[case.namespace], case))
     want = TABLE[key]
     shapes = [None if v is None else list(v.shape) for v, _ in got]
     if [d for _, d in got] == want["dtypes"] and shapes == want["shapes"]:
