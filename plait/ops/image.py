@@ -148,7 +148,14 @@ def crop_images(
     return _restore(t[:, :, top : top + height, left : left + width], last, batched)
 
 
-NOT_PROVIDED = dict.fromkeys(("affine_transform", "elastic_transform", "extract_patches", "extract_patches_3d", "gaussian_blur", "hsv_to_rgb", "map_coordinates", "perspective_transform", "rgb_to_hsv", "scale_and_translate", "sobel_edges", "ssim"), "not implemented in plait yet")  # fmt: skip
+NOT_PROVIDED = dict.fromkeys(("elastic_transform", "extract_patches_3d", "scale_and_translate", "ssim"), "not implemented in plait yet")  # fmt: skip
 
 
 __getattr__ = missing("plait.ops.image", NOT_PROVIDED)
+
+# The filters and warps use the helpers above, hence imported last.
+from plait.ops import image_filters, image_warp  # noqa: E402
+from plait.ops.image_filters import *  # noqa: E402, F403
+from plait.ops.image_warp import *  # noqa: E402, F403
+
+__all__ += image_filters.__all__ + image_warp.__all__

@@ -346,3 +346,17 @@ def test_ops_vectorize_passes_excluded_arguments_through():
     np.testing.assert_allclose(total.numpy(), blocks.sum(-1).numpy() * 2)
     with pytest.raises(ValueError, match=r"ops\.vectorize: expected 1 vectorized"):
         ops.vectorize(lambda a, b: a, signature="(n)->()")(blocks, blocks)
+
+
+def test_ops_image_warps_reject_unknown_modes():
+    img = np.zeros((4, 4, 1), "float32")
+    with pytest.raises(ValueError, match=r"affine_transform: expected fill_mode in"):
+        ops.image.affine_transform(img, [1, 0, 0, 0, 1, 0, 0, 0], fill_mode="edge")
+    with pytest.raises(ValueError, match=r"affine_transform: expected interpolation"):
+        ops.image.affine_transform(img, [1, 0, 0, 0, 1, 0, 0, 0], interpolation="cubic")
+    with pytest.raises(ValueError, match=r"map_coordinates: expected order 0"):
+        ops.image.map_coordinates(img[..., 0], [[0.5], [0.5]], 3)
+    with pytest.raises(ValueError, match=r"expected one coordinate array per axis"):
+        ops.image.map_coordinates(img, [[0.5], [0.5]], 1)
+    with pytest.raises(TypeError, match=r"rgb_to_hsv: expected float images"):
+        ops.image.rgb_to_hsv(np.zeros((2, 2, 3), "int32"))
