@@ -148,7 +148,7 @@ def crop_images(
     return _restore(t[:, :, top : top + height, left : left + width], last, batched)
 
 
-NOT_PROVIDED = dict.fromkeys(("elastic_transform", "extract_patches_3d", "scale_and_translate", "ssim"), "not implemented in plait yet")  # fmt: skip
+NOT_PROVIDED = dict.fromkeys(("elastic_transform", "scale_and_translate"), "not implemented in plait yet")  # fmt: skip
 
 
 __getattr__ = missing("plait.ops.image", NOT_PROVIDED)

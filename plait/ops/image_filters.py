@@ -12,7 +12,8 @@ from plait.ops._tensor import config, convert, to_float
 from plait.ops.image import _channels_first, _restore
 
 __all__ = [
-    "extract_patches", "gaussian_blur", "hsv_to_rgb", "rgb_to_hsv", "sobel_edges",
+    "extract_patches", "extract_patches_3d", "gaussian_blur", "hsv_to_rgb",
+    "rgb_to_hsv", "sobel_edges", "ssim",
 ]  # fmt: skip
 
 
@@ -144,4 +145,82 @@ def extract_patches(
     # (n, rows, cols, ph * pw * c), the channel fastest in either format
     out = out.permute(0, 3, 4, 2, 1).reshape(n, rows, out.shape[-1], -1)
     out = out if last else out.permute(0, 3, 1, 2)
+    return out if batched else out[0]
+
+
+def _triple(value: Any) -> tuple[int, int, int]:
+    if isinstance(value, int):
+        return (value, value, value)
+    return tuple(int(v) for v in value)  # type: ignore[return-value]
+
+
+@symbolic_op("image.extract_patches_3d")
+def extract_patches_3d(
+    volumes: Any,
+    size: Any,
+    strides: Any = None,
+    dilation_rate: Any = 1,
+    padding: str = "valid",
+    data_format: str | None = None,
+) -> torch.Tensor:
+    """`extract_patches` for `(..., depth, height, width, channels)` volumes."""
+    t = convert(volumes)
+    last = (data_format or config["image_data_format"]) == "channels_last"
+    batched = t.ndim == 5
+    t = t if batched else t.unsqueeze(0)
+    t = t if last else t.permute(0, 2, 3, 4, 1)  # (n, d, h, w, c)
+    sizes, steps = _triple(size), _triple(strides if strides is not None else size)
+    rates = _triple(dilation_rate)
+    if padding == "same":
+        widths: list[int] = []
+        for n, p, s, r in zip(t.shape[1:4], sizes, steps, rates):
+            total = max((-(-n // s) - 1) * s + (p - 1) * r + 1 - n, 0)
+            widths = [total // 2, total - total // 2, *widths]
+        t = F.pad(t, [0, 0, *widths])
+    elif padding != "valid":
+        raise ValueError(
+            f"ops.image.extract_patches_3d: expected padding 'valid' or 'same', "
+            f"got padding={padding!r}."
+        )
+    for axis, (p, s, r) in enumerate(zip(sizes, steps, rates), start=1):
+        # A window of the dilated span every stride, keeping every r-th entry.
+        t = t.unfold(axis, (p - 1) * r + 1, s)[..., ::r]
+    # (n, d', h', w', c, pd, ph, pw) -> (n, d', h', w', pd * ph * pw * c)
+    out = t.permute(0, 1, 2, 3, 5, 6, 7, 4).reshape(*t.shape[:4], -1)
+    out = out if last else out.permute(0, 4, 1, 2, 3)
+    return out if batched else out[0]
+
+
+@symbolic_op("image.ssim")
+def ssim(
+    image1: Any,
+    image2: Any,
+    max_val: float = 1.0,
+    filter_size: int = 11,
+    filter_sigma: float = 1.5,
+    k1: float = 0.01,
+    k2: float = 0.03,
+    data_format: str | None = None,
+) -> torch.Tensor:
+    """Structural similarity of two images (one value per image pair).
+
+    Local means, variances and covariance under a `filter_size` Gaussian window
+    (valid positions only), averaged over positions and channels.
+    """
+    a, _, batched = _channels_first(to_float(convert(image1)), data_format)
+    b, _, _ = _channels_first(convert(image2).to(a.dtype), data_format)
+    kernel = _gaussian(int(filter_size), float(filter_sigma), a.dtype).to(a.device)
+    window = torch.outer(kernel, kernel).expand(a.shape[1], 1, *kernel.shape * 2)
+
+    def local_mean(t: torch.Tensor) -> torch.Tensor:
+        return F.conv2d(t, window, groups=a.shape[1])
+
+    mu_a, mu_b = local_mean(a), local_mean(b)
+    var_a = local_mean(a * a) - mu_a**2
+    var_b = local_mean(b * b) - mu_b**2
+    cov = local_mean(a * b) - mu_a * mu_b
+    c1, c2 = (k1 * max_val) ** 2, (k2 * max_val) ** 2
+    luminance = (2 * mu_a * mu_b + c1) / (mu_a**2 + mu_b**2 + c1)
+    structure = (2 * cov + c2) / (var_a + var_b + c2)
+    out = (luminance * structure).mean(dim=(1, 2, 3))
     return out if batched else out[0]

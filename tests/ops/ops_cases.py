@@ -829,6 +829,19 @@ END = A([[0.5, 0.2], [4.6, 0.0], [0.0, 3.8], [5.0, 4.0]], "float32")
 case("perspective_transform", IMG, START, END, ns="ops.image", _tol=1e-4)
 case("perspective_transform", IMG, START, END, interpolation="nearest", fill_value=1.0, ns="ops.image", _tol=1e-4)
 
+VOL = T("float32", (1, 4, 5, 6, 2))
+case("extract_patches_3d", VOL, 2, ns="ops.image")
+case("extract_patches_3d", VOL, (2, 3, 2), strides=(1, 2, 3), ns="ops.image")
+case("extract_patches_3d", VOL, 2, strides=1, dilation_rate=2, ns="ops.image")
+case("extract_patches_3d", VOL, 3, strides=2, padding="same", ns="ops.image")
+case("extract_patches_3d", T("float32", (2, 4, 4, 4)), 2, data_format="channels_first", ns="ops.image")
+SSIM_A = T("float32", (2, 12, 13, 3), "prob")
+SSIM_B = T("float32", (2, 12, 13, 3), "small")
+case("ssim", SSIM_A, SSIM_A, ns="ops.image")
+case("ssim", SSIM_A, SSIM_B, max_val=3.0, ns="ops.image")
+case("ssim", SSIM_A, SSIM_B, filter_size=5, filter_sigma=1.0, k1=0.02, k2=0.05, ns="ops.image")
+case("ssim", T("float32", (3, 12, 12), "prob"), T("float32", (3, 12, 12), "small"), data_format="channels_first", max_val=3.0, ns="ops.image")
+
 # ------------------------------------------------------------- random
 # Seeded draws: Keras's torch backend and plait both seed torch's generator.
 case("normal", (2, 3), seed=1, ns="random")
