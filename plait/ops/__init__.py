@@ -34,12 +34,9 @@ from plait.ops.numpy import *  # noqa: F403
 from plait.ops.signal import *  # noqa: F403
 from plait.ops.transforms import *  # noqa: F403
 
-_LATER = "not implemented in plait yet"
 # keras.ops names plait does not provide, and why (tests/ops/test_api.py checks
-# that every keras.ops name is provided or listed here).
-NOT_PROVIDED: dict[str, str] = {
-    "rearrange": _LATER + " (einops patterns); use ops.reshape and ops.transpose",
-}
+# that every keras.ops name is provided or listed here): none at present.
+NOT_PROVIDED: dict[str, str] = {}
 
 
 __getattr__ = missing("plait.ops", NOT_PROVIDED)

@@ -148,7 +148,12 @@ def crop_images(
     return _restore(t[:, :, top : top + height, left : left + width], last, batched)
 
 
-NOT_PROVIDED = dict.fromkeys(("elastic_transform", "scale_and_translate"), "not implemented in plait yet")  # fmt: skip
+NOT_PROVIDED = {
+    "elastic_transform": "not implemented in plait yet (random displacements, "
+    "Gaussian-smoothed, then ops.image.map_coordinates)",
+    "scale_and_translate": "not implemented in plait yet; use ops.image.resize "
+    "or ops.image.affine_transform",
+}
 
 
 __getattr__ = missing("plait.ops.image", NOT_PROVIDED)

@@ -6,6 +6,8 @@
 from __future__ import annotations
 
 import builtins
+import math
+import re
 from collections.abc import Callable
 from typing import Any
 
@@ -27,7 +29,7 @@ from plait.ops.numpy_create import linspace
 
 __all__ = [
     "argpartition", "bartlett", "blackman", "cdist", "corrcoef", "correlate",
-    "geomspace", "hamming", "hanning", "histogram", "kaiser", "slogdet", "unique",
+    "geomspace", "hamming", "hanning", "histogram", "kaiser", "rearrange", "slogdet", "unique",
     "unravel_index", "view", "view_as_complex", "view_as_real",
 ]  # fmt: skip
 
@@ -234,3 +236,61 @@ def _to_size(t: torch.Tensor, size: int, fill: Any, dim: int) -> torch.Tensor:
     value = t.min().item() if fill is None else fill
     padding = torch.full(shape, value, dtype=t.dtype, device=t.device)
     return torch.cat([t, padding], dim=dim)
+
+
+# ---------------------------------------------------------------- rearrange
+_TOKEN = re.compile(r"\(|\)|[A-Za-z_][A-Za-z0-9_]*")
+
+
+def _groups(side: str, pattern: str) -> list[list[str]]:
+    """`"b (h w) c"` as `[["b"], ["h", "w"], ["c"]]`."""
+    groups: list[list[str]] = []
+    current: list[str] | None = None
+    for token in _TOKEN.findall(side):
+        if token == "(":
+            current = []
+        elif token == ")":
+            groups.append(current or [])
+            current = None
+        elif current is not None:
+            current.append(token)
+        else:
+            groups.append([token])
+    if current is not None or _TOKEN.sub("", side).strip():
+        raise ValueError(
+            f"ops.rearrange: expected a pattern of names and (groups) such as "
+            f"'b (h w) c -> b h w c', got pattern={pattern!r}."
+        )
+    return groups
+
+
+@symbolic_op("rearrange")
+def rearrange(tensor: Any, pattern: str, **axes_lengths: int) -> torch.Tensor:
+    """Reorder, split and merge axes by an einops pattern (`"b (h w) c -> b h w c"`).
+
+    Sizes of split axes that the shape does not fix come from `axes_lengths`.
+    """
+    t = convert(tensor)
+    left, _, right = pattern.partition("->")
+    source, target = _groups(left, pattern), _groups(right, pattern)
+    names = [name for group in source for name in group]
+    targets = [name for group in target for name in group]
+    if len(source) != t.ndim or sorted(names) != sorted(targets):
+        raise ValueError(
+            f"ops.rearrange: expected the same names on both sides and one group "
+            f"per axis of the input (shape {tuple(t.shape)}), got pattern={pattern!r}."
+        )
+    sizes = {name: int(n) for name, n in axes_lengths.items()}
+    for group, n in zip(source, t.shape):
+        unknown = [name for name in group if name not in sizes]
+        known = math.prod(sizes[name] for name in group if name in sizes)
+        if len(unknown) > 1:
+            raise ValueError(
+                f"ops.rearrange: expected the sizes of all but one of {unknown} in "
+                f"axes_lengths, got {axes_lengths}."
+            )
+        if unknown:
+            sizes[unknown[0]] = n // known
+    split = t.reshape([sizes[name] for name in names])
+    moved = split.permute([names.index(name) for name in targets])
+    return moved.reshape([math.prod(sizes[name] for name in g) for g in target])

@@ -575,6 +575,11 @@ case("unique", A([[1, 2], [1, 2], [0, 3]], "int32"), axis=0)
 case("unique", T("int32", (6,), "small"), size=5, fill_value=-1)
 case("unique", T("int32", (6,), "small"), size=2)
 
+case("rearrange", T("float32", (2, 6, 3)), "b (h w) c -> b h w c", h=2)
+case("rearrange", T("float32", (2, 3, 4)), "b h w -> b (w h)")
+case("rearrange", T("int32", (2, 3, 4)), "a b c -> c a b")
+case("rearrange", T("float32", (4, 6)), "(a b) (c d) -> (b c) (a d)", a=2, c=3)
+
 # --------------------------------------------------------------- fft
 REIM = (T("float32", (2, 4)), T("float32", (2, 4), "pos"))
 case("fft", REIM)

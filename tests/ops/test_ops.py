@@ -208,9 +208,9 @@ def test_ops_split_uneven_raises():
 
 def test_ops_not_provided_names_the_op():
     with pytest.raises(
-        AttributeError, match=r"plait\.ops\.rearrange is not provided: .*einops"
+        AttributeError, match=r"plait\.ops\.image\.elastic_transform is not provided"
     ):
-        ops.rearrange  # noqa: B018
+        ops.image.elastic_transform  # noqa: B018
     with pytest.raises(
         AttributeError, match=r"plait\.ops\.image\.scale_and_translate is not provided"
     ):
@@ -360,3 +360,13 @@ def test_ops_image_warps_reject_unknown_modes():
         ops.image.map_coordinates(img, [[0.5], [0.5]], 1)
     with pytest.raises(TypeError, match=r"rgb_to_hsv: expected float images"):
         ops.image.rgb_to_hsv(np.zeros((2, 2, 3), "int32"))
+
+
+def test_ops_rearrange_errors_name_the_pattern():
+    x = np.zeros((2, 6), "float32")
+    with pytest.raises(ValueError, match=r"ops\.rearrange: expected the same names"):
+        ops.rearrange(x, "a b -> a c")
+    with pytest.raises(ValueError, match=r"expected the sizes of all but one"):
+        ops.rearrange(x, "a (b c) -> a b c")
+    with pytest.raises(ValueError, match=r"expected a pattern of names"):
+        ops.rearrange(x, "a (b c -> a b c", b=2)
