@@ -149,8 +149,6 @@ def crop_images(
 
 
 NOT_PROVIDED = {
-    "elastic_transform": "not implemented in plait yet (random displacements, "
-    "Gaussian-smoothed, then ops.image.map_coordinates)",
     "scale_and_translate": "not implemented in plait yet; use ops.image.resize "
     "or ops.image.affine_transform",
 }

@@ -2,17 +2,21 @@
 
 from __future__ import annotations
 
+import contextlib
 import itertools
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import torch
 
 from plait.layers.ops import symbolic_op
-from plait.ops._tensor import convert, to_float
+from plait.ops._tensor import convert, floatx, to_float
 from plait.ops.image import _channels_first, _restore
+from plait.ops.image_filters import gaussian_blur
 
-__all__ = ["affine_transform", "map_coordinates", "perspective_transform"]
+__all__ = [
+    "affine_transform", "elastic_transform", "map_coordinates", "perspective_transform",
+]  # fmt: skip
 
 _ORDERS = {"nearest": 0, "bilinear": 1}
 
@@ -222,3 +226,67 @@ def perspective_transform(
         data_format,
         "perspective_transform",
     )
+
+
+@contextlib.contextmanager
+def _seeded(seed: Any) -> Iterator[None]:
+    """torch's global RNG, reseeded from `seed` (an int or a `SeedGenerator`) inside."""
+    value = seed.next() if hasattr(seed, "next") else seed
+    if value is None:
+        yield
+        return
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(int(value))
+        yield
+
+
+@symbolic_op("image.elastic_transform")
+def elastic_transform(
+    images: Any,
+    alpha: float = 20.0,
+    sigma: float = 5.0,
+    interpolation: str = "bilinear",
+    fill_mode: str = "reflect",
+    fill_value: float = 0.0,
+    seed: Any = None,
+    data_format: str | None = None,
+) -> torch.Tensor:
+    """Warp images by a random displacement field (Simard et al. 2003).
+
+    Standard-normal displacements times `sigma`, smoothed by a Gaussian of
+    `sigma` (kernel `int(6 * sigma) | 1`), scaled by `alpha`; every channel
+    of an image moves alike. `seed` (an int or a `SeedGenerator`) makes the
+    field reproducible; without one torch's global generator draws it.
+    """
+    if interpolation not in _ORDERS:
+        raise ValueError(
+            f"ops.image.elastic_transform: expected interpolation 'nearest' or "
+            f"'bilinear', got interpolation={interpolation!r}."
+        )
+    _check("elastic_transform", fill_mode, _ORDERS[interpolation])
+    t, last, batched = _channels_first(convert(images), data_format)
+    n, _, h, w = t.shape
+    dtype = t.dtype if t.is_floating_point() else floatx()
+    with _seeded(seed):
+        fields = [torch.randn(n, 1, h, w, dtype=dtype) * sigma for _ in range(2)]
+    size = int(6 * sigma) | 1
+    dx, dy = (
+        gaussian_blur(f.to(t.device), (size, size), (sigma, sigma), "channels_first")[
+            :, 0
+        ]
+        for f in fields
+    )
+    y, x = torch.meshgrid(
+        torch.arange(h, dtype=dtype, device=t.device),
+        torch.arange(w, dtype=dtype, device=t.device),
+        indexing="ij",
+    )
+    batch = torch.arange(n, device=t.device).reshape(n, 1, 1).expand(n, h, w)
+    out = _interpolate(
+        t.permute(0, 2, 3, 1),
+        [batch, y + alpha * dy, x + alpha * dx],
+        _ORDERS[interpolation],
+        fill_mode,
+        fill_value,
+    )
+    return _restore(out.permute(0, 3, 1, 2), last, batched)
