@@ -148,10 +148,7 @@ def crop_images(
     return _restore(t[:, :, top : top + height, left : left + width], last, batched)
 
 
-NOT_PROVIDED = {
-    "scale_and_translate": "not implemented in plait yet; use ops.image.resize "
-    "or ops.image.affine_transform",
-}
+NOT_PROVIDED: dict[str, str] = {}
 
 
 __getattr__ = missing("plait.ops.image", NOT_PROVIDED)

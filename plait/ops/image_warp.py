@@ -16,6 +16,7 @@ from plait.ops.image_filters import gaussian_blur
 
 __all__ = [
     "affine_transform", "elastic_transform", "map_coordinates", "perspective_transform",
+    "scale_and_translate",
 ]  # fmt: skip
 
 _ORDERS = {"nearest": 0, "bilinear": 1}
@@ -290,3 +291,96 @@ def elastic_transform(
         fill_value,
     )
     return _restore(out.permute(0, 3, 1, 2), last, batched)
+
+
+def _triangle(x: torch.Tensor) -> torch.Tensor:
+    return torch.clamp(1 - x, min=0)
+
+
+def _keys_cubic(x: torch.Tensor) -> torch.Tensor:
+    near = ((1.5 * x - 2.5) * x) * x + 1
+    far = ((-0.5 * x + 2.5) * x - 4) * x + 2
+    return torch.where(x < 1, near, torch.where(x < 2, far, 0))
+
+
+def _lanczos(radius: int) -> Callable[[torch.Tensor], torch.Tensor]:
+    def kernel(x: torch.Tensor) -> torch.Tensor:
+        safe = torch.where(x > 1e-3, x, 1.0)
+        value = (
+            radius * torch.sin(torch.pi * safe) * torch.sin(torch.pi * safe / radius)
+        )
+        value = torch.where(x > 1e-3, value / (torch.pi**2 * safe**2), 1.0)
+        return torch.where(x > radius, 0.0, value)
+
+    return kernel
+
+
+_KERNELS = {
+    **dict.fromkeys(("linear", "bilinear", "trilinear", "triangle"), _triangle),
+    **dict.fromkeys(("cubic", "bicubic", "tricubic"), _keys_cubic),
+    "lanczos3": _lanczos(3),
+    "lanczos5": _lanczos(5),
+}
+
+
+def _resample_weights(
+    size_in: int,
+    size_out: int,
+    scale: torch.Tensor,
+    shift: torch.Tensor,
+    kernel: Callable[[torch.Tensor], torch.Tensor],
+    antialias: bool,
+) -> torch.Tensor:
+    """`(size_in, size_out)` weights of each input entry in each output entry."""
+    dtype = scale.dtype
+    centre = (torch.arange(size_out, dtype=dtype) + 0.5 - shift) / scale - 0.5
+    stretch = (
+        torch.clamp(1 / scale, min=1.0) if antialias else torch.ones((), dtype=dtype)
+    )
+    distance = torch.abs(centre[None, :] - torch.arange(size_in, dtype=dtype)[:, None])
+    weights = kernel(distance / stretch)
+    total = weights.sum(dim=0, keepdim=True)
+    usable = torch.abs(total) > 1000 * torch.finfo(dtype).eps
+    weights = torch.where(usable, weights / torch.where(total != 0, total, 1), 0)
+    inside = (centre >= -0.5) & (centre <= size_in - 0.5)
+    return torch.where(inside[None, :], weights, 0)
+
+
+@symbolic_op("image.scale_and_translate")
+def scale_and_translate(
+    images: Any,
+    output_shape: Any,
+    scale: Any,
+    translation: Any,
+    spatial_dims: Any,
+    method: str,
+    antialias: bool = True,
+) -> torch.Tensor:
+    """Resample the `spatial_dims` of `images` to `output_shape` (JAX's op).
+
+    Output entry `i` of a dim reads the input around `(i + 0.5 - translation)
+    / scale - 0.5` with the `method` kernel (linear, cubic, lanczos3,
+    lanczos5), widened by `1 / scale` when downscaling with `antialias`.
+    """
+    if method not in _KERNELS:
+        raise ValueError(
+            f"ops.image.scale_and_translate: expected method in {sorted(_KERNELS)}, "
+            f"got method={method!r}."
+        )
+    t = convert(images)
+    out = to_float(t)
+    scales = to_float(convert(scale)).to(out.dtype).reshape(-1).cpu()
+    shifts = to_float(convert(translation)).to(out.dtype).reshape(-1).cpu()
+    for k, dim in enumerate(int(d) for d in spatial_dims):
+        weights = _resample_weights(
+            out.shape[dim],
+            int(output_shape[dim]),
+            scales[k],
+            shifts[k],
+            _KERNELS[method],
+            antialias,
+        ).to(out.device)
+        out = torch.movedim(
+            torch.tensordot(torch.movedim(out, dim, -1), weights, 1), -1, dim
+        )
+    return out

@@ -854,6 +854,11 @@ case("elastic_transform", IMG, alpha=2.0, sigma=1.0, ns="ops.image", _tol=1e-4)
 case("elastic_transform", IMG, alpha=3.0, sigma=0.8, fill_mode="constant", fill_value=0.5, interpolation="nearest", ns="ops.image", _tol=1e-4)
 case("elastic_transform", T("float32", (3, 8, 9), "prob"), alpha=5.0, sigma=1.5, data_format="channels_first", fill_mode="wrap", ns="ops.image", _tol=1e-4)
 
+for method in ("linear", "cubic", "lanczos3", "lanczos5"):
+    case("scale_and_translate", IMG, (1, 8, 4, 3), A([1.6, 0.7], "float32"), A([0.3, -0.4], "float32"), (1, 2), method, ns="ops.image", _tol=1e-4)
+case("scale_and_translate", IMG, (1, 3, 9, 3), A([0.6, 1.5], "float32"), A([0.0, 0.5], "float32"), (1, 2), "bilinear", antialias=False, ns="ops.image", _tol=1e-4)
+case("scale_and_translate", T("float32", (6, 7)), (3, 7), A([0.5], "float32"), A([0.2], "float32"), (0,), "cubic", ns="ops.image", _tol=1e-4)
+
 # ------------------------------------------------------------- random
 # Seeded draws: Keras's torch backend and plait both seed torch's generator.
 case("normal", (2, 3), seed=1, ns="random")
