@@ -192,6 +192,8 @@ for name in ("bitwise_not", "bitwise_invert"):
     case(name, I)
     case(name, B)
 case("round", T("float32", (2, 3)), decimals=1)
+for name in ("real", "imag", "conj", "abs", "angle"):
+    case(name, A([1 + 2j, 3 - 1j, -0.5j], "complex64"))
 case("nan_to_num", NAN)
 case("nan_to_num", NAN, nan=-1.0)
 case("nan_to_num", I)
