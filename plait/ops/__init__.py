@@ -31,39 +31,12 @@ from plait.ops.linalg import *  # noqa: F403
 from plait.ops.math import *  # noqa: F403
 from plait.ops.nn import *  # noqa: F403
 from plait.ops.numpy import *  # noqa: F403
+from plait.ops.signal import *  # noqa: F403
+from plait.ops.transforms import *  # noqa: F403
 
-_LATER = "not implemented in plait yet"
-_TRANSFORM = "a function transform; use torch.autograd.Function or torch.func directly"
 # keras.ops names plait does not provide, and why (tests/ops/test_api.py checks
-# that every keras.ops name is provided or listed here).
-NOT_PROVIDED: dict[str, str] = {
-    "argpartition": _LATER + "; use ops.argsort",
-    "bartlett": _LATER + "; use torch.bartlett_window(n, periodic=False)",
-    "blackman": _LATER + "; use torch.blackman_window(n, periodic=False)",
-    "hamming": _LATER + "; use torch.hamming_window(n, periodic=False)",
-    "hanning": _LATER + "; use torch.hann_window(n, periodic=False)",
-    "kaiser": _LATER + "; use torch.kaiser_window(n, periodic=False, beta=beta)",
-    "cdist": _LATER + "; use torch.cdist",
-    "corrcoef": _LATER + "; use torch.corrcoef",
-    "correlate": _LATER,
-    "ctc_decode": _LATER,
-    "ctc_loss": _LATER + "; use torch.nn.functional.ctc_loss",
-    "custom_gradient": _TRANSFORM,
-    "jvp": _TRANSFORM,
-    "vectorize": _TRANSFORM + " (or ops.vectorized_map)",
-    "geomspace": _LATER + "; use ops.logspace",
-    "histogram": _LATER + "; use torch.histc",
-    "istft": _LATER + "; use torch.istft",
-    "stft": _LATER + "; use torch.stft",
-    "polar": _LATER + "; use torch.polar",
-    "rearrange": _LATER + " (einops patterns); use ops.reshape and ops.transpose",
-    "slogdet": _LATER + "; use torch.linalg.slogdet",
-    "unique": "its output shape depends on the data; use torch.unique eagerly",
-    "unravel_index": _LATER + "; use torch.unravel_index",
-    "view": _LATER + "; use Tensor.view(dtype)",
-    "view_as_complex": _LATER + "; use torch.view_as_complex",
-    "view_as_real": _LATER + "; use torch.view_as_real",
-}
+# that every keras.ops name is provided or listed here): none at present.
+NOT_PROVIDED: dict[str, str] = {}
 
 
 __getattr__ = missing("plait.ops", NOT_PROVIDED)

@@ -118,7 +118,8 @@ def slice(inputs: Any, start_indices: Any, shape: Any) -> torch.Tensor:
 @symbolic_op("slice_update")
 def slice_update(inputs: Any, start_indices: Any, updates: Any) -> torch.Tensor:
     """A copy of `inputs` with the block at `start_indices` replaced by `updates`."""
-    t, u = common(inputs, updates)
+    t = convert(inputs)
+    u = convert(updates).to(t.dtype)  # Keras compat: the result keeps inputs' dtype
     out = t.clone()
     starts = [int(s) for s in start_indices]
     index = tuple(builtins.slice(s, s + n) for s, n in zip(starts, u.shape))
@@ -196,14 +197,32 @@ def _stack(items: list[Any], axis: int = 0) -> Any:
     return tree.pack_like(items[0], stacked)
 
 
-# Eager only: their arguments are Python functions, which a saved model never holds.
+# Their arguments are Python functions, which a saved model never holds: given
+# symbolic tensors where a value decides the control flow (or the loop runs over
+# an axis of unknown length), they raise at graph construction. `fori_loop` with
+# int bounds and `while_loop` with a condition on Python values unroll into the
+# graph.
+def _eager(op: str, **arguments: Any) -> None:
+    """Raise if any of `arguments` holds a symbolic tensor."""
+    for name, value in arguments.items():
+        if any(isinstance(v, SymbolicTensor) for v in tree.flatten(value)):
+            raise ValueError(
+                f"ops.{op}: expected tensors with values as {name}, got a symbolic "
+                "tensor; control flow over Python functions is not recorded in a "
+                "functional model. Call it inside a custom layer's call() (or use "
+                "ops.where for a choice between tensors)."
+            )
+
+
 def cond(pred: Any, true_fn: Callable[[], Any], false_fn: Callable[[], Any]) -> Any:
     """`true_fn()` if `pred` else `false_fn()`."""
+    _eager("cond", pred=pred)
     return true_fn() if bool(convert(pred)) else false_fn()
 
 
 def switch(index: Any, branches: list[Callable[..., Any]], *operands: Any) -> Any:
     """`branches[index](*operands)`, `index` clipped to the valid range."""
+    _eager("switch", index=index)
     i = builtins.min(builtins.max(int(convert(index)), 0), len(branches) - 1)
     return branches[i](*operands)
 
@@ -212,6 +231,7 @@ def fori_loop(
     lower: int, upper: int, body_fun: Callable[[Any, Any], Any], init_val: Any
 ) -> Any:
     """`val = body_fun(i, val)` for `i` in `range(lower, upper)`; returns `val`."""
+    _eager("fori_loop", lower=lower, upper=upper)
     val = init_val
     for i in range(int(lower), int(upper)):
         val = body_fun(i, val)
@@ -226,15 +246,24 @@ def while_loop(
 ) -> Any:
     """Apply `body` to `loop_vars` while `cond(*loop_vars)` holds."""
     single = not isinstance(loop_vars, (list, tuple))
-    state = (loop_vars,) if single else tuple(loop_vars)
+    # Keras compat: Python numbers among the loop variables become tensors.
+    state = tuple(
+        convert(v) if isinstance(v, (int, float, bool)) else v
+        for v in ((loop_vars,) if single else loop_vars)
+    )
     steps = 0
-    while bool(cond(*state)) and (
+    while _condition(cond(*state)) and (
         maximum_iterations is None or steps < maximum_iterations
     ):
         out = body(*state)
         state = (out,) if single else tuple(out)
         steps += 1
     return state[0] if single else type(loop_vars)(state)
+
+
+def _condition(value: Any) -> bool:
+    _eager("while_loop", cond=value)
+    return bool(value)
 
 
 def scan(
@@ -249,6 +278,7 @@ def scan(
 
     Returns the final carry and the stacked `y`s.
     """
+    _eager("scan", init=init, xs=xs)
     n = int(length or 0) if xs is None else len(tree.flatten(xs)[0])
     steps = range(n - 1, -1, -1) if reverse else range(n)
     carry, ys = init, []
@@ -267,6 +297,7 @@ def associative_scan(
     f: Callable[[Any, Any], Any], elems: Any, reverse: bool = False, axis: int = 0
 ) -> Any:
     """Inclusive prefix combination of `elems` along `axis` with the associative `f`."""
+    _eager("associative_scan", elems=elems)
     leaves = tree.flatten(elems)
     n = leaves[0].shape[axis]
     order = range(n - 1, -1, -1) if reverse else range(n)
@@ -283,6 +314,7 @@ def associative_scan(
 
 def map(f: Callable[[Any], Any], xs: Any) -> Any:
     """`f` applied to each slice of `xs` along axis 0, results stacked."""
+    _eager("map", xs=xs)
     n = len(tree.flatten(xs)[0])
     ys = [f(_row(xs, i)) for i in range(n)]
     return _stack(ys)
@@ -290,6 +322,7 @@ def map(f: Callable[[Any], Any], xs: Any) -> Any:
 
 def vectorized_map(function: Callable[[Any], Any], elements: Any) -> Any:
     """`function` over the leading axis of `elements` (`torch.vmap` where it can)."""
+    _eager("vectorized_map", elements=elements)
     try:
         return torch.vmap(function)(elements)
     except (RuntimeError, ValueError):

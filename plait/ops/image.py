@@ -67,10 +67,12 @@ def resize(
 @symbolic_op("image.rgb_to_grayscale")
 def rgb_to_grayscale(images: Any, data_format: str | None = None) -> torch.Tensor:
     """Luma (ITU-R 601: 0.2989 R + 0.5870 G + 0.1140 B), one channel kept."""
-    t, last, batched = _channels_first(to_float(convert(images)), data_format)
+    source = convert(images)
+    t, last, batched = _channels_first(to_float(source), data_format)
     weights = torch.tensor([0.2989, 0.5870, 0.1140], dtype=t.dtype, device=t.device)
     out = torch.sum(t * weights.reshape(1, 3, 1, 1), dim=1, keepdim=True)
-    return _restore(out, last, batched)
+    # Keras compat: int images give int (truncated) luma.
+    return _restore(out, last, batched).to(source.dtype)
 
 
 def _borders(
@@ -146,7 +148,14 @@ def crop_images(
     return _restore(t[:, :, top : top + height, left : left + width], last, batched)
 
 
-NOT_PROVIDED = dict.fromkeys(("affine_transform", "elastic_transform", "extract_patches", "extract_patches_3d", "gaussian_blur", "hsv_to_rgb", "map_coordinates", "perspective_transform", "rgb_to_hsv", "scale_and_translate", "sobel_edges", "ssim"), "not implemented in plait yet")  # fmt: skip
+NOT_PROVIDED: dict[str, str] = {}
 
 
 __getattr__ = missing("plait.ops.image", NOT_PROVIDED)
+
+# The filters and warps use the helpers above, hence imported last.
+from plait.ops import image_filters, image_warp  # noqa: E402
+from plait.ops.image_filters import *  # noqa: E402, F403
+from plait.ops.image_warp import *  # noqa: E402, F403
+
+__all__ += image_filters.__all__ + image_warp.__all__

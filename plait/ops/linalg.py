@@ -11,10 +11,24 @@ import torch
 
 from plait.layers.ops import symbolic_op
 from plait.ops._tensor import axes, common, convert, missing, to_float
+from plait.ops.transforms import jvp
 
 __all__ = [
-    "cholesky", "cholesky_inverse", "det", "eig", "eigh", "inv", "lstsq",
-    "lu_factor", "matrix_rank", "norm", "pinv", "qr", "solve", "solve_triangular",
+    "cholesky",
+    "cholesky_inverse",
+    "det",
+    "eig",
+    "eigh",
+    "inv",
+    "jvp",
+    "lstsq",
+    "lu_factor",
+    "matrix_rank",
+    "norm",
+    "pinv",
+    "qr",
+    "solve",
+    "solve_triangular",
     "svd",
 ]  # fmt: skip
 
@@ -134,7 +148,5 @@ def svd(x: Any, full_matrices: bool = True, compute_uv: bool = True) -> Any:
     return tuple(torch.linalg.svd(t, full_matrices=full_matrices))
 
 
-NOT_PROVIDED = {
-    "jvp": "a function transform; use torch.func.jvp directly",
-}
+NOT_PROVIDED: dict[str, str] = {}
 __getattr__ = missing("plait.ops.linalg", NOT_PROVIDED)

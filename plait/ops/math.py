@@ -5,6 +5,7 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from typing import Any
 
@@ -20,6 +21,15 @@ __all__ = [
 ]  # fmt: skip
 
 
+def _identity(reduce: str, dtype: torch.dtype) -> float | int:
+    if reduce in ("sum", "prod"):
+        return int(reduce == "prod")
+    info = torch.finfo(dtype) if dtype.is_floating_point else torch.iinfo(dtype)
+    low = -math.inf if dtype.is_floating_point else info.min
+    high = math.inf if dtype.is_floating_point else info.max
+    return low if reduce == "amax" else high
+
+
 def _segment(name: str, reduce: str) -> Callable[..., torch.Tensor]:
     def op(
         data: Any,
@@ -32,14 +42,20 @@ def _segment(name: str, reduce: str) -> Callable[..., torch.Tensor]:
         n = int(ids.max()) + 1 if num_segments is None else int(num_segments)
         valid = (ids >= 0) & (ids < n)  # out-of-range ids are dropped, as Keras
         rows, t = ids[valid], t[valid]
-        out = torch.zeros((n, *t.shape[1:]), dtype=t.dtype, device=t.device)
+        # Empty segments hold the reduction's identity (-inf for max), as Keras.
+        out = torch.full(
+            (n, *t.shape[1:]),
+            _identity(reduce, t.dtype),
+            dtype=t.dtype,
+            device=t.device,
+        )
         index = rows.reshape(-1, *([1] * (t.ndim - 1))).expand_as(t)
         if reduce == "sum":
             return out.scatter_add_(0, index, t)
-        return out.scatter_reduce_(0, index, t, reduce=reduce, include_self=False)
+        return out.scatter_reduce_(0, index, t, reduce=reduce, include_self=True)
 
     op.__name__ = op.__qualname__ = name
-    op.__doc__ = f"The {reduce} of the rows of `data` with each segment id (0 for empty segments)."
+    op.__doc__ = f"The {reduce} of the rows of `data` with each segment id (empty: its identity)."
     return symbolic_op(name)(op)
 
 

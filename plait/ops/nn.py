@@ -10,7 +10,7 @@ import torch
 import torch.nn.functional as F
 
 from plait.layers.ops import symbolic_op
-from plait.ops import nn_conv
+from plait.ops import ctc, nn_conv
 from plait.ops._tensor import (
     as_dtype,
     common,
@@ -18,8 +18,10 @@ from plait.ops._tensor import (
     float_op,
     floatx,
     missing,
+    named_op,
     to_float,
 )
+from plait.ops.ctc import *  # noqa: F403  (re-exported: ops.nn.ctc_loss)
 from plait.ops.nn_conv import *  # noqa: F403  (re-exported: ops.nn.conv)
 
 __all__ = [
@@ -43,6 +45,7 @@ __all__ = [
     "multi_hot",
     "normalize",
     "one_hot",
+    "polar",
     "psnr",
     "relu",
     "relu6",
@@ -63,7 +66,7 @@ __all__ = [
     "tanh_shrink",
     "threshold",
 ]
-__all__ += nn_conv.__all__
+__all__ += nn_conv.__all__ + ctc.__all__
 
 _EPSILON = 1e-7  # Keras's backend.epsilon(), used to clip probabilities
 
@@ -72,8 +75,16 @@ def _hard_sigmoid(t: torch.Tensor) -> torch.Tensor:
     return F.relu6(t + 3.0) / 6.0
 
 
-relu = float_op("relu", torch.relu, "`max(x, 0)`.")
-relu6 = float_op("relu6", F.relu6, "`min(max(x, 0), 6)`.")
+def _clamp_op(name: str, low: float, high: float | None, doc: str) -> Any:
+    # Keras compat: clipping activations keep int inputs int.
+    def op(x: Any) -> torch.Tensor:
+        return torch.clamp(convert(x), low, high)
+
+    return named_op(op, name, doc)
+
+
+relu = _clamp_op("relu", 0, None, "`max(x, 0)`.")
+relu6 = _clamp_op("relu6", 0, 6, "`min(max(x, 0), 6)`.")
 sigmoid = float_op("sigmoid", torch.sigmoid, "`1 / (1 + exp(-x))`.")
 softplus = float_op("softplus", F.softplus, "`log(1 + exp(x))`.")
 softsign = float_op("softsign", F.softsign, "`x / (1 + |x|)`.")
@@ -89,7 +100,7 @@ hard_silu = float_op(
 hard_swish = float_op(
     "hard_swish", lambda t: t * _hard_sigmoid(t), "`x * hard_sigmoid(x)`."
 )
-hard_tanh = float_op("hard_tanh", F.hardtanh, "`x` clipped to `[-1, 1]`.")
+hard_tanh = _clamp_op("hard_tanh", -1, 1, "`x` clipped to `[-1, 1]`.")
 selu = float_op("selu", F.selu, "Scaled ELU (Klambauer et al. 2017).")
 tanh_shrink = float_op("tanh_shrink", lambda t: t - torch.tanh(t), "`x - tanh(x)`.")
 sparse_plus = float_op(
@@ -155,8 +166,16 @@ def squareplus(x: Any, b: float = 4) -> torch.Tensor:
 
 @symbolic_op("threshold")
 def threshold(x: Any, threshold: float, default_value: float) -> torch.Tensor:
-    """`x` where `x > threshold`, else `default_value`."""
-    return F.threshold(to_float(convert(x)), threshold, default_value)
+    """`x` where `x > threshold`, else `default_value` (in `x`'s dtype)."""
+    t = convert(x)
+    return torch.where(t > threshold, t, torch.tensor(default_value).to(t))
+
+
+@symbolic_op("polar")
+def polar(abs_: Any, angle: Any) -> torch.Tensor:
+    """The complex numbers `abs_ * exp(i * angle)`."""
+    magnitude, phase = (to_float(t) for t in common(abs_, angle))
+    return torch.polar(magnitude, phase)
 
 
 def _over_axes(
@@ -324,7 +343,7 @@ def layer_normalization(
     """Normalize over `axis` to mean 0, variance 1, then scale by `gamma`, add `beta`."""
     t = to_float(convert(x))
     var, mean = torch.var_mean(t, dim=axis, keepdim=True, correction=0)
-    out = (t - mean) * torch.rsqrt(var + (1e-3 if epsilon is None else epsilon))
+    out = (t - mean) * torch.rsqrt(var + (_EPSILON if epsilon is None else epsilon))
     if gamma is not None:
         out = out * convert(gamma).to(t.dtype)
     return out + convert(beta).to(t.dtype) if beta is not None else out
@@ -351,9 +370,5 @@ def normalize(
     return F.normalize(t, p=order, dim=axis, eps=eps)
 
 
-NOT_PROVIDED = {
-    "ctc_decode": "not implemented in plait yet",
-    "ctc_loss": "not implemented in plait yet; use torch.nn.functional.ctc_loss",
-    "polar": "not implemented in plait yet; use torch.polar",
-}
+NOT_PROVIDED: dict[str, str] = {}
 __getattr__ = missing("plait.ops.nn", NOT_PROVIDED)

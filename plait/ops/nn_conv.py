@@ -266,8 +266,17 @@ def adaptive_average_pool(
 def depth_to_space(
     x: Any, block_size: int, data_format: str = "channels_last"
 ) -> torch.Tensor:
-    """Move channel blocks into `block_size x block_size` spatial blocks (TF order)."""
+    """Move channel blocks into `block_size x block_size` spatial blocks.
+
+    Channels-last reads each block's entries row by row, then channel (as
+    TensorFlow); channels-first channel by channel (as torch's `pixel_shuffle`).
+    Keras 3 does the same on every backend.
+    """
     t, last = _first(convert(x), data_format)
+    if (
+        not last
+    ):  # Keras compat: channels-first blocks are channel-major (pixel shuffle)
+        return F.pixel_shuffle(t, block_size)
     b, c, h, w = t.shape
     out = t.reshape(b, block_size, block_size, c // block_size**2, h, w)
     out = out.permute(0, 3, 4, 1, 5, 2)  # (b, c', h, bs, w, bs)
@@ -282,6 +291,8 @@ def space_to_depth(
 ) -> torch.Tensor:
     """The inverse of `depth_to_space`."""
     t, last = _first(convert(x), data_format)
+    if not last:
+        return F.pixel_unshuffle(t, block_size)
     b, c, h, w = t.shape
     out = t.reshape(b, c, h // block_size, block_size, w // block_size, block_size)
     out = out.permute(0, 3, 5, 1, 2, 4)  # (b, bs, bs, c, h', w')

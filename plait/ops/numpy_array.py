@@ -270,6 +270,16 @@ def size(x: Any) -> int:
     return convert(x).numel()
 
 
+def _pad_symmetric(t: torch.Tensor, widths: np.ndarray) -> torch.Tensor:
+    """NumPy's `symmetric` padding: mirror images that repeat the edge entries."""
+    for axis, (before, after) in enumerate(widths):
+        n = t.shape[axis]
+        head = t.narrow(axis, 0, int(before)).flip(axis)
+        tail = t.narrow(axis, n - int(after), int(after)).flip(axis)
+        t = torch.cat([head, t, tail], dim=axis)
+    return t
+
+
 @symbolic_op("pad")
 def pad(
     x: Any, pad_width: Any, mode: str = "constant", constant_values: Any = None
@@ -280,6 +290,8 @@ def pad(
     flat = [int(v) for pair in widths[::-1] for v in pair]  # torch: last axis first
     if mode == "constant":
         return torch.nn.functional.pad(t, flat, value=constant_values or 0)
+    if mode == "symmetric" and constant_values is None:
+        return _pad_symmetric(t, widths)
     torch_mode = {
         "reflect": "reflect",
         "edge": "replicate",
@@ -410,7 +422,8 @@ def bincount(
         ]
         return torch.stack(rows)
     out = torch.bincount(t, w, minlength=minlength)
-    return out if w is not None else out.to(torch.int32)
+    # Keras compat: counts are int32, weighted sums keep the weights' dtype.
+    return out.to(torch.int32 if w is None else w.dtype)
 
 
 @symbolic_op("select")

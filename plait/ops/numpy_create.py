@@ -56,8 +56,8 @@ def empty(shape: Any, dtype: Any = None) -> torch.Tensor:
 
 
 def full(shape: Any, fill_value: Any, dtype: Any = None) -> torch.Tensor:
-    """A tensor filled with `fill_value` (its dtype unless `dtype`)."""
-    value = convert(fill_value, dtype)
+    """A tensor filled with `fill_value` (floatx unless `dtype`, as Keras)."""
+    value = convert(fill_value, dtype or floatx())
     return value.expand(shape_tuple(shape)).clone()
 
 
@@ -120,7 +120,8 @@ def linspace(
         step = (convert(stop) - convert(start)) / builtins.max(
             num - 1 if endpoint else num, 1
         )
-        return out, step
+        # Keras compat: the step of scalar bounds is a Python float.
+        return out, float(step) if step.ndim == 0 else step
     return out
 
 

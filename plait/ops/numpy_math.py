@@ -168,16 +168,30 @@ def _binary(
     return named_op(op, name, f"Element-wise `{name}` of `x1` and `x2`, broadcast.")
 
 
+def _bool_as_is(fn: Callable[[torch.Tensor], torch.Tensor]) -> Callable[..., Any]:
+    # Keras compat: abs and trunc of bools are the bools (torch has no bool kernel).
+    def apply(t: torch.Tensor) -> torch.Tensor:
+        return t.clone() if t.dtype == torch.bool else fn(t)
+
+    return apply
+
+
+def _square(t: torch.Tensor) -> torch.Tensor:
+    # Keras compat: ints keep their dtype (torch gives int64), bools give int32.
+    t = t.to(torch.int32) if t.dtype == torch.bool else t
+    return torch.square(t).to(t.dtype)
+
+
 def _cbrt(x: torch.Tensor) -> torch.Tensor:
     return torch.sign(x) * torch.abs(x) ** (1.0 / 3.0)
 
 
-abs = _unary("abs", torch.abs)
-absolute = _unary("absolute", torch.abs)
+abs = _unary("abs", _bool_as_is(torch.abs))
+absolute = _unary("absolute", _bool_as_is(torch.abs))
 fabs = _unary("fabs", torch.abs, floating=True)
 negative = _unary("negative", torch.neg)
 sign = _unary("sign", torch.sign)
-square = _unary("square", torch.square)
+square = _unary("square", _square)
 sqrt = _unary("sqrt", torch.sqrt, floating=True)
 cbrt = _unary("cbrt", _cbrt, floating=True)
 reciprocal = _unary("reciprocal", torch.reciprocal, floating=True)
@@ -202,7 +216,7 @@ arccosh = _unary("arccosh", torch.acosh, floating=True)
 arctanh = _unary("arctanh", torch.atanh, floating=True)
 ceil = _unary("ceil", torch.ceil, floating=True)
 floor = _unary("floor", torch.floor, floating=True)
-trunc = _unary("trunc", torch.trunc)
+trunc = _unary("trunc", _bool_as_is(torch.trunc))
 deg2rad = _unary("deg2rad", torch.deg2rad, floating=True)
 rad2deg = _unary("rad2deg", torch.rad2deg, floating=True)
 sinc = _unary("sinc", torch.sinc, floating=True)
@@ -243,7 +257,15 @@ hypot = _binary("hypot", torch.hypot, floating=True)
 logaddexp = _binary("logaddexp", torch.logaddexp, floating=True)
 logaddexp2 = _binary("logaddexp2", torch.logaddexp2, floating=True)
 nextafter = _binary("nextafter", torch.nextafter, floating=True)
-heaviside = _binary("heaviside", torch.heaviside)
+heaviside = _binary(
+    "heaviside",
+    # Keras compat: ints give floatx, bools stay bool.
+    lambda a, b: (
+        torch.heaviside(*(to_float(t) for t in (a, b)))
+        if a.dtype != torch.bool
+        else torch.heaviside(a, b)
+    ),
+)
 equal = _binary("equal", torch.eq)
 not_equal = _binary("not_equal", torch.ne)
 greater = _binary("greater", torch.gt)
@@ -357,11 +379,12 @@ def prod(
     dims = axes(axis)
     if dims is None:
         out = torch.prod(t.reshape(-1).to(out_dtype))
-        return out.reshape([1] * t.ndim) if keepdims else out
-    out = t.to(out_dtype)
-    for d in sorted((d % t.ndim for d in dims), reverse=True):
-        out = torch.prod(out, dim=d, keepdim=keepdims)
-    return out
+        out = out.reshape([1] * t.ndim) if keepdims else out
+    else:
+        out = t.to(out_dtype)
+        for d in sorted((d % t.ndim for d in dims), reverse=True):
+            out = torch.prod(out, dim=d, keepdim=keepdims)
+    return out.to(out_dtype)  # torch's products of ints are int64
 
 
 @symbolic_op("mean")
@@ -423,7 +446,9 @@ def _nan(
     fn: Callable[..., torch.Tensor], fill: Callable[[torch.Tensor], float]
 ) -> Callable[..., torch.Tensor]:
     def reduce_ignoring_nan(t: torch.Tensor, dim: Any, keepdim: bool) -> torch.Tensor:
-        return fn(torch.where(torch.isnan(t), fill(t), t), dim=dim, keepdim=keepdim)
+        if t.is_floating_point():
+            t = torch.where(torch.isnan(t), fill(t), t)
+        return fn(t, dim=dim, keepdim=keepdim)
 
     return reduce_ignoring_nan
 
@@ -446,7 +471,9 @@ std = _simple_reduce(
     "std", _std, floating=True, doc="Population standard deviation over `axis`."
 )
 ptp = _simple_reduce("ptp", _ptp, doc="`max - min` over `axis`.")
-nansum = _simple_reduce("nansum", torch.nansum)
+nansum = _simple_reduce(
+    "nansum", _nan(lambda t, dim, keepdim: sum(t, dim, keepdim), lambda t: 0.0)
+)
 nanmean = _simple_reduce("nanmean", torch.nanmean, floating=True)
 nanmax = _simple_reduce("nanmax", _nan(torch.amax, lambda t: -math.inf))
 nanmin = _simple_reduce("nanmin", _nan(torch.amin, lambda t: math.inf))
@@ -468,6 +495,7 @@ def _arg(
         t = convert(x)
         if fill is not None and t.is_floating_point():
             t = torch.where(torch.isnan(t), fill, t)
+        t = t.to(torch.uint8) if t.dtype == torch.bool else t
         if axis is None:
             out = torch_fn(t.reshape(-1))
             out = out.reshape([1] * t.ndim) if keepdims else out
@@ -517,7 +545,7 @@ def _cumulative(
         out_dtype = as_dtype(dtype) or _sum_dtype(t)
         if axis is None:
             t, axis = t.reshape(-1), 0
-        return torch_fn(t.to(out_dtype), dim=int(axis))
+        return torch_fn(t.to(out_dtype), dim=int(axis)).to(out_dtype)
 
     return named_op(
         op, name, f"Cumulative `{name}` along `axis` (flattened when None)."

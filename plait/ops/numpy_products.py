@@ -79,6 +79,8 @@ def triu(x: Any, k: int = 0) -> torch.Tensor:
 def matmul(x1: Any, x2: Any) -> torch.Tensor:
     """Matrix product with NumPy's broadcasting (`x1 @ x2`)."""
     a, b = common(x1, x2)
+    if a.dtype == torch.bool:  # Keras compat: bools give bools (torch has no kernel)
+        return torch.matmul(a.to(torch.int32), b.to(torch.int32)) > 0
     return torch.matmul(a, b)
 
 
@@ -181,4 +183,5 @@ def trapezoid(y: Any, x: Any = None, dx: float = 1.0, axis: int = -1) -> torch.T
 @symbolic_op("vander")
 def vander(x: Any, N: int | None = None, increasing: bool = False) -> torch.Tensor:
     """Vandermonde matrix: powers of the 1-D `x`."""
-    return torch.vander(convert(x), N=N, increasing=increasing)
+    t = convert(x)
+    return torch.vander(t, N=N, increasing=increasing).to(t.dtype)

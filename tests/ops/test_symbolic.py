@@ -153,3 +153,28 @@ def test_ops_zeros_inside_call_during_shape_inference():
 def test_ops_creation_device_outside_inference_is_default():
     assert ops.zeros((2,)).device.type == "cpu"
     assert prandom.uniform((2,)).device.type == "cpu"
+
+
+@pytest.mark.parametrize(
+    ("op", "call"),
+    [
+        ("cond", lambda x: ops.cond(x, lambda: x, lambda: x)),
+        ("switch", lambda x: ops.switch(x, [lambda v: v], x)),
+        ("fori_loop", lambda x: ops.fori_loop(0, x, lambda i, v: v, 1.0)),
+        ("while_loop", lambda x: ops.while_loop(lambda v: v, lambda v: v, x)),
+        ("scan", lambda x: ops.scan(lambda c, v: (c, v), 0.0, x)),
+        ("associative_scan", lambda x: ops.associative_scan(lambda a, b: a, x)),
+        ("map", lambda x: ops.map(lambda v: v, x)),
+        ("vectorized_map", lambda x: ops.vectorized_map(lambda v: v, x)),
+    ],
+)
+def test_control_flow_on_symbolic_tensors_raises_naming_the_op(op, call):
+    x = plait.Input(shape=(3,))
+    with pytest.raises(ValueError, match=rf"ops\.{op}: expected tensors with values"):
+        call(x)
+
+
+def test_fori_loop_with_int_bounds_unrolls_into_the_graph():
+    x = plait.Input(shape=(3,))
+    model = plait.Model(x, ops.fori_loop(0, 3, lambda i, v: v * 2.0, x))
+    np.testing.assert_allclose(model(torch.ones(2, 3)).detach().numpy(), 8.0)

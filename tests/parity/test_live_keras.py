@@ -6,7 +6,8 @@ stay out of this process) into a temporary folder; every `.npz` it writes must m
 the committed file of the same name (same keys, arrays within 1e-6, the same JSON
 metadata apart from the Keras version), and it must write every committed one.
 The Keras models saved by `make_keras_fixtures.py` (`.keras`) are not compared;
-their predictions (`.npz`) are. Run it with:
+their predictions (`.npz`) are. A `.json` written beside the `.npz` files (the
+ops goldens' dtypes) must equal the committed one apart from the Keras version. Run it with:
 
     KERAS_BACKEND=torch PYTHONPATH=/work/main /tmp/kvenv/bin/python -m pytest \
         tests/parity/test_live_keras.py -p no:cacheprovider
@@ -39,6 +40,7 @@ SCRIPTS = {
     "tests/saving/make_keras_h5_fixtures.py": "tests/saving/fixtures/h5/*.npz",
     "tests/saving/make_keras_h5_optimizer_fixtures.py": "tests/saving/fixtures/h5opt/*.npz",
     "tests/applications/make_apps_golden.py": "tests/applications/golden/*.npz",
+    "tests/ops/make_ops_golden.py": "tests/ops/golden/*.npz",
 }
 
 
@@ -56,7 +58,11 @@ def _comparable(value):
 
 
 def test_every_make_script_is_checked():
-    found = {p.relative_to(ROOT).as_posix() for p in PARITY.glob("make_*_golden.py")}
+    found = {
+        p.relative_to(ROOT).as_posix()
+        for folder in (PARITY, ROOT / "tests" / "ops")
+        for p in folder.glob("make_*_golden.py")
+    }
     assert found <= set(SCRIPTS)
 
 
@@ -92,3 +98,9 @@ def test_regenerated_goldens_equal_committed(script, tmp_path):
                     np.testing.assert_array_equal(a, b, err_msg=f"{name}:{key}")
                 else:
                     assert a == b, f"{name}:{key}"
+    folder = next(iter(committed.values())).parent
+    for path in tmp_path.glob("*.json"):
+        new, old = (json.loads(p.read_text()) for p in (path, folder / path.name))
+        new.pop("keras", None)
+        old.pop("keras", None)
+        assert new == old, path.name
