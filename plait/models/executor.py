@@ -292,6 +292,9 @@ def _nested_call(
     flags = tuple(id(t) in menv for t in inner)
     masks = [menv[id(t)] for t in inner if id(t) in menv]
     n_out = len(node.output_tensors)
+    given = node.kwargs.get("training")
+    if given is not None:  # `base_model(x, training=False)`: fixed in the graph
+        training = bool(given)  # type: ignore[assignment]
     if any(flags):
         fn = model._run_masked_flat
         fn = amp.wrap_call(model, fn) if wrap else fn
