@@ -29,6 +29,7 @@ from plait.layers.recurrent_cells import (
 )
 from plait.layers.rnn_cell_base import BaseRNNCell
 from plait.types import ActivationLike, InitializerLike, Shape
+from plait.utils.settings import image_data_format
 
 __all__ = ["ConvLSTM1D", "ConvLSTM2D", "ConvLSTM3D"]
 
@@ -116,7 +117,7 @@ class _ConvLSTMCell(BaseRNNCell):
                 f"{where}: expected `padding` in ['valid', 'same'], got "
                 f"padding={padding!r}."
             )
-        data_format = data_format or "channels_last"
+        data_format = data_format or image_data_format()
         if data_format not in ("channels_last", "channels_first"):
             raise ValueError(
                 f"{where}: expected `data_format` in ['channels_last', "

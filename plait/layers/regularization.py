@@ -13,6 +13,7 @@ from plait import regularizers
 from plait.layers.base import Layer
 from plait.layers.input_spec import InputSpec
 from plait.types import Shape
+from plait.utils.settings import image_data_format
 
 __all__ = [
     "ActivityRegularization",
@@ -110,7 +111,7 @@ def _check_rate(layer: Layer, name: str, value: Any) -> float:
 
 def _channels_format(layer: Layer, data_format: str | None) -> str:
     if data_format is None:
-        return "channels_last"
+        return image_data_format()
     if data_format not in ("channels_last", "channels_first"):
         raise ValueError(
             f"{layer._where()}: expected `data_format` in ('channels_last', "

@@ -10,6 +10,7 @@ import torch
 from plait.layers.base import Layer
 from plait.layers.input_spec import InputSpec
 from plait.types import Shape
+from plait.utils.settings import image_data_format
 
 __all__ = ["Flatten", "Permute", "RepeatVector", "Reshape"]
 
@@ -37,7 +38,7 @@ class Flatten(Layer):
                 f"{self._where()}: expected data_format in ('channels_last', "
                 f"'channels_first'), got data_format={data_format!r}."
             )
-        self.data_format = data_format or "channels_last"
+        self.data_format = data_format or image_data_format()
         self.input_spec = InputSpec(min_ndim=1)
 
     def call(self, inputs: torch.Tensor) -> torch.Tensor:

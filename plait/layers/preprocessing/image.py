@@ -14,6 +14,7 @@ import torch.nn.functional as F
 
 from plait.layers.base import Layer
 from plait.types import Shape
+from plait.utils.settings import image_data_format
 
 __all__ = ["CenterCrop", "Rescaling", "Resizing", "resize_images"]
 
@@ -29,9 +30,9 @@ _INTERPOLATIONS = {
 
 
 def check_data_format(where: str, data_format: str | None) -> str:
-    """`data_format`, None meaning Keras's default "channels_last"."""
+    """`data_format`, None meaning the image data format (Keras's default)."""
     if data_format is None:
-        return "channels_last"
+        return image_data_format()
     if data_format not in ("channels_last", "channels_first"):
         raise ValueError(
             f"{where}: expected `data_format` in ('channels_last', "
