@@ -264,3 +264,66 @@ def load_weights(
         model.load_weights(str(path))
     else:
         model.load_weights(str(weights))
+
+
+def imagenet_model(
+    body: Callable[[SymbolicTensor], SymbolicTensor],
+    *,
+    name: str,
+    include_top: bool,
+    weights: Any,
+    input_tensor: Any,
+    input_shape: Any,
+    pooling: str | None,
+    classes: int,
+    classifier_activation: Any,
+    default_size: int,
+    min_size: int,
+    files: Callable[[bool], tuple[str, str, str]] | None,
+    top: Callable[[SymbolicTensor], SymbolicTensor] | None = None,
+    pool_names: bool = False,
+) -> Model:
+    """The whole application around its convolutional `body`, as Keras builds it.
+
+    Checks the arguments, makes the input, runs `body` on it, then either the
+    top (`top`, by default a `GlobalAveragePooling2D` named "avg_pool") and the
+    "predictions" classifier, or the optional pooling (named "avg_pool" /
+    "max_pool" with `pool_names`, as ResNet's are), builds the `Model` and loads
+    `weights`; `files(include_top)` gives the ImageNet file of a configuration.
+    """
+    check_weights(weights, include_top, classes)
+    shape = obtain_input_shape(
+        input_shape,
+        default_size=default_size,
+        min_size=min_size,
+        data_format=backend.image_data_format(),
+        require_flatten=include_top,
+        weights=weights,
+    )
+    img, inputs = image_input(input_tensor, shape)
+    x = body(img)
+    if include_top:
+        x = top(x) if top else layers.GlobalAveragePooling2D(name="avg_pool")(x)
+        x = classifier(x, classes, classifier_activation, weights)
+    else:
+        x = pool(x, pooling, f"{pooling}_pool" if pool_names and pooling else None)
+    model = Model(inputs, x, name=name)
+    load_weights(model, weights, None if files is None else lambda: files(include_top))
+    return model
+
+
+def tf_kernels_files(
+    folder: str, family: str, hashes: tuple[str, str]
+) -> Callable[[bool], tuple[str, str, str]]:
+    """The `files` of `imagenet_model` for Keras's `<family>_weights_tf_dim_ordering_tf_kernels[_notop].h5`.
+
+    `folder` is the file's folder in Keras's bucket, `hashes` the hashes of the
+    file with the top and without it.
+    """
+
+    def files(include_top: bool) -> tuple[str, str, str]:
+        suffix = "" if include_top else "_notop"
+        fname = f"{family}_weights_tf_dim_ordering_tf_kernels{suffix}.h5"
+        return fname, f"{KERAS_WEIGHTS}{folder}/{fname}", hashes[not include_top]
+
+    return files

@@ -25,6 +25,7 @@ from plait.layers.base import Layer, Layout
 from plait.layers.input_spec import InputSpec
 from plait.layers.layer_args import set_weight_fns, weight_fn_names, weight_fns_config
 from plait.types import ActivationLike, Shape
+from plait.utils.settings import image_data_format
 
 Pairs = list[tuple[int, int]]
 _DATA_FORMATS = ("channels_last", "channels_first")
@@ -78,9 +79,9 @@ def _choice(layer: Layer, name: str, value: Any, choices: Sequence[str]) -> str:
 
 
 def _data_format(layer: Layer, data_format: Any) -> str:
-    """None -> `"channels_last"` (Keras's default image data format)."""
+    """None -> the image data format (`plait.backend.image_data_format()`), as in Keras."""
     if data_format is None:
-        return "channels_last"
+        return image_data_format()
     return _choice(layer, "data_format", data_format, _DATA_FORMATS)
 
 

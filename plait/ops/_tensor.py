@@ -10,6 +10,7 @@ import torch
 
 from plait.graph.inference import creation_device
 from plait.layers.ops import symbolic_op
+from plait.utils import settings
 
 __all__ = [
     "as_dtype",
@@ -26,7 +27,7 @@ __all__ = [
 ]
 
 # Settings `plait.backend` can change (Keras's `set_epsilon`, `set_image_data_format`).
-config: dict[str, Any] = {"epsilon": 1e-7, "image_data_format": "channels_last"}
+config = settings.config
 
 _NAMES = {"float": "float32", "int": "int32", "double": "float64", "half": "float16"}
 

@@ -50,3 +50,30 @@ def fill(
 def batch(shape: tuple[int, ...], seed: int = 1) -> np.ndarray:
     """A seeded float32 batch in [0, 255), the range the applications take."""
     return np.random.default_rng(seed).uniform(0, 255, shape).astype("float32")
+
+
+def slow_cases() -> set[str]:
+    """The case ids the `cases_*.py` files list in their `SLOW` sets (run with -m slow)."""
+    import importlib.util
+
+    found: set[str] = set()
+    for path in sorted(pathlib.Path(__file__).parent.glob("cases_*.py")):
+        spec = importlib.util.spec_from_file_location(path.stem, path)
+        module = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(module)
+        found |= set(getattr(module, "SLOW", ()))
+    return found
+
+
+def layout(model) -> tuple[list[str], list[tuple[int, ...]]]:
+    """The paths and Keras-layout shapes of a plait model's weights, in order.
+
+    Works on a model built under `deferred_weights()` (meta weights, no memory),
+    so the layout of the biggest networks is checked in the fast test run.
+    """
+    paths, shapes = [], []
+    for p, info in model._weight_entries():
+        value = info.layout[0](p.detach()) if info.layout is not None else p
+        paths.append(p.path)
+        shapes.append(tuple(value.shape))
+    return paths, shapes

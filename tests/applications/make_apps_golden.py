@@ -9,7 +9,9 @@ The cases are listed in `cases_*.py` beside this script, each a list `CASES` of
 Keras application is built with `weights=None`, filled with `golden.fill`'s
 seeded weights and run on `golden.batch`; `golden/<case>.npz` keeps the batch
 `x`, the prediction `y` and a JSON `meta` (name, kwargs, Keras's weight paths
-and shapes, Keras's version).
+and shapes, Keras's version). Each case starts a fresh Keras session, so the
+auto-named layers of a case (`conv2d`, `conv2d_1`, ...) do not depend on the
+cases before it; test_golden.py starts plait's names afresh too.
 """
 
 from __future__ import annotations
@@ -51,6 +53,7 @@ def main() -> None:
     for case_id, name, kwargs, shape in cases():
         if args.only and not case_id.startswith(args.only):
             continue
+        keras.backend.clear_session()  # auto names (conv2d, conv2d_1, ...) start afresh
         model = getattr(keras.applications, name)(weights=None, **kwargs)
         paths = [v.path for v in model.weights]
         shapes = [tuple(v.shape) for v in model.weights]
