@@ -24,6 +24,16 @@ from plait.applications import imagenet_utils as imagenet_utils
 #
 #
 # --- EfficientNet, ConvNeXt
+# isort: split
+from plait.applications import efficientnet as efficientnet
+from plait.applications.efficientnet import EfficientNetB0 as EfficientNetB0
+from plait.applications.efficientnet import EfficientNetB1 as EfficientNetB1
+from plait.applications.efficientnet import EfficientNetB2 as EfficientNetB2
+from plait.applications.efficientnet import EfficientNetB3 as EfficientNetB3
+from plait.applications.efficientnet import EfficientNetB4 as EfficientNetB4
+from plait.applications.efficientnet import EfficientNetB5 as EfficientNetB5
+from plait.applications.efficientnet import EfficientNetB6 as EfficientNetB6
+from plait.applications.efficientnet import EfficientNetB7 as EfficientNetB7
 #
 #
 #

@@ -264,3 +264,16 @@ def load_weights(
         model.load_weights(str(path))
     else:
         model.load_weights(str(weights))
+
+
+def top_or_notop_file(
+    base_url: str, name: str, include_top: bool, hashes: tuple[str, str]
+) -> Callable[[], tuple[str, str, str]]:
+    """`load_weights`'s `imagenet` for Keras's usual naming of a model's two files.
+
+    `<name>.h5` (with the top; hash `hashes[0]`) or `<name>_notop.h5` (without;
+    `hashes[1]`), found at `base_url + file name`.
+    """
+    fname = name + (".h5" if include_top else "_notop.h5")
+    entry = (fname, base_url + fname, hashes[0] if include_top else hashes[1])
+    return lambda: entry

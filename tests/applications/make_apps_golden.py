@@ -51,6 +51,7 @@ def main() -> None:
     for case_id, name, kwargs, shape in cases():
         if args.only and not case_id.startswith(args.only):
             continue
+        keras.backend.clear_session()  # auto-named layers start again at `<name>`
         model = getattr(keras.applications, name)(weights=None, **kwargs)
         paths = [v.path for v in model.weights]
         shapes = [tuple(v.shape) for v in model.weights]

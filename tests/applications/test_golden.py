@@ -6,7 +6,9 @@ in Keras's order (so Keras's weight files load), takes the same seeded weights
 and must give the same predictions.
 """
 
+import importlib
 import json
+import pathlib
 
 import numpy as np
 import pytest
@@ -17,8 +19,24 @@ from .golden import GOLDEN, fill
 
 FILES = sorted(GOLDEN.glob("*.npz"))
 
+# Case ids each cases_<group>.py lists in its SLOW set: run with -m slow.
+SLOW = set().union(
+    *(
+        getattr(importlib.import_module(f"{__package__}.{p.stem}"), "SLOW", set())
+        for p in pathlib.Path(__file__).parent.glob("cases_*.py")
+    )
+)
 
-@pytest.mark.parametrize("path", FILES, ids=lambda p: p.stem)
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        pytest.param(p, marks=[pytest.mark.slow] if p.stem in SLOW else [])
+        for p in FILES
+    ],
+    ids=lambda p: p.stem,
+)
+@pytest.mark.usefixtures("fresh_names")
 def test_application_matches_keras(path):
     with np.load(path) as f:
         x, y, meta = f["x"], f["y"], json.loads(str(f["meta"]))

@@ -1,0 +1,41 @@
+"""Golden cases of group C: EfficientNet, EfficientNetV2, ConvNeXt (small inputs, batch 2).
+
+The biggest members (EfficientNetB4..B7, EfficientNetV2M/L, ConvNeXtLarge/XLarge)
+take too long to build for a golden; test_live_c.py compares them with Keras.
+"""
+
+CASES = [
+    (
+        "effnet_b0_top",
+        "EfficientNetB0",
+        {"input_shape": (32, 32, 3), "classes": 10},
+        (2, 32, 32, 3),
+    ),
+    (
+        "effnet_b0_max",
+        "EfficientNetB0",
+        {"include_top": False, "pooling": "max", "input_shape": (48, 40, 3)},
+        (2, 48, 40, 3),
+    ),
+    (
+        "effnet_b1_avg",
+        "EfficientNetB1",
+        {"include_top": False, "pooling": "avg", "input_shape": (32, 32, 3)},
+        (2, 32, 32, 3),
+    ),
+    (
+        "effnet_b2_none",
+        "EfficientNetB2",
+        {"include_top": False, "input_shape": (33, 33, 3)},
+        (2, 33, 33, 3),
+    ),
+    (
+        "effnet_b3_top",
+        "EfficientNetB3",
+        {"input_shape": (32, 32, 3), "classes": 10, "classifier_activation": None},
+        (2, 32, 32, 3),
+    ),
+]
+
+# Cases over ~3 s each: run with -m slow.
+SLOW = {"effnet_b0_max", "effnet_b1_avg", "effnet_b2_none", "effnet_b3_top"}
