@@ -25,7 +25,13 @@ from plait.applications import imagenet_utils as imagenet_utils
 #
 # --- EfficientNet, ConvNeXt
 # isort: split
+from plait.applications import convnext as convnext
 from plait.applications import efficientnet as efficientnet
+from plait.applications.convnext import ConvNeXtBase as ConvNeXtBase
+from plait.applications.convnext import ConvNeXtLarge as ConvNeXtLarge
+from plait.applications.convnext import ConvNeXtSmall as ConvNeXtSmall
+from plait.applications.convnext import ConvNeXtTiny as ConvNeXtTiny
+from plait.applications.convnext import ConvNeXtXLarge as ConvNeXtXLarge
 from plait.applications.efficientnet import EfficientNetB0 as EfficientNetB0
 from plait.applications.efficientnet import EfficientNetB1 as EfficientNetB1
 from plait.applications.efficientnet import EfficientNetB2 as EfficientNetB2

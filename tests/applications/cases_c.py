@@ -39,3 +39,42 @@ CASES = [
 
 # Cases over ~3 s each: run with -m slow.
 SLOW = {"effnet_b0_max", "effnet_b1_avg", "effnet_b2_none", "effnet_b3_top"}
+
+CASES += [
+    (
+        "convnext_tiny_top",
+        "ConvNeXtTiny",
+        {"input_shape": (32, 32, 3), "classes": 10},
+        (2, 32, 32, 3),
+    ),
+    (
+        "convnext_tiny_none",
+        "ConvNeXtTiny",
+        {"include_top": False, "input_shape": (64, 32, 3)},
+        (2, 64, 32, 3),
+    ),
+    (
+        "convnext_tiny_noprep_max",
+        "ConvNeXtTiny",
+        {
+            "include_top": False,
+            "include_preprocessing": False,
+            "pooling": "max",
+            "input_shape": (32, 32, 3),
+        },
+        (2, 32, 32, 3),
+    ),
+    (
+        "convnext_small_avg",
+        "ConvNeXtSmall",
+        {"include_top": False, "pooling": "avg", "input_shape": (32, 32, 3)},
+        (2, 32, 32, 3),
+    ),
+    (
+        "convnext_base_top",
+        "ConvNeXtBase",
+        {"input_shape": (32, 32, 3), "classes": 10},
+        (2, 32, 32, 3),
+    ),
+]
+SLOW |= {"convnext_tiny_noprep_max", "convnext_small_avg", "convnext_base_top"}

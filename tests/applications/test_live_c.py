@@ -35,7 +35,7 @@ pytestmark = [
     ),
 ]
 
-MODULES = ["efficientnet"]
+MODULES = ["efficientnet", "convnext"]
 
 
 def _fresh():
@@ -72,7 +72,15 @@ def test_signatures_and_public_names_are_keras(module):
 
 
 @pytest.mark.parametrize(
-    "name", ["EfficientNetB4", "EfficientNetB5", "EfficientNetB6", "EfficientNetB7"]
+    "name",
+    [
+        "EfficientNetB4",
+        "EfficientNetB5",
+        "EfficientNetB6",
+        "EfficientNetB7",
+        "ConvNeXtLarge",
+        "ConvNeXtXLarge",
+    ],
 )
 def test_big_members_list_keras_weight_paths_and_shapes(name):
     kwargs = {"weights": None, "include_top": True}
@@ -88,6 +96,7 @@ def test_big_members_list_keras_weight_paths_and_shapes(name):
 # (application, constructor kwargs, batch shape): one configuration per family.
 LOCAL = [
     ("EfficientNetB0", {"input_shape": (32, 32, 3), "classes": 10}, (2, 32, 32, 3)),
+    ("ConvNeXtTiny", {"input_shape": (32, 32, 3), "classes": 10}, (2, 32, 32, 3)),
 ]
 
 
@@ -116,6 +125,12 @@ IMAGENET = [
         "EfficientNetB0",
         "efficientnet",
         {"include_top": False, "input_shape": (32, 32, 3), "pooling": "avg"},
+        (2, 32, 32, 3),
+    ),
+    (
+        "ConvNeXtTiny",
+        "convnext",
+        {"include_top": False, "input_shape": (32, 32, 3)},
         (2, 32, 32, 3),
     ),
 ]
