@@ -277,3 +277,12 @@ def top_or_notop_file(
     fname = name + (".h5" if include_top else "_notop.h5")
     entry = (fname, base_url + fname, hashes[0] if include_top else hashes[1])
     return lambda: entry
+
+
+def preprocess_input_unchanged(x: Any, data_format: str | None = None) -> Any:
+    """Return `x` unchanged: the family preprocesses inside the model (Keras's rule).
+
+    Keras keeps `preprocess_input` in such families' modules (EfficientNet,
+    EfficientNetV2, ConvNeXt) so code written for the others runs unchanged.
+    """
+    return x

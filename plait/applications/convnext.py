@@ -414,11 +414,6 @@ def ConvNeXtXLarge(
     )
 
 
-def preprocess_input(x: Any, data_format: str | None = None) -> Any:
-    """Return `x` unchanged: ConvNeXt preprocesses inside the model (Keras's rule)."""
-    return x
-
-
-def decode_predictions(preds: Any, top: int = 5) -> list[list[tuple[str, str, float]]]:
-    """The `top` ImageNet classes of each prediction: `(class id, name, score)` tuples."""
-    return imagenet_utils.decode_predictions(preds, top=top)
+# Keras's module functions: ConvNeXt preprocesses inside the model.
+preprocess_input = common.preprocess_input_unchanged
+decode_predictions = imagenet_utils.decode_predictions

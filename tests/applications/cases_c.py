@@ -78,3 +78,54 @@ CASES += [
     ),
 ]
 SLOW |= {"convnext_tiny_noprep_max", "convnext_small_avg", "convnext_base_top"}
+
+CASES += [
+    (
+        "effnetv2_b0_top",
+        "EfficientNetV2B0",
+        {"input_shape": (32, 32, 3), "classes": 10},
+        (2, 32, 32, 3),
+    ),
+    (
+        "effnetv2_b0_noprep_avg",
+        "EfficientNetV2B0",
+        {
+            "include_top": False,
+            "include_preprocessing": False,
+            "pooling": "avg",
+            "input_shape": (32, 32, 3),
+        },
+        (2, 32, 32, 3),
+    ),
+    (
+        "effnetv2_b1_max",
+        "EfficientNetV2B1",
+        {"include_top": False, "pooling": "max", "input_shape": (32, 32, 3)},
+        (2, 32, 32, 3),
+    ),
+    (
+        "effnetv2_b2_none",
+        "EfficientNetV2B2",
+        {"include_top": False, "input_shape": (33, 35, 3)},
+        (2, 33, 35, 3),
+    ),
+    (
+        "effnetv2_b3_avg",
+        "EfficientNetV2B3",
+        {"include_top": False, "pooling": "avg", "input_shape": (32, 32, 3)},
+        (2, 32, 32, 3),
+    ),
+    (
+        "effnetv2_s_top",
+        "EfficientNetV2S",
+        {"input_shape": (32, 32, 3), "classes": 10},
+        (2, 32, 32, 3),
+    ),
+]
+SLOW |= {
+    "effnetv2_b0_noprep_avg",
+    "effnetv2_b1_max",
+    "effnetv2_b2_none",
+    "effnetv2_b3_avg",
+    "effnetv2_s_top",
+}

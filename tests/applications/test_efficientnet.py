@@ -24,45 +24,137 @@ def _filled(model):
     return model
 
 
+BUCKET = "https://storage.googleapis.com/tensorflow/keras-applications/"
+
+
 @pytest.mark.parametrize(
-    ("member", "include_top", "fname", "file_hash"),
+    ("module", "member", "name", "include_top", "base", "file_hash"),
     [
-        ("b0", True, "efficientnetb0.h5", "902e53a9f72be733fc0bcb005b3ebbac"),
-        ("b0", False, "efficientnetb0_notop.h5", "50bc09e76180e00e4465e1a485ddc09d"),
-        ("b3", False, "efficientnetb3_notop.h5", "af6d107764bb5b1abb91932881670226"),
-        ("b7", True, "efficientnetb7.h5", "8c03f828fec3ef71311cd463b6759d99"),
+        (
+            "efficientnet",
+            "b0",
+            "efficientnetb0",
+            True,
+            "https://storage.googleapis.com/keras-applications/",
+            "902e53a9f72be733fc0bcb005b3ebbac",
+        ),
+        (
+            "efficientnet",
+            "b0",
+            "efficientnetb0",
+            False,
+            "https://storage.googleapis.com/keras-applications/",
+            "50bc09e76180e00e4465e1a485ddc09d",
+        ),
+        (
+            "efficientnet",
+            "b7",
+            "efficientnetb7",
+            True,
+            "https://storage.googleapis.com/keras-applications/",
+            "8c03f828fec3ef71311cd463b6759d99",
+        ),
+        (
+            "efficientnet_v2",
+            "b3",
+            "efficientnetv2-b3",
+            False,
+            BUCKET + "efficientnet_v2/",
+            "f6abf7b5849ac99a89b50dd3fd532856",
+        ),
+        (
+            "efficientnet_v2",
+            "s",
+            "efficientnetv2-s",
+            True,
+            BUCKET + "efficientnet_v2/",
+            "e1d88a8495beba45748fedd0cecbe016",
+        ),
+        (
+            "efficientnet_v2",
+            "l",
+            "efficientnetv2-l",
+            False,
+            BUCKET + "efficientnet_v2/",
+            "b0b66b5c863aef5b46e8608fe1711615",
+        ),
+        (
+            "convnext",
+            "tiny",
+            "convnext_tiny",
+            True,
+            BUCKET + "convnext/",
+            "8ae6e78ce2933352b1ef4008e6dd2f17bc40771563877d156bc6426c7cf503ff",
+        ),
+        (
+            "convnext",
+            "small",
+            "convnext_small",
+            False,
+            BUCKET + "convnext/",
+            "6fc8009faa2f00c1c1dfce59feea9b0745eb260a7dd11bee65c8e20843da6eab",
+        ),
+        (
+            "convnext",
+            "xlarge",
+            "convnext_xlarge",
+            True,
+            BUCKET + "convnext/",
+            "c1f5ccab661354fc3a79a10fa99af82f0fbf10ec65cb894a3ae0815f17a889ee",
+        ),
     ],
 )
-def test_efficientnet_imagenet_file_per_member(member, include_top, fname, file_hash):
+def test_imagenet_file_per_member(module, member, name, include_top, base, file_hash):
+    fam = getattr(applications, module)
     entry = common.top_or_notop_file(
-        efficientnet._BASE_URL,
-        f"efficientnet{member}",
-        include_top,
-        efficientnet._HASHES[member],
+        fam._BASE_URL, name, include_top, fam._HASHES[member]
     )()
-    url = "https://storage.googleapis.com/keras-applications/" + fname
-    assert entry == (fname, url, file_hash)
+    fname = name + (".h5" if include_top else "_notop.h5")
+    assert entry == (fname, base + fname, file_hash)
 
 
-def test_efficientnet_imagenet_loads_keras_file_into_keras_graph(monkeypatch):
+KERAS = "https://storage.googleapis.com/"
+ASKED = [
+    (
+        "EfficientNetB0",
+        KERAS + "keras-applications/efficientnetb0_notop.h5",
+        "50bc09e76180e00e4465e1a485ddc09d",
+        ["Rescaling", "Normalization", "Rescaling", "ZeroPadding2D"],
+    ),
+    (
+        "EfficientNetV2B0",
+        KERAS
+        + "tensorflow/keras-applications/efficientnet_v2/efficientnetv2-b0_notop.h5",
+        "893217f2bb855e2983157299931e43ff",
+        ["Rescaling", "Normalization", "Conv2D", "BatchNormalization"],
+    ),
+    (
+        "ConvNeXtTiny",
+        KERAS + "tensorflow/keras-applications/convnext/convnext_tiny_notop.h5",
+        "d547c096cabd03329d7be5562c5e14798aa39ed24b474157cef5e85ab9e49ef1",
+        ["Normalization", "Sequential", "Conv2D", "LayerNormalization"],
+    ),
+]
+
+
+@pytest.mark.parametrize(
+    ("name", "url", "file_hash", "kinds"), ASKED, ids=[a[0] for a in ASKED]
+)
+def test_imagenet_asks_for_keras_file_for_keras_graph(
+    name, url, file_hash, kinds, monkeypatch
+):
     loaded = []
     monkeypatch.setattr(common, "load_weights", lambda *args: loaded.append(args))
-    model = applications.EfficientNetB0(include_top=False, input_shape=(32, 32, 3))
+    model = getattr(applications, name)(include_top=False, input_shape=(32, 32, 3))
     ((got, weights, files),) = loaded
     assert got is model
     assert weights == "imagenet"
-    url = "https://storage.googleapis.com/keras-applications/efficientnetb0_notop.h5"
-    assert files() == (
-        "efficientnetb0_notop.h5",
-        url,
-        "50bc09e76180e00e4465e1a485ddc09d",
-    )
-    # Keras compat: with ImageNet weights a third preprocessing layer follows.
-    kinds = [type(layer).__name__ for layer in model.layers[1:5]]
-    assert kinds == ["Rescaling", "Normalization", "Rescaling", "ZeroPadding2D"]
-    np.testing.assert_allclose(
-        model.layers[3].scale, [1 / np.sqrt(s) for s in (0.229, 0.224, 0.225)]
-    )
+    assert files() == (url.rsplit("/", 1)[-1], url, file_hash)
+    # The in-model preprocessing; EfficientNet (V1) divides by sqrt(std) again.
+    assert [type(layer).__name__ for layer in model.layers[1:5]] == kinds
+    if name == "EfficientNetB0":
+        root_std = [1 / np.sqrt(s) for s in (0.229, 0.224, 0.225)]
+        np.testing.assert_allclose(model.layers[3].scale, root_std)
 
 
 def test_efficientnet_argument_errors(tmp_path):
@@ -99,13 +191,14 @@ def test_efficientnet_headless_shapes_pooling_and_input_tensor():
 
 
 @pytest.mark.slow
-def test_efficientnet_channels_first_matches_channels_last():
-    model = _filled(applications.EfficientNetB0(**SMALL, pooling="avg"))
+@pytest.mark.parametrize("name", ["EfficientNetB0", "EfficientNetV2B0"])
+def test_efficientnet_channels_first_matches_channels_last(name):
+    model = _filled(getattr(applications, name)(**SMALL, pooling="avg"))
     x = batch((2, 32, 32, 3))
     expected = model.predict(x, verbose=0)
     backend.set_image_data_format("channels_first")
     try:
-        first = applications.EfficientNetB0(
+        first = getattr(applications, name)(
             include_top=False, weights=None, input_shape=(3, 32, 32), pooling="avg"
         )
     finally:

@@ -35,7 +35,7 @@ pytestmark = [
     ),
 ]
 
-MODULES = ["efficientnet", "convnext"]
+MODULES = ["efficientnet", "efficientnet_v2", "convnext"]
 
 
 def _fresh():
@@ -78,6 +78,8 @@ def test_signatures_and_public_names_are_keras(module):
         "EfficientNetB5",
         "EfficientNetB6",
         "EfficientNetB7",
+        "EfficientNetV2M",
+        "EfficientNetV2L",
         "ConvNeXtLarge",
         "ConvNeXtXLarge",
     ],
@@ -97,6 +99,7 @@ def test_big_members_list_keras_weight_paths_and_shapes(name):
 LOCAL = [
     ("EfficientNetB0", {"input_shape": (32, 32, 3), "classes": 10}, (2, 32, 32, 3)),
     ("ConvNeXtTiny", {"input_shape": (32, 32, 3), "classes": 10}, (2, 32, 32, 3)),
+    ("EfficientNetV2B0", {"input_shape": (32, 32, 3), "classes": 10}, (2, 32, 32, 3)),
 ]
 
 
@@ -125,6 +128,12 @@ IMAGENET = [
         "EfficientNetB0",
         "efficientnet",
         {"include_top": False, "input_shape": (32, 32, 3), "pooling": "avg"},
+        (2, 32, 32, 3),
+    ),
+    (
+        "EfficientNetV2S",
+        "efficientnet_v2",
+        {"include_top": False, "input_shape": (32, 32, 3)},
         (2, 32, 32, 3),
     ),
     (
