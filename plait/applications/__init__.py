@@ -45,6 +45,30 @@ from plait.applications.xception import Xception as Xception
 #
 #
 # --- EfficientNet, ConvNeXt
+# isort: split
+from plait.applications import convnext as convnext
+from plait.applications import efficientnet as efficientnet
+from plait.applications import efficientnet_v2 as efficientnet_v2
+from plait.applications.convnext import ConvNeXtBase as ConvNeXtBase
+from plait.applications.convnext import ConvNeXtLarge as ConvNeXtLarge
+from plait.applications.convnext import ConvNeXtSmall as ConvNeXtSmall
+from plait.applications.convnext import ConvNeXtTiny as ConvNeXtTiny
+from plait.applications.convnext import ConvNeXtXLarge as ConvNeXtXLarge
+from plait.applications.efficientnet import EfficientNetB0 as EfficientNetB0
+from plait.applications.efficientnet import EfficientNetB1 as EfficientNetB1
+from plait.applications.efficientnet import EfficientNetB2 as EfficientNetB2
+from plait.applications.efficientnet import EfficientNetB3 as EfficientNetB3
+from plait.applications.efficientnet import EfficientNetB4 as EfficientNetB4
+from plait.applications.efficientnet import EfficientNetB5 as EfficientNetB5
+from plait.applications.efficientnet import EfficientNetB6 as EfficientNetB6
+from plait.applications.efficientnet import EfficientNetB7 as EfficientNetB7
+from plait.applications.efficientnet_v2 import EfficientNetV2B0 as EfficientNetV2B0
+from plait.applications.efficientnet_v2 import EfficientNetV2B1 as EfficientNetV2B1
+from plait.applications.efficientnet_v2 import EfficientNetV2B2 as EfficientNetV2B2
+from plait.applications.efficientnet_v2 import EfficientNetV2B3 as EfficientNetV2B3
+from plait.applications.efficientnet_v2 import EfficientNetV2L as EfficientNetV2L
+from plait.applications.efficientnet_v2 import EfficientNetV2M as EfficientNetV2M
+from plait.applications.efficientnet_v2 import EfficientNetV2S as EfficientNetV2S
 #
 #
 #

@@ -327,3 +327,25 @@ def tf_kernels_files(
         return fname, f"{KERAS_WEIGHTS}{folder}/{fname}", hashes[not include_top]
 
     return files
+
+
+def top_or_notop_file(
+    base_url: str, name: str, include_top: bool, hashes: tuple[str, str]
+) -> Callable[[], tuple[str, str, str]]:
+    """`load_weights`'s `imagenet` for Keras's usual naming of a model's two files.
+
+    `<name>.h5` (with the top; hash `hashes[0]`) or `<name>_notop.h5` (without;
+    `hashes[1]`), found at `base_url + file name`.
+    """
+    fname = name + (".h5" if include_top else "_notop.h5")
+    entry = (fname, base_url + fname, hashes[0] if include_top else hashes[1])
+    return lambda: entry
+
+
+def preprocess_input_unchanged(x: Any, data_format: str | None = None) -> Any:
+    """Return `x` unchanged: the family preprocesses inside the model (Keras's rule).
+
+    Keras keeps `preprocess_input` in such families' modules (EfficientNet,
+    EfficientNetV2, ConvNeXt) so code written for the others runs unchanged.
+    """
+    return x

@@ -16,7 +16,7 @@ from plait.layers.call_api import CallAPI
 from plait.layers.input_spec import InputSpec
 from plait.layers.losses_api import LossesAPI
 from plait.layers.node_api import NodeAPI
-from plait.layers.variables import Variable
+from plait.layers.variables import Variable, scope_prefix
 from plait.layers.weights_api import (
     Layout,
     WeightInfo,
@@ -276,6 +276,8 @@ class Layer(NodeAPI, WeightsAPI, LossesAPI, CallAPI, torch.nn.Module):
             value.contiguous().to(wdtype), requires_grad=trainable and self.trainable
         )
         param._owner = self
+        if scope_prefix():  # built by a Sequential: Keras's path has its name
+            self._path_prefix = scope_prefix()
         attr = (
             name if name not in self._parameters else f"{name}_{len(self._parameters)}"
         )

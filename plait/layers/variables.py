@@ -17,7 +17,9 @@ optimizers, DDP, FSDP and autocast read `p.dtype` from Python and need a
 
 from __future__ import annotations
 
+import contextlib
 import weakref
+from collections.abc import Iterator
 from typing import Any
 
 import numpy as np
@@ -25,7 +27,29 @@ import torch
 
 from plait.utils.shapes import format_shape
 
-__all__ = ["Variable"]
+__all__ = ["Variable", "path_scope"]
+
+# Names of the models building their layers now, outermost first (`path_scope`).
+_SCOPES: list[str] = []
+
+
+@contextlib.contextmanager
+def path_scope(name: str) -> Iterator[None]:
+    """Layers that create weights inside get `<name>/` in front of their paths.
+
+    Keras 3 compat: a `Sequential` builds its layers inside its name scope, so
+    their weights read `"seq/dense/kernel"` (the paths Keras's goldens list).
+    """
+    _SCOPES.append(name)
+    try:
+        yield
+    finally:
+        _SCOPES.pop()
+
+
+def scope_prefix() -> str:
+    """`"outer/inner/"` for the models building now; `""` outside any."""
+    return "".join(f"{name}/" for name in _SCOPES)
 
 
 class Variable(torch.nn.Parameter):
@@ -88,9 +112,15 @@ class Variable(torch.nn.Parameter):
 
     @property
     def path(self) -> str:
-        """`"<owner name>/<name>"` (`"dense/kernel"`), as Keras 3."""
+        """`"<owner name>/<name>"` (`"dense/kernel"`), as Keras 3.
+
+        Keras 3 compat: a layer built by a `Sequential` has the model's name
+        in front (`"seq/dense/kernel"`).
+        """
         owner = self._owner
-        return self.name if owner is None else f"{owner.name}/{self.name}"
+        if owner is None:
+            return self.name
+        return f"{getattr(owner, '_path_prefix', '')}{owner.name}/{self.name}"
 
     @property
     def trainable(self) -> bool:

@@ -11,6 +11,7 @@ from plait.graph.symbolic import SymbolicTensor
 from plait.layers.base import Layer
 from plait.layers.input_layer import Input, InputLayer
 from plait.layers.serialization import register_builtin_class
+from plait.layers.variables import path_scope
 from plait.models.functional import Functional
 from plait.models.model import Model
 from plait.types import Shape
@@ -139,8 +140,9 @@ class Sequential(Functional):
             x = Input(batch_shape=batch_shape, dtype=dtype_name(dtype))
         start = [len(layer._inbound_nodes) for layer in self._seq]
         inputs = x
-        for layer in self._seq:
-            x = layer(x)
+        with path_scope(self.name):
+            for layer in self._seq:
+                x = layer(x)
         self._build_nodes = [
             layer._inbound_nodes[i]
             for layer, i in zip(self._seq, start)

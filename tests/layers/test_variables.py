@@ -156,6 +156,22 @@ def test_name_and_path_follow_keras():
     assert layer.bias.path == "dense_z/bias"
 
 
+def test_path_of_a_layer_built_by_a_sequential_has_its_name():
+    # Keras 3 builds a Sequential's layers in its name scope, nested or not.
+    seq = keras.Sequential([layers.Dense(2, name="d1")], name="seq")
+    inputs = keras.Input((4,))
+    outer = keras.Model(inputs, seq(inputs))
+    assert [w.path for w in outer.weights] == ["seq/d1/kernel", "seq/d1/bias"]
+    inner = keras.Sequential([layers.Dense(2, name="e1")], name="inner")
+    outer_seq = keras.Sequential([inner], name="outer")
+    outer_seq.build((None, 3))
+    assert outer_seq.weights[0].path == "outer/inner/e1/kernel"
+    built = layers.Dense(2, name="before")
+    built.build((None, 4))
+    keras.Sequential([built], name="late").build((None, 4))
+    assert built.kernel.path == "before/kernel"
+
+
 def test_trainable_follows_the_layer_and_can_be_set():
     layer = layers.Dense(2)
     layer.build((None, 3))
