@@ -21,6 +21,13 @@ from plait.applications import imagenet_utils as imagenet_utils
 #
 # --- MobileNet, DenseNet, NASNet
 #
+from plait.applications import mobilenet as mobilenet
+from plait.applications import mobilenet_v2 as mobilenet_v2
+from plait.applications import mobilenet_v3 as mobilenet_v3
+from plait.applications.mobilenet import MobileNet as MobileNet
+from plait.applications.mobilenet_v2 import MobileNetV2 as MobileNetV2
+from plait.applications.mobilenet_v3 import MobileNetV3Large as MobileNetV3Large
+from plait.applications.mobilenet_v3 import MobileNetV3Small as MobileNetV3Small
 #
 #
 # --- EfficientNet, ConvNeXt

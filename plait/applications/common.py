@@ -239,11 +239,12 @@ def correct_pad(
 def load_weights(
     model: Model,
     weights: Any,
-    imagenet: Callable[[], tuple[str, str, str]] | None,
+    imagenet: Callable[[], tuple[str, str, str | None]] | None,
 ) -> None:
     """Load `weights` into `model`: None (keep), "imagenet" or a file path.
 
-    `imagenet()` gives `(file name, URL, hash)` of the Keras file to fetch; a
+    `imagenet()` gives `(file name, URL, hash)` of the Keras file to fetch (hash
+    None: Keras publishes none for it, the file is not checked); a
     family without published weights passes None and "imagenet" is refused.
 
     Raises:

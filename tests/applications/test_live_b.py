@@ -1,0 +1,93 @@
+"""MobileNet, DenseNet and NASNet against live Keras 3: signatures and weight files.
+
+Marked `keras`, skipped where Keras cannot be imported. Run with the Keras venv:
+
+    KERAS_BACKEND=torch PYTHONPATH=$PWD /tmp/kv/bin/python -m pytest -m keras \
+        tests/applications/test_live_b.py -p no:cacheprovider
+"""
+
+import inspect
+import os
+import warnings
+
+import h5py
+import numpy as np
+import pytest
+
+from plait import applications
+
+from .golden import batch, fill
+
+os.environ.setdefault("KERAS_BACKEND", "torch")  # else Keras looks for TensorFlow
+keras = pytest.importorskip("keras")
+legacy = pytest.importorskip("keras.src.legacy.saving.legacy_h5_format")
+
+pytestmark = pytest.mark.keras
+
+MODULES = {
+    "mobilenet": ["MobileNet"],
+    "mobilenet_v2": ["MobileNetV2"],
+}
+FUNCTIONS = [(module, name) for module, names in MODULES.items() for name in names]
+# One configuration per family whose Keras weight file plait must load.
+WEIGHT_FILES = [
+    ("MobileNet", {"input_shape": (32, 32, 3), "alpha": 0.25, "classes": 7}),
+    (
+        "MobileNetV2",
+        {"input_shape": (40, 32, 3), "alpha": 0.5, "include_top": False},
+    ),
+]
+
+
+def _parameters(fn):
+    return [
+        (p.name, p.kind, p.default) for p in inspect.signature(fn).parameters.values()
+    ]
+
+
+@pytest.mark.parametrize(("module", "name"), FUNCTIONS)
+def test_signature_is_keras_s(module, name):
+    ours = getattr(getattr(applications, module), name)
+    theirs = getattr(getattr(keras.applications, module), name)
+    assert _parameters(ours) == _parameters(theirs)
+    assert getattr(applications, name) is ours
+
+
+@pytest.mark.parametrize("module", sorted(MODULES))
+def test_module_exposes_keras_s_functions(module):
+    theirs = {
+        n for n in dir(getattr(keras.applications, module)) if not n.startswith("_")
+    }
+    ours = set(dir(getattr(applications, module)))
+    assert theirs <= ours
+
+
+def _keras_weight_files(tmp_path, name, kwargs):
+    # Keras's model with seeded weights, its prediction on a batch, and its
+    # weights written as a Keras 2 file (the published files' format) and a
+    # Keras 3 `.weights.h5` file.
+    with warnings.catch_warnings():  # Keras's torch backend, on NumPy 2
+        warnings.simplefilter("ignore", DeprecationWarning)
+        model = getattr(keras.applications, name)(weights=None, **kwargs)
+        paths = [v.path for v in model.weights]
+        model.set_weights(fill(paths, [tuple(v.shape) for v in model.weights]))
+        x = batch((2, *kwargs["input_shape"]))
+        expected = keras.ops.convert_to_numpy(model(x, training=False))
+        legacy_path = tmp_path / "legacy.h5"
+        with h5py.File(legacy_path, "w") as f:
+            legacy.save_weights_to_hdf5_group(f, model)
+        keras3_path = tmp_path / "app.weights.h5"
+        model.save_weights(keras3_path)
+    return x, expected, (legacy_path, keras3_path)
+
+
+@pytest.mark.parametrize(
+    ("name", "kwargs"), WEIGHT_FILES, ids=[n for n, _ in WEIGHT_FILES]
+)
+def test_keras_weight_files_load(tmp_path, name, kwargs):
+    x, expected, files = _keras_weight_files(tmp_path, name, kwargs)
+    for path in files:
+        ours = getattr(applications, name)(weights=str(path), **kwargs)
+        np.testing.assert_allclose(
+            ours.predict(x, verbose=0), expected, rtol=1e-4, atol=1e-5
+        )
