@@ -13,6 +13,8 @@ from .apps_b import check_frozen_batchnorm, check_round_trip
 SMALL = {
     "MobileNet": {"alpha": 0.25},
     "MobileNetV2": {"alpha": 0.35},
+    "MobileNetV3Small": {"alpha": 0.75},
+    "MobileNetV3Large": {"minimalistic": True},
 }
 
 

@@ -27,6 +27,7 @@ pytestmark = pytest.mark.keras
 MODULES = {
     "mobilenet": ["MobileNet"],
     "mobilenet_v2": ["MobileNetV2"],
+    "mobilenet_v3": ["MobileNetV3Small", "MobileNetV3Large"],
 }
 FUNCTIONS = [(module, name) for module, names in MODULES.items() for name in names]
 # One configuration per family whose Keras weight file plait must load.
@@ -35,6 +36,11 @@ WEIGHT_FILES = [
     (
         "MobileNetV2",
         {"input_shape": (40, 32, 3), "alpha": 0.5, "include_top": False},
+    ),
+    ("MobileNetV3Small", {"input_shape": (32, 32, 3), "classes": 3}),
+    (
+        "MobileNetV3Large",
+        {"input_shape": (32, 40, 3), "include_top": False, "minimalistic": True},
     ),
 ]
 
@@ -48,7 +54,7 @@ def _parameters(fn):
 @pytest.mark.parametrize(("module", "name"), FUNCTIONS)
 def test_signature_is_keras_s(module, name):
     ours = getattr(getattr(applications, module), name)
-    theirs = getattr(getattr(keras.applications, module), name)
+    theirs = getattr(keras.applications, name)
     assert _parameters(ours) == _parameters(theirs)
     assert getattr(applications, name) is ours
 
