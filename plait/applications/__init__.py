@@ -12,8 +12,6 @@ module (`plait.applications.resnet`, ...) also has its `preprocess_input` and
 
 from __future__ import annotations
 
-from plait.applications import imagenet_utils as imagenet_utils
-
 # --- VGG, ResNet, Inception, Xception (one block per family group; keep the
 # --- blank comment lines between blocks so parallel edits merge cleanly)
 #
@@ -21,9 +19,14 @@ from plait.applications import imagenet_utils as imagenet_utils
 #
 # --- MobileNet, DenseNet, NASNet
 #
+from plait.applications import densenet as densenet
+from plait.applications import imagenet_utils as imagenet_utils
 from plait.applications import mobilenet as mobilenet
 from plait.applications import mobilenet_v2 as mobilenet_v2
 from plait.applications import mobilenet_v3 as mobilenet_v3
+from plait.applications.densenet import DenseNet121 as DenseNet121
+from plait.applications.densenet import DenseNet169 as DenseNet169
+from plait.applications.densenet import DenseNet201 as DenseNet201
 from plait.applications.mobilenet import MobileNet as MobileNet
 from plait.applications.mobilenet_v2 import MobileNetV2 as MobileNetV2
 from plait.applications.mobilenet_v3 import MobileNetV3Large as MobileNetV3Large

@@ -54,7 +54,25 @@ CASES = [
         },
         (2, 48, 48, 3),
     ),
+    (
+        "densenet121_logits",
+        "DenseNet121",
+        {**TOP, "input_shape": (32, 32, 3), "classifier_activation": None},
+        (2, 32, 32, 3),
+    ),
+    (
+        "densenet169_avg",
+        "DenseNet169",
+        {**HEADLESS, "pooling": "avg"},
+        (2, 32, 40, 3),
+    ),
+    (
+        "densenet201_max",
+        "DenseNet201",
+        {**HEADLESS, "pooling": "max", "input_shape": (32, 32, 3)},
+        (2, 32, 32, 3),
+    ),
 ]
 
 # Cases too slow for the default run (more than ~3 s each).
-SLOW: set[str] = set()
+SLOW = {"densenet121_logits", "densenet169_avg", "densenet201_max"}
