@@ -24,6 +24,7 @@ from plait.applications import imagenet_utils as imagenet_utils
 from plait.applications import mobilenet as mobilenet
 from plait.applications import mobilenet_v2 as mobilenet_v2
 from plait.applications import mobilenet_v3 as mobilenet_v3
+from plait.applications import nasnet as nasnet
 from plait.applications.densenet import DenseNet121 as DenseNet121
 from plait.applications.densenet import DenseNet169 as DenseNet169
 from plait.applications.densenet import DenseNet201 as DenseNet201
@@ -31,6 +32,8 @@ from plait.applications.mobilenet import MobileNet as MobileNet
 from plait.applications.mobilenet_v2 import MobileNetV2 as MobileNetV2
 from plait.applications.mobilenet_v3 import MobileNetV3Large as MobileNetV3Large
 from plait.applications.mobilenet_v3 import MobileNetV3Small as MobileNetV3Small
+from plait.applications.nasnet import NASNetLarge as NASNetLarge
+from plait.applications.nasnet import NASNetMobile as NASNetMobile
 #
 #
 # --- EfficientNet, ConvNeXt

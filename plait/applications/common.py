@@ -265,3 +265,16 @@ def load_weights(
         model.load_weights(str(path))
     else:
         model.load_weights(str(weights))
+
+
+def require_channels_last(family: str) -> None:
+    """Refuse the 'channels_first' data format, as Keras's DenseNet and NASNet do.
+
+    Raises:
+        ValueError: naming the family and the data format.
+    """
+    if backend.image_data_format() == "channels_first":
+        raise ValueError(
+            f"{family}: expected the 'channels_last' image data format, got "
+            "'channels_first' (set plait.backend.set_image_data_format)."
+        )

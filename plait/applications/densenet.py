@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from plait import backend, layers
+from plait import layers
 from plait.applications import common, imagenet_utils
 from plait.applications.imagenet_utils import decode_predictions
 from plait.applications.mobilenet import channels
@@ -76,11 +76,7 @@ def _transition_block(x: SymbolicTensor, name: str) -> SymbolicTensor:
 
 def _densenet(blocks: tuple[int, int, int, int], args: dict[str, Any]) -> Model:
     # The network the three DenseNet functions build, from their block sizes.
-    if backend.image_data_format() == "channels_first":
-        raise ValueError(
-            "DenseNet: expected the 'channels_last' image data format, got "
-            "'channels_first' (set plait.backend.set_image_data_format)."
-        )
+    common.require_channels_last("DenseNet")
     include_top, weights = args["include_top"], args["weights"]
     common.check_weights(weights, include_top, args["classes"])
     shape = common.obtain_input_shape(

@@ -16,9 +16,10 @@ SMALL = {
     "MobileNetV3Small": {"alpha": 0.75},
     "MobileNetV3Large": {"minimalistic": True},
     "DenseNet121": {},
+    "NASNetMobile": {},
 }
 # Applications too slow for the default run.
-SLOW = {"DenseNet121"}
+SLOW = {"DenseNet121", "NASNetMobile"}
 NAMES = [
     pytest.param(name, marks=pytest.mark.slow) if name in SLOW else name
     for name in sorted(SMALL)
