@@ -14,12 +14,13 @@ URL = common.KERAS_WEIGHTS + "nasnet/"
 @pytest.mark.parametrize(
     ("build", "include_top", "fname", "url", "md5"),
     [
-        (
+        pytest.param(
             nasnet.NASNetMobile,
             True,
             "nasnet_mobile.h5",
             "NASNet-mobile.h5",
             "020fb642bf7360b370c678b08e0adf61",
+            marks=pytest.mark.slow,
         ),
         (
             nasnet.NASNetMobile,
@@ -61,6 +62,7 @@ def test_nasnet_argument_errors(monkeypatch):
         nasnet.NASNetMobile(weights=None)
 
 
+@pytest.mark.slow
 def test_nasnet_mobile_shapes_and_names():
     model = nasnet.NASNetMobile(include_top=False, weights=None)
     assert model.input_shape == (None, 224, 224, 3)  # Keras's headless default
