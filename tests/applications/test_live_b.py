@@ -14,6 +14,7 @@ import h5py
 import numpy as np
 import pytest
 
+import plait
 from plait import applications
 
 from .golden import batch, fill
@@ -130,3 +131,39 @@ def test_keras_weight_files_load(tmp_path, name, kwargs):
         np.testing.assert_allclose(
             ours.predict(x, verbose=0), expected, rtol=1e-4, atol=atol
         )
+
+
+@pytest.mark.parametrize(
+    ("name", "kwargs"),
+    [
+        ("MobileNet", {"input_shape": (48, 48, 3), "alpha": 0.5}),
+        ("MobileNetV2", {"input_shape": (48, 40, 3), "alpha": 0.35}),
+        ("MobileNetV3Small", {"input_shape": (48, 48, 3)}),
+        ("MobileNetV3Large", {"input_shape": (40, 48, 3), "alpha": 0.75}),
+    ],
+)
+def test_mobilenet_features_match_keras_layer_by_layer(name, kwargs):
+    # With the goldens' seeded statistics the MobileNets' late features hardly
+    # depend on the image, so their outputs alone prove little: every
+    # BatchNormalization output (the image-dependent early ones included) must
+    # match Keras's.
+    kwargs = {**kwargs, "include_top": False}
+    x = batch((2, *kwargs["input_shape"]))
+    if not name.startswith("MobileNetV3"):
+        x = x / 127.5 - 1.0  # what preprocess_input gives these two
+    with warnings.catch_warnings():  # Keras's torch backend, on NumPy 2
+        warnings.simplefilter("ignore", DeprecationWarning)
+        model = _keras_application(name, kwargs)
+        paths = [v.path for v in model.weights]
+        model.set_weights(fill(paths, [tuple(v.shape) for v in model.weights]))
+        names = [n.name for n in model.layers if n.name.lower().endswith("_bn")]
+        probe = keras.Model(model.input, [model.get_layer(n).output for n in names])
+        expected = [keras.ops.convert_to_numpy(y) for y in probe(x, training=False)]
+    ours = getattr(applications, name)(weights=None, **kwargs)
+    ours.set_weights(fill(paths, [tuple(w.shape) for w in ours.get_weights()]))
+    outputs = [ours.get_layer(n).output for n in names]
+    found = plait.Model(ours.inputs, outputs).predict(x, verbose=0)
+    assert len(names) > 20
+    for layer, got, want in zip(names, found, expected, strict=True):
+        atol = 1e-5 * max(1.0, float(np.abs(want).max()))
+        np.testing.assert_allclose(got, want, rtol=1e-4, atol=atol, err_msg=layer)
