@@ -12,22 +12,41 @@ module (`plait.applications.resnet`, ...) also has its `preprocess_input` and
 
 from __future__ import annotations
 
+#
+#
+#
+# --- MobileNet, DenseNet, NASNet
+#
+from plait.applications import densenet as densenet
 from plait.applications import imagenet_utils as imagenet_utils
 
 # --- VGG, ResNet, Inception, Xception (one block per family group; keep the
 # --- blank comment lines between blocks so parallel edits merge cleanly)
 from plait.applications import inception_resnet_v2 as inception_resnet_v2
 from plait.applications import inception_v3 as inception_v3
+from plait.applications import mobilenet as mobilenet
+from plait.applications import mobilenet_v2 as mobilenet_v2
+from plait.applications import mobilenet_v3 as mobilenet_v3
+from plait.applications import nasnet as nasnet
 from plait.applications import resnet as resnet
 from plait.applications import resnet50 as resnet50
 from plait.applications import resnet_v2 as resnet_v2
 from plait.applications import vgg16 as vgg16
 from plait.applications import vgg19 as vgg19
 from plait.applications import xception as xception
+from plait.applications.densenet import DenseNet121 as DenseNet121
+from plait.applications.densenet import DenseNet169 as DenseNet169
+from plait.applications.densenet import DenseNet201 as DenseNet201
 from plait.applications.inception_resnet_v2 import (
     InceptionResNetV2 as InceptionResNetV2,
 )
 from plait.applications.inception_v3 import InceptionV3 as InceptionV3
+from plait.applications.mobilenet import MobileNet as MobileNet
+from plait.applications.mobilenet_v2 import MobileNetV2 as MobileNetV2
+from plait.applications.mobilenet_v3 import MobileNetV3Large as MobileNetV3Large
+from plait.applications.mobilenet_v3 import MobileNetV3Small as MobileNetV3Small
+from plait.applications.nasnet import NASNetLarge as NASNetLarge
+from plait.applications.nasnet import NASNetMobile as NASNetMobile
 from plait.applications.resnet import ResNet50 as ResNet50
 from plait.applications.resnet import ResNet101 as ResNet101
 from plait.applications.resnet import ResNet152 as ResNet152
@@ -37,11 +56,7 @@ from plait.applications.resnet_v2 import ResNet152V2 as ResNet152V2
 from plait.applications.vgg16 import VGG16 as VGG16
 from plait.applications.vgg19 import VGG19 as VGG19
 from plait.applications.xception import Xception as Xception
-#
-#
-#
-# --- MobileNet, DenseNet, NASNet
-#
+
 #
 #
 # --- EfficientNet, ConvNeXt

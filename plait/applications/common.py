@@ -239,11 +239,12 @@ def correct_pad(
 def load_weights(
     model: Model,
     weights: Any,
-    imagenet: Callable[[], tuple[str, str, str]] | None,
+    imagenet: Callable[[], tuple[str, str, str | None]] | None,
 ) -> None:
     """Load `weights` into `model`: None (keep), "imagenet" or a file path.
 
-    `imagenet()` gives `(file name, URL, hash)` of the Keras file to fetch; a
+    `imagenet()` gives `(file name, URL, hash)` of the Keras file to fetch (hash
+    None: Keras publishes none for it, the file is not checked); a
     family without published weights passes None and "imagenet" is refused.
 
     Raises:
@@ -349,3 +350,16 @@ def preprocess_input_unchanged(x: Any, data_format: str | None = None) -> Any:
     EfficientNetV2, ConvNeXt) so code written for the others runs unchanged.
     """
     return x
+
+
+def require_channels_last(family: str) -> None:
+    """Refuse the 'channels_first' data format, as Keras's DenseNet and NASNet do.
+
+    Raises:
+        ValueError: naming the family and the data format.
+    """
+    if backend.image_data_format() == "channels_first":
+        raise ValueError(
+            f"{family}: expected the 'channels_last' image data format, got "
+            "'channels_first' (set plait.backend.set_image_data_format)."
+        )

@@ -4,7 +4,10 @@ Files are cached in `$PLAIT_HOME/<subdir>` when `PLAIT_HOME` is set, else in
 `~/.plait/<subdir>`: `datasets` for `plait.datasets`, `models` for the weights
 of `plait.applications`. A file is used only after its hash matches the one pinned
 here (SHA-256; MD5 where Keras pins only an MD5, for the two word-index JSON
-files); a valid cached file is never downloaded again. Downloads go through
+files); a valid cached file is never downloaded again. A few of Keras's files
+have no published hash (the MobileNet and MobileNetV2 weights): with
+`file_hash=None` a cached file is used as it is and a download is kept unchecked,
+as Keras does. Downloads go through
 `urllib` with a timeout and are written atomically (`plait.utils.atomic`): the
 hash is checked on the temporary file, so a bad or partial download never takes
 the cached file's place. Offline, the error names the URL and the path at which
@@ -56,14 +59,19 @@ def file_digest(path: Path, file_hash: str) -> str:
     return h.hexdigest()
 
 
-def _download(origin: str, path: Path, file_hash: str) -> None:
+def _download(origin: str, path: Path, file_hash: str | None) -> None:
     def write(out: IO[bytes]) -> None:
-        h = _hasher(file_hash)
+        h = None if file_hash is None else _hasher(file_hash)
         with urllib.request.urlopen(origin, timeout=TIMEOUT_S) as response:
             for chunk in iter(lambda: response.read(_CHUNK), b""):
-                h.update(chunk)
+                if h is not None:
+                    h.update(chunk)
                 out.write(chunk)
-        if h.hexdigest() != file_hash.lower():
+        if (
+            h is not None
+            and file_hash is not None
+            and h.hexdigest() != file_hash.lower()
+        ):
             raise ValueError(
                 f"get_file: the file downloaded from {origin} has hash "
                 f"{h.hexdigest()}, expected {file_hash}; it was not kept. Retry, or "
@@ -74,9 +82,11 @@ def _download(origin: str, path: Path, file_hash: str) -> None:
 
 
 def get_file(
-    fname: str, origin: str, file_hash: str, cache_subdir: str = "datasets"
+    fname: str, origin: str, file_hash: str | None, cache_subdir: str = "datasets"
 ) -> Path:
     """The cached, verified file `fname` (under `cache_dir(cache_subdir)`), fetched from `origin`.
+
+    `file_hash=None` (a file Keras publishes no hash for) skips the check.
 
     Raises:
         ValueError: the downloaded file's hash is not `file_hash` (it is not kept).
@@ -86,6 +96,8 @@ def get_file(
     path = cache_dir(cache_subdir) / fname
     stale = ""
     if path.exists():
+        if file_hash is None:
+            return path
         digest = file_digest(path, file_hash)
         if digest == file_hash.lower():
             return path

@@ -108,3 +108,18 @@ def test_plait_datasets_is_a_lazy_name():
     import plait
 
     assert plait.datasets.mnist.load_data is mnist.load_data
+
+
+def test_unpinned_file_is_downloaded_once_and_kept_unchecked(cache, monkeypatch):
+    calls = []
+
+    def urlopen(url, timeout):
+        calls.append(url)
+        return _Response(b"weights")
+
+    monkeypatch.setattr("urllib.request.urlopen", urlopen)
+    for _ in range(2):
+        path = files.get_file("w.h5", "https://example.invalid/w.h5", None, "models")
+        assert path.read_bytes() == b"weights"
+    assert path == cache.parent / "models" / "w.h5"
+    assert calls == ["https://example.invalid/w.h5"]
