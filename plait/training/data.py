@@ -292,6 +292,9 @@ class ArrayBatches:
         )
         # Set (on `device`) to make processes of a data parallel run agree.
         self.generator: torch.Generator | None = None
+        # Data parallel: `index -> (this process's rows, global batch size)`;
+        # batches are then `(xs, ys, sws, global batch size)` of those rows.
+        self.narrow: Callable[[Any], tuple[Any, int]] | None = None
 
     def _orders(self) -> Iterator[Any]:
         """Endless stream of index slices (or index tensors), one pass at a time."""
@@ -322,12 +325,15 @@ class ArrayBatches:
         xs, ys, sws = self.xs, self.ys, self.sws
         rows = streaming.rows
         for _ in range(self.steps):
-            sl = next(self._pending)
-            yield (
+            sl, total = next(self._pending), None
+            if self.narrow is not None:
+                sl, total = self.narrow(sl)
+            batch = (
                 [rows(t, sl, pinned) for t in xs],
                 [None if t is None else rows(t, sl, pinned) for t in ys],
                 [None if t is None else rows(t, sl, pinned) for t in sws],
             )
+            yield batch if total is None else (*batch, total)
 
 
 class IterableBatches:
