@@ -29,6 +29,7 @@ under torchrun, see `plait.distribution.process`). Then:
 from __future__ import annotations
 
 import dataclasses
+import functools
 from collections.abc import Iterator
 from typing import Any
 
@@ -128,6 +129,31 @@ class _Step(torch.nn.Module):
         return model._local_forward(model._the_plan(), xs, True)
 
 
+def _param_strides(param: torch.Tensor, grad: torch.Tensor) -> torch.Tensor | None:
+    """A gradient hook: `grad` viewed with `param`'s strides when only the
+    strides of size-1 dimensions differ (the same memory order), else None.
+
+    A 1x1 convolution kernel `(out, in, 1, 1)` is both contiguous and channels
+    last; on channels-last inputs the convolution's backward returns its
+    gradient with channels-last strides `(in, 1, in, in)`, which DDP compares
+    literally with the bucket's `(in, 1, 1, 1)` (the warning "Grad strides do
+    not match bucket view strides"). Viewed alike, nothing is copied.
+
+    Example:
+        >>> p = torch.zeros(4, 3, 1, 1)
+        >>> g = torch.zeros(4, 3, 1, 1).as_strided((4, 3, 1, 1), (3, 1, 3, 3))
+        >>> _param_strides(p, g).stride()
+        (3, 1, 1, 1)
+    """
+    if grad.stride() == param.stride() or grad.shape != param.shape:
+        return None
+    # Indices along size-1 dimensions are always 0: their strides never count.
+    same = all(
+        n == 1 or a == b for n, a, b in zip(grad.shape, grad.stride(), param.stride())
+    )
+    return grad.as_strided(grad.shape, param.stride()) if same else None
+
+
 def _weighted_allreduce(state: Replica, bucket: Any) -> torch.futures.Future[Any]:
     """DDP comm hook: sum over processes of each gradient times `n_r / B`."""
     buffer = bucket.buffer()
@@ -153,10 +179,16 @@ class Replica:
         self.weight = 1.0 / self.world
         self.empty = False
         self.lockstep = False  # FSDP: processes must run the same batches
+        hooked = model.__dict__.setdefault("_stride_hooked", set())
+        for p in model.parameters():
+            if p.requires_grad and p.dim() > 1 and 1 in p.shape and id(p) not in hooked:
+                hooked.add(id(p))
+                p.register_hook(functools.partial(_param_strides, p))
         self.ddp = torch.nn.parallel.DistributedDataParallel(
             _Step(model),
             device_ids=[device] if device.type == "cuda" else None,
             static_graph=True,  # unused weights (outputs without loss) are fine
+            gradient_as_bucket_view=True,  # no copy back from the bucket
         )
         # A lambda: DDP checks hook annotations against classes, not strings.
         self.ddp.register_comm_hook(

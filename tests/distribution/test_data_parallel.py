@@ -216,3 +216,36 @@ def test_batch_and_custom_step_logs_are_global(tmp_path):
         assert _close(logs["custom"]["ev"], one["custom"]["ev"])
     assert _close(ranks[0]["custom"]["seen"], one["custom"]["seen"])
     assert ranks[1]["custom"]["seen"] == {"train": [], "test": []}
+
+
+CONV_SCRIPT = r"""
+import os, sys, warnings
+import numpy as np, torch
+torch.set_num_threads(1)
+import plait
+from plait import layers
+
+warnings.simplefilter("error")  # DDP's C++ warnings too (raised in backward)
+out = sys.argv[1]
+rank = int(os.environ.get("RANK", "0"))
+rng = np.random.default_rng(0)
+x = rng.normal(size=(64, 8, 8, 3)).astype("float32")
+y = rng.normal(size=(64, 8, 8, 4)).astype("float32")
+plait.utils.set_random_seed(0)
+i = layers.Input(shape=(8, 8, 3))
+m = plait.Model(i, layers.Conv2D(4, 3, padding="same")(layers.Conv2D(5, 1)(i)))
+m.compile(plait.optimizers.SGD(0.1), "mse")
+# 16 rows a process: the backward gives the 1x1 kernel channels-last strides.
+m.fit(x, y, batch_size=32, epochs=2, shuffle=False, verbose=0)
+np.savez(f"{out}/w{rank}.npz", *m.get_weights())
+"""
+
+
+@pytest.mark.slow
+def test_one_by_one_convolution_has_no_stride_warning(tmp_path):
+    single, _ = _run(tmp_path, "single", False, 1, script=CONV_SCRIPT)
+    multi, _ = _run(tmp_path, "multi", False, 2, script=CONV_SCRIPT)
+    one = np.load(single / "w0.npz")
+    for rank in (0, 1):
+        two = np.load(multi / f"w{rank}.npz")
+        assert _close([one[k] for k in one.files], [two[k] for k in two.files])
