@@ -154,6 +154,22 @@ def _param_strides(param: torch.Tensor, grad: torch.Tensor) -> torch.Tensor | No
     return grad.as_strided(grad.shape, param.stride()) if same else None
 
 
+def sync_buffers(model: Any) -> None:
+    """Every process takes rank 0's buffers (DDP's `broadcast_buffers`)."""
+    buffers = [b for b in model.buffers() if b.numel()]
+    if buffers:
+        device = _comm_device()
+        flat = torch.cat(
+            [b.detach().reshape(-1).to(device, torch.float64) for b in buffers]
+        )
+        torch.distributed.broadcast(flat, 0)
+        offset = 0
+        with torch.no_grad():
+            for b in buffers:
+                b.copy_(flat[offset : offset + b.numel()].view_as(b))
+                offset += b.numel()
+
+
 def _weighted_allreduce(state: Replica, bucket: Any) -> torch.futures.Future[Any]:
     """DDP comm hook: sum over processes of each gradient times `n_r / B`."""
     buffer = bucket.buffer()
@@ -240,7 +256,6 @@ def _replica(model: Any) -> Replica:
         from plait.distribution import FSDP, distribution
         from plait.training.fsdp import Sharded
 
-        # Data parallel steps run eagerly (no jit_compile).
         config = distribution()
         shard: Replica
         if isinstance(config, FSDP):
@@ -248,7 +263,8 @@ def _replica(model: Any) -> Replica:
             shard = model.__dict__.get("_sharded") or Sharded(model, config)
         else:
             shard = Replica(model)
-        plan = dataclasses.replace(model._the_plan(), shard=shard, train_fn=None)
+        # `jit_compile`'s step (training/jit.py) knows it runs data parallel.
+        plan = dataclasses.replace(model._the_plan(), shard=shard)
         model._plan = plan
         sync.offset_random_stream()  # Dropout masks differ from rank to rank
     return plan.shard  # type: ignore[no-any-return]

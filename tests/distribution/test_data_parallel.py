@@ -249,3 +249,50 @@ def test_one_by_one_convolution_has_no_stride_warning(tmp_path):
     for rank in (0, 1):
         two = np.load(multi / f"w{rank}.npz")
         assert _close([one[k] for k in one.files], [two[k] for k in two.files])
+
+
+JIT_SCRIPT = r"""
+import json, os, sys
+import numpy as np, torch
+torch.set_num_threads(1)
+import plait
+from plait.layers import Dense, Input
+
+out = sys.argv[1]
+rank = int(os.environ.get("RANK", "0"))
+rng = np.random.default_rng(0)
+x = rng.normal(size=(40, 5)).astype("float32")  # batches 16, 16, 8
+y = rng.integers(0, 3, size=(40,))
+result, weights = {}, []
+for name, opt, reg in (("fused", "rmsprop", None), ("adam", "adam", None),
+                       ("update", "rmsprop", "l2")):
+    plait.utils.set_random_seed(0)
+    i = Input(shape=(5,))
+    h = Dense(8, activation="relu", kernel_regularizer=reg)(i)
+    m = plait.Model(i, Dense(3, activation="softmax")(h))
+    m.compile(opt, "sparse_categorical_crossentropy", metrics=["accuracy"],
+              jit_compile=True)
+    hist = m.fit(x, y, batch_size=16, epochs=2, shuffle=False, verbose=0)
+    step = m._plan.train_fn
+    result[name] = {"hist": hist.history, "mode": step.mode,
+                    "compiled": len(step.compile_seconds), "failed": step.failed}
+    weights += m.get_weights()
+np.savez(f"{out}/w{rank}.npz", *weights)
+json.dump(result, open(f"{out}/r{rank}.json", "w"))
+"""
+
+
+@pytest.mark.slow
+def test_jit_compile_under_ddp_equals_one_process(tmp_path):
+    single, _ = _run(tmp_path, "single", False, 1, script=JIT_SCRIPT)
+    multi, _ = _run(tmp_path, "multi", False, 2, script=JIT_SCRIPT)
+    w1, one = _load(single, 0)
+    assert [one[k]["mode"] for k in one] == ["graph", "graph", "update"]
+    for rank in (0, 1):
+        w2, two = _load(multi, rank)
+        assert _close(w1, w2)
+        for name in one:  # compiled once (the last, smaller batch runs eagerly)
+            assert two[name]["compiled"] == 1
+            assert not two[name]["failed"]
+            assert two[name]["mode"] == one[name]["mode"]
+            assert _close(two[name]["hist"], one[name]["hist"])
