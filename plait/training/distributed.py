@@ -211,6 +211,10 @@ class Replica:
             self, lambda state, bucket: _weighted_allreduce(state, bucket)
         )
 
+    def adapt(self, plan: Any) -> Any:
+        """The step plan to run with this replica (FSDP changes it)."""
+        return plan
+
     def __call__(self, xs: list[torch.Tensor]) -> Any:
         return self.ddp(xs)
 
@@ -264,7 +268,7 @@ def _replica(model: Any) -> Replica:
         else:
             shard = Replica(model)
         # `jit_compile`'s step (training/jit.py) knows it runs data parallel.
-        plan = dataclasses.replace(model._the_plan(), shard=shard)
+        plan = dataclasses.replace(shard.adapt(model._the_plan()), shard=shard)
         model._plan = plan
         sync.offset_random_stream()  # Dropout masks differ from rank to rank
     return plan.shard  # type: ignore[no-any-return]
