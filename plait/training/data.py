@@ -44,6 +44,7 @@ __all__ = [
 
 Flat = list[Any]  # one tensor (or None) per model input or output
 Batch = tuple[Flat, Flat, Flat]  # (inputs, targets, sample weights)
+Narrowed = tuple[Flat, Flat, Flat, int]  # a process's rows, the global batch size
 
 
 def _as_tensor(x: Any, device: torch.device | None) -> torch.Tensor:
@@ -312,14 +313,14 @@ class ArrayBatches:
             else:
                 yield from batch_slices(n, bs)
 
-    def epoch(self) -> Iterator[Batch]:
+    def epoch(self) -> Iterator[Batch | Narrowed]:
         """Yield `steps` batches `(xs, ys, sws)` on the model's device."""
         if self.stream_to is None:
             return self._gather(pinned=False)
         pinned = self.stream_to.type == "cuda"
         return streaming.prefetch(self._gather(pinned), self.stream_to)
 
-    def _gather(self, pinned: bool) -> Iterator[Batch]:
+    def _gather(self, pinned: bool) -> Iterator[Batch | Narrowed]:
         if self._pending is None or self.steps == math.ceil(self.n / self.batch_size):
             self._pending = self._orders()
         xs, ys, sws = self.xs, self.ys, self.sws

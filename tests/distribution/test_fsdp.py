@@ -71,8 +71,11 @@ reg = plait.Model(r_in, r_out)
 reg.compile(plait.optimizers.Adam(0.05), "mse", jit_compile=True)
 with warnings.catch_warnings(record=True) as caught:
     warnings.simplefilter("always")
+    batches = []  # per-batch logs: global, the same on every rank
+    seen = plait.callbacks.LambdaCallback(
+        on_train_batch_end=lambda b, logs: batches.append(dict(logs)))
     reg_hist = reg.fit(dense, dense[:, :2], batch_size=8, epochs=2, shuffle=False,
-                       verbose=0)
+                       verbose=0, callbacks=[seen])
     reg.fit(dense, dense[:, :2], batch_size=8, epochs=1, shuffle=False, verbose=0)
 reg_ev = reg.evaluate(dense, dense[:, :2], batch_size=8, verbose=0)
 np.savez(f"{out}/w{rank}.npz", *trained, pred=pred)
@@ -80,7 +83,7 @@ np.savez(f"{out}/again{rank}.npz", *again.get_weights())
 np.savez(f"{out}/reg{rank}.npz", *reg.get_weights())
 json.dump({"hist": hist.history, "ev": ev, "more": more.history,
            "summary": text.getvalue(), "local": list(local),
-           "reg": [reg_hist.history, reg_ev], "warned": [str(w.message) for w in caught]},
+           "reg": [reg_hist.history, reg_ev, batches], "warned": [str(w.message) for w in caught]},
           open(f"{out}/r{rank}.json", "w"))
 """
 
