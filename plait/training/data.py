@@ -44,6 +44,7 @@ __all__ = [
 
 Flat = list[Any]  # one tensor (or None) per model input or output
 Batch = tuple[Flat, Flat, Flat]  # (inputs, targets, sample weights)
+Narrowed = tuple[Flat, Flat, Flat, int]  # a process's rows, the global batch size
 
 
 def _as_tensor(x: Any, device: torch.device | None) -> torch.Tensor:
@@ -292,6 +293,9 @@ class ArrayBatches:
         )
         # Set (on `device`) to make processes of a data parallel run agree.
         self.generator: torch.Generator | None = None
+        # Data parallel: `index -> (this process's rows, global batch size)`;
+        # batches are then `(xs, ys, sws, global batch size)` of those rows.
+        self.narrow: Callable[[Any], tuple[Any, int]] | None = None
 
     def _orders(self) -> Iterator[Any]:
         """Endless stream of index slices (or index tensors), one pass at a time."""
@@ -309,25 +313,28 @@ class ArrayBatches:
             else:
                 yield from batch_slices(n, bs)
 
-    def epoch(self) -> Iterator[Batch]:
+    def epoch(self) -> Iterator[Batch | Narrowed]:
         """Yield `steps` batches `(xs, ys, sws)` on the model's device."""
         if self.stream_to is None:
             return self._gather(pinned=False)
         pinned = self.stream_to.type == "cuda"
         return streaming.prefetch(self._gather(pinned), self.stream_to)
 
-    def _gather(self, pinned: bool) -> Iterator[Batch]:
+    def _gather(self, pinned: bool) -> Iterator[Batch | Narrowed]:
         if self._pending is None or self.steps == math.ceil(self.n / self.batch_size):
             self._pending = self._orders()
         xs, ys, sws = self.xs, self.ys, self.sws
         rows = streaming.rows
         for _ in range(self.steps):
-            sl = next(self._pending)
-            yield (
+            sl, total = next(self._pending), None
+            if self.narrow is not None:
+                sl, total = self.narrow(sl)
+            batch = (
                 [rows(t, sl, pinned) for t in xs],
                 [None if t is None else rows(t, sl, pinned) for t in ys],
                 [None if t is None else rows(t, sl, pinned) for t in sws],
             )
+            yield batch if total is None else (*batch, total)
 
 
 class IterableBatches:

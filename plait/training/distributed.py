@@ -12,10 +12,13 @@ under torchrun, see `plait.distribution.process`). Then:
   of the global batch's mean loss even for an uneven last batch. A process
   whose slice is empty (a last batch smaller than the number of processes)
   computes one row with weight 0 and records nothing.
-- Logs read at the end of an epoch, of `evaluate` and of `fit` are global:
-  the loss trackers' and metrics' additive states are summed over processes
-  before the results are computed. Batch-level logs seen by callbacks during
-  an epoch are the process's own.
+- Logs are global, identical on every process: the loss trackers' and
+  metrics' additive states are summed over processes (one small all-reduce)
+  before the results are computed, at the end of an epoch, of `evaluate`,
+  and at each batch whose logs a callback (the progress bar included) may
+  read on any process: then every process reads them (`refresh`), so the
+  collective runs everywhere. What a custom `train_step`/`test_step` returns
+  is averaged over processes (`mean_logs`).
 - Random streams (Dropout masks) differ per process: when a model first
   runs across processes, rank r > 0 reseeds torch's generator with its seed
   plus r (rank 0 and a single process keep theirs).
@@ -26,6 +29,7 @@ under torchrun, see `plait.distribution.process`). Then:
 from __future__ import annotations
 
 import dataclasses
+import functools
 from collections.abc import Iterator
 from typing import Any
 
@@ -37,11 +41,14 @@ from plait.distribution import process, sync
 __all__ = [
     "Replica",
     "active",
+    "agreed",
     "bounds",
     "epoch",
     "global_log_tensors",
+    "mean_logs",
     "predict",
     "predicts_shards",
+    "refresh",
 ]
 
 
@@ -62,6 +69,47 @@ def bounds(n: int, world: int, rank: int) -> tuple[int, int]:
     return lo, lo + base + (1 if rank < extra else 0)
 
 
+def agreed(flag: bool) -> bool:
+    """`flag`, or when parallel whether it is set on any process (a collective).
+
+    The loops ask it once whether any process reads batch logs: reading them
+    is a collective, so every process must read them at the same batches.
+    """
+    if not active():
+        return flag
+    t = torch.tensor([float(flag)], device=_comm_device())
+    torch.distributed.all_reduce(t, op=torch.distributed.ReduceOp.MAX)
+    return bool(t.item())
+
+
+def refresh(logs: Any) -> None:
+    """Mark batch logs (`LazyLogs`) stale; when parallel, read them now, on
+    every process alike (the read sums states over processes)."""
+    logs.stale = True
+    if active():
+        logs.copy()
+
+
+def mean_logs(logs: dict[str, Any]) -> dict[str, Any]:
+    """Logs of floats (or nested lists) averaged over processes when parallel.
+
+    What a custom `train_step`/`test_step` returns: every process computed
+    it on its own slice; the average makes History the same everywhere.
+    """
+    if not active() or not logs:
+        return logs
+    keys = sorted(logs)  # the same order on every process
+    parts = [torch.as_tensor(logs[k], dtype=torch.float64) for k in keys]
+    flat = torch.cat([t.reshape(-1) for t in parts]).to(_comm_device())
+    torch.distributed.all_reduce(flat)
+    flat = (flat / process.world_size()).cpu()
+    out, offset = {}, 0
+    for k, t in zip(keys, parts):
+        out[k] = flat[offset : offset + t.numel()].reshape(t.shape).tolist()
+        offset += t.numel()
+    return {k: out[k] for k in logs}
+
+
 def _comm_device() -> torch.device:
     dist = torch.distributed
     if dist.get_backend() == "nccl":
@@ -79,6 +127,47 @@ class _Step(torch.nn.Module):
     def forward(self, xs: list[torch.Tensor]) -> Any:
         model = self.model
         return model._local_forward(model._the_plan(), xs, True)
+
+
+def _param_strides(param: torch.Tensor, grad: torch.Tensor) -> torch.Tensor | None:
+    """A gradient hook: `grad` viewed with `param`'s strides when only the
+    strides of size-1 dimensions differ (the same memory order), else None.
+
+    A 1x1 convolution kernel `(out, in, 1, 1)` is both contiguous and channels
+    last; on channels-last inputs the convolution's backward returns its
+    gradient with channels-last strides `(in, 1, in, in)`, which DDP compares
+    literally with the bucket's `(in, 1, 1, 1)` (the warning "Grad strides do
+    not match bucket view strides"). Viewed alike, nothing is copied.
+
+    Example:
+        >>> p = torch.zeros(4, 3, 1, 1)
+        >>> g = torch.zeros(4, 3, 1, 1).as_strided((4, 3, 1, 1), (3, 1, 3, 3))
+        >>> _param_strides(p, g).stride()
+        (3, 1, 1, 1)
+    """
+    if grad.stride() == param.stride() or grad.shape != param.shape:
+        return None
+    # Indices along size-1 dimensions are always 0: their strides never count.
+    same = all(
+        n == 1 or a == b for n, a, b in zip(grad.shape, grad.stride(), param.stride())
+    )
+    return grad.as_strided(grad.shape, param.stride()) if same else None
+
+
+def sync_buffers(model: Any) -> None:
+    """Every process takes rank 0's buffers (DDP's `broadcast_buffers`)."""
+    buffers = [b for b in model.buffers() if b.numel()]
+    if buffers:
+        device = _comm_device()
+        flat = torch.cat(
+            [b.detach().reshape(-1).to(device, torch.float64) for b in buffers]
+        )
+        torch.distributed.broadcast(flat, 0)
+        offset = 0
+        with torch.no_grad():
+            for b in buffers:
+                b.copy_(flat[offset : offset + b.numel()].view_as(b))
+                offset += b.numel()
 
 
 def _weighted_allreduce(state: Replica, bucket: Any) -> torch.futures.Future[Any]:
@@ -106,29 +195,63 @@ class Replica:
         self.weight = 1.0 / self.world
         self.empty = False
         self.lockstep = False  # FSDP: processes must run the same batches
+        hooked = model.__dict__.setdefault("_stride_hooked", set())
+        for p in model.parameters():
+            if p.requires_grad and p.dim() > 1 and 1 in p.shape and id(p) not in hooked:
+                hooked.add(id(p))
+                p.register_hook(functools.partial(_param_strides, p))
         self.ddp = torch.nn.parallel.DistributedDataParallel(
             _Step(model),
             device_ids=[device] if device.type == "cuda" else None,
             static_graph=True,  # unused weights (outputs without loss) are fine
+            gradient_as_bucket_view=True,  # no copy back from the bucket
         )
         # A lambda: DDP checks hook annotations against classes, not strings.
         self.ddp.register_comm_hook(
             self, lambda state, bucket: _weighted_allreduce(state, bucket)
         )
 
+    def adapt(self, plan: Any) -> Any:
+        """The step plan to run with this replica (FSDP changes it)."""
+        return plan
+
     def __call__(self, xs: list[torch.Tensor]) -> Any:
         return self.ddp(xs)
 
     def slice(self, batch: Any) -> Any:
-        """This process's part of a global batch `(xs, ys, sws)`; sets the weight."""
-        xs = batch[0]
-        n = int(xs[0].shape[0]) if xs else 0
+        """This process's part of a global batch `(xs, ys, sws)`; sets the weight.
+
+        A batch `(xs, ys, sws, n)` holds this process's rows already, of a
+        global batch of `n` (array data gathers only those, `narrow`).
+        """
+        whole = len(batch) == 3
+        *batch, n = batch if not whole else (*batch, None)
+        if n is None:
+            n = int(batch[0][0].shape[0]) if batch[0] else 0
         lo, hi = bounds(n, self.world, self.rank)
         self.empty = hi == lo
         self.weight = (hi - lo) / n if n else 0.0
-        if self.empty:
-            lo, hi = n - 1, n  # a stand-in row, weighted 0 and not recorded
-        return tuple([None if t is None else t[lo:hi] for t in flat] for flat in batch)
+        if whole:
+            lo, hi = (n - 1, n) if self.empty else (lo, hi)  # stand-in: weight 0
+            batch = [[None if t is None else t[lo:hi] for t in f] for f in batch]
+        return tuple(batch)
+
+
+def narrow(index: Any, world: int, rank: int) -> tuple[Any, int]:
+    """`(rows of process `rank`, global batch size)` of a batch's index (a slice
+    or an index tensor): what `ArrayBatches` gathers for this process alone.
+
+    Example:
+        >>> narrow(slice(8, 13), 2, 1), narrow(torch.tensor([7]), 2, 1)[0].tolist()
+        ((slice(11, 13, None), 5), [7])
+    """
+    n = index.numel() if isinstance(index, torch.Tensor) else index.stop - index.start
+    lo, hi = bounds(n, world, rank)
+    if hi == lo:
+        lo, hi = n - 1, n  # a stand-in row, weighted 0 and not recorded
+    if isinstance(index, torch.Tensor):
+        return index[lo:hi], n
+    return slice(index.start + lo, index.start + hi), n
 
 
 def _replica(model: Any) -> Replica:
@@ -137,7 +260,6 @@ def _replica(model: Any) -> Replica:
         from plait.distribution import FSDP, distribution
         from plait.training.fsdp import Sharded
 
-        # Data parallel steps run eagerly (no jit_compile).
         config = distribution()
         shard: Replica
         if isinstance(config, FSDP):
@@ -145,7 +267,8 @@ def _replica(model: Any) -> Replica:
             shard = model.__dict__.get("_sharded") or Sharded(model, config)
         else:
             shard = Replica(model)
-        plan = dataclasses.replace(model._the_plan(), shard=shard, train_fn=None)
+        # `jit_compile`'s step (training/jit.py) knows it runs data parallel.
+        plan = dataclasses.replace(shard.adapt(model._the_plan()), shard=shard)
         model._plan = plan
         sync.offset_random_stream()  # Dropout masks differ from rank to rank
     return plan.shard  # type: ignore[no-any-return]
@@ -170,11 +293,16 @@ def epoch(model: Any, source: Any) -> Iterator[Any]:
             source.generator = torch.Generator(device=source.device)
         source.generator.manual_seed(int(seed.item()))
     replica: Replica | None = None
+    world, rank = process.world_size(), process.rank()
+    if hasattr(source, "narrow"):  # arrays: gather (and copy) this process's rows
+        source.narrow = lambda index: narrow(index, world, rank)
     try:
         for batch in source.epoch():
             replica = _replica(model)
             yield replica.slice(batch)
     finally:
+        if hasattr(source, "narrow"):
+            source.narrow = None
         if replica is not None:
             replica.weight, replica.empty = 1.0 / replica.world, False
 

@@ -16,6 +16,15 @@ which runs faster (1.4x on the guide's headline model) but compiles for minutes
 (`MAX_UNROLLED_STEPS`). Their optimizer update (a single fused pass over the
 weights instead of five) is compiled alone.
 
+Under data parallel (DDP, `plait.training.distributed`) the graph computes
+each process's gradients of its slice; they are then all-reduced eagerly,
+weighted by each slice's share of the global batch as DDP's hook does, in one
+flat buffer, and the update runs after (compiled alone when it can be): the
+same update as the eager DDP step. The update mode runs its eager forward and
+backward through the DDP module. Under FSDP the step stays eager (a one-time
+warning says so): the sharded parameters are gathered and freed by module
+hooks around each layer, which `torch.func` does not run.
+
 Compilation is per input signature (shapes and dtypes of the batch), static
 shapes, at most `MAX_SIGNATURES` of them. A batch smaller than the first one (the
 last, partial batch of an epoch) runs the eager step, which computes the same
@@ -83,7 +92,8 @@ class _LossModule(torch.nn.Module):
     def forward(self, xs: list[Any], ys: list[Any], sws: list[Any]) -> Any:
         model = self.model
         plan = model._plan
-        outs, masks = model._forward(plan, xs, True)
+        # Never through DDP: the gradients are all-reduced after the graph.
+        outs, masks = model._local_forward(plan, xs, True)
         total, values = model._total_loss(plan, outs, masks, ys, sws)
         if total is None:
             raise ValueError("internal: no loss to differentiate.")
@@ -100,6 +110,18 @@ def _masks(holes: list[torch.Tensor], with_masks: bool) -> list[Any] | None:
     if not with_masks:
         return None
     return [None if m.dtype == torch.uint8 and m.numel() == 0 else m for m in holes]
+
+
+def _parallel(model: Any) -> str | None:
+    """How `model` trains across processes: `"ddp"`, `"fsdp"` or None (one)."""
+    from plait.distribution import FSDP, distribution
+    from plait.training import distributed
+
+    if not distributed.active():
+        return None
+    shard = model._plan.shard
+    sharded = shard.lockstep if shard is not None else isinstance(distribution(), FSDP)
+    return "fsdp" if sharded else "ddp"
 
 
 class JitStep:
@@ -137,15 +159,26 @@ class JitStep:
         graph = graph and bool(self.params)  # nothing to train: the eager step warns
         self.mode = "graph" if graph else "update"
         self.fused_update = opt._takes_gradients()
+        self.parallel = _parallel(model)  # "ddp", "fsdp" or None
         # mixed_float16: differentiate the scaled loss (`LossScaleOptimizer`).
         self._scale_loss = getattr(opt, "scale_loss", None)
         self.compile_seconds: dict[tuple[Any, ...], float] = {}
         self.batch_size: int | None = None
         self.failed = False
         self._fn: Any = None
-        if self.mode == "graph":
+        self._update: Any = None
+        if self.parallel == "fsdp":
+            warnings.warn(
+                f"Model {model.name!r}: compile(jit_compile=True) under FSDP() "
+                "trains eagerly: torch.compile does not trace the sharded step.",
+                UserWarning,
+                stacklevel=4,
+            )
+        elif self.mode == "graph":
             self._loss_module = _LossModule(model)
             self._fn = torch.compile(self._graph_step, fullgraph=True, dynamic=False)
+            if self.parallel and self.fused_update:  # after the all-reduce
+                self._update = torch.compile(opt._apply_gradients, dynamic=False)
         elif self.fused_update:
             self._fn = torch.compile(opt._apply_gradients, dynamic=False)
 
@@ -170,16 +203,37 @@ class JitStep:
             params, self.frozen, xs, ys, sws
         )
         ordered = [grads.get(n) for n in self.names]
-        if self.fused_update:
+        if self.fused_update and not self.parallel:
             self.model.optimizer._apply_gradients(ordered)
             ordered = []
         return total, values, outs, masks, ordered
+
+    def _all_reduce(self, grads: list[Any]) -> list[Any]:
+        """DDP's reduction of the graph's gradients: the sum over processes of
+        each slice's gradients times its share of the global batch, in one
+        flat buffer; rank 0's buffers (moving statistics) first, as DDP does
+        before each forward."""
+        from plait.training.distributed import sync_buffers
+
+        shard = self.model._plan.shard
+        sync_buffers(self.model)
+        flat = torch.cat([g.reshape(-1) for g in grads])
+        flat.mul_(0.0 if shard.empty else shard.weight)
+        torch.distributed.all_reduce(flat)
+        return [
+            part.view_as(g)
+            for part, g in zip(flat.split([g.numel() for g in grads]), grads)
+        ]
 
     def _run(self, xs: Any, ys: Any, sws: Any) -> Any:
         opt = self.model.optimizer
         if self.mode == "graph":
             total, values, outs, holes, grads = self._fn(xs, ys, sws)
             masks = _masks(holes, self.model._plan.with_masks)
+            if self.parallel:
+                grads = self._all_reduce(grads)
+            if self._update is not None:
+                self._update(grads)
             if self.fused_update:
                 opt._iterations += 1
             else:  # the update eagerly (a schedule, Adam's per-step epsilon, ...)

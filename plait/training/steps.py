@@ -579,13 +579,11 @@ class TrainingSteps(Placement, ModelContract):
         values.update(plan.metrics.results())
         return values
 
-    def _read_logs(self, local: bool = False) -> dict[str, Any]:
-        """The logs as floats: summed over processes unless `local` (per batch)."""
+    def _read_logs(self) -> dict[str, Any]:
+        """The logs as floats, loss and metric states summed over processes."""
         from plait.training import distributed
 
-        logs = pythonify(
-            self._log_tensors() if local else distributed.global_log_tensors(self)
-        )
+        logs = pythonify(distributed.global_log_tensors(self))
         return {k: logs[k] for k in sorted(logs)}
 
     def reset_metrics(self) -> None:

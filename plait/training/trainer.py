@@ -236,11 +236,9 @@ class Trainer(Compiled):
         custom = self._overridden("train_step")
         every = int(self._compile_args.get("steps_per_execution", 1))
         last_logs: dict[str, Any] = {}
-        batch_logs = LazyLogs(
-            lambda: user_logs(last_logs) if custom else self._read_logs(local=True)
-        )
+        batch_logs = LazyLogs(lambda: self._loop_logs(custom, last_logs))
         wants_begin = cbs.wants("on_train_batch_begin")
-        wants_end = cbs.wants("on_train_batch_end")
+        wants_end = distributed.agreed(cbs.wants("on_train_batch_end"))
         was_training = self.training
         self.stop_training = False
         self._initial_epoch = None
@@ -267,13 +265,13 @@ class Trainer(Compiled):
                     else:
                         self._train_batch(*batch)
                     if wants_end and (step + 1) % every == 0:
-                        batch_logs.stale = True
+                        distributed.refresh(batch_logs)
                         cbs.call_batch("on_train_batch_end", step, batch_logs)
                     if self.stop_training:
                         break
                 if step < 0:
                     break  # the data ran out
-                epoch_logs = user_logs(last_logs) if custom else self._read_logs()
+                epoch_logs = self._loop_logs(custom, last_logs)
                 if val_source is not None and self._should_validate(
                     epoch, validation_freq
                 ):
@@ -288,6 +286,14 @@ class Trainer(Compiled):
             self.train(was_training)
         return self.history
 
+    def _loop_logs(self, custom: bool, returned: dict[str, Any]) -> dict[str, Any]:
+        """The running logs as floats, the same on every process when parallel:
+        what a custom step returned (averaged over processes), else the loss
+        and metric states summed over processes."""
+        if custom:
+            return distributed.mean_logs(user_logs(returned))
+        return self._read_logs()
+
     @staticmethod
     def _should_validate(epoch: int, freq: Any) -> bool:
         if isinstance(freq, int):
@@ -300,11 +306,9 @@ class Trainer(Compiled):
     ) -> dict[str, Any]:
         custom = self._overridden("test_step")
         last: dict[str, Any] = {}
-        logs = LazyLogs(
-            lambda: user_logs(last) if custom else self._read_logs(local=True)
-        )
+        logs = LazyLogs(lambda: self._loop_logs(custom, last))
         wants_begin = cbs.wants("on_test_batch_begin")
-        wants_end = cbs.wants("on_test_batch_end")
+        wants_end = distributed.agreed(cbs.wants("on_test_batch_end"))
         self.reset_metrics()
         self.eval()
         cbs.on_test_begin()
@@ -316,9 +320,9 @@ class Trainer(Compiled):
             else:
                 self._test_batch(*batch)
             if wants_end:
-                logs.stale = True
+                distributed.refresh(logs)
                 cbs.call_batch("on_test_batch_end", step, logs)
-        result = user_logs(last) if custom else self._read_logs()
+        result = self._loop_logs(custom, last)
         cbs.on_test_end(result)
         return result
 

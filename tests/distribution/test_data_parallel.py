@@ -8,6 +8,7 @@ import sys
 
 import numpy as np
 import pytest
+import torch
 
 SCRIPT = r"""
 import json, os, sys
@@ -56,6 +57,19 @@ pred = m.predict(x, batch_size=4, verbose=0)
 np.savez(f"{out}/w{rank}.npz", *m.get_weights(), pred=pred)
 json.dump({"hist": hist.history, "ev": ev, "seen": seen}, open(f"{out}/r{rank}.json", "w"))
 """
+
+
+def test_array_batches_gather_only_this_process_rows():
+    from plait.training import data, distributed
+
+    source = data.ArrayBatches([torch.arange(10)], [None], [None], 4, shuffle=False)
+    source.narrow = lambda index: distributed.narrow(index, 2, 1)
+    got = [(b[0][0].tolist(), b[3]) for b in source.epoch()]
+    assert got == [([2, 3], 4), ([6, 7], 4), ([9], 2)]  # rank 1's rows, global sizes
+    order = torch.tensor([5, 1, 8])
+    assert distributed.narrow(order, 2, 0)[0].tolist() == [5, 1]
+    # A batch of one row: rank 1 gets a stand-in row (weighted 0).
+    assert distributed.narrow(slice(9, 10), 2, 1) == (slice(9, 10), 1)
 
 
 def _free_port():
@@ -125,3 +139,160 @@ def test_shuffled_processes_stay_in_step(tmp_path):
     (w0, logs0), (w1, logs1) = _load(multi, 0), _load(multi, 1)
     assert all(np.array_equal(a, b) for a, b in zip(w0, w1))
     assert logs0 == logs1
+
+
+LOGS_SCRIPT = r"""
+import json, os, sys
+import numpy as np, torch
+torch.set_num_threads(1)
+import plait
+from plait.layers import Dense, Input
+
+out = sys.argv[1]
+rank = int(os.environ.get("RANK", "0"))
+rng = np.random.default_rng(0)
+x = rng.normal(size=(32, 5)).astype("float32")
+y = rng.integers(0, 3, size=(32,))
+
+
+class Custom(plait.Model):  # custom steps return the process's own running logs
+    def train_step(self, data):
+        logs = super().train_step(data)
+        return {"loss": logs["loss"], "acc": logs["accuracy"]}
+
+    def test_step(self, data):
+        return {"mean_loss": super().test_step(data)["loss"]}
+
+
+class Record(plait.callbacks.Callback):
+    def __init__(self):
+        super().__init__()
+        self.seen = {"train": [], "test": []}
+
+    def on_train_batch_end(self, batch, logs):
+        self.seen["train"].append(dict(logs))
+
+    def on_test_batch_end(self, batch, logs):
+        self.seen["test"].append(dict(logs))
+
+
+def build(cls):
+    plait.utils.set_random_seed(0)
+    i = Input(shape=(5,))
+    m = cls(i, Dense(3, activation="softmax")(Dense(8, activation="relu")(i)))
+    m.compile(plait.optimizers.SGD(0.1), "sparse_categorical_crossentropy",
+              metrics=["accuracy"])
+    return m
+
+
+result = {}
+for name, cls in (("plain", plait.Model), ("custom", Custom)):
+    record = Record()
+    # The custom model's batch logs are read on rank 0 alone: every rank
+    # still joins the all-reduce of each logged batch.
+    cbs = [record] if name == "plain" or rank == 0 else []
+    m = build(cls)
+    hist = m.fit(x, y, batch_size=8, epochs=2, shuffle=False, verbose=0,
+                 validation_data=(x[:16], y[:16]), callbacks=cbs)
+    ev = m.evaluate(x, y, batch_size=8, verbose=0, return_dict=True, callbacks=cbs)
+    result[name] = {"hist": hist.history, "ev": ev, "seen": record.seen}
+json.dump(result, open(f"{out}/r{rank}.json", "w"))
+"""
+
+
+@pytest.mark.slow
+def test_batch_and_custom_step_logs_are_global(tmp_path):
+    single, _ = _run(tmp_path, "single", False, 1, script=LOGS_SCRIPT)
+    multi, _ = _run(tmp_path, "multi", False, 2, script=LOGS_SCRIPT)
+    one = json.loads((single / "r0.json").read_text())
+    ranks = [json.loads((multi / f"r{r}.json").read_text()) for r in (0, 1)]
+    assert len(one["plain"]["seen"]["train"]) == 8  # 4 batches x 2 epochs
+    assert len(one["plain"]["seen"]["test"]) == 2 * 2 + 4  # validation, evaluate
+    for logs in ranks:
+        # Per-batch logs (the running values) are the single process's on
+        # every rank; a custom step's returned logs are averaged.
+        assert _close(logs["plain"], one["plain"])
+        assert _close(logs["custom"]["hist"], one["custom"]["hist"])
+        assert _close(logs["custom"]["ev"], one["custom"]["ev"])
+    assert _close(ranks[0]["custom"]["seen"], one["custom"]["seen"])
+    assert ranks[1]["custom"]["seen"] == {"train": [], "test": []}
+
+
+CONV_SCRIPT = r"""
+import os, sys, warnings
+import numpy as np, torch
+torch.set_num_threads(1)
+import plait
+from plait import layers
+
+warnings.simplefilter("error")  # DDP's C++ warnings too (raised in backward)
+out = sys.argv[1]
+rank = int(os.environ.get("RANK", "0"))
+rng = np.random.default_rng(0)
+x = rng.normal(size=(64, 8, 8, 3)).astype("float32")
+y = rng.normal(size=(64, 8, 8, 4)).astype("float32")
+plait.utils.set_random_seed(0)
+i = layers.Input(shape=(8, 8, 3))
+m = plait.Model(i, layers.Conv2D(4, 3, padding="same")(layers.Conv2D(5, 1)(i)))
+m.compile(plait.optimizers.SGD(0.1), "mse")
+# 16 rows a process: the backward gives the 1x1 kernel channels-last strides.
+m.fit(x, y, batch_size=32, epochs=2, shuffle=False, verbose=0)
+np.savez(f"{out}/w{rank}.npz", *m.get_weights())
+"""
+
+
+@pytest.mark.slow
+def test_one_by_one_convolution_has_no_stride_warning(tmp_path):
+    single, _ = _run(tmp_path, "single", False, 1, script=CONV_SCRIPT)
+    multi, _ = _run(tmp_path, "multi", False, 2, script=CONV_SCRIPT)
+    one = np.load(single / "w0.npz")
+    for rank in (0, 1):
+        two = np.load(multi / f"w{rank}.npz")
+        assert _close([one[k] for k in one.files], [two[k] for k in two.files])
+
+
+JIT_SCRIPT = r"""
+import json, os, sys
+import numpy as np, torch
+torch.set_num_threads(1)
+import plait
+from plait.layers import Dense, Input
+
+out = sys.argv[1]
+rank = int(os.environ.get("RANK", "0"))
+rng = np.random.default_rng(0)
+x = rng.normal(size=(40, 5)).astype("float32")  # batches 16, 16, 8
+y = rng.integers(0, 3, size=(40,))
+result, weights = {}, []
+for name, opt, reg in (("fused", "rmsprop", None), ("adam", "adam", None),
+                       ("update", "rmsprop", "l2")):
+    plait.utils.set_random_seed(0)
+    i = Input(shape=(5,))
+    h = Dense(8, activation="relu", kernel_regularizer=reg)(i)
+    m = plait.Model(i, Dense(3, activation="softmax")(h))
+    m.compile(opt, "sparse_categorical_crossentropy", metrics=["accuracy"],
+              jit_compile=True)
+    hist = m.fit(x, y, batch_size=16, epochs=2, shuffle=False, verbose=0)
+    step = m._plan.train_fn
+    result[name] = {"hist": hist.history, "mode": step.mode,
+                    "compiled": len(step.compile_seconds), "failed": step.failed}
+    weights += m.get_weights()
+np.savez(f"{out}/w{rank}.npz", *weights)
+json.dump(result, open(f"{out}/r{rank}.json", "w"))
+"""
+
+
+@pytest.mark.slow
+def test_jit_compile_under_ddp_equals_one_process(tmp_path):
+    single, _ = _run(tmp_path, "single", False, 1, script=JIT_SCRIPT)
+    multi, _ = _run(tmp_path, "multi", False, 2, script=JIT_SCRIPT)
+    w1, one = _load(single, 0)
+    assert [one[k]["mode"] for k in one] == ["graph", "graph", "update"]
+    for rank in (0, 1):
+        w2, two = _load(multi, rank)
+        assert _close(w1, w2)
+        for name in one:  # compiled once (the last, smaller batch runs eagerly)
+            assert two[name]["compiled"] == 1
+            assert not two[name]["failed"]
+            assert two[name]["mode"] == one[name]["mode"]
+            assert _close(two[name]["hist"], one[name]["hist"])

@@ -606,9 +606,9 @@ def test_batch_logs_are_read_lazily(monkeypatch):
     reads = []
     original = trainer_mod.Trainer._read_logs
 
-    def counting(self, local=False):
+    def counting(self):
         reads.append(1)
-        return original(self, local=local)
+        return original(self)
 
     monkeypatch.setattr(trainer_mod.Trainer, "_read_logs", counting)
     cb = plait.callbacks.LambdaCallback(on_train_batch_end=lambda b, logs: None)
