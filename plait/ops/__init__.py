@@ -7,8 +7,11 @@ functions give floatx; indices are int32). Called on symbolic tensors in a
 functional model, an op adds a graph node (an `OpLayer`) that trains, saves
 (the op's name and arguments, as data) and loads.
 
-Names Keras has and plait does not are listed in `NOT_PROVIDED` with the
-reason; asking for one raises an AttributeError saying so.
+Every public name of Keras 3.15's `keras.ops` (with `ops.nn`, `ops.image`,
+`ops.linalg` and `keras.random`) is provided and checked against Keras's own
+results (tests/ops/make_ops_golden.py). `NOT_PROVIDED` would list a name
+Keras has and plait does not, with the reason; it is empty, and asking for an
+unknown name raises an AttributeError naming it.
 
 Example:
     >>> import plait
