@@ -158,17 +158,23 @@ def image_input(
     """The image tensor the network starts from, and what the Model takes as inputs.
 
     With no `input_tensor` a new `Input(shape=input_shape)`; a symbolic tensor is
-    used as it is, the model then taking the Inputs it comes from; a concrete
-    tensor or array becomes `Input(tensor=...)`.
+    used as it is, the model then taking the Inputs it comes from.
+
+    Raises:
+        ValueError: `input_tensor` is data (a torch tensor, an array), which a
+            model cannot be built on (Keras refuses it too).
     """
     if input_tensor is None:
         img = layers.Input(shape=input_shape)
         return img, img
-    if backend.is_keras_tensor(input_tensor):
-        sources = _source_inputs(input_tensor)
-        return input_tensor, sources[0] if len(sources) == 1 else sources
-    img = layers.Input(tensor=input_tensor, shape=input_shape)
-    return img, img
+    if not backend.is_keras_tensor(input_tensor):
+        raise ValueError(
+            "`input_tensor` must be a symbolic tensor (from `plait.Input` or a "
+            f"layer called on one); got a {type(input_tensor).__name__}. Pass "
+            "the data to the model once it is built instead."
+        )
+    sources = _source_inputs(input_tensor)
+    return input_tensor, sources[0] if len(sources) == 1 else sources
 
 
 def validate_activation(classifier_activation: Any, weights: Any) -> None:

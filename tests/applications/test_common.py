@@ -7,7 +7,7 @@ import pytest
 import torch
 
 import plait
-from plait import layers
+from plait import applications, layers
 from plait.applications import common, imagenet_utils
 from plait.datasets import files
 
@@ -89,6 +89,13 @@ def test_image_input_uses_the_inputs_a_symbolic_tensor_comes_from():
     img, inputs = common.image_input(None, (8, 8, 3))
     assert img is inputs
     assert img.shape == (None, 8, 8, 3)
+
+
+def test_image_input_refuses_data():
+    with pytest.raises(ValueError, match=r"symbolic tensor .* got a Tensor"):
+        common.image_input(torch.zeros(1, 8, 8, 3), (8, 8, 3))
+    with pytest.raises(ValueError, match=r"got a ndarray"):
+        applications.VGG16(weights=None, input_tensor=np.zeros((1, 32, 32, 3)))
 
 
 def test_pool_and_classifier():
