@@ -498,10 +498,31 @@ class Optimizer(ApplyAPI):
             return
         self._iterations = iterations
         if self.torch_optimizer is not None and state_dict["optimizer"] is not None:
-            self.torch_optimizer.load_state_dict(state_dict["optimizer"])
+            self.torch_optimizer.load_state_dict(
+                self._keep_impl(state_dict["optimizer"])
+            )
             self._shard_state()
             if not callable(self._learning_rate):  # a rate set since (a callback)
                 self._learning_rate = float(self.torch_optimizer.param_groups[0]["lr"])
+
+    def _keep_impl(self, saved: dict[str, Any]) -> dict[str, Any]:
+        """`saved` with this build's kernel choice (`fused`/`foreach`) in its groups.
+
+        The choice follows where the parameters live now (`_impl_kwargs`): a state
+        saved by a fused optimizer on plain tensors must not turn fused on for
+        FSDP's sharded ones, which torch's fused kernels cannot take.
+        """
+        opt = self.torch_optimizer
+        groups = saved.get("param_groups")
+        current = [] if opt is None else opt.param_groups
+        if not isinstance(groups, list) or len(groups) != len(current):
+            return saved  # torch's own load_state_dict reports the mismatch
+        impl = ("fused", "foreach")
+        kept = [
+            {**g, **{k: now[k] for k in impl if k in now}}
+            for g, now in zip(groups, current)
+        ]
+        return {**saved, "param_groups": kept}
 
     def _shard_state(self) -> None:
         """FSDP: keep this rank's rows of a whole state loaded for sharded weights."""

@@ -78,6 +78,13 @@ with warnings.catch_warnings(record=True) as caught:
                        verbose=0, callbacks=[seen])
     reg.fit(dense, dense[:, :2], batch_size=8, epochs=1, shuffle=False, verbose=0)
 reg_ev = reg.evaluate(dense, dense[:, :2], batch_size=8, verbose=0)
+# Compiled with (fused) SGD before its first sharded batch: the state the fused
+# optimizer had is loaded into one built for the sharded weights, which keeps
+# its own kernel choice (torch's fused SGD has no rule for sharded tensors).
+s_in = layers.Input(shape=(5,))
+sgd = plait.Model(s_in, layers.Dense(2)(s_in))
+sgd.compile(plait.optimizers.SGD(0.05, momentum=0.9), "mse")
+sgd.fit(dense, dense[:, :2], batch_size=8, epochs=1, shuffle=False, verbose=0)
 np.savez(f"{out}/w{rank}.npz", *trained, pred=pred)
 np.savez(f"{out}/again{rank}.npz", *again.get_weights())
 np.savez(f"{out}/reg{rank}.npz", *reg.get_weights())

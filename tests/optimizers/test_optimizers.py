@@ -372,6 +372,33 @@ def test_state_dict_round_trip_continues_identically():
     assert len(opt.variables) >= 2
 
 
+@pytest.mark.parametrize(
+    "make", [lambda: O.SGD(0.05, momentum=0.9), lambda: O.Adam(0.01)]
+)
+def test_loaded_state_keeps_this_builds_kernel_choice(make, monkeypatch):
+    # A state saved by a fused optimizer, loaded where the parameters cannot
+    # take fused kernels (FSDP's sharded ones): the new build's choice stands.
+    w = torch.nn.Parameter(torch.tensor(W0))
+    opt = make()
+    opt.build([w])
+    assert opt.torch_optimizer.param_groups[0]["fused"] is True
+    w.grad = torch.tensor(GRADS[0])
+    opt.step()
+    state = copy.deepcopy(opt.state_dict())
+    other = make()
+    monkeypatch.setattr(type(other), "_impl_kwargs", lambda self: {"foreach": True})
+    w2 = torch.nn.Parameter(w.detach().clone())
+    other.build([w2])
+    other.load_state_dict(state)
+    group = other.torch_optimizer.param_groups[0]
+    assert not group["fused"]
+    assert group["foreach"] is True
+    for param, optimizer in ((w, opt), (w2, other)):
+        param.grad = torch.tensor(GRADS[1])
+        optimizer.step()
+    torch.testing.assert_close(w, w2)
+
+
 def test_load_state_dict_brings_back_a_changed_learning_rate():
     # ReduceLROnPlateau sets the rate; a resumed run must save the same config.
     w = torch.nn.Parameter(torch.tensor(W0))
