@@ -329,9 +329,12 @@ def tf_kernels_files(
     """
 
     def files(include_top: bool) -> tuple[str, str, str]:
-        suffix = "" if include_top else "_notop"
-        fname = f"{family}_weights_tf_dim_ordering_tf_kernels{suffix}.h5"
-        return fname, f"{KERAS_WEIGHTS}{folder}/{fname}", hashes[not include_top]
+        return top_or_notop_file(
+            f"{KERAS_WEIGHTS}{folder}/",
+            f"{family}_weights_tf_dim_ordering_tf_kernels",
+            include_top,
+            hashes,
+        )()
 
     return files
 

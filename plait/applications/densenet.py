@@ -26,7 +26,6 @@ __all__ = [
     "preprocess_input",
 ]
 
-BASE_WEIGHTS_PATH = common.KERAS_WEIGHTS + "densenet/"
 # Layers per dense block -> (depth in the file name, Keras's MD5 of the top and
 # no-top weight files).
 _WEIGHTS = {
@@ -105,13 +104,11 @@ def _densenet(blocks: tuple[int, int, int, int], args: dict[str, Any]) -> Model:
         x = common.pool(x, pooling, "avg_pool" if pooling == "avg" else "max_pool")
     model = Model(inputs, x, name=args["name"])
 
-    def imagenet() -> tuple[str, str, str]:
-        depth, *hashes = _WEIGHTS[blocks]
-        suffix = "" if include_top else "_notop"
-        fname = f"densenet{depth}_weights_tf_dim_ordering_tf_kernels{suffix}.h5"
-        return fname, BASE_WEIGHTS_PATH + fname, str(hashes[not include_top])
-
-    common.load_weights(model, weights, imagenet)
+    depth, top_hash, notop_hash = _WEIGHTS[blocks]
+    files = common.tf_kernels_files(
+        "densenet", f"densenet{depth}", (top_hash, notop_hash)
+    )
+    common.load_weights(model, weights, lambda: files(include_top))
     return model
 
 
