@@ -44,7 +44,7 @@ _SUBMODULES = (
     "activations", "applications", "backend", "callbacks", "constraints",
     "datasets", "distribution", "dtype_policies", "initializers", "layers", "losses", "metrics",
     "mixed_precision", "models", "ops", "optimizers", "preprocessing", "random",
-    "regularizers", "saving", "utils", "wrappers",
+    "regularizers", "saving", "tree", "utils", "wrappers",
 )  # fmt: skip
 # Public name -> the subpackage that is it or holds it.
 _HOME: dict[str, str] = {
@@ -103,6 +103,8 @@ def _import(subpackage: str) -> None:
             import plait.regularizers
         case "saving":
             import plait.saving
+        case "tree":
+            import plait.tree
         case "utils":
             import plait.utils
         case "wrappers":

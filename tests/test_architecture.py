@@ -21,6 +21,7 @@ PACKAGE = ROOT / "plait"
 ORDER = [
     "version",
     "types",
+    "tree",
     "utils",
     "datasets",
     "distribution",

@@ -9,11 +9,12 @@ from typing import Any
 import torch
 
 from plait.layers.base import Layer
-from plait.layers.input_spec import InputSpec
+from plait.layers.input_spec import InputSpec, check_input_spec
 from plait.layers.layer_args import attrs_config
 from plait.layers.rnn_cell_base import BaseRNNCell
 from plait.layers.rnn_kernels import _right_padded_lengths, fused_sequence
 from plait.types import Shape
+from plait.utils import tree
 from plait.utils.shapes import format_shape
 
 __all__ = ["RNN", "BaseRNNCell", "fused_sequence", "serialize_layer"]
@@ -34,6 +35,51 @@ Tensor = torch.Tensor
 def _keep(mask_t: Tensor, like: Tensor) -> Tensor:
     """`(batch,)` step mask viewed to broadcast against `like` `(batch, ...)`."""
     return mask_t.view(-1, *([1] * (like.dim() - 1)))
+
+
+def _one_shape(shape: Any) -> bool:
+    """Whether `shape` is one shape (ints and Nones), not a structure of shapes."""
+    return isinstance(shape, (list, tuple, torch.Size)) and all(
+        d is None or isinstance(d, int) for d in shape
+    )
+
+
+def _map_shapes(fn: Callable[[Shape], Any], shapes: Any) -> Any:
+    """`fn` over each shape of a structure of shapes (lists, tuples, dicts)."""
+    if _one_shape(shapes):
+        return fn(tuple(shapes))
+    if isinstance(shapes, dict):
+        return {k: _map_shapes(fn, v) for k, v in shapes.items()}
+    return type(shapes)(_map_shapes(fn, v) for v in shapes)
+
+
+def _shape_list(shapes: Any) -> list[Shape]:
+    """The shapes of a structure of shapes, flat, in `tree.flatten`'s order."""
+    found: list[Shape] = []
+    _map_shapes(found.append, shapes)
+    return found
+
+
+def _sizes(size: Any) -> list[tuple[int, ...]]:
+    """A cell's `state_size`/`output_size` as a list of per-sample shapes."""
+    sizes = list(size) if isinstance(size, (list, tuple)) else [size]
+    return [tuple(s) if isinstance(s, (list, tuple)) else (int(s),) for s in sizes]
+
+
+def _step(xs: Any, t: int) -> Any:
+    """Step `t` of each sequence of the structure `xs`."""
+    if isinstance(xs, Tensor):
+        return xs[:, t]
+    return tree.map_structure(lambda a: a[:, t], xs)
+
+
+def _where_kept(keep: Tensor, new: Any, old: Any) -> Any:
+    """`new` where this step is kept, else `old`, leaf by leaf."""
+    got = [
+        torch.where(_keep(keep, a), a, b)
+        for a, b in zip(tree.flatten(new), tree.flatten(old))
+    ]
+    return tree.pack_like(new, got)
 
 
 def serialize_layer(layer: Any) -> dict[str, Any]:
@@ -164,20 +210,40 @@ class RNN(Layer):
         self.unroll = bool(unroll)
         self.zero_output_for_mask = bool(zero_output_for_mask)
         self.supports_masking = True
-        self.input_spec = InputSpec(min_ndim=3)
+        self.input_spec = None  # `build` checks: one sequence, or a structure
         self._n_states = 0
 
     # ------------------------------------------------------------------ states
     def _state_shapes(self) -> list[tuple[int, ...]]:
-        sizes = self.cell.state_size
-        sizes = list(sizes) if isinstance(sizes, (list, tuple)) else [sizes]
-        return [tuple(s) if isinstance(s, (list, tuple)) else (int(s),) for s in sizes]
+        return _sizes(self.cell.state_size)
 
-    def build(self, input_shape: Shape) -> None:
-        """Build the cell on one step's shape; create the states if stateful."""
-        step_shape = (input_shape[0], *input_shape[2:])
+    def _output_shapes(self) -> list[tuple[int, ...]] | None:
+        """Each output's per-sample shape when the cell has several, else None."""
+        size = getattr(self.cell, "output_size", None)
+        nested = isinstance(size, (list, tuple)) and any(
+            isinstance(s, (list, tuple)) for s in size
+        )
+        return _sizes(size) if nested else None
+
+    def build(self, input_shape: Any) -> None:
+        """Build the cell on one step's shape(s); create the states if stateful.
+
+        `input_shape` is one sequence's shape, or a structure of them when the
+        cell takes several inputs per step (each `(batch, timesteps, ...)`).
+        """
+        shapes = _shape_list(input_shape)
+        one = _one_shape(input_shape)
+        at_least_3 = InputSpec(min_ndim=3, layout="(batch, timesteps, ...)")
+        check_input_spec(
+            self._where(),
+            at_least_3 if one else [at_least_3] * len(shapes),
+            shapes,
+            [None] * len(shapes),
+        )
+        step_shape = _map_shapes(lambda s: (s[0], *s[2:]), input_shape)
         if isinstance(self.cell, Layer) and not self.cell.built:
             self.cell._build_for(step_shape)
+        input_shape = shapes[0]
         if self.stateful:
             if input_shape[0] is None:
                 raise ValueError(
@@ -186,10 +252,15 @@ class RNN(Layer):
                     "Input(batch_shape=...) or batch_input_shape=..."
                 )
             self._create_states(int(input_shape[0]))
-        if input_shape[-1] is not None:
-            self.input_spec = InputSpec(
-                min_ndim=3, axes={-1: input_shape[-1]}, layout="(batch, timesteps, ...)"
+        specs = [
+            InputSpec(
+                min_ndim=3,
+                axes={} if s[-1] is None else {-1: s[-1]},
+                layout="(batch, timesteps, ...)",
             )
+            for s in shapes
+        ]
+        self.input_spec = specs[0] if one else specs
         self.built = True
 
     def _create_states(self, batch_size: int) -> None:
@@ -260,21 +331,29 @@ class RNN(Layer):
     # ------------------------------------------------------------------ running
     def call(
         self,
-        sequences: Tensor,
+        sequences: Any,
         initial_state: Any = None,
         mask: Any = None,
         training: bool | None = None,
     ) -> Any:
-        """Run the cell over the sequence; see the class docstring."""
-        if isinstance(mask, (list, tuple)):
-            mask = mask[0] if mask else None
+        """Run the cell over the sequence(s); see the class docstring."""
+        if isinstance(mask, (list, tuple, dict)):
+            mask = tree.flatten(mask)[0] if mask else None  # the first input's
         training = bool(training)
-        x = sequences
         cell = self.cell
         builtin = isinstance(cell, BaseRNNCell)
         weight = cell.kernel if builtin else next(iter(cell.parameters()), None)
-        if weight is not None and x.dtype != weight.dtype:
-            x = x.to(weight.dtype)
+
+        def cast(a: Tensor) -> Tensor:
+            return (
+                a if weight is None or a.dtype == weight.dtype else a.to(weight.dtype)
+            )
+
+        if isinstance(sequences, Tensor):
+            x = xs = cast(sequences)
+        else:  # a structure of sequences: the cell gets one step of each
+            xs = tree.map_structure(cast, sequences)
+            x = self._same_steps(tree.flatten(xs))
         states = self._initial_states(x, initial_state)
         if mask is not None:
             if tuple(mask.shape[:2]) != tuple(x.shape[:2]) or mask.dim() != 2:
@@ -286,7 +365,10 @@ class RNN(Layer):
             mask = mask.bool()
         if builtin:
             cell._forget_dropout_masks()
-        seq, last, states = self._run(x, states, mask, training)
+        if xs is x:
+            seq, last, states = self._run(x, states, mask, training)
+        else:
+            seq, last, states = self._loop(xs, states, mask, training)
         if builtin:
             cell._forget_dropout_masks()  # the next sequence draws new ones
         kept = self.states
@@ -298,6 +380,24 @@ class RNN(Layer):
         if self.return_state:
             return [output, *states]
         return output
+
+    def _same_steps(self, leaves: list[Any]) -> Tensor:
+        """The first of several sequences, once all share batch and time axes."""
+        for a in leaves:
+            if not isinstance(a, Tensor) or a.dim() < 3:
+                raise ValueError(
+                    f"{self._where()}: expected each input to be a sequence "
+                    "(batch, timesteps, ...), got "
+                    f"{format_shape([tuple(getattr(b, 'shape', ())) for b in leaves])}."
+                )
+        heads = {tuple(a.shape[:2]) for a in leaves}
+        if len(heads) > 1:
+            raise ValueError(
+                f"{self._where()}: expected every input sequence to have the same "
+                "(batch, timesteps), got "
+                f"{format_shape([tuple(a.shape) for a in leaves])}."
+            )
+        return leaves[0]  # type: ignore[no-any-return]
 
     def _fused(self, training: bool) -> Callable[..., Any] | None:
         cell = self.cell
@@ -374,72 +474,92 @@ class RNN(Layer):
         return seq, seq[:, -1], states
 
     def _loop(
-        self, x: Tensor, states: list[Tensor], mask: Tensor | None, training: bool
-    ) -> tuple[Tensor | None, Tensor, list[Tensor]]:
-        """The exact step loop, Keras's semantics for masks."""
+        self, x: Any, states: list[Tensor], mask: Tensor | None, training: bool
+    ) -> tuple[Any, Any, list[Tensor]]:
+        """The exact step loop, Keras's semantics for masks.
+
+        `x` is one sequence, or a structure of them stepped together; the
+        cell's output may be a structure too (each leaf stacked over time).
+        """
         cell = self.cell
         if isinstance(cell, BaseRNNCell):
             xs = cell._project(x, training)  # one matmul for the whole sequence
 
-            def step(x_t: Tensor, s: list[Tensor]) -> tuple[Tensor, Any]:
-                return cell._recur(x_t, s, training)
+            def step(x_t: Any, s: list[Tensor]) -> tuple[Any, Any]:
+                return cell._recur(x_t, s, training)  # type: ignore[no-any-return]
 
         else:
             xs = x
             takes_training = isinstance(cell, Layer) and cell._call_flags()[0]
             kw = {"training": training} if takes_training else {}
 
-            def step(x_t: Tensor, s: list[Tensor]) -> tuple[Tensor, Any]:
+            def step(x_t: Any, s: list[Tensor]) -> tuple[Any, Any]:
                 return cell.call(x_t, s, **kw)  # type: ignore[no-any-return]
 
-        steps = (
-            range(x.shape[1] - 1, -1, -1) if self.go_backwards else range(x.shape[1])
-        )
-        outputs: list[Tensor] = []
-        prev: Tensor | None = None
+        length = tree.flatten(x)[0].shape[1]
+        steps = range(length - 1, -1, -1) if self.go_backwards else range(length)
+        outputs: list[Any] = []
+        prev: Any = None
         for t in steps:
-            out, new = step(xs[:, t], states)
+            out, new = step(_step(xs, t), states)
             new = list(new) if isinstance(new, (list, tuple)) else [new]
             if mask is not None:
                 m = mask[:, t]
                 if self.zero_output_for_mask or prev is None:
-                    fill = torch.zeros_like(out)
+                    fill = tree.map_structure(torch.zeros_like, out)
                 else:
                     fill = prev
-                out = torch.where(_keep(m, out), out, fill)
-                new = [torch.where(_keep(m, a), a, b) for a, b in zip(new, states)]
+                out = _where_kept(m, out, fill)
+                new = _where_kept(m, new, states)
             states, prev = new, out
             if self.return_sequences:
                 outputs.append(out)
-        seq = torch.stack(outputs, dim=1) if self.return_sequences else None
         if prev is None:
             raise ValueError(
                 f"{self._where()}: expected at least one time step, got 0."
             )
+        seq = None
+        if self.return_sequences:
+            per_step = [tree.flatten(o) for o in outputs]
+            stacked = [torch.stack(leaf, dim=1) for leaf in zip(*per_step)]
+            seq = (
+                stacked[0]
+                if isinstance(prev, Tensor)
+                else tree.pack_like(prev, stacked)
+            )
         return seq, prev, states
 
     # ------------------------------------------------------------------ shapes
-    def compute_output_shape(self, input_shape: Shape) -> Any:
-        """`(batch, units)` or `(batch, time, units)`; plus the states' shapes."""
+    def compute_output_shape(self, input_shape: Any) -> Any:
+        """`(batch, units)` or `(batch, time, units)`; plus the states' shapes.
+
+        A cell with several outputs (a nested `output_size`) gives a list of
+        them, each with the batch (and time) axes in front.
+        """
+        input_shape = _shape_list(input_shape)[0]  # batch and time of the first
         batch = input_shape[0]
         states = [(batch, *s) for s in self._state_shapes()]
         size = getattr(self.cell, "output_size", None)
-        out: tuple[int | None, ...] = (
-            states[0][1:]
-            if size is None
-            else (tuple(size) if isinstance(size, (list, tuple)) else (size,))
-        )
-        if self.return_sequences:
-            output: Shape = (batch, input_shape[1], *out)
-        else:
-            output = (batch, *out)
+        outs = self._output_shapes()
+        if outs is None:
+            outs = [
+                states[0][1:]
+                if size is None
+                else (tuple(size) if isinstance(size, (list, tuple)) else (size,))
+            ]
+        lead = (batch, input_shape[1]) if self.return_sequences else (batch,)
+        shapes: list[Shape] = [(*lead, *s) for s in outs]
+        output: Any = shapes if self._output_shapes() is not None else shapes[0]
         return [output, *states] if self.return_state else output
 
     def compute_mask(self, inputs: Any, mask: Any = None) -> Any:
         """The input mask for sequences, None otherwise; None for each state."""
-        if isinstance(mask, (list, tuple)):
-            mask = mask[0] if mask else None
+        if isinstance(mask, (list, tuple, dict)):
+            mask = tree.flatten(mask)[0] if mask else None
         out = mask if self.return_sequences else None
+        outs = self._output_shapes()
+        if outs is not None:
+            out = [out] * len(outs)
         if self.return_state:
             return [out] + [None] * len(self._state_shapes())
         return out

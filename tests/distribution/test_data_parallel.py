@@ -84,6 +84,7 @@ def _run(tmp_path, name, shuffle, processes, script=SCRIPT, env_extra=None):
     code, script = script, tmp_path / f"{name}.py"
     script.write_text(code)
     env = {**os.environ, "OMP_NUM_THREADS": "1", "PYTHONPATH": os.getcwd()}
+    env["PYTHONFAULTHANDLER"] = "1"  # a rank that aborts prints where it was
     for var in ("RANK", "WORLD_SIZE", "LOCAL_RANK", "MASTER_ADDR", "MASTER_PORT"):
         env.pop(var, None)
     env["PLAIT_DEVICE"] = "cpu"

@@ -243,18 +243,35 @@ class NestedCell(keras.layers.Layer):
 
 
 def test_rnns_with_list_dict_inputs_or_nested_inputs():
-    """Not supported: `RNN` steps over one sequence tensor. Keras 3.15 (torch)
-    cannot build this model either (its `RNN.build` takes one sequence shape and
-    the cell's `build` fails with an IndexError); plait says so plainly."""
+    """The guide's section as written (Keras 3.15 on torch cannot build it: its
+    `RNN.build` takes one sequence shape; plait steps the structure)."""
     unit_1 = 10
     unit_2 = 20
     unit_3 = 30
     i1 = 32
     i2 = 64
     i3 = 32
+    batch_size = 8
+    num_batches = 2
+    timestep = 50
     cell = NestedCell(unit_1, unit_2, unit_3)
     rnn = keras.layers.RNN(cell)
     input_1 = keras.Input((None, i1))
     input_2 = keras.Input((None, i2, i3))
-    with pytest.raises(ValueError, match=r"expected 1 input tensor, got 2"):
-        rnn((input_1, input_2))
+    outputs = rnn((input_1, input_2))
+    model = keras.models.Model([input_1, input_2], outputs)
+    model.compile(optimizer="adam", loss="mse", metrics=["accuracy"])
+
+    input_1_data = np.random.random((batch_size * num_batches, timestep, i1))
+    input_2_data = np.random.random((batch_size * num_batches, timestep, i2, i3))
+    target_1_data = np.random.random((batch_size * num_batches, unit_1))
+    target_2_data = np.random.random((batch_size * num_batches, unit_2, unit_3))
+    input_data = [input_1_data, input_2_data]
+    target_data = [target_1_data, target_2_data]
+
+    history = model.fit(input_data, target_data, batch_size=batch_size, verbose=0)
+    assert [tuple(t.shape) for t in model.outputs] == [
+        (None, unit_1),
+        (None, unit_2, unit_3),
+    ]
+    assert np.isfinite(history.history["loss"]).all()
