@@ -1,4 +1,5 @@
-"""Statistics over every process: SyncBatchNorm's moments, per-rank random streams.
+"""Statistics over every process: SyncBatchNorm's moments, per-rank random
+streams, and the gradients of a custom `train_step` that calls `backward()`.
 
 `BatchNormalization(synchronized=True)` (Keras 3's argument) computes its
 training statistics over the whole global batch: each process sums its rows
@@ -6,15 +7,36 @@ training statistics over the whole global batch: each process sums its rows
 the mean and (biased) variance come from the totals. The all-reduce is
 differentiable, so gradients reach every process's rows as in torch's
 `SyncBatchNorm`. In one process nothing changes.
+
+A custom `train_step` that runs the model and calls `backward()` itself (as
+Keras's torch guides do) computes gradients of its own slice only: DDP never
+saw that forward. Within `user_gradients(weight)`, which `fit` enters around
+such a step, plait's optimizers first average the gradients over the
+processes, each weighted by its slice's share of the global batch (`n_r / B`,
+the weighting of plait's own step), so every process applies the same update.
 """
 
 from __future__ import annotations
+
+import contextlib
+from collections.abc import Iterable, Iterator
 
 import torch
 
 from plait.distribution import process
 
-__all__ = ["active", "global_moments", "offset_random_stream"]
+__all__ = [
+    "active",
+    "average_gradients",
+    "global_moments",
+    "offset_random_stream",
+    "own_gradients",
+    "user_gradients",
+]
+
+# The share of the global batch of this process's slice while a custom
+# `train_step` runs across processes; None otherwise.
+_USER_STEP_WEIGHT: list[float | None] = [None]
 
 
 def active() -> bool:
@@ -74,3 +96,64 @@ def offset_random_stream() -> None:
 
 
 _offset = False  # once per process
+
+
+@contextlib.contextmanager
+def user_gradients(weight: float) -> Iterator[None]:
+    """Within: optimizers average `.grad` over the processes before updating.
+
+    Args:
+        weight: This process's share of the global batch, `n_r / B`.
+    """
+    previous, _USER_STEP_WEIGHT[0] = _USER_STEP_WEIGHT[0], float(weight)
+    try:
+        yield
+    finally:
+        _USER_STEP_WEIGHT[0] = previous
+
+
+@contextlib.contextmanager
+def own_gradients() -> Iterator[None]:
+    """Within: no averaging (plait's own step, whose gradients DDP reduced)."""
+    previous, _USER_STEP_WEIGHT[0] = _USER_STEP_WEIGHT[0], None
+    try:
+        yield
+    finally:
+        _USER_STEP_WEIGHT[0] = previous
+
+
+def average_gradients(params: Iterable[torch.Tensor]) -> None:
+    """Inside `user_gradients`: each `.grad` becomes `sum_r weight_r * grad_r`.
+
+    One all-reduce per dtype and device. Every process must pass the same
+    parameters; a gradient that is None here takes part as zeros and stays
+    None. Outside `user_gradients`, or in one process, nothing happens.
+
+    Example:
+        >>> p = torch.nn.Parameter(torch.ones(2)); p.grad = torch.ones(2)
+        >>> with user_gradients(0.5):
+        ...     average_gradients([p])  # one process: unchanged
+        >>> p.grad
+        tensor([1., 1.])
+    """
+    weight = _USER_STEP_WEIGHT[0]
+    if weight is None or not active():
+        return
+    groups: dict[tuple[torch.dtype, torch.device], list[torch.Tensor]] = {}
+    for p in params:
+        groups.setdefault((p.dtype, p.device), []).append(p)
+    for (dtype, device), ps in sorted(groups.items(), key=lambda kv: str(kv[0])):
+        flat = torch.cat(
+            [
+                torch.zeros(p.numel(), dtype=dtype, device=device)
+                if p.grad is None
+                else p.grad.detach().reshape(-1).to(dtype) * weight
+                for p in ps
+            ]
+        )
+        torch.distributed.all_reduce(flat)
+        offset = 0
+        for p in ps:
+            if p.grad is not None:
+                p.grad.copy_(flat[offset : offset + p.numel()].view_as(p.grad))
+            offset += p.numel()

@@ -20,7 +20,7 @@ from torch import Tensor
 from torch.autograd import profiler as _profiler
 from torch.optim import optimizer as _torch_optim
 
-from plait.distribution import sharding
+from plait.distribution import sharding, sync
 from plait.optimizers import schedules
 from plait.optimizers.apply_api import ApplyAPI
 from plait.optimizers.schedules import LearningRateSchedule
@@ -390,8 +390,10 @@ class Optimizer(ApplyAPI):
     def step(self) -> None:
         """Applies one update from the parameters' `.grad`.
 
-        In order: the learning rate of this step (schedules are evaluated at
-        `iterations`), gradient clipping, decoupled weight decay, the torch
+        In order: in a custom `train_step` across processes, the gradients
+        averaged over them (`plait.distribution.sync.user_gradients`); the
+        learning rate of this step (schedules are evaluated at `iterations`),
+        gradient clipping, decoupled weight decay, the torch
         update; then `iterations` advances. No host synchronisation.
         """
         if not self.built:
@@ -399,6 +401,8 @@ class Optimizer(ApplyAPI):
                 f"{type(self).__name__}: call build(params) before step(); the "
                 "trainer does this in compile()/fit()."
             )
+        # A custom train_step's own backward() across processes: average first.
+        sync.average_gradients(self._params)
         lr = self._current_lr()
         if callable(self._learning_rate):
             self._set_group_lr(lr)

@@ -28,6 +28,7 @@ under torchrun, see `plait.distribution.process`). Then:
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import functools
 from collections.abc import Iterator
@@ -49,6 +50,7 @@ __all__ = [
     "predict",
     "predicts_shards",
     "refresh",
+    "user_step",
 ]
 
 
@@ -305,6 +307,18 @@ def epoch(model: Any, source: Any) -> Iterator[Any]:
             source.narrow = None
         if replica is not None:
             replica.weight, replica.empty = 1.0 / replica.world, False
+
+
+def user_step(model: Any) -> contextlib.AbstractContextManager[None]:
+    """Around a custom `train_step` under DDP: gradients that it computes with
+    its own `backward()` are averaged over the processes before an optimizer
+    of plait's applies them (`sync.user_gradients`). Under FSDP the sharded
+    layers' hooks reduce them already; in one process nothing changes."""
+    plan = model._plan
+    shard = None if plan is None else plan.shard
+    if type(shard) is not Replica:  # None, or FSDP's Sharded
+        return contextlib.nullcontext()
+    return sync.user_gradients(shard.weight)
 
 
 def global_log_tensors(model: Any) -> dict[str, torch.Tensor]:

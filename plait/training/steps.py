@@ -17,6 +17,7 @@ from typing import Any
 import numpy as np
 import torch
 
+from plait.distribution.sync import own_gradients
 from plait.dtype_policies import autocast as amp
 from plait.training import compile_utils as cu
 from plait.training import data as data_utils
@@ -533,7 +534,7 @@ class TrainingSteps(Placement, ModelContract):
 
     def _train_batch(self, xs: list[Any], ys: list[Any], sws: list[Any]) -> None:
         plan = self._the_plan()
-        with guard.HELD:  # Ctrl+C waits for the whole update (guard.py)
+        with guard.HELD, own_gradients():  # Ctrl+C waits for the whole update
             step = plan.train_fn or self._core
             total, values, outs, masks = self._call_as_entry(step, xs, ys, sws)
             with torch.no_grad():  # bookkeeping: no graph, no detach per tensor

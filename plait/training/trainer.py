@@ -261,7 +261,8 @@ class Trainer(Compiled):
                     if wants_begin and step % every == 0:
                         cbs.call_batch("on_train_batch_begin", step)
                     if custom:
-                        last_logs = self.train_step(self._user_batch(batch))
+                        with distributed.user_step(self):
+                            last_logs = self.train_step(self._user_batch(batch))
                     else:
                         self._train_batch(*batch)
                     if wants_end and (step + 1) % every == 0:

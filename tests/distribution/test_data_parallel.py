@@ -361,3 +361,58 @@ def test_a_rank_aborted_in_cpp_is_run_once_more_and_only_once(tmp_path):
             env_extra=always,
             retry=False,
         )
+
+
+CUSTOM_STEP_SCRIPT = r"""
+import json, os, sys
+import numpy as np, torch
+torch.set_num_threads(1)
+import plait
+from plait.layers import Dense, Input
+
+
+class Custom(plait.Model):  # Keras's "customizing fit() with torch" guide
+    def train_step(self, data):
+        x, y = data
+        self.zero_grad()
+        y_pred = self(x, training=True)
+        loss = self.compute_loss(y=y, y_pred=y_pred)
+        loss.backward()
+        trainable_weights = [v for v in self.trainable_weights]
+        gradients = [v.value.grad for v in trainable_weights]
+        with torch.no_grad():
+            self.optimizer.apply(gradients, trainable_weights)
+        return {"loss": loss}
+
+
+out, rows = sys.argv[1], int(os.environ["PLAIT_TEST_ROWS"])
+rank = int(os.environ.get("RANK", "0"))
+plait.utils.set_random_seed(rank)  # different initial weights: fit syncs them
+rng = np.random.default_rng(0)
+x = rng.normal(size=(rows, 5)).astype("float32")
+y = rng.normal(size=(rows, 2)).astype("float32")
+i = Input(shape=(5,))
+m = Custom(i, Dense(2)(Dense(8, activation="relu")(i)))
+m.compile(plait.optimizers.Adam(0.01), "mse")
+hist = m.fit(x, y, batch_size=8, epochs=3, shuffle=False, verbose=0)
+np.savez(f"{out}/w{rank}.npz", *m.get_weights())
+json.dump({"hist": hist.history}, open(f"{out}/r{rank}.json", "w"))
+"""
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("rows", [32, 33])  # 33: a last batch of 1, rank 1 empty
+def test_custom_train_step_with_its_own_backward_equals_one_process(tmp_path, rows):
+    env = {"PLAIT_TEST_ROWS": str(rows)}
+    single, _ = _run(
+        tmp_path, "single", False, 1, script=CUSTOM_STEP_SCRIPT, env_extra=env
+    )
+    multi, _ = _run(
+        tmp_path, "multi", False, 2, script=CUSTOM_STEP_SCRIPT, env_extra=env
+    )
+    want, logs = _load(single, 0)
+    for rank in (0, 1):
+        got, multi_logs = _load(multi, rank)
+        assert _close(want, got)  # every process applied the global batch's update
+        if rows == 32:  # even slices: the mean of the processes' losses is global
+            assert _close(logs, multi_logs)
