@@ -24,15 +24,16 @@ not repeat each other's random draws.
 
 from __future__ import annotations
 
+import functools
 import itertools
 import multiprocessing
-import multiprocessing.pool
 import random
 import sys
 import warnings
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ProcessPoolExecutor, ThreadPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from multiprocessing.reduction import ForkingPickler
 from typing import Any
 
@@ -154,7 +155,7 @@ def _worker_batch(index: int) -> Any:
     return _worker_dataset[index]
 
 
-def _process_pool(dataset: PyDataset) -> multiprocessing.pool.Pool | None:
+def _process_pool(dataset: PyDataset) -> ProcessPoolExecutor | None:
     """`workers` processes holding `dataset`; None (warned) if it cannot get there."""
     if START_METHOD != "fork":
         try:
@@ -167,7 +168,26 @@ def _process_pool(dataset: PyDataset) -> multiprocessing.pool.Pool | None:
             )
             return None
     context = multiprocessing.get_context(START_METHOD)
-    return context.Pool(dataset.workers, initializer=_start_worker, initargs=(dataset,))
+    return ProcessPoolExecutor(
+        dataset.workers,
+        mp_context=context,
+        initializer=_start_worker,
+        initargs=(dataset,),
+    )
+
+
+def _from_worker(dataset: PyDataset, index: int, future: Future[Any]) -> Any:
+    """A worker's batch; a worker that died (killed, crashed) is an error here,
+    not a wait without end."""
+    try:
+        return future.result()
+    except BrokenProcessPool as err:
+        raise RuntimeError(
+            f"{type(dataset).__name__}: a worker process died (use_multiprocessing="
+            f"True) before batch {index} came back: killed, or crashed (out of "
+            "memory?). Run with use_multiprocessing=False to see an error raised "
+            "by __getitem__ in this process."
+        ) from err
 
 
 def _in_order(
@@ -192,11 +212,14 @@ def _fetch(dataset: PyDataset, indices: Iterable[int]) -> Iterator[Any]:
     if processes is not None:
         try:
             yield from _in_order(
-                lambda i: processes.apply_async(_worker_batch, (i,)).get, indices, depth
+                lambda i: functools.partial(
+                    _from_worker, dataset, i, processes.submit(_worker_batch, i)
+                ),
+                indices,
+                depth,
             )
-        finally:
-            processes.terminate()
-            processes.join()
+        finally:  # running batches finish (at most `workers`), queued ones never start
+            processes.shutdown(wait=True, cancel_futures=True)
         return
     if dataset.workers <= 1:
         for index in indices:

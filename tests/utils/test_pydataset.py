@@ -337,3 +337,24 @@ def test_validation_data_and_endless_dataset():
     assert len(history.history["val_loss"]) == 2
     assert val.events == ["begin", "end"] * 2
     assert Endless().num_batches is None
+
+
+class DiesAtTwo(Pids):
+    """A worker process ends abruptly (as when killed) on batch 2."""
+
+    def __getitem__(self, index):
+        if index == 2 and os.getpid() != self.parent:
+            os._exit(1)
+        return super().__getitem__(index)
+
+
+@pytest.mark.slow
+@pytest.mark.filterwarnings(FORK_WARNING)
+def test_a_worker_process_that_dies_is_an_error_not_a_hang():
+    ds = DiesAtTwo(workers=2, use_multiprocessing=True, max_queue_size=3)
+    ds.parent = os.getpid()
+    with pytest.raises(
+        RuntimeError,
+        match=r"DiesAtTwo: a worker process died .*before batch \d+ came back",
+    ):
+        bounded(lambda: list(epoch_batches(ds)), seconds=60)
