@@ -177,6 +177,43 @@ class RandomUniform(_Seeded):
         return {"minval": self.minval, "maxval": self.maxval, "seed": self.seed}
 
 
+def truncated_normal_(
+    t: torch.Tensor,
+    mean: float,
+    stddev: float,
+    generator: torch.Generator | None = None,
+) -> torch.Tensor:
+    """Fill `t` with normal draws, each one beyond two `stddev` of `mean` drawn
+    again until it lands within (exact rejection sampling, Keras's truncated
+    normal). Only the rejected draws are drawn again, about 4.6% a round, so it
+    costs about one pass of `normal_`; torch's `trunc_normal_` redraws the
+    whole tensor each round.
+
+    Example:
+        >>> t = truncated_normal_(torch.empty(10_000), 0.0, 1.0)
+        >>> bool(t.abs().max() <= 2.0)
+        True
+    """
+    if t.is_meta:
+        return t
+    with torch.no_grad():
+        work = (
+            t
+            if t.is_contiguous()
+            else torch.empty_like(t, memory_format=torch.contiguous_format)
+        )
+        flat = work.view(-1).normal_(mean, stddev, generator=generator)
+        bad = ((flat - mean).abs() > 2 * stddev).nonzero().squeeze(1)
+        while bad.numel():
+            again = torch.empty(bad.numel(), dtype=t.dtype, device=t.device)
+            again.normal_(mean, stddev, generator=generator)
+            flat[bad] = again
+            bad = bad[(again - mean).abs() > 2 * stddev]
+        if work is not t:
+            t.copy_(work)
+    return t
+
+
 @_REGISTRY.register("truncated_normal")
 class TruncatedNormal(_Seeded):
     """Normal draws re-drawn beyond two standard deviations."""
@@ -190,10 +227,7 @@ class TruncatedNormal(_Seeded):
     def __call__(self, shape: Size, dtype: torch.dtype | None = None) -> torch.Tensor:
         """Return truncated normal draws."""
         t = torch.empty(shape, dtype=_check_dtype(dtype))
-        a, b = self.mean - 2 * self.stddev, self.mean + 2 * self.stddev
-        return torch.nn.init.trunc_normal_(
-            t, self.mean, self.stddev, a, b, generator=self._generator()
-        )
+        return truncated_normal_(t, self.mean, self.stddev, self._generator())
 
     def get_config(self) -> dict[str, Any]:
         """The constructor arguments."""
@@ -251,9 +285,7 @@ class VarianceScaling(_Seeded):
             return t.normal_(0.0, math.sqrt(scale), generator=gen)
         # Std of a unit normal truncated to [-2, 2]; Keras divides it out.
         stddev = math.sqrt(scale) / 0.87962566103423978
-        return torch.nn.init.trunc_normal_(
-            t, 0.0, stddev, -2 * stddev, 2 * stddev, generator=gen
-        )
+        return truncated_normal_(t, 0.0, stddev, gen)
 
     def get_config(self) -> dict[str, Any]:
         """The constructor arguments."""

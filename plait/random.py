@@ -21,6 +21,7 @@ from typing import Any
 
 import torch
 
+from plait.initializers import truncated_normal_
 from plait.layers.ops import symbolic_op
 from plait.ops._tensor import as_dtype, convert, device, floatx, shape_tuple
 
@@ -168,7 +169,7 @@ def truncated_normal(
 
     def make(s: tuple[int, ...], dt: torch.dtype) -> torch.Tensor:
         out = torch.empty(s, dtype=dt, device=device())
-        return torch.nn.init.trunc_normal_(out, 0.0, 1.0, -2.0, 2.0) * stddev + mean
+        return truncated_normal_(out, 0.0, 1.0) * stddev + mean
 
     return _draw(shape, dtype, floatx(), seed, make)
 

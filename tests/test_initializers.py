@@ -63,6 +63,33 @@ def test_initializers_truncated_normal_bounds():
     assert w.double().mean().item() == pytest.approx(1.0, abs=0.01)
 
 
+def test_truncated_normal_fill_is_the_truncated_distribution():
+    g = torch.Generator().manual_seed(0)
+    t = I.truncated_normal_(torch.empty(200_000), 0.5, 2.0, g)
+    assert t.min().item() >= 0.5 - 4.0
+    assert t.max().item() <= 0.5 + 4.0
+    assert t.double().mean().item() == pytest.approx(0.5, abs=0.02)
+    # A unit normal truncated to [-2, 2] has std 0.8796...
+    assert t.double().std().item() == pytest.approx(2.0 * 0.87962566, rel=0.01)
+    # Mass near the bounds as the truncated normal has it (not piled on them).
+    near = ((t - 0.5).abs() > 3.6).double().mean().item()
+    want = 2 * (0.5 * math.erfc(1.8 / math.sqrt(2)) - 0.5 * math.erfc(2 / math.sqrt(2)))
+    assert near == pytest.approx(want / 0.9545, rel=0.1)
+
+
+def test_truncated_normal_fill_is_seeded_and_takes_any_layout():
+    draw = lambda: I.truncated_normal_(  # noqa: E731
+        torch.empty(3000), 0.0, 1.0, torch.Generator().manual_seed(7)
+    )
+    assert torch.equal(draw(), draw())
+    strided = torch.zeros(40, 50).t()  # not contiguous
+    I.truncated_normal_(strided, 0.0, 1.0)
+    assert strided.abs().max().item() <= 2.0
+    assert (strided != 0).all()
+    meta = torch.empty(3, device="meta")
+    assert I.truncated_normal_(meta, 0.0, 1.0) is meta
+
+
 def test_initializers_conv_fans_use_receptive_field():
     w = I.GlorotUniform()((3, 3, 8, 16))  # Keras layout (kh, kw, in, out)
     limit = math.sqrt(6 / (9 * 8 + 9 * 16))
