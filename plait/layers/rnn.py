@@ -147,10 +147,18 @@ class RNN(Layer):
         zero_output_for_mask: Output zeros, not the previous output, at masked
             steps (Bidirectional sets it for sequences, as Keras does).
 
+    A cell may take several inputs per step: call the layer on a tuple, list
+    or dict of sequences (each `(batch, timesteps, ...)`, the same batch and
+    time axes); the cell's `build` gets the structure of step shapes and its
+    `call` one step of each, in the same structure. A nested `state_size` /
+    `output_size` (`[[u1], [u2, u3]]`) gives several states and outputs.
+    Such a layer runs the step loop.
+
     Call arguments:
-        sequences: `(batch, timesteps, ...)`.
+        sequences: `(batch, timesteps, ...)`, or a structure of them.
         initial_state: List of initial state tensors (zeros if None).
-        mask: `(batch, timesteps)` bools; False steps are skipped.
+        mask: `(batch, timesteps)` bools; False steps are skipped (with
+            several inputs, the first input's mask).
         training: Enables dropout.
 
     Input shape:  `(batch, timesteps, ...)`.
