@@ -2,9 +2,12 @@
 changed (`import plait as keras`, `from plait import layers, ops`).
 
 Data: MNIST and CIFAR10 are random arrays of the same shapes (no download), and
-fewer of them. `plot_model` is left out (another port owns it), and so is VGG19
-(applications): its section runs on a small convolutional stand-in.
+fewer of them. `plot_model` writes its PNG files where pydot and Graphviz's `dot`
+are installed (the calls are skipped elsewhere). VGG19 is built with
+`weights=None` (the guide's default downloads the ImageNet weights).
 """
+
+import shutil
 
 import numpy as np
 import pytest
@@ -30,7 +33,19 @@ def _mnist(n):
     return rng.integers(0, 256, (n, 28, 28), dtype=np.uint8), rng.integers(0, 10, n)
 
 
-def test_introduction(capsys):
+def _plot_model(model, path, **kwargs):
+    """The guide's `keras.utils.plot_model(...)`, where pydot and `dot` exist."""
+    try:
+        import pydot  # noqa: F401
+    except ImportError:
+        return
+    if shutil.which("dot") is None:
+        return
+    keras.utils.plot_model(model, str(path), **kwargs)
+    assert path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_introduction(capsys, tmp_path):
     inputs = keras.Input(shape=(784,))
     img_inputs = keras.Input(shape=(32, 32, 3))
     assert tuple(inputs.shape) == (None, 784)
@@ -45,6 +60,10 @@ def test_introduction(capsys):
     out = capsys.readouterr().out
     assert "mnist_model" in out
     assert "55,050" in out
+    _plot_model(model, tmp_path / "my_first_model.png")
+    _plot_model(
+        model, tmp_path / "my_first_model_with_shape_info.png", show_shapes=True
+    )
 
 
 def test_training_evaluation_and_inference():
@@ -153,7 +172,7 @@ def test_all_models_are_callable_just_like_layers():
     )
 
 
-def test_models_with_multiple_inputs_and_outputs():
+def test_models_with_multiple_inputs_and_outputs(tmp_path):
     num_tags = 12
     num_words = 10000
     num_departments = 4
@@ -171,6 +190,7 @@ def test_models_with_multiple_inputs_and_outputs():
         inputs=[title_input, body_input, tags_input],
         outputs=[priority_pred, department_pred],
     )
+    _plot_model(model, tmp_path / "multi_input_and_output_model.png", show_shapes=True)
     model.compile(
         optimizer=keras.optimizers.RMSprop(1e-3),
         loss=[
@@ -209,7 +229,7 @@ def test_models_with_multiple_inputs_and_outputs():
 
 
 @pytest.mark.slow
-def test_a_toy_resnet_model():
+def test_a_toy_resnet_model(tmp_path):
     inputs = keras.Input(shape=(32, 32, 3), name="img")
     x = layers.Conv2D(32, 3, activation="relu")(inputs)
     x = layers.Conv2D(64, 3, activation="relu")(x)
@@ -228,6 +248,7 @@ def test_a_toy_resnet_model():
     model = keras.Model(inputs, outputs, name="toy_resnet")
     model.summary()
     assert model.count_params() == 223242  # as the guide's summary shows
+    _plot_model(model, tmp_path / "mini_resnet.png", show_shapes=True)
     # CIFAR10-shaped random data: uint8 images and (n, 1) labels.
     rng = np.random.default_rng(0)
     x_train = rng.integers(0, 256, (80, 32, 32, 3), dtype=np.uint8)
@@ -266,23 +287,17 @@ def test_shared_layers():
     np.testing.assert_array_equal(out_a, out_b)
 
 
+@pytest.mark.slow  # VGG19: 144M weights, a 224x224 forward pass
 def test_extract_and_reuse_nodes_in_the_graph_of_layers():
-    # VGG19 (applications) is another port's; a small convnet stands in for it.
-    vgg19 = keras.Sequential(
-        [
-            keras.Input(shape=(32, 32, 3)),
-            layers.Conv2D(8, 3, activation="relu", padding="same"),
-            layers.MaxPooling2D(2),
-            layers.Flatten(),
-            layers.Dense(10, activation="softmax"),
-        ]
-    )
+    vgg19 = keras.applications.VGG19(weights=None)
     features_list = [layer.output for layer in vgg19.layers]
     feat_extraction_model = keras.Model(inputs=vgg19.input, outputs=features_list)
-    img = np.random.random((1, 32, 32, 3)).astype("float32")
+    img = np.random.random((1, 224, 224, 3)).astype("float32")
     extracted_features = feat_extraction_model(img)
-    shapes = [tuple(f.shape) for f in extracted_features]
-    assert shapes == [(1, 32, 32, 8), (1, 16, 16, 8), (1, 2048), (1, 10)]
+    assert len(extracted_features) == len(vgg19.layers) == 26
+    assert tuple(extracted_features[0].shape) == (1, 224, 224, 3)  # the input
+    assert tuple(extracted_features[1].shape) == (1, 224, 224, 64)  # block1_conv1
+    assert tuple(extracted_features[-1].shape) == (1, 1000)  # predictions
 
 
 class CustomDense(LazyLinear):
