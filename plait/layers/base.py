@@ -78,8 +78,9 @@ class Layer(NodeAPI, WeightsAPI, LossesAPI, CallAPI, torch.nn.Module):
     Call arguments:
         inputs: A tensor, or a list/dict of tensors (symbolic or real).
         training: Whether the call is in training mode (dropout active, ...); None
-            follows the module's own mode (`model.train()` / `model.eval()`), which is
-            inference (eval) for new layers, as Keras's default.
+            follows the module's own mode (`model.train()` / `model.eval()`); a
+            layer whose mode was never set follows its `call`'s default, as in
+            Keras: inference for most layers.
         mask: Boolean mask(s) of the inputs; taken from the inputs when not given.
 
     Example:
@@ -97,6 +98,15 @@ class Layer(NodeAPI, WeightsAPI, LossesAPI, CallAPI, torch.nn.Module):
     # Output dtype equals the first input's, even for ints (reshapes, padding, ...).
     _keeps_input_dtype: ClassVar[bool] = False
     _build_shapes: Any = None  # the input shapes of the first call that built it
+    _mode_given = False  # train(mode) called on it (or on a model holding it)
+
+    def train(self, mode: bool = True) -> Layer:
+        """torch's `train(mode)`; from then on a call without `training=` runs in
+        this mode. Before, a layer alone follows its `call`'s default for
+        `training` (Keras's rule: None, inference, for most layers; True for the
+        random image augmentation layers, which augment when called directly)."""
+        self.__dict__["_mode_given"] = True
+        return super().train(mode)
 
     def __init__(
         self,
@@ -116,6 +126,7 @@ class Layer(NodeAPI, WeightsAPI, LossesAPI, CallAPI, torch.nn.Module):
                 "spelling against the layer's documented arguments."
             )
         self.train(False)  # Keras compat: layers compute in inference mode by default
+        self.__dict__["_mode_given"] = False  # ... until a mode is set (see `train`)
         where = f"{type(self).__name__}(name=...)"
         self.name = (
             validate_name(name, where)

@@ -109,6 +109,20 @@ def _to_tensor(x: Any) -> Any:
 _SIGNATURES: dict[type, tuple[bool, bool]] = {}
 
 
+_TRAINING_DEFAULTS: dict[type, bool] = {}
+
+
+def _training_default(cls: type) -> bool:
+    """The default of `cls.call`'s `training` when it is a bool (else False)."""
+    default = _TRAINING_DEFAULTS.get(cls)
+    if default is None:
+        param = inspect.signature(cls.call).parameters.get("training")  # type: ignore[attr-defined]
+        default = _TRAINING_DEFAULTS[cls] = bool(
+            param is not None and param.default is True
+        )
+    return default
+
+
 def _call_signature(cls: type) -> tuple[bool, bool]:
     """Whether `cls.call` takes `training` and `mask` (or `**kwargs`); cached per class."""
     flags = _SIGNATURES.get(cls)
@@ -242,7 +256,11 @@ class CallAPI(torch.nn.Module):
                 [None] * len(flat),
             )
         if training_arg and kwargs.get("training") is None:
-            kwargs["training"] = self.training
+            # The module's mode; for a layer whose mode was never set, its call's
+            # default (Keras: True for the random augmentation layers).
+            kwargs["training"] = self.training or (
+                not self._mode_given and _training_default(type(self))
+            )
         elif not training_arg:
             kwargs.pop("training", None)
         mask = kwargs.get("mask")

@@ -15,8 +15,9 @@ data, the step plan, the train/test steps), `Compiled` (compiled.py:
 
 from __future__ import annotations
 
+import contextlib
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import numpy as np
@@ -43,6 +44,15 @@ def _interactive() -> bool:
     import sys
 
     return sys.stdout.isatty()
+
+
+@contextlib.contextmanager
+def _restore_mode(model: Any, training: bool) -> Iterator[None]:
+    """Put `model` back in `training` mode when the block ends."""
+    try:
+        yield
+    finally:
+        model.train(training)
 
 
 def _verbosity(verbose: Any) -> int:
@@ -436,7 +446,9 @@ class Trainer(Compiled):
     def predict_on_batch(self, x: Any) -> Any:
         """Outputs for one batch, as NumPy arrays (one array, a list, or a dict)."""
         xs = self._prepare_x(x)
-        with torch.inference_mode():
+        was_training = self.training
+        self.eval()  # every layer, sublayers called without `training=` too
+        with torch.inference_mode(), _restore_mode(self, was_training):
             out = self(xs, training=False)
         return tree.map_structure(_to_numpy, out)
 
@@ -514,7 +526,9 @@ class Trainer(Compiled):
                 batches = streaming.prefetch(batches, stream_to)
         chunks: list[Any] = []
         cbs.on_predict_begin()
-        with torch.inference_mode():
+        was_training = self.training
+        self.eval()  # every layer, sublayers called without `training=` too
+        with torch.inference_mode(), _restore_mode(self, was_training):
             for i, batch in enumerate(batches):
                 if total is not None and i >= total:
                     break

@@ -1,8 +1,8 @@
 """The Keras 3 guide "The Sequential model", section by section, with the
 imports changed (`import plait as keras`, `from plait import layers, ops`).
 
-Xception (applications) is another port's: the transfer-learning blueprint
-stacks a small stand-in base model instead.
+Xception is built with `weights=None` (the guide's "imagenet" downloads its
+weights) and trained on two 71x71 images, its smallest input.
 """
 
 import numpy as np
@@ -178,20 +178,26 @@ def test_transfer_learning_with_a_sequential_model(tmp_path):
         np.testing.assert_array_equal(before.numpy(), after.detach().numpy())
     assert not np.allclose(last.numpy(), model.layers[-1].kernel.detach().numpy())
 
-    # A stand-in for `keras.applications.Xception(include_top=False, pooling="avg")`.
-    base_model = keras.Sequential(
-        [
-            keras.Input(shape=(16, 16, 3)),
-            layers.Conv2D(8, 3, activation="relu"),
-            layers.GlobalAveragePooling2D(),
-        ]
+
+@pytest.mark.slow  # Xception: 21M weights
+def test_transfer_learning_blueprint_with_a_pretrained_base():
+    # Load a convolutional base with pre-trained weights
+    base_model = keras.applications.Xception(
+        weights=None, include_top=False, pooling="avg"
     )
+    # Freeze the base model
     base_model.trainable = False
+    # Use a Sequential model to add a trainable classifier on top
     model = keras.Sequential([base_model, layers.Dense(1000)])
+    # Compile & train
     model.compile(optimizer="adam", loss="mse")
-    model.fit(rng.random((4, 16, 16, 3)), rng.random((4, 1000)), verbose=0)
-    assert len(model.trainable_weights) == 2
-    assert len(model.non_trainable_weights) == 2
+    rng = np.random.default_rng(0)
+    frozen = base_model.get_weights()
+    model.fit(rng.random((2, 71, 71, 3)), rng.random((2, 1000)), verbose=0)
+    assert len(model.trainable_weights) == 2  # the new Dense
+    assert len(model.non_trainable_weights) == len(base_model.weights)
+    for before, after in zip(frozen, base_model.get_weights()):
+        np.testing.assert_array_equal(before, after)  # BN statistics included
 
 
 @pytest.mark.parametrize("argument", [{"input_shape": (4,)}, {"input_dim": 4}])

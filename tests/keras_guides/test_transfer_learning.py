@@ -1,10 +1,11 @@
 """The Keras 3 guide "Transfer learning & fine-tuning", section by section, with
 the imports changed (`import plait as keras`).
 
-Xception (applications) is another port's: a small convnet with a
-BatchNormalization layer stands in for it, "pretrained" on random data. The
-cats-vs-dogs dataset (TFDS) is random 32x32 images with random labels; the
-data augmentation layers (preprocessing, another port's) are left out.
+Xception is built with `weights=None` (the guide's "imagenet" downloads its
+weights), at 71x71, its smallest input, instead of 150x150. The cats-vs-dogs
+dataset (TFDS) is random 71x71 images with random labels; the guide's data
+augmentation (`RandomFlip`, `RandomRotation`, mapped over a tf.data pipeline)
+is applied to the arrays.
 """
 
 import numpy as np
@@ -73,40 +74,29 @@ def test_recursive_setting_of_the_trainable_attribute():
     assert model.trainable_weights == []
 
 
+SIZE = 71  # Xception's smallest input
+
+
 def _base_model():
-    """A stand-in for `keras.applications.Xception(include_top=False)`."""
-    return keras.Sequential(
-        [
-            keras.Input(shape=(32, 32, 3)),
-            keras.layers.Conv2D(8, 3, activation="relu"),
-            keras.layers.BatchNormalization(),
-            keras.layers.Conv2D(8, 3, activation="relu"),
-        ],
-        name="base_model",
+    return keras.applications.Xception(
+        weights=None,  # the guide: "imagenet" (a download)
+        input_shape=(SIZE, SIZE, 3),
+        include_top=False,
     )
-
-
-def _pretrained_base():
-    base_model = _base_model()
-    rng = np.random.default_rng(1)
-    images = rng.random((16, 32, 32, 3), dtype=np.float32)
-    base_model.compile(optimizer="adam", loss="mse")
-    base_model.fit(images, rng.random((16, 28, 28, 8)), epochs=1, verbose=0)
-    return base_model
 
 
 def _new_dataset(n=32):
     rng = np.random.default_rng(0)
-    images = rng.integers(0, 256, (n, 32, 32, 3)).astype("float32")
+    images = rng.integers(0, 256, (n, SIZE, SIZE, 3)).astype("float32")
     labels = rng.integers(0, 2, (n, 1)).astype("float32")
     return images, labels
 
 
 def _frozen_base_and_new_model():
     """The guide's workflow: freeze the base, a new classifier on top of it."""
-    base_model = _pretrained_base()
+    base_model = _base_model()
     base_model.trainable = False
-    inputs = keras.Input(shape=(32, 32, 3))
+    inputs = keras.Input(shape=(SIZE, SIZE, 3))
     x = base_model(inputs, training=False)
     x = keras.layers.GlobalAveragePooling2D()(x)
     outputs = keras.layers.Dense(1)(x)
@@ -151,12 +141,17 @@ def test_fine_tuning():
         loss=keras.losses.BinaryCrossentropy(from_logits=True),
         metrics=[keras.metrics.BinaryAccuracy()],
     )
-    bn = base_model.layers[1]
+    conv = next(la for la in base_model.layers if isinstance(la, keras.layers.Conv2D))
+    bn = next(
+        la
+        for la in base_model.layers
+        if isinstance(la, keras.layers.BatchNormalization)
+    )
     moving = [w.detach().clone() for w in bn.non_trainable_weights]
-    kernel = base_model.layers[0].kernel.detach().clone()
+    kernel = conv.kernel.detach().clone()
     model.fit(x_new, y_new, epochs=1, verbose=0)
     # The base trains now, but its BatchNormalization stays in inference mode.
-    assert not torch.equal(kernel, base_model.layers[0].kernel.detach())
+    assert not torch.equal(kernel, conv.kernel.detach())
     for before, after in zip(moving, bn.non_trainable_weights):
         assert torch.equal(before, after.detach())
 
@@ -188,9 +183,27 @@ def test_transfer_learning_and_fine_tuning_with_a_custom_training_loop():
 @pytest.mark.slow
 def test_an_end_to_end_example_fine_tuning_an_image_classifier(capsys):
     train_x, train_y = _new_dataset(48)
-    base_model = _pretrained_base()
+    data_augmentation_layers = [
+        keras.layers.RandomFlip("horizontal"),
+        keras.layers.RandomRotation(0.1),
+    ]
+
+    def data_augmentation(x):
+        for layer in data_augmentation_layers:
+            x = layer(x)
+        return x
+
+    augmented = data_augmentation(torch.from_numpy(train_x)).numpy()
+    assert augmented.shape == train_x.shape
+    assert not np.array_equal(augmented, train_x)
+    train_x = augmented
+    base_model = keras.applications.Xception(
+        weights=None,  # the guide: "imagenet" (a download)
+        input_shape=(SIZE, SIZE, 3),
+        include_top=False,
+    )
     base_model.trainable = False
-    inputs = keras.Input(shape=(32, 32, 3))
+    inputs = keras.Input(shape=(SIZE, SIZE, 3))
     scale_layer = keras.layers.Rescaling(scale=1 / 127.5, offset=-1)
     x = scale_layer(inputs)
     x = base_model(x, training=False)

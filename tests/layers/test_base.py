@@ -628,3 +628,29 @@ def test_node_api_input_layer_input_is_its_output():
     # The Keras idiom: a feature extractor from layers[0].input.
     features = plait.Model(model.layers[0].input, model.layers[-2].output)
     assert features.output_shape == (None, 4)
+
+
+def test_a_layer_alone_follows_its_calls_training_default_until_a_mode_is_set():
+    x = torch.rand(8, 6, 6, 3)
+    drop = plait.layers.Dropout(0.5)  # `training=None`: inference, as Keras
+    assert torch.equal(drop(x), x)
+    flip = plait.layers.RandomFlip(seed=0)  # `training=True`: augments, as Keras
+    assert not torch.equal(flip(x), x)
+
+    class Augmented(plait.Model):  # a sublayer called without `training=`
+        def __init__(self):
+            super().__init__()
+            self.flip = plait.layers.RandomFlip(seed=0)
+
+        def call(self, inputs):
+            return self.flip(inputs)
+
+    fresh = Augmented()
+    np.testing.assert_array_equal(fresh.predict(x.numpy(), verbose=0), x.numpy())
+    model = Augmented()
+    assert not torch.equal(model(x), x)  # nothing set: the default
+    model.eval()  # predict/evaluate, or the user
+    assert torch.equal(model(x), x)
+    np.testing.assert_array_equal(model.predict(x.numpy(), verbose=0), x.numpy())
+    model.train()
+    assert not torch.equal(model(x), x)

@@ -110,7 +110,9 @@ def check_save_load(model, layer, data, path):
 
 
 def check_layer(case: LayerCase, tmp_path):
-    layer = case.make_layer()
+    # In inference mode: a random augmentation layer called alone, mode never
+    # set, augments (Keras's default for them), and predict does not.
+    layer = case.make_layer().eval()
     sym_in, data = _inputs(case)
 
     # Symbolic call: inferred shape, then the eager shape agrees.
@@ -140,7 +142,7 @@ def check_layer(case: LayerCase, tmp_path):
     # Config: JSON data; from_config(get_config()) rebuilds the same layer.
     config = layer.get_config()
     json.dumps(config)
-    clone = case.cls.from_config(config)
+    clone = case.cls.from_config(config).eval()
     assert type(clone) is case.cls
     assert clone.get_config() == config
     case.apply(clone, _inputs(case)[0])

@@ -74,7 +74,7 @@ class _RandomImageLayer(_Seeded, Layer):
         self._init_seed(seed)
         self.data_format = _data_format(self, data_format)
 
-    def call(self, inputs: torch.Tensor, training: bool | None = None) -> torch.Tensor:
+    def call(self, inputs: torch.Tensor, training: bool | None = True) -> torch.Tensor:
         """The augmented images in training, the inputs otherwise."""
         check_image_rank(self._where(), inputs)
         x = as_float(inputs, self._compute_dtype)
@@ -103,8 +103,11 @@ class RandomFlip(_RandomImageLayer):
 
     Example:
         >>> x = torch.arange(4.0).reshape(1, 2, 2, 1)
-        >>> torch.equal(RandomFlip()(x), x)  # identity outside training
+        >>> torch.equal(RandomFlip()(x, training=False), x)  # identity in inference
         True
+        >>> flipped = RandomFlip("horizontal", seed=1)(torch.arange(8.0).reshape(4, 1, 2, 1))
+        >>> flipped.flatten(1).tolist()  # called alone: training, as in Keras
+        [[1.0, 0.0], [3.0, 2.0], [5.0, 4.0], [7.0, 6.0]]
     """
 
     def __init__(
@@ -165,7 +168,7 @@ class RandomCrop(_Seeded, _ImageSizeLayer):
         super().__init__(height, width, data_format, **kwargs)
         self._init_seed(seed)
 
-    def call(self, inputs: torch.Tensor, training: bool | None = None) -> torch.Tensor:
+    def call(self, inputs: torch.Tensor, training: bool | None = True) -> torch.Tensor:
         """Random crops in training, centred aspect-ratio crops resized otherwise."""
         check_image_rank(self._where(), inputs)
         x = as_float(inputs, self._compute_dtype)

@@ -183,6 +183,10 @@ def test_random_layers_are_seeded_and_identity_at_inference(make):
     for u, v in zip(first, second):
         torch.testing.assert_close(u, v, rtol=0, atol=0)
     assert not torch.equal(first[0], first[1])  # successive calls differ
+    # Called alone, mode never set: training by default (Keras's `training=True`).
+    fresh = make()
+    assert not torch.equal(fresh(x), b(x, training=False))
+    a.eval()  # in a model's predict/evaluate, or after eval(): inference
     if isinstance(a, L.RandomCrop):
         torch.testing.assert_close(a(x), L.Resizing(5, 4, crop_to_aspect_ratio=True)(x))
     else:
