@@ -7,14 +7,13 @@ are installed (the calls are skipped elsewhere). VGG19 is built with
 `weights=None` (the guide's default downloads the ImageNet weights).
 """
 
-import shutil
-
 import numpy as np
 import pytest
 import torch
 
 import plait as keras
 from plait import layers, ops
+from tests.keras_guides import plot_model as _plot_model
 from tests.layers.test_variables import LazyLinear
 
 
@@ -31,18 +30,6 @@ def _mnist(n):
     """MNIST-shaped random data: uint8 images (n, 28, 28) and labels 0-9."""
     rng = np.random.default_rng(0)
     return rng.integers(0, 256, (n, 28, 28), dtype=np.uint8), rng.integers(0, 10, n)
-
-
-def _plot_model(model, path, **kwargs):
-    """The guide's `keras.utils.plot_model(...)`, where pydot and `dot` exist."""
-    try:
-        import pydot  # noqa: F401
-    except ImportError:
-        return
-    if shutil.which("dot") is None:
-        return
-    keras.utils.plot_model(model, str(path), **kwargs)
-    assert path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
 
 
 def test_introduction(capsys, tmp_path):

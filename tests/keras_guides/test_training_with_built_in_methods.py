@@ -7,7 +7,8 @@ Data: MNIST is random arrays of the same shapes (no download): 192 training,
 installed: the `tf.data.Dataset` sections run on a torch `DataLoader` over the
 same arrays. The custom loss, metric and add_loss layers are shared with the
 module that ports them too (tests/losses, tests/metrics, tests/training).
-`plot_model` is left out (another port's); `add_metric` is gone in Keras 3.
+`plot_model` writes its PNG where pydot and Graphviz's `dot` are installed;
+`add_metric` is gone in Keras 3.
 """
 
 import os
@@ -20,6 +21,7 @@ from torch.utils.data import DataLoader, TensorDataset
 import plait as keras
 from plait import layers, ops
 from tests.guides import get_uncompiled_model
+from tests.keras_guides import plot_model as _plot_model
 from tests.losses.test_custom_losses import CustomMSE, custom_mean_squared_error
 from tests.metrics.test_custom_metrics import CategoricalTruePositives
 from tests.training.test_add_loss import (
@@ -370,8 +372,9 @@ def _multi_io_model():
     )
 
 
-def test_passing_data_to_multi_input_multi_output_models():
+def test_passing_data_to_multi_input_multi_output_models(tmp_path):
     model = _multi_io_model()
+    _plot_model(model, tmp_path / "multi_input_and_output_model.png", show_shapes=True)
     model.compile(
         optimizer=keras.optimizers.RMSprop(1e-3),
         loss=[keras.losses.MeanSquaredError(), keras.losses.CategoricalCrossentropy()],

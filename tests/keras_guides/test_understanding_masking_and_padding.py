@@ -1,8 +1,7 @@
 """The Keras 3 guide "Understanding masking & padding", section by section, with
 the imports changed (`import plait as keras`, `from plait import layers, ops`).
 
-`pad_sequences` is another port's: the padded batch is written out as the
-guide prints it. `TemporalSplit` and `CustomEmbedding` come from
+`TemporalSplit` and `CustomEmbedding` come from
 tests/layers/test_masking.py, which ports them too.
 """
 
@@ -17,12 +16,28 @@ raw_inputs = [
     [73, 8, 3215, 55, 927],
     [83, 91, 1, 645, 1253, 927],
 ]
-# What `keras.utils.pad_sequences(raw_inputs, padding="post")` returns.
-padded_inputs = np.array(
-    [[711, 632, 71, 0, 0, 0], [73, 8, 3215, 55, 927, 0], [83, 91, 1, 645, 1253, 927]],
-    dtype="int32",
-)
+# By default, this will pad using 0s; it is configurable via the
+# "value" parameter.
+# Note that you could use "pre" padding (at the beginning) or
+# "post" padding (at the end).
+# We recommend using "post" padding when working with RNN layers
+# (in order to be able to use the
+# CuDNN implementation of the layers).
+padded_inputs = keras.utils.pad_sequences(raw_inputs, padding="post")
 EXPECTED_MASK = padded_inputs != 0
+
+
+def test_padding_sequence_data():
+    # The guide prints it: post-padded with zeros, int32.
+    np.testing.assert_array_equal(
+        padded_inputs,
+        [
+            [711, 632, 71, 0, 0, 0],
+            [73, 8, 3215, 55, 927, 0],
+            [83, 91, 1, 645, 1253, 927],
+        ],
+    )
+    assert padded_inputs.dtype == np.int32
 
 
 def _masked_embedding():
