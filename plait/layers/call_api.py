@@ -11,6 +11,7 @@ inside `call` get the layer and its input shapes prefixed.
 from __future__ import annotations
 
 import inspect
+import threading
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, ClassVar
 
@@ -110,6 +111,8 @@ _SIGNATURES: dict[type, tuple[bool, bool]] = {}
 
 
 _TRAINING_DEFAULTS: dict[type, bool] = {}
+# `training` given to the eager calls in progress on this thread (None: none).
+_CONTEXT = threading.local()
 
 
 def _training_default(cls: type) -> bool:
@@ -255,11 +258,20 @@ class CallAPI(torch.nn.Module):
                 [tuple(t.shape) for t in flat],
                 [None] * len(flat),
             )
-        if training_arg and kwargs.get("training") is None:
-            # The module's mode; for a layer whose mode was never set, its call's
-            # default (Keras: True for the random augmentation layers).
-            kwargs["training"] = self.training or (
-                not self._mode_given and _training_default(type(self))
+        # Keras's call context: `training` given to this call, else to a call
+        # in progress around it (`model(x, training=True)` reaches the layers
+        # its `call` calls without passing it on), else the module's mode; for
+        # a layer whose mode was never set, its call's default (Keras: True for
+        # the random augmentation layers).
+        outer = getattr(_CONTEXT, "training", None)
+        given = kwargs.get("training")
+        context = outer if given is None else bool(given)
+        if training_arg and given is None:
+            kwargs["training"] = (
+                context
+                if context is not None
+                else self.training
+                or (not self._mode_given and _training_default(type(self)))
             )
         elif not training_arg:
             kwargs.pop("training", None)
@@ -283,6 +295,7 @@ class CallAPI(torch.nn.Module):
         call = self.call
         if self._compute_dtype in amp.HALF or amp.in_region():
             call = amp.LayerCall(self, call)  # its policy's dtype (mixed precision)
+        _CONTEXT.training = context
         try:
             if _on_meta(inputs):
                 # Called inside another layer's shape inference: weights built just
@@ -294,6 +307,8 @@ class CallAPI(torch.nn.Module):
         except _CALL_ERRORS as err:
             shaped = [t for t in tree.flatten(inputs) if hasattr(t, "shape")]
             raise self._locate(err, shaped) from err
+        finally:
+            _CONTEXT.training = outer
         if self.activity_regularizer is not None:
             self._add_activity_loss(outputs)
         if (self.supports_masking and mask is not None) or self._computes_masks():

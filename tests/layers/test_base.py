@@ -654,3 +654,45 @@ def test_a_layer_alone_follows_its_calls_training_default_until_a_mode_is_set():
     np.testing.assert_array_equal(model.predict(x.numpy(), verbose=0), x.numpy())
     model.train()
     assert not torch.equal(model(x), x)
+
+
+def test_training_given_to_a_call_reaches_the_layers_its_call_calls():
+    class Block(Layer):  # passes no `training` on, as Keras users write it
+        def __init__(self):
+            super().__init__()
+            self.drop = Dropout(0.5)
+
+        def call(self, inputs):
+            return self.drop(inputs)
+
+    class Net(plait.Model):
+        def __init__(self):
+            super().__init__()
+            self.block = Block()
+            self.kept = Dropout(0.5)
+
+        def call(self, inputs):
+            return self.block(inputs) + self.kept(inputs, training=False)
+
+    x = torch.ones(64, 32)
+    net = Net()
+    dropped = net(x, training=True)  # Keras's call context: the Block drops
+    assert set(dropped.unique().tolist()) == {1.0, 3.0}  # 0 or 2, plus the kept 1
+    assert torch.equal(net(x), 2 * x)  # nothing given: the modules' mode (eval)
+    assert torch.equal(net(x, training=False), 2 * x)
+    with pytest.raises(ValueError, match="boom"):  # the context ends with the call
+
+        class Boom(Layer):
+            def call(self, inputs):
+                raise ValueError("boom")
+
+        class Outer(Layer):
+            def __init__(self):
+                super().__init__()
+                self.boom = Boom()
+
+            def call(self, inputs):
+                return self.boom(inputs)
+
+        Outer()(x, training=True)
+    assert torch.equal(Dropout(0.5)(x), x)
