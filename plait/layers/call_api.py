@@ -10,9 +10,10 @@ inside `call` get the layer and its input shapes prefixed.
 
 from __future__ import annotations
 
+import contextlib
 import inspect
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING, Any, ClassVar
 
 import numpy as np
@@ -113,6 +114,18 @@ _SIGNATURES: dict[type, tuple[bool, bool]] = {}
 _TRAINING_DEFAULTS: dict[type, bool] = {}
 # `training` given to the eager calls in progress on this thread (None: none).
 _CONTEXT = threading.local()
+
+
+@contextlib.contextmanager
+def training_context(training: bool | None) -> Iterator[None]:
+    """Within: layer calls without `training=` run with `training` (Keras's call
+    context; `predict` enters it with False around its generated program)."""
+    outer = getattr(_CONTEXT, "training", None)
+    _CONTEXT.training = training
+    try:
+        yield
+    finally:
+        _CONTEXT.training = outer
 
 
 def _training_default(cls: type) -> bool:

@@ -15,9 +15,8 @@ data, the step plan, the train/test steps), `Compiled` (compiled.py:
 
 from __future__ import annotations
 
-import contextlib
 import math
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -25,6 +24,7 @@ import torch
 
 from plait.callbacks import callbacks as callbacks_mod
 from plait.callbacks.progress import Progbar
+from plait.layers.call_api import training_context
 from plait.training import compile_utils as cu
 from plait.training import data as data_utils
 from plait.training import distributed, streaming, validation
@@ -44,15 +44,6 @@ def _interactive() -> bool:
     import sys
 
     return sys.stdout.isatty()
-
-
-@contextlib.contextmanager
-def _restore_mode(model: Any, training: bool) -> Iterator[None]:
-    """Put `model` back in `training` mode when the block ends."""
-    try:
-        yield
-    finally:
-        model.train(training)
 
 
 def _verbosity(verbose: Any) -> int:
@@ -446,9 +437,7 @@ class Trainer(Compiled):
     def predict_on_batch(self, x: Any) -> Any:
         """Outputs for one batch, as NumPy arrays (one array, a list, or a dict)."""
         xs = self._prepare_x(x)
-        was_training = self.training
-        self.eval()  # every layer, sublayers called without `training=` too
-        with torch.inference_mode(), _restore_mode(self, was_training):
+        with torch.inference_mode():
             out = self(xs, training=False)
         return tree.map_structure(_to_numpy, out)
 
@@ -526,9 +515,9 @@ class Trainer(Compiled):
                 batches = streaming.prefetch(batches, stream_to)
         chunks: list[Any] = []
         cbs.on_predict_begin()
-        was_training = self.training
-        self.eval()  # every layer, sublayers called without `training=` too
-        with torch.inference_mode(), _restore_mode(self, was_training):
+        # Inference for every layer: those a custom layer's `call` calls without
+        # `training=` too (Keras's call context), on the direct program as well.
+        with torch.inference_mode(), training_context(False):
             for i, batch in enumerate(batches):
                 if total is not None and i >= total:
                     break

@@ -655,6 +655,18 @@ def test_a_layer_alone_follows_its_calls_training_default_until_a_mode_is_set():
     model.train()
     assert not torch.equal(model(x), x)
 
+    class Flip(Layer):  # in a functional model: predict runs its program
+        def __init__(self):
+            super().__init__()
+            self.flip = plait.layers.RandomFlip(seed=0)
+
+        def call(self, inputs):
+            return self.flip(inputs)
+
+    inputs = Input((6, 6, 3))
+    functional = plait.Model(inputs, Flip()(inputs))
+    np.testing.assert_array_equal(functional.predict(x.numpy(), verbose=0), x.numpy())
+
 
 def test_training_given_to_a_call_reaches_the_layers_its_call_calls():
     class Block(Layer):  # passes no `training` on, as Keras users write it
@@ -680,19 +692,19 @@ def test_training_given_to_a_call_reaches_the_layers_its_call_calls():
     assert set(dropped.unique().tolist()) == {1.0, 3.0}  # 0 or 2, plus the kept 1
     assert torch.equal(net(x), 2 * x)  # nothing given: the modules' mode (eval)
     assert torch.equal(net(x, training=False), 2 * x)
+
+    class Boom(Layer):
+        def call(self, inputs):
+            raise ValueError("boom")
+
+    class Outer(Layer):
+        def __init__(self):
+            super().__init__()
+            self.boom = Boom()
+
+        def call(self, inputs):
+            return self.boom(inputs)
+
     with pytest.raises(ValueError, match="boom"):  # the context ends with the call
-
-        class Boom(Layer):
-            def call(self, inputs):
-                raise ValueError("boom")
-
-        class Outer(Layer):
-            def __init__(self):
-                super().__init__()
-                self.boom = Boom()
-
-            def call(self, inputs):
-                return self.boom(inputs)
-
         Outer()(x, training=True)
     assert torch.equal(Dropout(0.5)(x), x)
