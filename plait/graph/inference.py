@@ -17,6 +17,7 @@ import torch
 from plait.graph.symbolic import SymbolicTensor
 from plait.types import Shape
 from plait.utils import tree
+from plait.utils.scoped import thread_value
 
 __all__ = [
     "TensorSpec",
@@ -52,12 +53,8 @@ def deferred_weights() -> Iterator[None]:
     until the file is known to hold every one of them, then they are made from
     the file's values (`plait.saving.weights`).
     """
-    before = getattr(_LOCAL, "deferred", False)
-    _LOCAL.deferred = True
-    try:
+    with thread_value(_LOCAL, "deferred", True, default=False):
         yield
-    finally:
-        _LOCAL.deferred = before
 
 
 def weights_deferred() -> bool:
@@ -131,16 +128,12 @@ def meta_spec(
     """
     runs = []
     fills = _FILLS if _needs_second_run([args, kwargs]) else _FILLS[:1]
-    before = creation_device()
-    _LOCAL.device = torch.device("meta")
-    try:
-        with params_on_meta(module), torch.no_grad():
-            for fill in fills:
-                a = _fill(list(args), fill)
-                k = _fill(kwargs, fill)
-                runs.append(fn(*a, **k))
-    finally:
-        _LOCAL.device = before
+    on_meta = thread_value(_LOCAL, "device", torch.device("meta"))
+    with on_meta, params_on_meta(module), torch.no_grad():
+        for fill in fills:
+            a = _fill(list(args), fill)
+            k = _fill(kwargs, fill)
+            runs.append(fn(*a, **k))
     first = runs[0]
     leaves = [tree.flatten(r) for r in runs]
     specs: list[Any] = []

@@ -27,6 +27,7 @@ from plait.layers.input_spec import InputSpec, check_input_spec, inputs_first
 from plait.types import Shape
 from plait.utils import tree
 from plait.utils.build_lock import build_lock
+from plait.utils.scoped import thread_value
 from plait.utils.shapes import format_shape
 
 __all__ = ["CallAPI"]
@@ -120,12 +121,8 @@ _CONTEXT = threading.local()
 def training_context(training: bool | None) -> Iterator[None]:
     """Within: layer calls without `training=` run with `training` (Keras's call
     context; `predict` enters it with False around its generated program)."""
-    outer = getattr(_CONTEXT, "training", None)
-    _CONTEXT.training = training
-    try:
+    with thread_value(_CONTEXT, "training", training):
         yield
-    finally:
-        _CONTEXT.training = outer
 
 
 def _training_default(cls: type) -> bool:
