@@ -137,3 +137,13 @@ def test_nested_inputs_errors_name_the_layer_and_the_shapes():
     built((x1, x2))
     with pytest.raises(ValueError, match=r"expected 2 input tensors, got 1"):
         built(x1)
+
+
+def test_bidirectional_refuses_several_inputs_by_name():
+    x1, x2 = _data()
+    with plait.saving.custom_object_scope({"PairCell": PairCell}):
+        both = layers.Bidirectional(layers.RNN(PairCell()), name="both")
+    with pytest.raises(ValueError, match=r"'both'.*got 2 inputs.*RNN alone"):
+        both((x1, x2))
+    with pytest.raises(ValueError, match=r"'both'.*got 2 inputs"):
+        both((plait.Input((None, 6)), plait.Input((None, 2, 4))))
