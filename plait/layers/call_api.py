@@ -125,6 +125,11 @@ def training_context(training: bool | None) -> Iterator[None]:
         yield
 
 
+def training_context_value() -> bool | None:
+    """`training` given to the calls in progress on this thread (None: none)."""
+    return getattr(_CONTEXT, "training", None)  # type: ignore[no-any-return]
+
+
 def _training_default(cls: type) -> bool:
     """The default of `cls.call`'s `training` when it is a bool (else False)."""
     default = _TRAINING_DEFAULTS.get(cls)

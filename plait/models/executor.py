@@ -19,6 +19,7 @@ import torch.fx as fx
 from plait.dtype_policies import autocast as amp
 from plait.graph.node import Node
 from plait.graph.symbolic import SymbolicTensor
+from plait.layers.call_api import _training_default
 from plait.utils import tree
 
 __all__ = ["build_program"]
@@ -142,7 +143,14 @@ def build_program(
         args = tree.map_structure(lookup, list(node.args))
         kwargs = tree.map_structure(lookup, dict(node.kwargs))
         if takes_training and kwargs.get("training") is None:
-            kwargs["training"] = training
+            # None (a model called with nothing said): the layer's own default,
+            # as in Keras (True for the random augmentation layers).
+            default = _training_default(type(layer))
+            kwargs["training"] = (
+                g.call_function(_true_unless_given, (training,))
+                if default
+                else training
+            )
         mask_struct = tree.map_structure(mask_of, first)
         has_mask = any(m is not None for m in tree.flatten(mask_struct))
         if takes_mask and has_mask and "mask" not in kwargs:
@@ -271,6 +279,11 @@ def _output_masks(
     for i, t in enumerate(outs):
         if t in wanted:
             menv[id(t)] = g.call_function(_mask_at, (m, i))
+
+
+def _true_unless_given(training: bool | None) -> bool:
+    """`training` for a layer whose call defaults to True: True when None."""
+    return True if training is None else training
 
 
 def _nested_call(

@@ -12,6 +12,7 @@ from plait.graph.node import Node
 from plait.graph.symbolic import SymbolicTensor
 from plait.graph.topology import build_topology
 from plait.layers.base import Layer
+from plait.layers.call_api import training_context, training_context_value
 from plait.layers.serialization import register_builtin_class
 from plait.models.executor import build_program
 from plait.models.model import Model
@@ -224,7 +225,9 @@ class Functional(Model):
         """`(flags, *inputs, *masks of flagged inputs, training)` -> outputs, masks."""
         return self._masked_program(flags)(*args)  # type: ignore[no-any-return]
 
-    def _run_with_masks(self, flat: list[Any], masks: list[Any], training: bool) -> Any:
+    def _run_with_masks(
+        self, flat: list[Any], masks: list[Any], training: bool | None
+    ) -> Any:
         """Outputs then masks (None where none), given optional input masks."""
         flags = tuple(m is not None for m in masks)
         if any(flags):
@@ -312,14 +315,14 @@ class Functional(Model):
                 and inputs.dim() == ndim
                 and all(inputs.shape[i] == size for i, size in fixed)
             ):
-                return program(inputs, bool(training))[0]
+                return program(inputs, training)[0]
         flat = self._standardize(inputs)
         n = len(self._flat_outputs)
         masks = self._input_masks(inputs, mask)
         if masks is None:
-            result = self._run_flat(*flat, bool(training))
+            result = self._run_flat(*flat, training)
         else:
-            result = self._run_with_masks(flat, masks, bool(training))
+            result = self._run_with_masks(flat, masks, training)
         outputs = list(result[:n])
         for out, m in zip(outputs, result[n:]):
             if m is not None:
@@ -332,11 +335,17 @@ class Functional(Model):
         The graph was checked when it was built; `call` checks the inputs.
         """
         inputs = args[0] if args else kwargs.pop("inputs")
-        training = kwargs.get("training")
-        if training is None:
+        # Keras's call context (see CallAPI.forward): given, else a call around
+        # this one, else the model's mode; None when nothing was ever said (each
+        # layer then follows its own default, as in Keras).
+        given = kwargs.get("training")
+        context = training_context_value() if given is None else bool(given)
+        training = context
+        if training is None and (self._mode_given or self.training):
             training = self.training
         try:
-            return self.call(inputs, training=training, mask=kwargs.get("mask"))
+            with training_context(context):
+                return self.call(inputs, training=training, mask=kwargs.get("mask"))
         except RuntimeError as err:  # weights or inputs on several devices?
             from plait.distribution.devices import explain_mismatch
 

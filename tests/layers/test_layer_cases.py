@@ -151,7 +151,7 @@ def check_layer(case: LayerCase, tmp_path):
 
     # Inside a functional model, through predict.
     model_in, _ = _inputs(case)
-    model = plait.Model(model_in, case.apply(layer, model_in))
+    model = plait.Model(model_in, case.apply(layer, model_in)).eval()
     predicted = model.predict(
         [d.numpy() for d in data] if isinstance(data, list) else data.numpy(), verbose=0
     )

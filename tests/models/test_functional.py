@@ -336,3 +336,35 @@ def test_functional_model_with_operator_layers():
 def test_functional_model_cannot_contain_itself_via_unknown_tensor():
     with pytest.raises(TypeError, match="expected SymbolicTensor"):
         plait.Model(Input(shape=(2,)), [torch.ones(2)])
+
+
+def test_training_in_a_graph_model_follows_keras_call_rules():
+    x = torch.rand(16, 6, 6, 3)
+    # The guides' augmentation model, called directly on images: it augments.
+    augment = plait.Sequential(
+        [
+            plait.layers.RandomFlip("horizontal", seed=1),
+            plait.layers.RandomRotation(0.1),
+        ]
+    )
+    assert not torch.equal(augment(x), x)
+    assert torch.equal(augment(x, training=False), x)
+    np.testing.assert_array_equal(augment.predict(x.numpy(), verbose=0), x.numpy())
+
+    class Block(plait.layers.Layer):  # passes no `training` to its Dropout
+        def __init__(self):
+            super().__init__()
+            self.drop = plait.layers.Dropout(0.5)
+
+        def call(self, inputs):
+            return self.drop(inputs)
+
+    inputs = plait.Input((32,))
+    model = plait.Model(inputs, Block()(plait.layers.Dropout(0.0)(inputs)))
+    ones = torch.ones(64, 32)
+    assert torch.equal(model(ones), ones)  # Dropout's default: inference
+    assert set(model(ones, training=True).unique().tolist()) == {0.0, 2.0}
+    model.train()  # a mode set on the model holds for calls that say nothing
+    assert set(model(ones).unique().tolist()) == {0.0, 2.0}
+    model.eval()
+    assert torch.equal(model(ones), ones)

@@ -260,6 +260,10 @@ def test_in_a_model_training_mode_switches_augmentation():
     out = L.RandomFlip(seed=1)(L.Rescaling(2.0)(inp))
     model = __import__("plait").Model(inp, out)
     x = torch.rand(32, 8, 8, 3)
+    assert not torch.equal(model(x), 2 * x)  # nothing said: the layer's default (Keras)
+    torch.testing.assert_close(model(x, training=False), 2 * x)
+    torch.testing.assert_close(model.predict(x.numpy(), verbose=0), 2 * x.numpy())
+    model.eval()  # a mode set: it holds
     torch.testing.assert_close(model(x), 2 * x)
     assert not torch.equal(model(x, training=True), 2 * x)
 
