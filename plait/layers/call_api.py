@@ -125,6 +125,13 @@ def training_context(training: bool | None) -> Iterator[None]:
         yield
 
 
+def set_training_context(training: bool | None) -> bool | None:
+    """Set the call context's `training`; returns the value to restore after."""
+    outer = getattr(_CONTEXT, "training", None)
+    _CONTEXT.training = training
+    return outer  # type: ignore[no-any-return]
+
+
 def training_context_value() -> bool | None:
     """`training` given to the calls in progress on this thread (None: none)."""
     return getattr(_CONTEXT, "training", None)  # type: ignore[no-any-return]

@@ -12,7 +12,7 @@ from plait.graph.node import Node
 from plait.graph.symbolic import SymbolicTensor
 from plait.graph.topology import build_topology
 from plait.layers.base import Layer
-from plait.layers.call_api import training_context, training_context_value
+from plait.layers.call_api import set_training_context, training_context_value
 from plait.layers.serialization import register_builtin_class
 from plait.models.executor import build_program
 from plait.models.model import Model
@@ -343,9 +343,9 @@ class Functional(Model):
         training = context
         if training is None and (self._mode_given or self.training):
             training = self.training
+        outer = set_training_context(context)
         try:
-            with training_context(context):
-                return self.call(inputs, training=training, mask=kwargs.get("mask"))
+            return self.call(inputs, training=training, mask=kwargs.get("mask"))
         except RuntimeError as err:  # weights or inputs on several devices?
             from plait.distribution.devices import explain_mismatch
 
@@ -353,6 +353,8 @@ class Functional(Model):
             if why is not None:
                 raise ValueError(why) from err
             raise
+        finally:
+            set_training_context(outer)
 
     def _input_masks(self, inputs: Any, mask: Any) -> list[Any] | None:
         """One mask (or None) per input, from `mask` or the tensors' `_keras_mask`."""
