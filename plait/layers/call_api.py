@@ -28,7 +28,7 @@ from plait.types import Shape
 from plait.utils import tree
 from plait.utils.build_lock import build_lock
 from plait.utils.scoped import thread_value
-from plait.utils.shapes import format_shape
+from plait.utils.shapes import format_shape, is_shape
 
 __all__ = ["CallAPI"]
 
@@ -36,15 +36,9 @@ __all__ = ["CallAPI"]
 _CALL_ERRORS = (ValueError, TypeError, RuntimeError, NotImplementedError, IndexError)
 
 
-def _is_shape(x: Any) -> bool:
-    return isinstance(x, (tuple, torch.Size)) and all(
-        d is None or isinstance(d, int) for d in x
-    )
-
-
 def _map_shapes(fn: Callable[[Any], Any], shapes: Any) -> Any:
     """Map `fn` over the shape tuples of a nested structure of shapes."""
-    if _is_shape(shapes):
+    if is_shape(shapes):
         return fn(tuple(shapes))
     if isinstance(shapes, list):
         return [_map_shapes(fn, s) for s in shapes]

@@ -9,13 +9,14 @@ from typing import Any
 import torch
 
 from plait.layers.base import Layer
+from plait.layers.call_api import _map_shapes
 from plait.layers.input_spec import InputSpec, check_input_spec
 from plait.layers.layer_args import attrs_config
 from plait.layers.rnn_cell_base import BaseRNNCell
 from plait.layers.rnn_kernels import _right_padded_lengths, fused_sequence
 from plait.types import Shape
 from plait.utils import tree
-from plait.utils.shapes import format_shape
+from plait.utils.shapes import format_shape, is_shape
 
 __all__ = ["RNN", "BaseRNNCell", "fused_sequence", "serialize_layer"]
 
@@ -35,22 +36,6 @@ Tensor = torch.Tensor
 def _keep(mask_t: Tensor, like: Tensor) -> Tensor:
     """`(batch,)` step mask viewed to broadcast against `like` `(batch, ...)`."""
     return mask_t.view(-1, *([1] * (like.dim() - 1)))
-
-
-def _one_shape(shape: Any) -> bool:
-    """Whether `shape` is one shape (ints and Nones), not a structure of shapes."""
-    return isinstance(shape, (list, tuple, torch.Size)) and all(
-        d is None or isinstance(d, int) for d in shape
-    )
-
-
-def _map_shapes(fn: Callable[[Shape], Any], shapes: Any) -> Any:
-    """`fn` over each shape of a structure of shapes (lists, tuples, dicts)."""
-    if _one_shape(shapes):
-        return fn(tuple(shapes))
-    if isinstance(shapes, dict):
-        return {k: _map_shapes(fn, v) for k, v in shapes.items()}
-    return type(shapes)(_map_shapes(fn, v) for v in shapes)
 
 
 def _shape_list(shapes: Any) -> list[Shape]:
@@ -240,7 +225,7 @@ class RNN(Layer):
         cell takes several inputs per step (each `(batch, timesteps, ...)`).
         """
         shapes = _shape_list(input_shape)
-        one = _one_shape(input_shape)
+        one = is_shape(input_shape)
         at_least_3 = InputSpec(min_ndim=3, layout="(batch, timesteps, ...)")
         check_input_spec(
             self._where(),
@@ -548,16 +533,15 @@ class RNN(Layer):
         batch = input_shape[0]
         states = [(batch, *s) for s in self._state_shapes()]
         size = getattr(self.cell, "output_size", None)
-        outs = self._output_shapes()
-        if outs is None:
-            outs = [
-                states[0][1:]
-                if size is None
-                else (tuple(size) if isinstance(size, (list, tuple)) else (size,))
-            ]
+        several = self._output_shapes()
+        outs = several or [
+            states[0][1:]
+            if size is None
+            else (tuple(size) if isinstance(size, (list, tuple)) else (size,))
+        ]
         lead = (batch, input_shape[1]) if self.return_sequences else (batch,)
         shapes: list[Shape] = [(*lead, *s) for s in outs]
-        output: Any = shapes if self._output_shapes() is not None else shapes[0]
+        output: Any = shapes if several is not None else shapes[0]
         return [output, *states] if self.return_state else output
 
     def compute_mask(self, inputs: Any, mask: Any = None) -> Any:

@@ -12,17 +12,11 @@ from plait.graph.symbolic import SymbolicTensor
 from plait.layers.base import Layer
 from plait.layers.call_api import _map_shapes, _overrides
 from plait.layers.input_spec import InputSpec, check_input_spec
-from plait.layers.rnn import (
-    RNN,
-    _one_shape,
-    _shape_list,
-    deserialize_layer,
-    serialize_layer,
-)
+from plait.layers.rnn import RNN, _shape_list, deserialize_layer, serialize_layer
 from plait.layers.rnn_kernels import _right_padded_lengths, fused_sequence
 from plait.types import Shape
 from plait.utils import tree
-from plait.utils.shapes import format_shape
+from plait.utils.shapes import format_shape, is_shape
 
 __all__ = ["Bidirectional", "TimeDistributed"]
 
@@ -274,7 +268,7 @@ class Bidirectional(Layer):
 
     def build(self, input_shape: Shape) -> None:
         """Build both layers on the input shape."""
-        if not _one_shape(input_shape):
+        if not is_shape(input_shape):
             raise ValueError(
                 f"{self._where()}: expected one sequence (batch, timesteps, ...), "
                 f"got {len(_shape_list(input_shape))} inputs; a cell that takes "

@@ -48,6 +48,7 @@ from plait.saving.weights import (
     weights_to_bytes,
 )
 from plait.utils.atomic import atomic_write
+from plait.utils.shapes import is_shape
 from plait.version import __version__
 
 __all__ = ["load_model", "model_from_json", "model_to_json", "save_model"]
@@ -138,12 +139,6 @@ def save_model(model: Any, filepath: Any, overwrite: bool = True) -> None:
     atomic_write(filepath, write, overwrite)
 
 
-def _is_shape(value: Any) -> bool:
-    return isinstance(value, (list, tuple)) and all(
-        d is None or isinstance(d, int) for d in value
-    )
-
-
 def _build_config(model: Any) -> dict[str, Any] | None:
     """A subclassed model's `{"input_shape": ...}` (batch None), as Keras writes it.
 
@@ -155,7 +150,7 @@ def _build_config(model: Any) -> dict[str, Any] | None:
         return None
 
     def batchless(value: Any) -> Any:
-        if _is_shape(value):
+        if is_shape(value):
             return [None, *value[1:]] if value else []
         if isinstance(value, (list, tuple)):
             return [batchless(v) for v in value]
@@ -171,7 +166,7 @@ def _build_from_config(model: Any, build_config: Any, where: str) -> None:
         return
 
     def meta(value: Any) -> Any:
-        if _is_shape(value):
+        if is_shape(value):
             return torch.zeros([1 if d is None else d for d in value], device="meta")
         if isinstance(value, list):
             return [meta(v) for v in value]

@@ -9,7 +9,7 @@ import torch
 from plait.types import DTypeLike, Shape
 from plait.utils.strings import STRING
 
-__all__ = ["format_shape", "standardize_dtype", "standardize_shape"]
+__all__ = ["format_shape", "is_shape", "standardize_dtype", "standardize_shape"]
 
 _DTYPES = {
     "float16": torch.float16,
@@ -76,6 +76,19 @@ def standardize_shape(shape: Any, what: str) -> Shape:
                 f"got shape {tuple(shape)!r}."
             )
     return tuple(out)
+
+
+def is_shape(value: Any) -> bool:
+    """Whether `value` is one shape (a list or tuple of ints and Nones), not a
+    structure of shapes.
+
+    Example:
+        >>> is_shape((None, 3)), is_shape([None, 3]), is_shape([(None, 3)])
+        (True, True, False)
+    """
+    return isinstance(value, (list, tuple)) and all(
+        d is None or isinstance(d, int) for d in value
+    )
 
 
 def format_shape(shape: Any) -> str:
