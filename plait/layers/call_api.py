@@ -119,16 +119,28 @@ def training_context(training: bool | None) -> Iterator[None]:
         yield
 
 
-def set_training_context(training: bool | None) -> bool | None:
-    """Set the call context's `training`; returns the value to restore after."""
-    outer = getattr(_CONTEXT, "training", None)
+def resolve_training(
+    layer: Any, given: bool | None
+) -> tuple[bool | None, bool | None, bool | None]:
+    """Keras's call rules for `training`, in one place for layers and models.
+
+    Returns `(outer, context, value)`: the call context in progress (to restore
+    after the call), the context for the layers this call runs (`given`, else
+    `outer`), and this call's value: the context, else the module's mode once
+    one was set (`train()`/`eval()`), else None: nothing said, each layer's
+    `call` default applies (Keras: True for the random augmentation layers).
+    """
+    outer: bool | None = getattr(_CONTEXT, "training", None)
+    context = outer if given is None else bool(given)
+    value = context
+    if value is None and (layer._mode_given or layer.training):
+        value = layer.training
+    return outer, context, value
+
+
+def set_training_context(training: bool | None) -> None:
+    """Set the call context's `training` (restore it with the `outer` value)."""
     _CONTEXT.training = training
-    return outer  # type: ignore[no-any-return]
-
-
-def training_context_value() -> bool | None:
-    """`training` given to the calls in progress on this thread (None: none)."""
-    return getattr(_CONTEXT, "training", None)  # type: ignore[no-any-return]
 
 
 def _training_default(cls: type) -> bool:
@@ -274,20 +286,13 @@ class CallAPI(torch.nn.Module):
                 [tuple(t.shape) for t in flat],
                 [None] * len(flat),
             )
-        # Keras's call context: `training` given to this call, else to a call
-        # in progress around it (`model(x, training=True)` reaches the layers
-        # its `call` calls without passing it on), else the module's mode; for
-        # a layer whose mode was never set, its call's default (Keras: True for
-        # the random augmentation layers).
-        outer = getattr(_CONTEXT, "training", None)
+        # Keras's call rules (`resolve_training`): `model(x, training=True)`
+        # reaches the layers its `call` calls without passing it on.
         given = kwargs.get("training")
-        context = outer if given is None else bool(given)
+        outer, context, value = resolve_training(self, given)
         if training_arg and given is None:
             kwargs["training"] = (
-                context
-                if context is not None
-                else self.training
-                or (not self._mode_given and _training_default(type(self)))
+                _training_default(type(self)) if value is None else value
             )
         elif not training_arg:
             kwargs.pop("training", None)
@@ -311,7 +316,7 @@ class CallAPI(torch.nn.Module):
         call = self.call
         if self._compute_dtype in amp.HALF or amp.in_region():
             call = amp.LayerCall(self, call)  # its policy's dtype (mixed precision)
-        _CONTEXT.training = context
+        set_training_context(context)
         try:
             if _on_meta(inputs):
                 # Called inside another layer's shape inference: weights built just
@@ -324,7 +329,7 @@ class CallAPI(torch.nn.Module):
             shaped = [t for t in tree.flatten(inputs) if hasattr(t, "shape")]
             raise self._locate(err, shaped) from err
         finally:
-            _CONTEXT.training = outer
+            set_training_context(outer)
         if self.activity_regularizer is not None:
             self._add_activity_loss(outputs)
         if (self.supports_masking and mask is not None) or self._computes_masks():

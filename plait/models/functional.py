@@ -12,7 +12,7 @@ from plait.graph.node import Node
 from plait.graph.symbolic import SymbolicTensor
 from plait.graph.topology import build_topology
 from plait.layers.base import Layer
-from plait.layers.call_api import set_training_context, training_context_value
+from plait.layers.call_api import resolve_training, set_training_context
 from plait.layers.serialization import register_builtin_class
 from plait.models.executor import build_program
 from plait.models.model import Model
@@ -335,15 +335,10 @@ class Functional(Model):
         The graph was checked when it was built; `call` checks the inputs.
         """
         inputs = args[0] if args else kwargs.pop("inputs")
-        # Keras's call context (see CallAPI.forward): given, else a call around
-        # this one, else the model's mode; None when nothing was ever said (each
-        # layer then follows its own default, as in Keras).
-        given = kwargs.get("training")
-        context = training_context_value() if given is None else bool(given)
-        training = context
-        if training is None and (self._mode_given or self.training):
-            training = self.training
-        outer = set_training_context(context)
+        # Keras's call rules (`resolve_training`); None: nothing was said, the
+        # program gives each layer its own default.
+        outer, context, training = resolve_training(self, kwargs.get("training"))
+        set_training_context(context)
         try:
             return self.call(inputs, training=training, mask=kwargs.get("mask"))
         except RuntimeError as err:  # weights or inputs on several devices?
