@@ -127,7 +127,7 @@ def resolve_training(
     Returns `(outer, context, value)`: the call context in progress (to restore
     after the call), the context for the layers this call runs (`given`, else
     `outer`), and this call's value: the context, else the module's mode once
-    one was set (`train()`/`eval()`), else None: nothing said, each layer's
+    one was set (`train(mode)`), else None: nothing said, each layer's
     `call` default applies (Keras: True for the random augmentation layers).
     """
     outer: bool | None = getattr(_CONTEXT, "training", None)
