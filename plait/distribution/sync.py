@@ -19,11 +19,13 @@ the weighting of plait's own step), so every process applies the same update.
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Iterable, Iterator
+import threading
+from collections.abc import Iterable
 
 import torch
 
 from plait.distribution import process
+from plait.utils.scoped import thread_value
 
 __all__ = [
     "active",
@@ -34,9 +36,9 @@ __all__ = [
     "user_gradients",
 ]
 
-# The share of the global batch of this process's slice while a custom
-# `train_step` runs across processes; None otherwise.
-_USER_STEP_WEIGHT: list[float | None] = [None]
+# `weight`: the share of the global batch of this process's slice while a
+# custom `train_step` runs across processes; None (unset) otherwise.
+_STEP = threading.local()
 
 
 def active() -> bool:
@@ -98,28 +100,18 @@ def offset_random_stream() -> None:
 _offset = False  # once per process
 
 
-@contextlib.contextmanager
-def user_gradients(weight: float) -> Iterator[None]:
+def user_gradients(weight: float) -> contextlib.AbstractContextManager[None]:
     """Within: optimizers average `.grad` over the processes before updating.
 
     Args:
         weight: This process's share of the global batch, `n_r / B`.
     """
-    previous, _USER_STEP_WEIGHT[0] = _USER_STEP_WEIGHT[0], float(weight)
-    try:
-        yield
-    finally:
-        _USER_STEP_WEIGHT[0] = previous
+    return thread_value(_STEP, "weight", float(weight))
 
 
-@contextlib.contextmanager
-def own_gradients() -> Iterator[None]:
+def own_gradients() -> contextlib.AbstractContextManager[None]:
     """Within: no averaging (plait's own step, whose gradients DDP reduced)."""
-    previous, _USER_STEP_WEIGHT[0] = _USER_STEP_WEIGHT[0], None
-    try:
-        yield
-    finally:
-        _USER_STEP_WEIGHT[0] = previous
+    return thread_value(_STEP, "weight", None)
 
 
 def average_gradients(params: Iterable[torch.Tensor]) -> None:
@@ -136,7 +128,7 @@ def average_gradients(params: Iterable[torch.Tensor]) -> None:
         >>> p.grad
         tensor([1., 1.])
     """
-    weight = _USER_STEP_WEIGHT[0]
+    weight = getattr(_STEP, "weight", None)
     if weight is None or not active():
         return
     groups: dict[tuple[torch.dtype, torch.device], list[torch.Tensor]] = {}

@@ -373,21 +373,8 @@ import numpy as np, torch
 torch.set_num_threads(1)
 import plait
 from plait.layers import Dense, Input
-
-
-class Custom(plait.Model):  # Keras's "customizing fit() with torch" guide
-    def train_step(self, data):
-        x, y = data
-        self.zero_grad()
-        y_pred = self(x, training=True)
-        loss = self.compute_loss(y=y, y_pred=y_pred)
-        loss.backward()
-        trainable_weights = [v for v in self.trainable_weights]
-        gradients = [v.value.grad for v in trainable_weights]
-        with torch.no_grad():
-            self.optimizer.apply(gradients, trainable_weights)
-        return {"loss": loss}
-
+# Keras's "customizing fit() with torch" guide: its own backward(), apply().
+from tests.keras_guides.test_custom_train_step_in_torch import CustomModel as Custom
 
 out, rows = sys.argv[1], int(os.environ["PLAIT_TEST_ROWS"])
 rank = int(os.environ.get("RANK", "0"))
