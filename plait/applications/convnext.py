@@ -231,6 +231,7 @@ def _check(
 
 def _convnext(
     member: str,
+    *,
     include_top: bool,
     include_preprocessing: bool,
     weights: Any,
@@ -296,18 +297,7 @@ def ConvNeXtTiny(
     name: str = "convnext_tiny",
 ) -> Model:
     """ConvNeXt-Tiny (see the module docstring for the arguments)."""
-    return _convnext(
-        "tiny",
-        include_top,
-        include_preprocessing,
-        weights,
-        input_tensor,
-        input_shape,
-        pooling,
-        classes,
-        classifier_activation,
-        name,
-    )
+    return _convnext("tiny", **locals())
 
 
 def ConvNeXtSmall(
@@ -322,18 +312,7 @@ def ConvNeXtSmall(
     name: str = "convnext_small",
 ) -> Model:
     """ConvNeXt-Small (see the module docstring for the arguments)."""
-    return _convnext(
-        "small",
-        include_top,
-        include_preprocessing,
-        weights,
-        input_tensor,
-        input_shape,
-        pooling,
-        classes,
-        classifier_activation,
-        name,
-    )
+    return _convnext("small", **locals())
 
 
 def ConvNeXtBase(
@@ -348,18 +327,7 @@ def ConvNeXtBase(
     name: str = "convnext_base",
 ) -> Model:
     """ConvNeXt-Base (see the module docstring for the arguments)."""
-    return _convnext(
-        "base",
-        include_top,
-        include_preprocessing,
-        weights,
-        input_tensor,
-        input_shape,
-        pooling,
-        classes,
-        classifier_activation,
-        name,
-    )
+    return _convnext("base", **locals())
 
 
 def ConvNeXtLarge(
@@ -374,18 +342,7 @@ def ConvNeXtLarge(
     name: str = "convnext_large",
 ) -> Model:
     """ConvNeXt-Large (see the module docstring for the arguments)."""
-    return _convnext(
-        "large",
-        include_top,
-        include_preprocessing,
-        weights,
-        input_tensor,
-        input_shape,
-        pooling,
-        classes,
-        classifier_activation,
-        name,
-    )
+    return _convnext("large", **locals())
 
 
 def ConvNeXtXLarge(
@@ -400,18 +357,7 @@ def ConvNeXtXLarge(
     name: str = "convnext_xlarge",
 ) -> Model:
     """ConvNeXt-XLarge (see the module docstring for the arguments)."""
-    return _convnext(
-        "xlarge",
-        include_top,
-        include_preprocessing,
-        weights,
-        input_tensor,
-        input_shape,
-        pooling,
-        classes,
-        classifier_activation,
-        name,
-    )
+    return _convnext("xlarge", **locals())
 
 
 # Keras's module functions: ConvNeXt preprocesses inside the model.

@@ -278,6 +278,7 @@ def _stem(x: SymbolicTensor, weights: Any) -> SymbolicTensor:
 
 def _efficientnet(
     member: str,
+    *,
     include_top: bool,
     weights: Any,
     input_tensor: Any,
@@ -346,17 +347,7 @@ def EfficientNetB0(
     name: str = "efficientnetb0",
 ) -> Model:
     """EfficientNet-B0: 224x224 by default (see the module docstring for the arguments)."""
-    return _efficientnet(
-        "b0",
-        include_top,
-        weights,
-        input_tensor,
-        input_shape,
-        pooling,
-        classes,
-        classifier_activation,
-        name,
-    )
+    return _efficientnet("b0", **locals())
 
 
 def EfficientNetB1(
@@ -370,17 +361,7 @@ def EfficientNetB1(
     name: str = "efficientnetb1",
 ) -> Model:
     """EfficientNet-B1: 240x240 by default (see the module docstring for the arguments)."""
-    return _efficientnet(
-        "b1",
-        include_top,
-        weights,
-        input_tensor,
-        input_shape,
-        pooling,
-        classes,
-        classifier_activation,
-        name,
-    )
+    return _efficientnet("b1", **locals())
 
 
 def EfficientNetB2(
@@ -394,17 +375,7 @@ def EfficientNetB2(
     name: str = "efficientnetb2",
 ) -> Model:
     """EfficientNet-B2: 260x260 by default (see the module docstring for the arguments)."""
-    return _efficientnet(
-        "b2",
-        include_top,
-        weights,
-        input_tensor,
-        input_shape,
-        pooling,
-        classes,
-        classifier_activation,
-        name,
-    )
+    return _efficientnet("b2", **locals())
 
 
 def EfficientNetB3(
@@ -418,17 +389,7 @@ def EfficientNetB3(
     name: str = "efficientnetb3",
 ) -> Model:
     """EfficientNet-B3: 300x300 by default (see the module docstring for the arguments)."""
-    return _efficientnet(
-        "b3",
-        include_top,
-        weights,
-        input_tensor,
-        input_shape,
-        pooling,
-        classes,
-        classifier_activation,
-        name,
-    )
+    return _efficientnet("b3", **locals())
 
 
 def EfficientNetB4(
@@ -442,17 +403,7 @@ def EfficientNetB4(
     name: str = "efficientnetb4",
 ) -> Model:
     """EfficientNet-B4: 380x380 by default (see the module docstring for the arguments)."""
-    return _efficientnet(
-        "b4",
-        include_top,
-        weights,
-        input_tensor,
-        input_shape,
-        pooling,
-        classes,
-        classifier_activation,
-        name,
-    )
+    return _efficientnet("b4", **locals())
 
 
 def EfficientNetB5(
@@ -466,17 +417,7 @@ def EfficientNetB5(
     name: str = "efficientnetb5",
 ) -> Model:
     """EfficientNet-B5: 456x456 by default (see the module docstring for the arguments)."""
-    return _efficientnet(
-        "b5",
-        include_top,
-        weights,
-        input_tensor,
-        input_shape,
-        pooling,
-        classes,
-        classifier_activation,
-        name,
-    )
+    return _efficientnet("b5", **locals())
 
 
 def EfficientNetB6(
@@ -490,17 +431,7 @@ def EfficientNetB6(
     name: str = "efficientnetb6",
 ) -> Model:
     """EfficientNet-B6: 528x528 by default (see the module docstring for the arguments)."""
-    return _efficientnet(
-        "b6",
-        include_top,
-        weights,
-        input_tensor,
-        input_shape,
-        pooling,
-        classes,
-        classifier_activation,
-        name,
-    )
+    return _efficientnet("b6", **locals())
 
 
 def EfficientNetB7(
@@ -514,17 +445,7 @@ def EfficientNetB7(
     name: str = "efficientnetb7",
 ) -> Model:
     """EfficientNet-B7: 600x600 by default (see the module docstring for the arguments)."""
-    return _efficientnet(
-        "b7",
-        include_top,
-        weights,
-        input_tensor,
-        input_shape,
-        pooling,
-        classes,
-        classifier_activation,
-        name,
-    )
+    return _efficientnet("b7", **locals())
 
 
 # Keras's module functions: EfficientNet preprocesses inside the model.

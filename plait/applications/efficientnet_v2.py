@@ -169,6 +169,7 @@ def _preprocess(x: SymbolicTensor, member: str, channels: Any) -> SymbolicTensor
 
 def _efficientnet_v2(
     member: str,
+    *,
     include_top: bool,
     weights: Any,
     input_tensor: Any,
@@ -229,18 +230,7 @@ def EfficientNetV2B0(
     name: str = "efficientnetv2-b0",
 ) -> Model:
     """EfficientNetV2-B0: 224x224 by default (see the module docstring)."""
-    return _efficientnet_v2(
-        "b0",
-        include_top,
-        weights,
-        input_tensor,
-        input_shape,
-        pooling,
-        classes,
-        classifier_activation,
-        include_preprocessing,
-        name,
-    )
+    return _efficientnet_v2("b0", **locals())
 
 
 def EfficientNetV2B1(
@@ -255,18 +245,7 @@ def EfficientNetV2B1(
     name: str = "efficientnetv2-b1",
 ) -> Model:
     """EfficientNetV2-B1: 240x240 by default (see the module docstring)."""
-    return _efficientnet_v2(
-        "b1",
-        include_top,
-        weights,
-        input_tensor,
-        input_shape,
-        pooling,
-        classes,
-        classifier_activation,
-        include_preprocessing,
-        name,
-    )
+    return _efficientnet_v2("b1", **locals())
 
 
 def EfficientNetV2B2(
@@ -281,18 +260,7 @@ def EfficientNetV2B2(
     name: str = "efficientnetv2-b2",
 ) -> Model:
     """EfficientNetV2-B2: 260x260 by default (see the module docstring)."""
-    return _efficientnet_v2(
-        "b2",
-        include_top,
-        weights,
-        input_tensor,
-        input_shape,
-        pooling,
-        classes,
-        classifier_activation,
-        include_preprocessing,
-        name,
-    )
+    return _efficientnet_v2("b2", **locals())
 
 
 def EfficientNetV2B3(
@@ -307,18 +275,7 @@ def EfficientNetV2B3(
     name: str = "efficientnetv2-b3",
 ) -> Model:
     """EfficientNetV2-B3: 300x300 by default (see the module docstring)."""
-    return _efficientnet_v2(
-        "b3",
-        include_top,
-        weights,
-        input_tensor,
-        input_shape,
-        pooling,
-        classes,
-        classifier_activation,
-        include_preprocessing,
-        name,
-    )
+    return _efficientnet_v2("b3", **locals())
 
 
 def EfficientNetV2S(
@@ -333,18 +290,7 @@ def EfficientNetV2S(
     name: str = "efficientnetv2-s",
 ) -> Model:
     """EfficientNetV2-S: 384x384 by default (see the module docstring)."""
-    return _efficientnet_v2(
-        "s",
-        include_top,
-        weights,
-        input_tensor,
-        input_shape,
-        pooling,
-        classes,
-        classifier_activation,
-        include_preprocessing,
-        name,
-    )
+    return _efficientnet_v2("s", **locals())
 
 
 def EfficientNetV2M(
@@ -359,18 +305,7 @@ def EfficientNetV2M(
     name: str = "efficientnetv2-m",
 ) -> Model:
     """EfficientNetV2-M: 480x480 by default (see the module docstring)."""
-    return _efficientnet_v2(
-        "m",
-        include_top,
-        weights,
-        input_tensor,
-        input_shape,
-        pooling,
-        classes,
-        classifier_activation,
-        include_preprocessing,
-        name,
-    )
+    return _efficientnet_v2("m", **locals())
 
 
 def EfficientNetV2L(
@@ -385,18 +320,7 @@ def EfficientNetV2L(
     name: str = "efficientnetv2-l",
 ) -> Model:
     """EfficientNetV2-L: 480x480 by default (see the module docstring)."""
-    return _efficientnet_v2(
-        "l",
-        include_top,
-        weights,
-        input_tensor,
-        input_shape,
-        pooling,
-        classes,
-        classifier_activation,
-        include_preprocessing,
-        name,
-    )
+    return _efficientnet_v2("l", **locals())
 
 
 # Keras's module functions: EfficientNetV2 preprocesses inside the model.
