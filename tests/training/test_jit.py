@@ -201,3 +201,29 @@ def test_jit_graph_step_updates_batchnorm_statistics_like_eager(no_compiler):
     np.testing.assert_allclose(loss, eager_loss, rtol=1e-5)
     for a, b in zip(model.get_weights(), eager.get_weights(), strict=True):
         np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-6)  # moving stats too
+
+
+@pytest.mark.parametrize("optimizer", ["rmsprop", "adam"])
+def test_jit_weight_regularizers_train_in_the_graph_like_eager(no_compiler, optimizer):
+    # The penalties read the differentiated weights (a kernel stored in torch's
+    # layout is seen in Keras's), so their gradients are in the graph's.
+    def build():
+        inputs = Input(shape=(6, 4))
+        x = plait.layers.Conv1D(5, 3, kernel_regularizer="l2")(inputs)
+        x = plait.layers.Flatten()(x)
+        frozen = Dense(4, kernel_regularizer=plait.regularizers.L1(0.05))
+        x = frozen(x)
+        frozen.trainable = False  # its constant penalty still counts
+        out = Dense(3, "softmax", kernel_regularizer="l1_l2", bias_regularizer="l2")
+        return plait.Model(inputs, out(x))
+
+    rng = np.random.default_rng(1)
+    x = rng.random((20, 6, 4)).astype("float32")
+    y = np.eye(3, dtype="float32")[rng.integers(0, 3, 20)]
+    eager, eager_loss = train(build, optimizer, False, x, y, epochs=2)
+    model, loss = train(build, optimizer, True, x, y, epochs=2)
+    assert model._plan.train_fn.mode == "graph"
+    assert len(model._plan.regularizers) == 4
+    np.testing.assert_allclose(loss, eager_loss, rtol=1e-5)
+    for a, b in zip(model.get_weights(), eager.get_weights(), strict=True):
+        np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-6)

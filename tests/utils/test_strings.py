@@ -33,7 +33,10 @@ def test_is_string_data():
     assert is_string_data(np.array(["a", b"b"], dtype=object))
     assert not is_string_data(np.array([{}], dtype=object))
     assert not is_string_data(np.zeros(2))
-    assert as_string_array(np.array([[b"x"], ["y"]], dtype=object)).tolist() == [["x"], ["y"]]
+    assert as_string_array(np.array([[b"x"], ["y"]], dtype=object)).tolist() == [
+        ["x"],
+        ["y"],
+    ]
 
 
 def test_string_tensor_acts_like_a_host_tensor():
