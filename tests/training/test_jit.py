@@ -163,15 +163,23 @@ def test_jit_failure_warns_once_and_trains_eagerly(monkeypatch):
         model.fit(x, y, batch_size=8, verbose=0)
 
 
+def mlp_l2():
+    inputs = Input(shape=(4,))
+    x = Dense(8, activation="relu", kernel_regularizer="l2")(inputs)
+    return plait.Model(inputs, Dense(3, "softmax", bias_regularizer="l1")(x))
+
+
 @pytest.mark.slow
-def test_jit_real_compile_matches_eager():
+@pytest.mark.parametrize("build", [mlp, mlp_l2])
+def test_jit_real_compile_matches_eager(build):
     x, y = data()
-    eager, eager_loss = train(mlp, "rmsprop", False, x, y, epochs=2)
+    eager, eager_loss = train(build, "rmsprop", False, x, y, epochs=2)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        model, loss = train(mlp, "rmsprop", True, x, y, epochs=2)
+        model, loss = train(build, "rmsprop", True, x, y, epochs=2)
     step = model._plan.train_fn
     assert not step.failed
+    assert step.mode == "graph"
     assert step.compile_seconds
     np.testing.assert_allclose(loss, eager_loss, rtol=1e-5)
     for a, b in zip(model.get_weights(), eager.get_weights(), strict=True):
