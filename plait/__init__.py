@@ -34,6 +34,7 @@ if TYPE_CHECKING:
     from plait.dtype_policies import DTypePolicy as DTypePolicy
     from plait.layers import Input as Input
     from plait.layers import Layer as Layer
+    from plait.layers import Variable as Variable
     from plait.models import Model as Model
     from plait.models import Sequential as Sequential
     from plait.saving import load_model as load_model
@@ -54,6 +55,7 @@ _HOME: dict[str, str] = {
     "Layer": "layers",
     "Model": "models",
     "Sequential": "models",
+    "Variable": "layers",
     "load_model": "saving",
 }
 __all__ = list(_HOME)

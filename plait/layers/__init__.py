@@ -140,5 +140,6 @@ from plait.layers.reshaping_nd import ZeroPadding3D as ZeroPadding3D
 from plait.layers.rnn import RNN as RNN
 from plait.layers.serialization import deserialize_layer as deserialize
 from plait.layers.serialization import serialize_layer as serialize
+from plait.layers.variables import Variable as Variable
 from plait.layers.wrappers import Bidirectional as Bidirectional
 from plait.layers.wrappers import TimeDistributed as TimeDistributed

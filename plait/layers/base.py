@@ -304,6 +304,16 @@ class Layer(NodeAPI, WeightsAPI, LossesAPI, CallAPI, torch.nn.Module):
             self._constraints.append((param, constraint))
         return param
 
+    def _adopt(self, attr: str, variable: Variable) -> None:
+        """Keras compat: a free `Variable` set as an attribute is a weight of
+        this layer (named by its `name`, else by the attribute)."""
+        trainable = variable.requires_grad
+        variable._owner = self
+        self._weight_info[variable] = WeightInfo(
+            variable._name or attr, trainable, None
+        )
+        variable.requires_grad_(trainable and self.trainable)
+
     def __setattr__(self, name: str, value: Any) -> None:
         params = self.__dict__.get("_parameters")
         if isinstance(value, torch.nn.Parameter) and params is not None:
@@ -311,6 +321,8 @@ class Layer(NodeAPI, WeightsAPI, LossesAPI, CallAPI, torch.nn.Module):
             for key, p in list(params.items()):
                 if p is value and key != name:
                     del params[key]
+            if isinstance(value, Variable) and value._owner is None:
+                self._adopt(name, value)
         elif (
             isinstance(value, (list, tuple))
             and value

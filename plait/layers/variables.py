@@ -25,7 +25,7 @@ from typing import Any
 import numpy as np
 import torch
 
-from plait.utils.shapes import format_shape
+from plait.utils.shapes import format_shape, standardize_dtype
 
 __all__ = ["Variable", "path_scope"]
 
@@ -55,15 +55,52 @@ def scope_prefix() -> str:
 class Variable(torch.nn.Parameter):
     """A layer's or metric's weight: a `torch.nn.Parameter` with Keras's methods.
 
+    Made two ways: Keras 3's `Variable(initializer, shape=None, dtype=None,
+    trainable=True, autocast=True, aggregation="none", synchronization="auto",
+    name=None)`, where `initializer` is a value (array, tensor, number; its
+    dtype is kept unless `dtype` is given) or an initializer (a name, class or
+    callable, with `shape`; `floatx` by default); and torch's
+    `Variable(data, requires_grad)`. A `Variable` set as an attribute of a layer
+    becomes one of its weights (in `weights`, trained when trainable, saved), as
+    in Keras. Integer variables are never trainable.
+
     Example:
         >>> v = Variable(torch.zeros(2), requires_grad=False)
         >>> v.assign_add(torch.ones(2))
         >>> v.assign_sub(0.5)
         >>> v.numpy().tolist()
         [0.5, 0.5]
+        >>> w = Variable("ones", shape=(2, 2), name="scale", trainable=False)
+        >>> w.name, w.trainable, w.numpy().sum().item()
+        ('scale', False, 4.0)
     """
 
     _owner_ref: weakref.ref[Any] | None = None
+    _name: str | None = None
+
+    def __new__(
+        cls,
+        initializer: Any = None,
+        shape: Any = None,
+        dtype: Any = None,
+        trainable: bool = True,
+        autocast: bool = True,
+        aggregation: str = "none",
+        synchronization: str = "auto",
+        name: str | None = None,
+        *,
+        requires_grad: bool | None = None,
+    ) -> Variable:
+        if requires_grad is not None or isinstance(shape, bool):
+            # torch's form, `Variable(data, requires_grad)` (copies, pickling).
+            grad = bool(shape) if requires_grad is None else requires_grad
+            data = torch.empty(0) if initializer is None else initializer
+            return super().__new__(cls, data, grad)
+        value = _initial_value(initializer, shape, dtype)
+        grad = bool(trainable) and (value.is_floating_point() or value.is_complex())
+        variable = super().__new__(cls, value, grad)
+        variable._name = name
+        return variable
 
     # ------------------------------------------------------------ the owner
     @property
@@ -93,6 +130,7 @@ class Variable(torch.nn.Parameter):
             self.data.clone(memory_format=torch.preserve_format), self.requires_grad
         )
         memo[id(self)] = result
+        result._name = self._name
         owner = self._owner
         # The owner being copied is in `memo` already (copy registers an object
         # before copying its attributes): the copy points at the copied owner.
@@ -108,7 +146,9 @@ class Variable(torch.nn.Parameter):
     def name(self) -> str:  # type: ignore[override]
         """The name given to `add_weight` (`"kernel"`)."""
         info = self._info()
-        return "variable" if info is None else str(info.name)
+        if info is None:
+            return self._name or "variable"
+        return str(info.name)
 
     @property
     def path(self) -> str:
@@ -201,6 +241,41 @@ class Variable(torch.nn.Parameter):
         return (
             f"<Variable path={self.path}, shape={shape}, dtype={dtype}, value={value}>"
         )
+
+
+def _initial_value(initializer: Any, shape: Any, dtype: Any) -> torch.Tensor:
+    """The first value of a Keras-style `Variable(initializer, shape, dtype)`."""
+    from plait import initializers
+
+    if isinstance(initializer, (str, type)) or (
+        callable(initializer) and not isinstance(initializer, torch.Tensor)
+    ):
+        if shape is None:
+            raise ValueError(
+                f"Variable: an initializer ({initializer!r}) needs the `shape` "
+                "argument; got shape=None."
+            )
+        init = initializers.get(initializer)
+        dims = tuple(int(d) for d in shape)
+        return init(dims, dtype=standardize_dtype(dtype)).detach().clone()
+    if initializer is None:
+        raise ValueError(
+            "Variable: expected an initial value or an initializer, got None."
+        )
+    if isinstance(initializer, torch.Tensor):
+        value = initializer.detach().clone()
+    elif isinstance(initializer, (np.ndarray, np.generic)):
+        value = torch.from_numpy(np.array(initializer))  # keeps NumPy's dtype
+    else:
+        value = torch.as_tensor(initializer)  # Python floats: the default dtype
+    if dtype is not None:
+        value = value.to(standardize_dtype(dtype))
+    if shape is not None and tuple(value.shape) != tuple(int(d) for d in shape):
+        raise ValueError(
+            f"Variable: the initial value has shape {format_shape(tuple(value.shape))}, "
+            f"but shape={format_shape(tuple(shape))} was given."
+        )
+    return value.contiguous()
 
 
 def _rebuild_variable(

@@ -207,6 +207,42 @@ class WeightsAPI:
         for p, value in staged:
             sharding.assign(p, value)
 
+    # ------------------------------------------------- Keras's saving hooks
+    def save_own_variables(self, store: dict[str, Any]) -> None:
+        """Put this layer's own weights (not its sub-layers') into `store` as
+        NumPy arrays in Keras layout, under `"0"`, `"1"`, ... in `weights` order.
+
+        Saving calls a layer's override of this (or of `load_own_variables`)
+        instead of writing the layer's weights itself; the override may store
+        any arrays under any string keys and must restore them in
+        `load_own_variables` (Keras 3's hooks).
+        """
+        for i, (p, info) in enumerate(self._own_weight_entries()):
+            value = sharding.full(p).detach()
+            if info.layout is not None:
+                value = info.layout[0](value)
+            store[str(i)] = value.cpu().numpy().copy()
+
+    def load_own_variables(self, store: dict[str, Any]) -> None:
+        """Set this layer's own weights from what `save_own_variables` stored."""
+        entries = self._own_weight_entries()
+        keys = [str(i) for i in range(len(entries))]
+        if sorted(store) != sorted(keys):
+            raise ValueError(
+                f"{self._where()}: expected the stored variables {keys} (its "
+                f"weights {[info.name for _, info in entries]}), got "
+                f"{sorted(store)}."
+            )
+        self._assign_entries(entries, [store[k] for k in keys])
+
+    def _saves_own_variables(self) -> bool:
+        """Whether the layer's class overrides Keras's variable-saving hooks."""
+        cls = type(self)
+        return (
+            cls.save_own_variables is not WeightsAPI.save_own_variables
+            or cls.load_own_variables is not WeightsAPI.load_own_variables
+        )
+
     def count_params(self) -> int:
         """Number of scalars in all weights; the layer must be built."""
         if not self.built:

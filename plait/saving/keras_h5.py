@@ -14,9 +14,10 @@ import functools
 import os
 import re
 import warnings
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import IO, Any, TypeVar
 
+import numpy as np
 import torch
 
 from plait.layers.base import Layer
@@ -266,6 +267,13 @@ class _H5:
             ) from err
 
     @_read_errors
+    def store(self) -> dict[str, Any]:
+        """Every dataset of `vars/` by name: a `load_own_variables` store."""
+        vars_group = self.child("vars")
+        names = vars_group.names() if vars_group is not None else []
+        return {name: self.dataset(f"vars/{name}") for name in names}
+
+    @_read_errors
     def arrays(self) -> list[Any]:
         """The datasets `vars/0`, `vars/1`, ... as NumPy arrays."""
         import h5py
@@ -333,8 +341,9 @@ def _entry(layer: Layer) -> dict[str, Any]:
 
 
 # (layer, arrays, own): `own` sets only the layer's own weights (a user-written
-# layer whose sub-layers are staged apart), else all of `get_weights`.
-_Staged = list[tuple[Layer, list[Any], bool]]
+# layer whose sub-layers are staged apart), else all of `get_weights`; `own`
+# None: `arrays` is the store the layer's `load_own_variables` override gets.
+_Staged = list[tuple[Layer, Any, bool | None]]
 
 
 def _load_weights(
@@ -368,9 +377,12 @@ def _load_weights(
         return
     children = _user_children(layer)
     if children is not None:  # Keras: own vars, then each sub-layer by attribute
-        own = group.arrays() if group is not None else []
-        if own or layer._own_weight_entries():
-            staged.append((layer, own, True))
+        if layer._saves_own_variables():
+            staged.append((layer, group.store() if group is not None else {}, None))
+        else:
+            own = group.arrays() if group is not None else []
+            if own or layer._own_weight_entries():
+                staged.append((layer, own, True))
         for path, child in children:
             at = group
             for part in path.split("/"):
@@ -395,8 +407,10 @@ def _load_weights(
         staged.append((layer, arrays, False))
 
 
-def _misfit(layer: Layer, arrays: list[Any], own: bool) -> str | None:
+def _misfit(layer: Layer, arrays: Any, own: bool | None) -> str | None:
     """Why `arrays` cannot be `layer`'s weights (`own`: its own ones), or None."""
+    if own is None:  # the layer's own `load_own_variables` checks its store
+        return None if arrays else "the file stores no variables for it"
     if own:
         want = [
             tuple(info.layout[0](p.detach()).shape if info.layout else p.shape)
@@ -452,7 +466,7 @@ def load_h5_weights(
 
 
 def set_staged(
-    staged: _Staged,
+    staged: Sequence[tuple[Layer, Any, bool | None]],
     problems: list[str],
     skip_mismatch: bool,
     refusal: str,
@@ -469,7 +483,9 @@ def set_staged(
     if problems:
         warnings.warn(f"{skipped}: " + "; ".join(problems), stacklevel=5)
     for layer, arrays, own in staged:
-        if own:
+        if own is None:
+            layer.load_own_variables(arrays)
+        elif own:
             layer._assign_entries(layer._own_weight_entries(), arrays)
         else:
             layer.set_weights(arrays)
@@ -493,11 +509,10 @@ def _write(layer: Layer, entry: dict[str, Any], group: Any) -> None:
         return
     own = group.create_group("vars")
     own.attrs["name"] = layer.name
-    for i, (p, info) in enumerate(layer._own_weight_entries()):
-        value = p.detach()
-        if info.layout is not None:
-            value = info.layout[0](value)
-        own.create_dataset(str(i), data=value.cpu().numpy())
+    store: dict[str, Any] = {}
+    layer.save_own_variables(store)  # "0", "1", ... unless the layer overrides it
+    for key, value in store.items():
+        own.create_dataset(str(key), data=np.asarray(value))
     children = _user_children(layer)
     for path, user_child in children or []:
         _write(user_child, _entry(user_child), group.create_group(path))

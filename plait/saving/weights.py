@@ -23,6 +23,15 @@ import torch
 
 from plait.distribution import sharding
 from plait.layers.base import Layer, Layout
+from plait.saving.own_variables import (
+    HOOKS_KEY,
+    VARS,
+    hook_tensors,
+    hooked,
+    hooked_layers,
+    load_hooks,
+    walk,
+)
 from plait.utils.atomic import atomic_write
 from plait.utils.shapes import format_shape
 
@@ -69,13 +78,18 @@ class WeightsReport(NamedTuple):
 
 
 def _own_tensors(module: torch.nn.Module) -> list[tuple[str, torch.Tensor, Any]]:
-    """A module's own weights (Keras order for plait layers), then its buffers."""
+    """A module's own weights (Keras order for plait layers), then its buffers.
+
+    The weights of a layer that overrides `save_own_variables` or
+    `load_own_variables` are left to those hooks (`hooked_layers`).
+    """
     out: list[tuple[str, torch.Tensor, Any]] = []
     seen: set[int] = set()
     if isinstance(module, Layer):
         for w, info in module._own_weight_entries():
             seen.add(id(w))
-            out.append((info.name, w, info.layout))
+            if not hooked(module):
+                out.append((info.name, w, info.layout))
     for name, p in module._parameters.items():
         if p is not None and id(p) not in seen:
             out.append((name, p, None))
@@ -101,9 +115,7 @@ def collect_weights(model: torch.nn.Module) -> list[WeightEntry]:
     """
     out: list[WeightEntry] = []
     seen: set[int] = set()
-    stack: list[tuple[torch.nn.Module, str]] = [(model, "")]
-    while stack:  # depth-first, parents before children, children in order
-        module, prefix = stack.pop()
+    for module, prefix in walk(model):
         used: set[str] = set()
         for name, tensor, layout in _own_tensors(module):
             if id(tensor) in seen:
@@ -115,8 +127,6 @@ def collect_weights(model: torch.nn.Module) -> list[WeightEntry]:
                 key = f"{name}_{i}"
             used.add(key)
             out.append(WeightEntry(prefix + key, tensor, layout))
-        children = [(n, c) for n, c in module._modules.items() if c is not None]
-        stack.extend((child, f"{prefix}{n}/") for n, child in reversed(children))
     return out
 
 
@@ -133,10 +143,12 @@ def weights_to_bytes(model: torch.nn.Module) -> bytes:
 
     entries = collect_weights(model)
     tensors = {e.key: _keras_value(e).cpu().contiguous().clone() for e in entries}
+    tensors.update(hook_tensors(model))
     metadata = {
         "format": "pt",
         "layout": "keras",
         _ORDER_KEY: json.dumps([e.key for e in entries]),
+        HOOKS_KEY: json.dumps([prefix for prefix, _ in hooked_layers(model)]),
     }
     data: bytes = save(tensors, metadata=metadata)
     return data
@@ -317,9 +329,13 @@ class SafetensorsSource:
             order = json.loads(raw)
         except json.JSONDecodeError:
             return None
-        if not isinstance(order, list) or sorted(order) != sorted(self.tensors):
+        if not isinstance(order, list) or sorted(order) != sorted(self.plain_keys()):
             return None
         return order
+
+    def plain_keys(self) -> list[str]:
+        """The keys of weights saved by path (not by a layer's own hook)."""
+        return [k for k in self.tensors if VARS not in k]
 
     def get(self, key: str) -> torch.Tensor:
         """Load one tensor."""
@@ -359,7 +375,7 @@ def _match(
     entries: list[WeightEntry], source: SafetensorsSource, by_name: bool
 ) -> tuple[dict[str, str], WeightsReport]:
     """Model key -> file key, and the report of what did not match."""
-    file_keys = list(source.tensors)
+    file_keys = source.plain_keys()
     model_keys = [e.key for e in entries]
     pairs = {k: k for k in model_keys if k in source.tensors}
     if by_name:
@@ -462,6 +478,14 @@ def load_weights_from_source(
                 f"{format_shape(tuple(e.tensor.shape))}."
             )
         staged.append((e.tensor, value))
+    unhooked = load_hooks(model, source, skip_mismatch or by_name, _materialise)
+    if unhooked and not by_name:
+        report.missing.extend(unhooked)
+        warnings.warn(
+            f"{source.where}: no stored variables for the layers at {unhooked}; "
+            "their weights were left as they are.",
+            stacklevel=3,
+        )
     with torch.no_grad():
         for tensor, value in staged:
             if tensor.is_meta:

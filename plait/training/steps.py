@@ -35,8 +35,7 @@ def pythonify(values: Mapping[str, torch.Tensor]) -> dict[str, Any]:
     scalars = {k: v for k, v in values.items() if v.dim() == 0}
     out: dict[str, Any] = {}
     if scalars:
-        devices = {v.device for v in scalars.values()}
-        if len(devices) == 1:
+        if len({v.device for v in scalars.values()}) == 1:
             floats = torch.stack([v.float() for v in scalars.values()]).tolist()
         else:
             floats = [float(v) for v in scalars.values()]
@@ -209,10 +208,12 @@ class TrainingSteps(Placement, ModelContract):
         return expanded
 
     def _build_optimizer(self) -> None:
-        opt = self.optimizer
-        if opt is not None and not opt.built:
-            self._place()  # optimizer state is made where the weights are
-            opt.build(list(self.parameters()))
+        """Bind the optimizer to the weights (again if the first batch made some;
+        the same weights keep its state)."""
+        if self.optimizer is not None:
+            if not self.optimizer.built:
+                self._place()  # optimizer state is made where the weights are
+            self.optimizer.build(list(self.parameters()))
 
     # ------------------------------------------------------------------ data
     def _prepare_x(self, x: Any, on_host: bool = False) -> Any:
