@@ -55,6 +55,9 @@ def _same_as_default(value: Any, default: Any) -> bool:
     return False
 
 
+_BASE_KEYS = frozenset({"name", "trainable", "dtype", "batch_input_shape"})
+
+
 class Layer(NodeAPI, WeightsAPI, LossesAPI, CallAPI, torch.nn.Module):
     """Base class of every plait layer and model: a `torch.nn.Module` with Keras's contract.
 
@@ -155,7 +158,33 @@ class Layer(NodeAPI, WeightsAPI, LossesAPI, CallAPI, torch.nn.Module):
     # ------------------------------------------------------------------ contract
     def build(self, input_shape: Any) -> None:
         """Create the layer's weights for inputs of `input_shape` (batch is None)."""
+        if self._build_shapes is None:  # a custom build calling super().build()
+            self._build_shapes = input_shape
         self.built = True
+
+    def get_build_config(self) -> dict[str, Any] | None:
+        """`{"input_shape": ...}` of the build (None if unbuilt), as Keras 3.
+
+        A layer whose class overrides this or `build_from_config` has it saved
+        with its config; loading hands it to `build_from_config` right after
+        `from_config` (Keras's hooks for a `build` that takes more arguments).
+        """
+        if not self.built or self._build_shapes is None:
+            return None
+        return {"input_shape": self._build_shapes}
+
+    def build_from_config(self, config: dict[str, Any] | None) -> None:
+        """Build from `get_build_config()`'s output (nothing for None)."""
+        if config and not self.built:
+            self._build_for(config["input_shape"])
+
+    def _saves_build_config(self) -> bool:
+        """Whether the class overrides Keras's build-config hooks."""
+        cls = type(self)
+        return (
+            cls.get_build_config is not Layer.get_build_config
+            or cls.build_from_config is not Layer.build_from_config
+        )
 
     def call(self, inputs: Any, *args: Any, **kwargs: Any) -> Any:
         """The computation; subclasses override this."""
@@ -174,7 +203,17 @@ class Layer(NodeAPI, WeightsAPI, LossesAPI, CallAPI, torch.nn.Module):
 
     @classmethod
     def from_config(cls, config: dict[str, Any]) -> Layer:
-        """Recreate a layer from `get_config()`."""
+        """Recreate a layer from `get_config()`.
+
+        Keras compat: the base entries (`name`, `trainable`, `dtype`,
+        `batch_input_shape`) are left out for an `__init__` that takes neither
+        them nor `**kwargs` (a subclassed model's `__init__(self)`).
+        """
+        params = inspect.signature(cls.__init__).parameters
+        if not any(p.kind is p.VAR_KEYWORD for p in params.values()):
+            config = {
+                k: v for k, v in config.items() if k in params or k not in _BASE_KEYS
+            }
         return cls(**config)
 
     # ------------------------------------------------------------------ naming

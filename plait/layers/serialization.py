@@ -394,7 +394,22 @@ def _serialize(layer: Layer) -> dict[str, Any]:
     registered = _own_registered_name(cls)
     if registered is not None:
         entry["registered_name"] = registered
+    if layer._saves_build_config():
+        build_config = layer.get_build_config()
+        if build_config is not None:
+            build_config = _as_json(build_config)
+            check_json(build_config, f"{layer._where()} get_build_config()")
+            entry["build_config"] = build_config
     return entry
+
+
+def _as_json(value: Any) -> Any:
+    """Tuples (shapes) as lists, dicts and lists walked; the rest as it is."""
+    if isinstance(value, (list, tuple)):
+        return [_as_json(v) for v in value]
+    if isinstance(value, dict):
+        return {k: _as_json(v) for k, v in value.items()}
+    return value
 
 
 def check_json(value: Any, where: str) -> None:
@@ -503,7 +518,11 @@ def _deserialize(
                     k: _nested_layers_loaded(v, custom_objects)
                     for k, v in resolved.items()
                 }
-            return cls.from_config(resolved)
+            layer = cls.from_config(resolved)
+            build_config = config.get("build_config")
+            if build_config is not None and layer._saves_build_config():
+                layer.build_from_config(build_config)
+            return layer
         except (TypeError, ValueError, KeyError, IndexError) as err:
             if getattr(err, "_plait_config_error", False):
                 raise

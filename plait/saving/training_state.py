@@ -79,7 +79,13 @@ def _load_fn(
 def _compile_config(model: Any) -> dict[str, Any] | None:
     get_compile_config = getattr(model, "get_compile_config", None)
     if callable(get_compile_config):
+        from plait.saving.objects import serialize_keras_object
+
+        # Keras saves what the override returns as serialized objects (a
+        # registered function as its entry); `compile_from_config` gets those.
         config: dict[str, Any] = get_compile_config()
+        if isinstance(config, dict):
+            config = {k: serialize_keras_object(v) for k, v in config.items()}
         return config
     args = getattr(model, "_compile_args", None)
     optimizer = getattr(model, "optimizer", None)
