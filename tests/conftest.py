@@ -37,6 +37,17 @@ def fresh_names():
     clear_session()
 
 
+@pytest.fixture
+def clean_registry():
+    """Objects a test registers for saving are forgotten after it."""
+    import plait
+
+    before = dict(plait.saving.get_custom_objects())
+    yield
+    plait.saving.get_custom_objects().clear()
+    plait.saving.get_custom_objects().update(before)
+
+
 def pytest_collection_modifyitems(config, items):
     """Tests marked `gpu` need CUDA: skipped on machines without it."""
     if torch.cuda.is_available():

@@ -13,13 +13,7 @@ import pytest
 import plait as keras
 from plait import ops
 
-
-@pytest.fixture(autouse=True)
-def _clean_registry():
-    before = dict(keras.saving.get_custom_objects())
-    yield
-    keras.saving.get_custom_objects().clear()
-    keras.saving.get_custom_objects().update(before)
+pytestmark = pytest.mark.usefixtures("clean_registry")
 
 
 def get_model():

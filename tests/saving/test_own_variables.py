@@ -11,13 +11,7 @@ import plait
 from plait import layers
 from plait.layers.variables import Variable
 
-
-@pytest.fixture(autouse=True)
-def _clean_registry():
-    before = dict(plait.saving.get_custom_objects())
-    yield
-    plait.saving.get_custom_objects().clear()
-    plait.saving.get_custom_objects().update(before)
+pytestmark = pytest.mark.usefixtures("clean_registry")
 
 
 # ----------------------------------------------------------------- Variable
