@@ -187,6 +187,16 @@ def _call_details(cls: type) -> tuple[dict[str, int], list[tuple[str, str]]]:
     return details
 
 
+def _first_by_name(cls: type, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
+    """Keras compat: `call`'s first argument given by its name (`query=...` for
+    MultiHeadAttention, `a=...` for `call(self, a)`) moved into `args`."""
+    if not args and kwargs:
+        first = next((n for n, i in _call_details(cls)[0].items() if i == 0), None)
+        if first is not None and first in kwargs:
+            return (kwargs.pop(first),)
+    return args
+
+
 def same_shape(self: Any, input_shape: Shape) -> Shape:
     """Unchanged."""
     return input_shape
@@ -273,7 +283,7 @@ class CallAPI(torch.nn.Module):
 
     def forward(self, *args: Any, **kwargs: Any) -> Any:
         """Eager call on real tensors (torch's entry point; same as calling the layer)."""
-        args = inputs_first(self, args, kwargs)
+        args = inputs_first(self, _first_by_name(type(self), args, kwargs), kwargs)
         inputs = tree.map_structure(_to_tensor, args[0])
         training_arg, mask_arg = _call_signature(type(self))
         if not self.built:
@@ -357,8 +367,8 @@ class CallAPI(torch.nn.Module):
         return self._compute_dtype
 
     def _symbolic_call(self, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
-        args = inputs_first(self, args, kwargs)
         kwargs = dict(kwargs)
+        args = inputs_first(self, _first_by_name(type(self), args, kwargs), kwargs)
         explicit_mask = kwargs.pop("mask", None)
         mask_arg = _call_signature(type(self))[1]
         if kwargs.get("training") is None:

@@ -708,3 +708,20 @@ def test_training_given_to_a_call_reaches_the_layers_its_call_calls():
     with pytest.raises(ValueError, match="boom"):  # the context ends with the call
         Outer()(x, training=True)
     assert torch.equal(Dropout(0.5)(x), x)
+
+
+def test_first_call_argument_by_its_own_name_eager_and_symbolic():
+    # Keras's call(query=..., value=...): the first argument by its name.
+    class Twice(plait.layers.Layer):
+        def call(self, a):
+            return a * 2
+
+    x = torch.ones(2, 3)
+    assert torch.equal(Twice()(a=x), x * 2)
+    assert Twice()(a=plait.Input((3,))).shape == (None, 3)
+    mha = plait.layers.MultiHeadAttention(num_heads=2, key_dim=4)
+    q, v = plait.Input((3, 8)), plait.Input((5, 8))
+    model = plait.Model([q, v], mha(query=q, value=v))
+    qs, vs = torch.rand(2, 3, 8), torch.rand(2, 5, 8)
+    torch.testing.assert_close(model([qs, vs]), mha(qs, vs))
+    torch.testing.assert_close(mha(query=qs, value=vs), mha(qs, vs))
