@@ -8,11 +8,12 @@ from typing import Any, cast
 import numpy as np
 import torch
 
+from plait.graph.inference import params_on_meta
 from plait.graph.node import Node
 from plait.graph.symbolic import SymbolicTensor
 from plait.graph.topology import build_topology
 from plait.layers.base import Layer
-from plait.layers.call_api import resolve_training, set_training_context
+from plait.layers.call_api import _on_meta, resolve_training, set_training_context
 from plait.layers.serialization import register_builtin_class
 from plait.models.executor import build_program
 from plait.models.model import Model
@@ -340,6 +341,11 @@ class Functional(Model):
         outer, context, training = resolve_training(self, kwargs.get("training"))
         set_training_context(context)
         try:
+            if _on_meta(inputs):
+                # Inside another layer's shape inference (a Sequential a custom
+                # layer calls, built by this call): its weights go meta too.
+                with params_on_meta(self):
+                    return self.call(inputs, training=training, mask=kwargs.get("mask"))
             return self.call(inputs, training=training, mask=kwargs.get("mask"))
         except RuntimeError as err:  # weights or inputs on several devices?
             from plait.distribution.devices import explain_mismatch

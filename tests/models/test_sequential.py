@@ -205,3 +205,28 @@ def test_sequential_built_from_data_keeps_its_feature_axis():
     with pytest.raises(ValueError, match=r"expected shape \(None, 3\), got \(1, 6\)"):
         model(np.ones((1, 6), "float32"))
     assert model.input_shape == (None, 3)
+
+
+def test_sequential_without_input_inside_a_custom_layer_builds_on_symbolic_call():
+    # keras.io's Transformer block: the feed-forward Sequential has no Input and
+    # is first called inside the block's shape inference (meta tensors).
+    class Block(plait.layers.Layer):
+        def __init__(self):
+            super().__init__()
+            self.ffn = plait.Sequential(
+                [plait.layers.Dense(8, "relu"), plait.layers.Dense(4)]
+            )
+
+        def call(self, x):
+            return x + self.ffn(x)
+
+    inputs = plait.Input(shape=(5, 4))
+    block = Block()
+    model = plait.Model(inputs, block(inputs))
+    assert model.output_shape == (None, 5, 4)
+    assert all(not w.is_meta for w in model.weights)
+    assert len(model.weights) == 4
+    x = torch.rand(2, 5, 4)
+    dense1, dense2 = block.ffn.layers
+    expected = x + dense2(dense1(x))
+    torch.testing.assert_close(model(x), expected)
