@@ -374,14 +374,60 @@ def _unknown_classes(entry: dict[str, Any]) -> list[str]:
     return out
 
 
-def keras_to_plait_config(config: dict[str, Any]) -> dict[str, Any]:
+def _nested_model_refs(entry: dict[str, Any]) -> None:
+    """Keras 3 numbers a nested graph model's calls in a model's `input_layers`
+    and `output_layers` from 1 (its node 0 is the one made when it was built;
+    call arguments count from 0): as plait's, from 0. In place, recursively."""
+    stack = [entry]
+    while stack:
+        item = stack.pop()
+        config = item.get("config")
+        if item.get("class_name") not in _MODELS or not isinstance(config, dict):
+            continue
+        layers = [e for e in config.get("layers") or [] if isinstance(e, dict)]
+        stack.extend(layers)
+        if item.get("class_name") == "Sequential":
+            continue
+        graphs = {
+            e.get("name")
+            for e in layers
+            if e.get("class_name") in ("Functional", "Model")
+        }
+        for key in ("input_layers", "output_layers"):
+            config[key] = _shift_refs(config.get(key), graphs)
+
+
+def _shift_refs(value: Any, graphs: set[Any]) -> Any:
+    """`value`'s `[name, node, tensor]` refs to `graphs` one node lower."""
+    if isinstance(value, list) and len(value) == 3 and isinstance(value[0], str):
+        if value[0] in graphs and isinstance(value[1], int) and value[1] > 0:
+            return [value[0], value[1] - 1, value[2]]
+        return value
+    if isinstance(value, list):
+        return [_shift_refs(v, graphs) for v in value]
+    if isinstance(value, dict):
+        return {k: _shift_refs(v, graphs) for k, v in value.items()}
+    return value
+
+
+def keras_to_plait_config(
+    config: dict[str, Any], keras3_refs: bool = True
+) -> dict[str, Any]:
     """A Keras 3 `config.json` object as a plait model entry.
+
+    Args:
+        config: The model's config.
+        keras3_refs: Whether the config was written by Keras 3, whose
+            `output_layers` count a nested graph model's calls from 1
+            (`_nested_model_refs`); tf.keras 2 counts them from 0.
 
     Raises:
         ValueError: naming every layer plait has no class for (after dropping
             Keras's mask ops), or the first unsupported option.
     """
     entry = _entry(config, "the model")
+    if keras3_refs:
+        _nested_model_refs(entry)
     missing = sorted(set(_unknown_classes(entry)))
     if missing:
         more = len(missing) - _MAX_LISTED

@@ -329,7 +329,9 @@ def load_legacy_model(
         if not isinstance(config, dict):
             raise ValueError(f"{where}: 'model_config' is not a JSON object.")
         check_graph_size(config, where)
-        entry = keras_to_plait_config(legacy_entry(config, dict(custom_objects or {})))
+        keras3 = str(root.attr("keras_version") or "").startswith("3")
+        legacy = legacy_entry(config, dict(custom_objects or {}))
+        entry = keras_to_plait_config(legacy, keras3_refs=keras3)
         with deferred_weights():
             model = deserialize_layer(entry, custom_objects)
         if not isinstance(model, Model):

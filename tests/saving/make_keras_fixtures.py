@@ -155,12 +155,23 @@ def zoo():
     return model, data
 
 
+def nested():
+    # A nested graph model called twice, its calls model outputs themselves:
+    # Keras 3 numbers them from 1 in `output_layers` (0 inside call arguments).
+    inner_in = keras.Input((3,))
+    inner = keras.Model(inner_in, layers.Dense(2)(inner_in), name="inner")
+    a, b = keras.Input((3,), name="a"), keras.Input((3,), name="b")
+    first, second = inner(a), inner(b)
+    model = keras.Model([a, b], [first, layers.Dense(1)(second), second])
+    return model, {"a": RNG.normal(size=(4, 3)), "b": RNG.normal(size=(4, 3))}
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", default=HERE, help="folder (default: %(default)s)")
     out_dir = parser.parse_args().out
     os.makedirs(out_dir, exist_ok=True)
-    for make in (mlp, multi_io, seq_conv, lstm, wrappers, zoo):
+    for make in (mlp, multi_io, seq_conv, lstm, wrappers, zoo, nested):
         model, data = make()
         randomize(model)
         data = {
