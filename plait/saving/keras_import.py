@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import inspect
 import io
+import warnings
 from typing import TYPE_CHECKING, Any
 
 from plait.layers.base import _BASE_KWARGS, Layer
@@ -442,8 +443,14 @@ def keras_to_plait_config(
     return entry
 
 
-def load_keras_archive(archive: Archive, custom_objects: dict[str, Any] | None) -> Any:
-    """Build the plait model of a Keras 3 `.keras` archive and load its weights."""
+def load_keras_archive(
+    archive: Archive,
+    custom_objects: dict[str, Any] | None,
+    compile: bool = True,  # noqa: A002
+) -> Any:
+    """Build the plait model of a Keras 3 `.keras` archive and load its weights;
+    with `compile`, compile it as the file says and restore its optimizer's
+    state (Adam, AdamW, SGD, RMSprop, Adagrad), so `fit` continues as Keras's."""
     try:
         import h5py
     except ImportError as err:
@@ -478,4 +485,55 @@ def load_keras_archive(archive: Archive, custom_objects: dict[str, Any] | None) 
     h5 = h5py.File(io.BytesIO(data), "r")
     with h5:
         load_h5_weights(model, config, h5, len(data), where)
+        training = config.get("compile_config")
+        if compile and isinstance(training, dict):
+            _compile(model, training, h5, len(data), where, custom_objects)
     return model
+
+
+def _compile(
+    model: Any,
+    training: dict[str, Any],
+    h5: Any,
+    size: int,
+    where: str,
+    custom_objects: dict[str, Any] | None,
+) -> None:
+    """Compile `model` from a Keras 3 `compile_config` and restore the
+    optimizer's variables (`optimizer/vars/<i>` of the weights file)."""
+    from plait.saving.keras_h5 import _H5
+    from plait.saving.keras_legacy import compile_config
+    from plait.saving.keras_optimizer import keras3_variable_names, restore_state
+    from plait.saving.training_state import restore_compile
+
+    legacy = {**training, "optimizer_config": training.get("optimizer")}
+    try:
+        restore_compile(
+            model, compile_config(legacy), None, lambda: None, custom_objects
+        )
+    except (TypeError, ValueError) as err:
+        warnings.warn(
+            f"load_model: {where} is returned uncompiled: its compile "
+            f"configuration cannot be restored ({err}).",
+            stacklevel=4,
+        )
+        return
+    group = _H5(h5, size, where).child("optimizer")
+    store = group.store() if group is not None else {}
+    optimizer = getattr(model, "optimizer", None)
+    if not store or optimizer is None:
+        return
+    kind = type(optimizer).__name__
+    opt_config = (training.get("optimizer") or {}).get("config") or {}
+    paths = [w.path for w in model.trainable_weights]
+    names = keras3_variable_names(kind, opt_config, paths)
+    arrays = [store[str(i)] for i in range(len(store)) if str(i) in store]
+    if names is None or len(names) != len(arrays) or len(arrays) != len(store):
+        warnings.warn(
+            f"load_model: {where}: the optimizer's state was not restored (plait "
+            f"does not know the order of a {kind}'s {len(store)} variables); "
+            f"training continues with a fresh {kind}.",
+            stacklevel=4,
+        )
+        return
+    restore_state(model, names, arrays, where)

@@ -30,7 +30,7 @@ import torch
 
 from plait.saving.keras_h5 import _H5
 
-__all__ = ["restore_optimizer_weights"]
+__all__ = ["keras3_variable_names", "restore_optimizer_weights", "restore_state"]
 
 # plait optimizer class -> torch state key -> slot names (Keras 3's, Keras 2's).
 _ADAM: dict[str, tuple[str, ...]] = {
@@ -124,25 +124,67 @@ def _state(
     return iterations, state
 
 
+def keras3_variable_names(
+    kind: str, config: dict[str, Any], paths: list[str]
+) -> list[str] | None:
+    """The names of a Keras 3 optimizer's variables, in the order its `.keras`
+    file stores them (`optimizer/vars/0`, `1`, ...) unnamed: the step count,
+    the learning rate (unless a schedule), then the slots of the trainable
+    weights (`paths`, in the model's order) as each optimizer makes them.
+    None for an optimizer whose order plait does not know."""
+    flat = [p.replace("/", "_") for p in paths]
+
+    def each(*slots: str) -> list[str]:  # the slots of one weight, weight by weight
+        return [f"opt/{w}_{s}" for w in flat for s in slots]
+
+    names = ["opt/iteration"]
+    if not isinstance(config.get("learning_rate"), dict):
+        names.append("opt/learning_rate")
+    if kind in ("Adam", "AdamW"):
+        names += each("momentum", "velocity")
+        names += each("velocity_hat") if config.get("amsgrad") else []
+    elif kind == "SGD":
+        names += each("momentum") if config.get("momentum") else []
+    elif kind == "RMSprop":
+        names += each("velocity")
+        names += each("momentum") if config.get("momentum") else []
+        names += each("average_gradient") if config.get("centered") else []
+    elif kind == "Adagrad":
+        names += each("accumulator")
+    else:
+        return None
+    return names
+
+
 def restore_optimizer_weights(model: Any, group: _H5) -> None:
     """Give `model.optimizer` the state saved in the `optimizer_weights` group.
 
     Warns, leaving the optimizer as it is, when the state does not fit.
     """
-    optimizer = getattr(model, "optimizer", None)
     names = group.attr("weight_names")
-    if optimizer is None or not isinstance(names, list) or not names:
+    if not isinstance(names, list) or not names:
         return
     arrays = [group.dataset(str(n)) for n in names]
+    restore_state(model, [str(n) for n in names], arrays, group.where)
+
+
+def restore_state(model: Any, names: list[str], arrays: list[Any], where: str) -> None:
+    """Give `model.optimizer` the state of Keras optimizer variables `names`.
+
+    Warns, leaving the optimizer as it is, when the state does not fit.
+    """
+    optimizer = getattr(model, "optimizer", None)
+    if optimizer is None:
+        return
     optimizer.build(list(model.parameters()))
     torch_opt = optimizer.torch_optimizer
     found: tuple[int, dict[int, dict[str, torch.Tensor]]] | str
     found = "the optimizer has no trainable weights"
     if torch_opt is not None:
-        found = _state(model, optimizer, [str(n) for n in names], arrays)
+        found = _state(model, optimizer, names, arrays)
     if isinstance(found, str):
         warnings.warn(
-            f"load_model: {group.where}: the optimizer's state was not restored "
+            f"load_model: {where}: the optimizer's state was not restored "
             f"({found}); training continues with a fresh {type(optimizer).__name__}.",
             stacklevel=4,
         )

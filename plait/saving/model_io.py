@@ -433,7 +433,7 @@ def load_model(
         if KERAS_WEIGHTS in archive.infos:
             from plait.saving.keras_import import load_keras_archive
 
-            return load_keras_archive(archive, custom_objects)
+            return load_keras_archive(archive, custom_objects, compile)
         return _load_plait(archive, custom_objects, compile)
 
 

@@ -4,7 +4,9 @@
 
 For each optimizer, a small model (Dense with tanh, BatchNormalization, Dense) is trained
 by Keras for 3 steps and saved with Keras 3's legacy HDF5 writer
-(`fixtures/h5opt/<case>.h5`, with its `optimizer_weights`); Keras then trains
+(`fixtures/h5opt/<case>.h5`, with its `optimizer_weights`) and with Keras 3's
+own writer (`<case>.keras`, the optimizer's variables unnamed in
+`optimizer/vars`); Keras then trains
 it 2 steps more. `<case>.npz` keeps the data of both runs (`x1`, `y1`, `x2`,
 `y2`) and the weights after the last step (`w0`, `w1`, ...): a reader that
 restores the optimizer's state must continue to those weights.
@@ -67,6 +69,9 @@ def main():
         x2 = rng.normal(size=(8, 6)).astype("float32")
         y2 = np.eye(3, dtype="float32")[rng.integers(0, 3, 8)]
         model.fit(x1, y1, batch_size=4, epochs=1, shuffle=False, verbose=0)
+        # `.keras` first: after a legacy `.h5` save, Keras 3.15 writes a
+        # `.keras` file without its optimizer (it then loads a fresh RMSprop).
+        model.save(os.path.join(out, f"{case}.keras"))
         model.save(os.path.join(out, f"{case}.h5"))
         model.fit(x2, y2, batch_size=4, epochs=1, shuffle=False, verbose=0)
         weights = {f"w{i}": np.asarray(w) for i, w in enumerate(model.get_weights())}

@@ -1,4 +1,4 @@
-"""A Keras `.h5` model file's optimizer state: `fit` continues as Keras's did.
+"""A Keras `.h5` or `.keras` model file's optimizer state: `fit` continues as Keras's did.
 
 The fixtures (make_keras_h5_optimizer_fixtures.py) are models Keras trained 3
 steps and saved, with the weights Keras reached after 2 more steps on `x2`.
@@ -31,6 +31,26 @@ def test_fit_continues_as_keras(case):
         np.testing.assert_allclose(
             w, data[f"w{i}"], rtol=1e-4, atol=2e-6, err_msg=f"w{i}"
         )
+
+
+@pytest.mark.parametrize("case", CASES)
+def test_keras3_file_fit_continues_as_keras(case):
+    # The same state saved by Keras 3's own writer: compile config in
+    # config.json, the optimizer's variables unnamed in optimizer/vars.
+    data = np.load(FIXTURES / f"{case}.npz")
+    model = load_model(FIXTURES / f"{case}.keras")
+    assert type(model.optimizer).__name__.lower() in case.replace("_", "")
+    assert model.optimizer.iterations == 3
+    _continue(model, data)
+    for i, w in enumerate(model.get_weights()):
+        np.testing.assert_allclose(
+            w, data[f"w{i}"], rtol=1e-4, atol=2e-6, err_msg=f"w{i}"
+        )
+
+
+def test_keras3_file_loads_uncompiled_when_asked():
+    model = load_model(FIXTURES / "adam.keras", compile=False)
+    assert model.optimizer is None
 
 
 def test_fresh_optimizer_would_not_continue_as_keras():
