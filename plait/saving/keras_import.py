@@ -486,7 +486,7 @@ def load_keras_archive(
     with h5:
         load_h5_weights(model, config, h5, len(data), where)
         training = config.get("compile_config")
-        if compile and isinstance(training, dict):
+        if compile and isinstance(training, dict) and training:  # {}: uncompiled
             _compile(model, training, h5, len(data), where, custom_objects)
     return model
 
@@ -506,7 +506,8 @@ def _compile(
     from plait.saving.keras_optimizer import keras3_variable_names, restore_state
     from plait.saving.training_state import restore_compile
 
-    legacy = {**training, "optimizer_config": training.get("optimizer")}
+    # Keras compiles a config without an optimizer with compile()'s default.
+    legacy = {**training, "optimizer_config": training.get("optimizer") or "rmsprop"}
     try:
         restore_compile(
             model, compile_config(legacy), None, lambda: None, custom_objects
