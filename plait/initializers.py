@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 from typing import Any
 
+import numpy as np
 import torch
 
 from plait.types import InitializerLike
@@ -108,23 +109,37 @@ class Ones(Initializer):
 
 @_REGISTRY.register("constant")
 class Constant(Initializer):
-    """Every element equal to `value`.
+    """Every element equal to `value`, or `value` (an array) broadcast to the shape.
 
     Example:
         >>> Constant(0.5)((2,)).tolist()
         [0.5, 0.5]
+        >>> Constant([1.0, 0.0])((2, 2)).tolist()
+        [[1.0, 0.0], [1.0, 0.0]]
     """
 
-    def __init__(self, value: float = 0.0) -> None:
+    def __init__(self, value: Any = 0.0) -> None:
         self.value = value
 
     def __call__(self, shape: Size, dtype: torch.dtype | None = None) -> torch.Tensor:
         """Return a constant tensor."""
-        return torch.full(shape, float(self.value), dtype=_check_dtype(dtype))
+        dtype = _check_dtype(dtype)
+        if np.ndim(self.value) == 0:
+            return torch.full(shape, float(self.value), dtype=dtype)
+        value = torch.as_tensor(np.asarray(self.value), dtype=dtype)
+        try:
+            return value.broadcast_to(tuple(shape)).clone()
+        except RuntimeError as err:
+            raise ValueError(
+                f"Constant: a value of shape {tuple(value.shape)} cannot fill a "
+                f"weight of shape {tuple(shape)}."
+            ) from err
 
     def get_config(self) -> dict[str, Any]:
-        """The constructor arguments."""
-        return {"value": self.value}
+        """The constructor arguments (an array value as nested lists)."""
+        if np.ndim(self.value) == 0:
+            return {"value": self.value}
+        return {"value": np.asarray(self.value).tolist()}
 
 
 class _Seeded(Initializer):

@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 import torch
 
+import plait
 from plait import initializers as I
 
 SHAPE = (400, 300)  # fan_in 400, fan_out 300
@@ -236,3 +237,18 @@ def test_initializers_serialize_only_built_in_classes():
         I.serialize(Mine())
     with pytest.raises(ValueError, match=r"^cannot serialize initializer"):
         I.serialize(I.get(lambda shape, dtype=None: torch.zeros(shape)))
+
+
+def test_constant_takes_an_array_broadcast_to_the_shape():
+    # keras.io's PointNet: bias_initializer=Constant(np.eye(3).flatten())
+    init = plait.initializers.Constant(np.eye(2).flatten())
+    dense = plait.layers.Dense(4, bias_initializer=init)
+    dense.build((None, 3))
+    np.testing.assert_array_equal(dense.bias.numpy(), [1.0, 0.0, 0.0, 1.0])
+    assert init((3, 4)).shape == (3, 4)
+    again = plait.initializers.Constant.from_config(init.get_config())
+    np.testing.assert_array_equal(again((4,)).numpy(), [1.0, 0.0, 0.0, 1.0])
+    with pytest.raises(
+        ValueError, match=r"shape \(4,\) cannot fill a weight of shape \(3,\)"
+    ):
+        init((3,))

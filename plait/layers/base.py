@@ -8,7 +8,7 @@ from typing import Any, ClassVar
 
 import torch
 
-from plait import constraints, initializers, regularizers
+from plait import activations, constraints, initializers, regularizers
 from plait.dtype_policies import policy as dtype_policies
 from plait.graph.inference import weights_deferred
 from plait.graph.node import Node
@@ -354,6 +354,10 @@ class Layer(NodeAPI, WeightsAPI, LossesAPI, CallAPI, torch.nn.Module):
         variable.requires_grad_(trainable and self.trainable)
 
     def __setattr__(self, name: str, value: Any) -> None:
+        if name == "activation" and value is None and callable(self.__dict__.get(name)):
+            value = (
+                activations.linear
+            )  # Keras compat: `layer.activation = None` (Grad-CAM)
         params = self.__dict__.get("_parameters")
         if isinstance(value, torch.nn.Parameter) and params is not None:
             # add_weight registered it under its weight name; the attribute wins.

@@ -8,7 +8,7 @@ from typing import Any, cast
 import numpy as np
 import torch
 
-from plait.graph.inference import params_on_meta
+from plait.graph.inference import creation_device, params_on_meta
 from plait.graph.node import Node
 from plait.graph.symbolic import SymbolicTensor
 from plait.graph.topology import build_topology
@@ -52,6 +52,12 @@ def _unique(names: list[str]) -> list[str]:
             candidate = f"{name}_{i}"
         out.append(candidate)
     return out
+
+
+def _inferring() -> bool:
+    """Whether a layer's shape inference (`meta_spec`) is running now."""
+    device = creation_device()
+    return device is not None and device.type == "meta"
 
 
 class Functional(Model):
@@ -341,7 +347,7 @@ class Functional(Model):
         outer, context, training = resolve_training(self, kwargs.get("training"))
         set_training_context(context)
         try:
-            if _on_meta(inputs):
+            if _on_meta(inputs) and _inferring():
                 # Inside another layer's shape inference (a Sequential a custom
                 # layer calls, built by this call): its weights go meta too.
                 with params_on_meta(self):

@@ -21,6 +21,7 @@ until `results()` is asked for.
 from __future__ import annotations
 
 import copy
+import inspect
 import warnings
 from collections.abc import Callable, Sequence
 from typing import Any
@@ -361,6 +362,12 @@ class OutputLoss:
         if logits_loss is None:
             self.activation = None
         self._fast = _fast_loss(self.loss)
+        # A Loss subclass whose own `__call__` takes no `mask` (Keras's
+        # signature) gets the mask as `y_pred._keras_mask`, as in Keras.
+        params = inspect.signature(type(self.loss).__call__).parameters
+        self._takes_mask = "mask" in params or any(
+            p.kind is p.VAR_KEYWORD for p in params.values()
+        )
 
     def __call__(
         self,
@@ -372,7 +379,11 @@ class OutputLoss:
         """The loss of one batch (a scalar tensor), before `weight`."""
         if sample_weight is None and mask is None and self._fast is not None:
             return self._fast(y_true, y_pred)
-        return self.loss(y_true, y_pred, sample_weight, mask=mask)
+        if self._takes_mask:
+            return self.loss(y_true, y_pred, sample_weight, mask=mask)
+        if mask is not None:
+            y_pred._keras_mask = mask  # type: ignore[attr-defined]
+        return self.loss(y_true, y_pred, sample_weight)
 
     def probabilities(self, y_pred: torch.Tensor) -> torch.Tensor:
         """What the model outputs: the activation of the logits, if taken."""

@@ -245,3 +245,15 @@ def test_lambda_from_config_of_an_unregistered_name():
         r"function, got 'nowhere>missing', which is not registered",
     ):
         Lambda.from_config(config)
+
+
+def test_setting_activation_to_none_makes_the_layer_linear():
+    # keras.io's Grad-CAM: `model.layers[-1].activation = None` for the logits.
+    inputs = plait.Input((3,))
+    model = plait.Model(inputs, plait.layers.Dense(2, activation="softmax")(inputs))
+    x = np.ones((1, 3), "float32")
+    dense = model.layers[-1]
+    dense.activation = None
+    logits = x @ dense.get_weights()[0] + dense.get_weights()[1]
+    np.testing.assert_allclose(model.predict(x, verbose=0), logits, rtol=1e-6)
+    assert dense.get_config()["activation"] == "linear"

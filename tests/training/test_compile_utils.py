@@ -4,6 +4,7 @@ import numpy as np
 import pytest
 import torch
 
+import plait
 from plait import activations
 from plait.layers import Dense
 from plait.losses import losses as L
@@ -336,3 +337,19 @@ def test_compiled_metrics_copies_a_metric_instance_per_output():
     )
     assert cm.metrics[0] is not cm.metrics[1]
     assert [m.name for m in cm.metrics] == ["a_auc", "b_auc"]
+
+
+def test_loss_subclass_with_its_own_call_trains():
+    # keras.io's supervised contrastive learning: a Loss overriding __call__
+    # with Keras's (y_true, y_pred, sample_weight) signature, no `mask`.
+    class Squared(plait.losses.Loss):
+        def __call__(self, y_true, y_pred, sample_weight=None):
+            return plait.ops.mean(plait.ops.square(y_true - y_pred))
+
+    inputs = plait.Input((3,))
+    model = plait.Model(inputs, plait.layers.Dense(2)(inputs))
+    model.compile(optimizer="sgd", loss=Squared())
+    x, y = np.ones((8, 3), "float32"), np.ones((8, 2), "float32")
+    expected = float(((model.predict(x, verbose=0) - y) ** 2).mean())
+    history = model.fit(x, y, batch_size=8, epochs=1, verbose=0).history
+    np.testing.assert_allclose(history["loss"][0], expected, rtol=1e-5)
