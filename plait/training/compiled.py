@@ -284,9 +284,10 @@ class Compiled(TrainingSteps):
     def _overridden(self, hook: str) -> bool:
         return getattr(type(self), hook) is not getattr(Compiled, hook)
 
-    def _user_batch(self, batch: data_utils.Batch) -> tuple[Any, ...]:
-        """The batch as a custom step receives it, as in Keras: `(x,)`, `(x, y)`
-        without sample weights, `(x, y, sample_weight)` with them."""
+    def _user_batch(self, batch: data_utils.Batch) -> Any:
+        """The batch as a custom step receives it, as in Keras 3: `x` alone
+        without targets (`(x,)` when `x` is a list of inputs, which would read
+        as `(x, y)`), `(x, y)` without sample weights, `(x, y, sample_weight)`."""
         xs, ys, sws = batch
         x: Any = xs[0] if len(xs) == 1 else list(xs)
         struct, names = (
@@ -296,7 +297,7 @@ class Compiled(TrainingSteps):
         if isinstance(struct, dict) and names and sorted(struct) == sorted(names):
             x = dict(zip(names, xs))  # inputs given by name come back by name
         if all(t is None for t in ys):
-            return (x,)
+            return (x,) if isinstance(x, list) else x
         y = ys[0] if len(ys) == 1 else list(ys)
         if all(s is None for s in sws):
             return x, y

@@ -526,7 +526,9 @@ class Trainer(Compiled):
                 if direct is not None:
                     out = direct[0](*batch, False)  # a tuple of the flat outputs
                 elif custom:
-                    out = self.predict_step((batch,))
+                    # x itself, as Keras 3 (a list of inputs in a 1-tuple)
+                    many = isinstance(batch, (list, tuple))
+                    out = self.predict_step((batch,) if many else batch)
                 else:
                     out = self(batch, training=False)
                 chunks.append(out)

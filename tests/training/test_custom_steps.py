@@ -556,3 +556,42 @@ def test_inputs_given_by_name_reach_train_step_by_name():
     x = {"b": rng.random((8, 3)), "a": rng.random((8, 2))}
     model.fit(x, rng.random((8, 1)), batch_size=4, verbose=0)
     assert seen == [["a", "b"], ["a", "b"]]
+
+
+def test_custom_steps_get_x_itself_without_targets_as_keras_3():
+    # keras.io's VAE: `train_step(self, data)` calls `self.encoder(data)`.
+    seen = []
+
+    class Steps(keras.Model):
+        def __init__(self):
+            super().__init__()
+            self.dense = layers.Dense(1)
+
+        def call(self, x):
+            return self.dense(x)
+
+        def train_step(self, data):
+            seen.append(("train", type(data)))
+            return {}
+
+        def test_step(self, data):
+            seen.append(("test", type(data)))
+            return {}
+
+        def predict_step(self, data):
+            seen.append(("predict", type(data)))
+            return self(data)
+
+    model = Steps()
+    model.compile(optimizer="adam")
+    x = np.zeros((4, 3), "float32")
+    model.fit(x, batch_size=4, verbose=0)
+    model.evaluate(x, batch_size=4, verbose=0)
+    assert model.predict(x, batch_size=4, verbose=0).shape == (4, 1)
+    model.fit(x, x[:, :1], batch_size=4, verbose=0)
+    assert seen == [
+        ("train", torch.Tensor),
+        ("test", torch.Tensor),
+        ("predict", torch.Tensor),
+        ("train", tuple),
+    ]
