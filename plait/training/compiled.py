@@ -8,6 +8,7 @@ per batch only when a subclass replaced it (`_overridden`).
 
 from __future__ import annotations
 
+import inspect
 from collections.abc import Mapping
 from typing import Any
 
@@ -280,6 +281,43 @@ class Compiled(TrainingSteps):
         """The model's outputs for one batch `x` (or `(x,)`)."""
         x, _, _ = data_utils.unpack_x_y_sample_weight(data)
         return self(x, training=False)
+
+    def _step_loss(
+        self,
+        plan: Any,
+        xs: list[Any],
+        outs: list[Any],
+        masks: Any,
+        ys: list[Any],
+        sws: list[Any],
+        training: bool,
+    ) -> tuple[torch.Tensor | None, list[torch.Tensor]]:
+        """Keras compat: a model that overrides `compute_loss` (knowledge
+        distillation) gets the step's `x`, `y`, `y_pred` and `sample_weight`
+        and its result is the loss (`training=` only if it takes it)."""
+        if not self._overridden("compute_loss"):
+            return super()._step_loss(plan, xs, outs, masks, ys, sws, training)
+
+        def one(flat: list[Any]) -> Any:
+            if all(t is None for t in flat):
+                return None
+            return flat[0] if len(flat) == 1 else list(flat)
+
+        x = self._user_batch((xs, [None], [None]))
+        x = x[0] if isinstance(x, tuple) else x
+        kwargs: dict[str, Any] = {
+            "x": x,
+            "y": one(ys),
+            "y_pred": one(outs),
+            "sample_weight": one(sws),
+        }
+        params = inspect.signature(self.compute_loss).parameters
+        if "training" in params or any(
+            p.kind is p.VAR_KEYWORD for p in params.values()
+        ):
+            kwargs["training"] = training
+        total = self.compute_loss(**kwargs)
+        return (None if total is None else torch.as_tensor(total)), []
 
     def _overridden(self, hook: str) -> bool:
         return getattr(type(self), hook) is not getattr(Compiled, hook)

@@ -160,10 +160,12 @@ class JitStep:
             for name, t in [*model.named_parameters(), *model.named_buffers()]
             if id(t) not in trained
         }
-        graph = plan.program is not None and unrolled and own
+        # An override of `compute_loss` runs the eager step (`_core`).
+        custom_loss = model._overridden("compute_loss")
+        graph = plan.program is not None and unrolled and own and not custom_loss
         graph = graph and bool(self.params)  # nothing to train: the eager step warns
         self.mode = "graph" if graph else "update"
-        self.fused_update = opt._takes_gradients()
+        self.fused_update = opt._takes_gradients() and not custom_loss
         self.parallel = _parallel(model)  # "ddp", "fsdp" or None
         # mixed_float16: differentiate the scaled loss (`LossScaleOptimizer`).
         self._scale_loss = getattr(opt, "scale_loss", None)

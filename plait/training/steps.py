@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import dataclasses
 import warnings
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 import numpy as np
@@ -23,6 +23,7 @@ from plait.training import compile_utils as cu
 from plait.training import data as data_utils
 from plait.training import streaming, validation
 from plait.training.contract import FlatProgram, ModelContract, StepLayer
+from plait.training.logs import LazyLogs
 from plait.training.placement import Placement
 from plait.types import Shape
 from plait.utils import guard, tree
@@ -55,73 +56,6 @@ def _numbers_as_array(x: Any) -> Any:
         ):
             return np.asarray(x)
     return x
-
-
-class LazyLogs(dict[str, Any]):
-    """Batch logs that read the device only when a callback looks at them.
-
-    A `dict` (as Keras gives callbacks) whose content is read on first access
-    after each batch (`stale`), so a callback that ignores it never forces a
-    host synchronisation.
-    """
-
-    def __init__(self, read: Callable[[], dict[str, Any]]) -> None:
-        super().__init__()
-        self._read = read
-        self._stale = True
-
-    @property
-    def stale(self) -> bool:
-        """Whether a batch ran since the last read; set by the loops."""
-        return self._stale
-
-    @stale.setter
-    def stale(self, value: bool) -> None:
-        self._stale = value
-        if value and not dict.__len__(self):
-            # Once, at the first batch: readers that look at the dict's own
-            # storage (`json.dumps`) then see keys, and so call `items()`.
-            self._values()
-
-    def _values(self) -> dict[str, Any]:
-        if self._stale:
-            values, self._stale = self._read(), False
-            dict.clear(self)
-            dict.update(self, values)
-        return self
-
-    def __getitem__(self, key: str) -> Any:
-        return dict.__getitem__(self._values(), key)
-
-    def __iter__(self) -> Iterator[str]:
-        return dict.__iter__(self._values())
-
-    def __len__(self) -> int:
-        return dict.__len__(self._values())
-
-    def __contains__(self, key: object) -> bool:
-        return dict.__contains__(self._values(), key)
-
-    def __repr__(self) -> str:
-        return dict.__repr__(self._values())
-
-    def __eq__(self, other: object) -> bool:
-        return dict.__eq__(self._values(), other)
-
-    def keys(self) -> Any:
-        return dict.keys(self._values())
-
-    def values(self) -> Any:
-        return dict.values(self._values())
-
-    def items(self) -> Any:
-        return dict.items(self._values())
-
-    def get(self, key: str, default: Any = None) -> Any:
-        return dict.get(self._values(), key, default)
-
-    def copy(self) -> dict[str, Any]:
-        return dict(self.items())
 
 
 WeightFn = tuple[torch.nn.Parameter, Callable[..., Any], Any]
@@ -486,7 +420,7 @@ class TrainingSteps(Placement, ModelContract):
         plan = self._the_plan()
         self.optimizer.zero_grad(set_to_none=True)
         outs, masks = self._forward(plan, xs, True)
-        total, values = self._total_loss(plan, outs, masks, ys, sws)
+        total, values = self._step_loss(plan, xs, outs, masks, ys, sws, True)
         if total is None:
             raise ValueError(
                 f"Model {self.name!r}: nothing to train: compile(loss=...) gave no loss "
@@ -558,8 +492,22 @@ class TrainingSteps(Placement, ModelContract):
         self, plan: Plan, xs: list[Any], ys: list[Any], sws: list[Any]
     ) -> tuple[Any, Any, torch.Tensor | None, list[torch.Tensor]]:
         outs, masks = self._forward(plan, xs, False)
-        total, values = self._total_loss(plan, outs, masks, ys, sws)
+        total, values = self._step_loss(plan, xs, outs, masks, ys, sws, False)
         return outs, masks, total, values
+
+    def _step_loss(
+        self,
+        plan: Plan,
+        xs: list[Any],
+        outs: list[Any],
+        masks: Any,
+        ys: list[Any],
+        sws: list[Any],
+        training: bool,
+    ) -> tuple[torch.Tensor | None, list[torch.Tensor]]:
+        """A step's loss: the compiled one (`Compiled` calls an override of
+        `compute_loss` instead)."""
+        return self._total_loss(plan, outs, masks, ys, sws)
 
     def _setup_jit(self, plan: Plan) -> None:
         """`compile(jit_compile=True)`: the compiled step (see `plait.training.jit`)."""

@@ -595,3 +595,32 @@ def test_custom_steps_get_x_itself_without_targets_as_keras_3():
         ("predict", torch.Tensor),
         ("train", tuple),
     ]
+
+
+@pytest.mark.parametrize("jit", [False, True])
+def test_compute_loss_override_is_the_loss_of_fit_and_evaluate(jit):
+    # keras.io's knowledge distillation overrides compute_loss (and reads x).
+    class Doubled(keras.Model):
+        def __init__(self):
+            super().__init__()
+            self.dense = layers.Dense(1)
+
+        def call(self, x):
+            return self.dense(x)
+
+        def compute_loss(self, x=None, y=None, y_pred=None, sample_weight=None):
+            assert x.shape == (8, 3)
+            return 2.0 * keras.ops.mean(keras.ops.square(y - y_pred))
+
+    rng = np.random.default_rng(0)
+    x, y = rng.random((8, 3), dtype=np.float32), rng.random((8, 1), dtype=np.float32)
+    model = Doubled()
+    model.compile(optimizer="sgd", loss="mae", jit_compile=jit)  # not used
+    model(x)
+    expected = 2.0 * float(((model.predict(x, verbose=0) - y) ** 2).mean())
+    history = model.fit(x, y, batch_size=8, epochs=1, verbose=0).history
+    np.testing.assert_allclose(history["loss"][0], expected, rtol=1e-5)
+    after = 2.0 * float(((model.predict(x, verbose=0) - y) ** 2).mean())
+    np.testing.assert_allclose(
+        model.evaluate(x, y, batch_size=8, verbose=0), after, rtol=1e-5
+    )
