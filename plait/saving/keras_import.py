@@ -152,8 +152,12 @@ def _nodes(nodes: Any, where: str) -> list[dict[str, Any]]:
             kwargs = {
                 k: v
                 for k, v in (node.get("kwargs") or {}).items()
-                # Masks are recomputed by plait; inference mode is the default.
-                if k != "mask" and not (k == "training" and not v)
+                # Masks are recomputed by plait. `training` too is left out:
+                # Keras writes each layer's call default there (True for the
+                # random augmentation layers) and lets the model's own
+                # `training` (fit, evaluate, predict) override it; kept, it
+                # would pin augmentation on in predict.
+                if k not in ("mask", "training")
             }
             args = _arg(node.get("args", []), where)
             out.append({"args": args, "kwargs": _arg(kwargs, where)})

@@ -166,12 +166,23 @@ def nested():
     return model, {"a": RNG.normal(size=(4, 3)), "b": RNG.normal(size=(4, 3))}
 
 
+def augment():
+    # Random augmentation inside the model: Keras writes `training: True` (the
+    # layers' call default) into the saved calls; predict must not augment.
+    x = keras.Input((6, 6, 1), name="img")
+    h = layers.RandomFlip()(x)
+    h = layers.RandomRotation(0.2)(h)
+    h = layers.Dropout(0.5)(layers.Flatten()(h))
+    model = keras.Model(x, layers.Dense(3)(h), name="augment")
+    return model, {"img": RNG.normal(size=(4, 6, 6, 1))}
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", default=HERE, help="folder (default: %(default)s)")
     out_dir = parser.parse_args().out
     os.makedirs(out_dir, exist_ok=True)
-    for make in (mlp, multi_io, seq_conv, lstm, wrappers, zoo, nested):
+    for make in (mlp, multi_io, seq_conv, lstm, wrappers, zoo, nested, augment):
         model, data = make()
         randomize(model)
         data = {

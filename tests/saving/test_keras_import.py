@@ -20,7 +20,7 @@ from plait.utils import tree
 h5py = pytest.importorskip("h5py")
 
 FIXTURES = pathlib.Path(__file__).parent / "fixtures"
-NAMES = ["mlp", "multi_io", "seq_conv", "lstm", "wrappers", "zoo", "nested"]
+NAMES = ["mlp", "multi_io", "seq_conv", "lstm", "wrappers", "zoo", "nested", "augment"]
 
 
 def _recorded(name):
