@@ -287,6 +287,12 @@ class Functional(Model):
                 x = torch.as_tensor(np.asarray(x) if not hasattr(x, "__array__") else x)
             if x.dtype != t.dtype:
                 x = x.to(t.dtype)
+            # Keras compat: a trailing axis of 1 may be missing or extra
+            # ((N, 28, 28) for an input of (None, 28, 28, 1), and back).
+            if x.dim() == len(t.shape) - 1 and t.shape[-1] == 1:
+                x = x.unsqueeze(-1)
+            elif x.dim() == len(t.shape) + 1 and x.shape[-1] == 1:
+                x = x.squeeze(-1)
             self._check_input_shape(t, tuple(x.shape), name)
             out.append(x)
         return out

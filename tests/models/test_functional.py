@@ -368,3 +368,21 @@ def test_training_in_a_graph_model_follows_keras_call_rules():
     assert set(model(ones).unique().tolist()) == {0.0, 2.0}
     model.eval()
     assert torch.equal(model(ones), ones)
+
+
+def test_trailing_axis_of_one_may_be_missing_or_extra_as_keras():
+    # keras.io's siamese example feeds (N, 28, 28) images to Input((28, 28, 1)).
+    inputs = plait.Input((4, 4, 1))
+    model = plait.Model(inputs, plait.layers.Flatten()(inputs))
+    x = np.arange(32, dtype="float32").reshape(2, 4, 4)
+    np.testing.assert_array_equal(model.predict(x, verbose=0), x.reshape(2, 16))
+    scaled = plait.Model(inputs, plait.layers.Dense(1)(plait.layers.Flatten()(inputs)))
+    scaled.compile("sgd", "mse")
+    scaled.fit(x, np.ones((2, 1)), verbose=0)  # the same data path in fit
+    vector = plait.Input((3,))
+    dense = plait.Model(vector, plait.layers.Dense(1)(vector))
+    assert dense.predict(np.zeros((2, 3, 1), "float32"), verbose=0).shape == (2, 1)
+    with pytest.raises(
+        ValueError, match=r"expected shape \(None, 3\), got \(2, 3, 2\)"
+    ):
+        dense.predict(np.zeros((2, 3, 2), "float32"), verbose=0)
