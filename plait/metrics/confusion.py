@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import numpy as np
 import torch
 from torch import Tensor
 
@@ -383,6 +384,10 @@ class AUC(Metric):
             inner = [(i + 1) * step for i in range(num_thresholds - 2)]
         # Keras compat: end points just outside [0, 1] catch predictions of 0 and 1.
         self.thresholds = [0.0 - EPSILON, *inner, 1.0 + EPSILON]
+        # Keras compat: with evenly spaced thresholds Keras buckets the scores,
+        # which clips them to [0, 1] (a score of -0.5 counts as 0).
+        gaps = np.diff([0.0, *inner, 1.0])
+        self._clip = bool(np.allclose(gaps, gaps[0]))
         if num_labels is not None and not multi_label:
             raise ValueError(
                 "AUC: `num_labels` is needed only when `multi_label=True`."
@@ -420,6 +425,8 @@ class AUC(Metric):
             self._build(pred.shape[1])
         if self.from_logits:
             pred = torch.sigmoid(pred)
+        elif self._clip:
+            pred = pred.clamp(0.0, 1.0)
         tp = self.state("tp", pred)
         thresholds = self._constant("thresholds", self.thresholds, tp)
         label_weights = None

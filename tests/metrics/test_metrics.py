@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 import torch
 
+import plait
 from plait.losses import losses
 from plait.metrics import metrics as M
 
@@ -517,3 +518,21 @@ def test_metric_error_messages():
         NotImplementedError, match=r"Metric: subclasses of Metric must implement result"
     ):
         M.Metric().result()
+
+
+@pytest.mark.parametrize(
+    ("y_pred", "kwargs", "keras_value"),
+    [  # Keras 3.15's results (scores outside [0, 1], e.g. logits)
+        ([0.8, -0.5], {}, 1.0),
+        ([-0.5, -0.7], {}, 0.5),
+        ([1.5, 0.3], {}, 1.0),
+        ([0.8, -0.5], {"curve": "PR"}, 1.0),
+        ([0.8, -0.5], {"thresholds": [0.1, 0.5, 0.7]}, 0.0),  # not evenly spaced
+    ],
+)
+def test_auc_clips_scores_to_unit_interval_with_evenly_spaced_thresholds(
+    y_pred, kwargs, keras_value
+):
+    auc = plait.metrics.AUC(**kwargs)
+    auc.update_state(np.array([1.0, 0.0]), np.array(y_pred))
+    assert float(auc.result()) == pytest.approx(keras_value)
