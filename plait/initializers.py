@@ -400,6 +400,15 @@ class Identity(Initializer):
         return {"gain": self.gain}
 
 
+# Keras's lower-case names of the classes (`initializers.glorot_uniform(seed=1)`).
+constant, identity, ones, zeros = Constant, Identity, Ones, Zeros
+glorot_normal, glorot_uniform = GlorotNormal, GlorotUniform
+he_normal, he_uniform = HeNormal, HeUniform
+lecun_normal, lecun_uniform = LecunNormal, LecunUniform
+orthogonal, random_normal, random_uniform = Orthogonal, RandomNormal, RandomUniform
+truncated_normal, variance_scaling = TruncatedNormal, VarianceScaling
+
+
 def get(identifier: InitializerLike) -> Initializer:
     """Resolve a name (`"glorot_uniform"`), a config dict, a class, or an instance.
 

@@ -252,3 +252,11 @@ def test_constant_takes_an_array_broadcast_to_the_shape():
         ValueError, match=r"shape \(4,\) cannot fill a weight of shape \(3,\)"
     ):
         init((3,))
+
+
+def test_keras_lower_case_names_are_the_classes():
+    assert plait.initializers.glorot_uniform is I.GlorotUniform
+    assert plait.initializers.truncated_normal is I.TruncatedNormal
+    torch.testing.assert_close(
+        plait.initializers.he_normal(seed=3)((4, 5)), I.HeNormal(seed=3)((4, 5))
+    )

@@ -1,6 +1,7 @@
 """Callbacks for `fit`: `plait.callbacks.EarlyStopping(patience=3)`, ..."""
 
 from plait.callbacks.callbacks import Callback as Callback
+from plait.callbacks.callbacks import CallbackList as CallbackList
 from plait.callbacks.callbacks import CSVLogger as CSVLogger
 from plait.callbacks.callbacks import History as History
 from plait.callbacks.callbacks import LambdaCallback as LambdaCallback

@@ -36,6 +36,7 @@ from plait.layers.convolutional import Convolution3D as Convolution3D
 from plait.layers.core import Activation as Activation
 from plait.layers.core import Dense as Dense
 from plait.layers.core import Embedding as Embedding
+from plait.layers.core import Identity as Identity
 from plait.layers.core import Lambda as Lambda
 from plait.layers.core import Masking as Masking
 from plait.layers.cudnn_recurrent import CuDNNGRU as CuDNNGRU

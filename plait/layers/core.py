@@ -20,7 +20,7 @@ from plait.layers.layer_args import (
 )
 from plait.types import ActivationLike, InitializerLike, Shape
 
-__all__ = ["Activation", "Dense", "Embedding", "Lambda", "Masking"]
+__all__ = ["Activation", "Dense", "Embedding", "Identity", "Lambda", "Masking"]
 
 
 def _check_positive_int(layer: Layer, name: str, value: Any) -> int:
@@ -150,6 +150,29 @@ class Activation(Layer):
             **super().get_config(),
             "activation": activations.serialize(self.activation),
         }
+
+
+class Identity(Layer):
+    """Returns its input unchanged (a placeholder, e.g. for an optional block).
+
+    Input shape:  any (also nested structures).
+    Output shape: same as the input; masks pass through.
+
+    Example:
+        >>> import torch
+        >>> Identity()(torch.tensor([1.0, 2.0])).tolist()
+        [1.0, 2.0]
+    """
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.supports_masking = True
+
+    def call(self, inputs: Any) -> Any:
+        """`inputs`."""
+        return inputs
+
+    compute_output_shape = same_shape
 
 
 class Embedding(Layer):

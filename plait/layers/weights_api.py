@@ -159,6 +159,16 @@ class WeightsAPI:
         """Keras 3 name of `trainable_weights`."""
         return self.trainable_weights
 
+    @property
+    def non_trainable_variables(self) -> list[torch.nn.Parameter]:
+        """Keras 3 name of `non_trainable_weights`."""
+        return self.non_trainable_weights
+
+    @property
+    def variables(self) -> list[torch.nn.Parameter]:
+        """Keras 3 name of `weights`."""
+        return self.weights
+
     def _layout(self, p: torch.nn.Parameter) -> Layout | None:
         """The layout of a weight this layer created (None for any other)."""
         info = self._weight_info.get(p)

@@ -12,16 +12,18 @@ __all__ = [
     "clone_model",
     "load_model",
     "model_from_json",
+    "save_model",
 ]
 
 
 def __getattr__(name: str) -> object:
-    """`load_model` and `model_from_json` live in plait.saving, above the models.
+    """`load_model`, `model_from_json` and `save_model` live in plait.saving,
+    above the models.
 
     This is one of the two documented upward imports (docs/ARCHITECTURE.md): the
     guide imports them from here, and saving needs the model classes first.
     """
-    if name in ("load_model", "model_from_json"):
+    if name in ("load_model", "model_from_json", "save_model"):
         from plait.saving import model_io
 
         return getattr(model_io, name)

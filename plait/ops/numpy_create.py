@@ -89,7 +89,9 @@ def arange(
     target = as_dtype(dtype)
     if target is None:
         is_int = builtins.all(
-            isinstance(v, (int, np.integer)) for v in (start, stop, step)
+            isinstance(v, (int, np.integer))
+            or (isinstance(v, torch.Tensor) and not v.is_floating_point())
+            for v in (start, stop, step)
         )
         target = torch.int32 if is_int else floatx()
     return torch.arange(start, stop, step, device=device()).to(target)

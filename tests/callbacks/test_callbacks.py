@@ -395,3 +395,9 @@ def test_get_and_set_lr_work_on_a_torch_optimizer():
     assert callbacks_watch.get_lr(model) == pytest.approx(0.3)
     callbacks_watch.set_lr(model, 0.2)
     assert opt.param_groups[0]["lr"] == pytest.approx(0.2)
+
+
+def test_callback_list_is_public():
+    from plait.callbacks.callbacks import CallbackList
+
+    assert plait.callbacks.CallbackList is CallbackList

@@ -187,6 +187,7 @@ LAYER_CASES: list[LayerCase] = [
         lambda x, w: x * (x != 0).any(-1, keepdim=True),
         make_input=_with_zero_steps,
     ),
+    LayerCase("identity", L.Identity, {}, (3, 2), (None, 3, 2), 0, lambda x, w: x),
     # Dropout is the identity outside training.
     LayerCase("dropout", L.Dropout, {"rate": 0.5}, (6,), (None, 6), 0, lambda x, w: x),
     # Reshaping.

@@ -257,3 +257,11 @@ def test_setting_activation_to_none_makes_the_layer_linear():
     logits = x @ dense.get_weights()[0] + dense.get_weights()[1]
     np.testing.assert_allclose(model.predict(x, verbose=0), logits, rtol=1e-6)
     assert dense.get_config()["activation"] == "linear"
+
+
+def test_keras_3_variable_list_names():
+    dense = Dense(2)
+    dense.build((None, 3))
+    dense.bias.trainable = False
+    assert dense.variables == dense.weights
+    assert dense.non_trainable_variables == [dense.bias]

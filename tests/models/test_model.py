@@ -221,3 +221,16 @@ def test_model_subclass_calling_functional_init_becomes_functional():
     np.testing.assert_allclose(
         model.predict(x, verbose=0), expected, rtol=1e-5, atol=1e-6
     )
+
+
+def test_models_save_model_is_saving_save_model(tmp_path):
+    import numpy as np
+
+    inputs = plait.Input((3,))
+    model = plait.Model(inputs, plait.layers.Dense(2)(inputs))
+    plait.models.save_model(model, tmp_path / "m.keras")
+    again = plait.models.load_model(tmp_path / "m.keras")
+    x = np.ones((1, 3), "float32")
+    np.testing.assert_array_equal(
+        again.predict(x, verbose=0), model.predict(x, verbose=0)
+    )

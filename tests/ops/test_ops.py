@@ -388,3 +388,10 @@ def test_ops_scale_and_translate_rejects_unknown_method():
         ops.image.scale_and_translate(
             np.zeros((4, 4), "float32"), (2, 2), [0.5, 0.5], [0, 0], (0, 1), "area"
         )
+
+
+def test_arange_of_integer_tensors_is_int32_as_keras():
+    three = ops.convert_to_tensor(3)
+    assert ops.arange(three).dtype == torch.int32
+    assert ops.arange(0, three, 1).dtype == torch.int32
+    assert ops.arange(ops.convert_to_tensor(3.0)).dtype == torch.float32
