@@ -47,7 +47,7 @@ _ENTRY_KEYS = frozenset(
 )
 _IGNORED_KEYS = frozenset({"build_config", "compile_config"})
 # Config keys whose string values may name a registered function.
-_FUNCTION_KEYS = frozenset({"function", "output_shape", "mask"})
+_FUNCTION_KEYS = frozenset({"function", "output_shape", "mask", "standardize", "split"})
 
 _LAYER_FROM_CONFIG = vars(Layer)["from_config"].__func__
 _HOW_TO_REGISTER = (

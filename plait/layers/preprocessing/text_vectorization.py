@@ -264,8 +264,8 @@ class TextVectorization(PreprocessingLayer):
         return {
             **super().get_config(),
             "max_tokens": self.max_tokens,
-            "standardize": self.standardize,
-            "split": self.split,
+            "standardize": _saved_function(self, "standardize"),
+            "split": _saved_function(self, "split"),
             "ngrams": list(self.ngrams)
             if isinstance(self.ngrams, tuple)
             else self.ngrams,
@@ -278,3 +278,19 @@ class TextVectorization(PreprocessingLayer):
             "idf_weights": lookup["idf_weights"],
             "encoding": self.encoding,
         }
+
+
+def _saved_function(layer: Any, key: str) -> Any:
+    """`standardize`/`split` as saved: a name, or a callable's registered name."""
+    value = getattr(layer, key)
+    if not callable(value):
+        return value
+    registered = getattr(value, "_plait_registered_name", None)
+    if not isinstance(registered, str):
+        raise ValueError(
+            f"{layer._where()}: `{key}` is the function "
+            f"{getattr(value, '__name__', value)!r}, which a saved model can keep "
+            "only by its registered name: decorate it with "
+            "@plait.saving.register_keras_serializable()."
+        )
+    return registered

@@ -179,3 +179,37 @@ def test_string_batches_from_a_generator():
     assert model.evaluate(batches(), steps=1, verbose=0) >= 0
     out = model.predict(iter([np.array([["foo bar"], ["baz"]])]), verbose=0)
     assert out.shape == (2, 1)
+
+
+@pytest.mark.usefixtures("clean_registry")
+def test_registered_standardize_and_split_functions_save_by_name(tmp_path):
+    # keras.io's text classification from scratch: a custom standardization.
+    @plait.saving.register_keras_serializable(package="test")
+    def lower(x):
+        return np.char.lower(x)
+
+    @plait.saving.register_keras_serializable(package="test")
+    def on_commas(x):
+        return [s.split(",") for s in x]
+
+    inputs = plait.Input((1,), dtype="string")
+    layer = plait.layers.TextVectorization(standardize=lower, split=on_commas)
+    layer.adapt(["A,b", "b,C"])
+    model = plait.Model(inputs, layer(inputs))
+    model.save(tmp_path / "t.keras")
+    again = plait.models.load_model(tmp_path / "t.keras")
+    assert again.layers[-1].standardize is lower
+    assert again.layers[-1].split is on_commas
+    x = np.array([["A,C"], ["b,b"]])
+    np.testing.assert_array_equal(
+        again.predict(x, verbose=0), model.predict(x, verbose=0)
+    )
+
+    def unregistered(x):
+        return x
+
+    plain = plait.layers.TextVectorization(standardize=unregistered)
+    with pytest.raises(
+        ValueError, match=r"`standardize` is the function 'unregistered'"
+    ):
+        plait.Model(inputs, plain(inputs)).save(tmp_path / "u.keras")
