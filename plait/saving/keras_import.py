@@ -83,8 +83,11 @@ def _object(value: Any, where: str) -> Any:
         return value
     name = value.get("class_name")
     if name == "function":  # a function by name: registered or built-in
+        # Keras 3.15 writes registered_name "function" for an unregistered one.
         registered = value.get("registered_name")
-        return registered if isinstance(registered, str) else value.get("config")
+        if isinstance(registered, str) and registered != "function":
+            return registered
+        return value.get("config")
     if name in ("__lambda__", "__bytes__"):
         raise _unsupported(
             where,

@@ -177,12 +177,38 @@ def augment():
     return model, {"img": RNG.normal(size=(4, 6, 6, 1))}
 
 
+def doubled(x):  # an unregistered activation: loaded with custom_objects
+    return x * 2.0
+
+
+@keras.saving.register_keras_serializable(package="fixtures")
+def tripled(x):  # a registered one: saved as "fixtures>tripled"
+    return x * 3.0
+
+
+def activations():
+    x = keras.Input((4,), name="x")
+    h = layers.Dense(3, activation=doubled)(x)
+    model = keras.Model(x, layers.Dense(2, activation=tripled)(h), name="activations")
+    return model, {"x": RNG.normal(size=(3, 4))}
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", default=HERE, help="folder (default: %(default)s)")
     out_dir = parser.parse_args().out
     os.makedirs(out_dir, exist_ok=True)
-    for make in (mlp, multi_io, seq_conv, lstm, wrappers, zoo, nested, augment):
+    for make in (
+        mlp,
+        multi_io,
+        seq_conv,
+        lstm,
+        wrappers,
+        zoo,
+        nested,
+        augment,
+        activations,
+    ):
         model, data = make()
         randomize(model)
         data = {

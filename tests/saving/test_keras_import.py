@@ -46,6 +46,29 @@ def test_keras_file_predicts_like_keras(name):
         np.testing.assert_allclose(got[key], want, rtol=1e-5, atol=1e-5)
 
 
+@pytest.mark.usefixtures("clean_registry")
+def test_keras_file_with_custom_activation_functions():
+    # Keras saves an unregistered function by its name (found through
+    # custom_objects) and a registered one by "package>name".
+    import plait
+
+    def doubled(x):
+        return x * 2.0
+
+    @plait.saving.register_keras_serializable(package="fixtures")
+    def tripled(x):
+        return x * 3.0
+
+    path = FIXTURES / "activations.keras"
+    with pytest.raises(ValueError, match=r"Unknown activation 'doubled'"):
+        load_model(path)
+    model = load_model(path, custom_objects={"doubled": doubled})
+    xs, ys = _recorded("activations")
+    np.testing.assert_allclose(
+        model.predict(xs, verbose=0), ys["0"], rtol=1e-5, atol=1e-5
+    )
+
+
 @pytest.mark.parametrize("name", ["multi_io", "wrappers"])
 def test_keras_import_then_plait_roundtrip(name, tmp_path):
     model = load_model(FIXTURES / f"{name}.keras")
