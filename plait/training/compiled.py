@@ -204,18 +204,28 @@ class Compiled(TrainingSteps):
     @property
     def metrics(self) -> list[Metric]:
         """As in Keras 3: the `"loss"` tracker, then the compiled metrics as one
-        `CompileMetrics` (when `compile` was given metrics); empty before
-        `compile`. A subclass may override it to list its own metrics: `fit`
-        and `evaluate` reset them as they start each epoch or run.
+        `CompileMetrics` (when `compile` was given metrics; neither before
+        `compile`), then the metrics set as attributes of the model and of its
+        layers (a custom `train_step`'s `self.tracker = metrics.Mean(...)`). A
+        subclass may override it to list its own metrics: `fit` and `evaluate`
+        reset them as they start each epoch or run.
         """
-        if not self.compiled:
-            return []
-        found: list[Metric] = [self._loss_tracker]
-        args = self._compile_args
-        if args.get("metrics") or args.get("weighted_metrics"):
-            view = self._compile_metrics or CompileMetrics(self)
-            self._compile_metrics = view
-            found.append(view)
+        found: list[Metric] = []
+        if self.compiled:
+            found.append(self._loss_tracker)
+            args = self._compile_args
+            if args.get("metrics") or args.get("weighted_metrics"):
+                view = self._compile_metrics or CompileMetrics(self)
+                self._compile_metrics = view
+                found.append(view)
+        for owner in self.modules():  # the model first, then its layers
+            for key, value in vars(owner).items():
+                if (
+                    isinstance(value, Metric)
+                    and not key.startswith("_")  # plait's own (the loss tracker)
+                    and all(value is not m for m in found)
+                ):
+                    found.append(value)
         return found
 
     def reset_metrics(self) -> None:

@@ -624,3 +624,30 @@ def test_compute_loss_override_is_the_loss_of_fit_and_evaluate(jit):
     np.testing.assert_allclose(
         model.evaluate(x, y, batch_size=8, verbose=0), after, rtol=1e-5
     )
+
+
+def test_metrics_set_as_attributes_are_listed_and_reset_each_epoch():
+    # keras.io's VAE/GAN: `self.tracker = metrics.Mean(...)` without a
+    # `metrics` property; Keras lists it and resets it each epoch.
+    class Tracked(keras.Model):
+        def __init__(self):
+            super().__init__()
+            self.dense = layers.Dense(1)
+            self.tracker = keras.metrics.Mean(name="my_loss")
+            self.steps = 0
+
+        def call(self, x):
+            return self.dense(x)
+
+        def train_step(self, data):
+            self.steps += 1
+            self.tracker.update_state(1.0 if self.steps <= 2 else 3.0)
+            return {"my_loss": self.tracker.result()}
+
+    model = Tracked()
+    assert [m.name for m in model.metrics] == ["my_loss"]
+    model.compile(optimizer="sgd")
+    assert [m.name for m in model.metrics] == ["loss", "my_loss"]
+    x = np.zeros((4, 3), "float32")
+    history = model.fit(x, epochs=2, batch_size=2, verbose=0).history
+    assert history["my_loss"] == [1.0, 3.0]
