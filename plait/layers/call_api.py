@@ -197,6 +197,18 @@ def _first_by_name(cls: type, args: tuple[Any, ...], kwargs: dict[str, Any]) -> 
     return args
 
 
+def fills_mask(layer: Any, args: Any, kwargs: dict[str, Any]) -> bool:
+    """Whether a call's `mask` gets its inputs' mask: Keras 3 fills it only when
+    the call has one tensor argument (a user layer's `call(x, enc, mask=None)`
+    gets None; its `<arg>_mask` parameters get theirs). plait's own layers keep
+    their rule: the first input's mask (an RNN with `initial_state` too)."""
+    if type(layer).__module__.startswith("plait."):
+        return True
+    rest = [*args[1:], *(v for k, v in kwargs.items() if k not in ("mask", "training"))]
+    tensors = (torch.Tensor, SymbolicTensor)
+    return not any(isinstance(v, tensors) for v in tree.flatten(rest))
+
+
 def same_shape(self: Any, input_shape: Shape) -> Shape:
     """Unchanged."""
     return input_shape
@@ -311,7 +323,7 @@ class CallAPI(torch.nn.Module):
             mask = tree.map_structure(lambda t: getattr(t, "_keras_mask", None), inputs)
             if all(m is None for m in tree.flatten(mask)):
                 mask = None
-            elif mask_arg:
+            elif mask_arg and fills_mask(self, args, kwargs):
                 kwargs["mask"] = mask
         elif not mask_arg:
             kwargs.pop("mask")
@@ -397,7 +409,7 @@ class CallAPI(torch.nn.Module):
                     )
                 )
             call_kwargs = dict(kwargs)
-            if mask_arg and has_mask:
+            if mask_arg and has_mask and fills_mask(self, args, kwargs):
                 call_kwargs["mask"] = masks
             specs = self._infer_output_specs(inputs, args, call_kwargs, flat_in)
         except _CALL_ERRORS as err:

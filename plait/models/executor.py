@@ -19,7 +19,7 @@ import torch.fx as fx
 from plait.dtype_policies import autocast as amp
 from plait.graph.node import Node
 from plait.graph.symbolic import SymbolicTensor
-from plait.layers.call_api import _training_default
+from plait.layers.call_api import _training_default, fills_mask
 from plait.utils import tree
 
 __all__ = ["build_program"]
@@ -153,7 +153,8 @@ def build_program(
             )
         mask_struct = tree.map_structure(mask_of, first)
         has_mask = any(m is not None for m in tree.flatten(mask_struct))
-        if takes_mask and has_mask and "mask" not in kwargs:
+        fill = fills_mask(layer, node.args, node.kwargs)
+        if takes_mask and has_mask and "mask" not in kwargs and fill:
             kwargs["mask"] = mask_struct
         for arg_name, mask_name in layer._arg_masks():
             # Keras 3: a `<arg>_mask` parameter gets the mask of tensor `<arg>`.

@@ -102,3 +102,33 @@ def test_symbolic_tensors_expose_keras_mask_and_models_carry_it():
     expected = torch.as_tensor(data != 0)
     torch.testing.assert_close(out_first._keras_mask, expected[:, :3])
     torch.testing.assert_close(out_second._keras_mask, expected[:, 3:])
+
+
+def test_mask_fills_only_a_one_tensor_call_of_a_user_layer_as_keras_3():
+    # keras.io's translation decoder: call(x, enc, mask=None) gets no mask
+    # (Keras fills `mask` only for one tensor argument); <arg>_mask still works.
+    seen = {}
+
+    class Decoder(layers.Layer):
+        def call(self, x, enc, mask=None, enc_mask=None):
+            seen["mask"], seen["enc_mask"] = mask, enc_mask
+            return x
+
+    class Single(layers.Layer):
+        def call(self, x, mask=None):
+            seen["single"] = mask
+            return x
+
+    embed = layers.Embedding(10, 4, mask_zero=True)
+    x, enc = embed(torch.tensor([[1, 2, 0]])), embed(torch.tensor([[1, 0, 0, 0]]))
+    Decoder()(x, enc)
+    Single()(x)
+    assert seen["mask"] is None
+    assert seen["enc_mask"].tolist() == [[True, False, False, False]]
+    assert seen["single"].tolist() == [[True, True, False]]
+    a = keras.Input((3,), dtype="int32")
+    b = keras.Input((4,), dtype="int32")
+    model = keras.Model([a, b], Decoder()(embed(a), embed(b)))
+    model.predict([np.array([[1, 2, 0]]), np.array([[1, 0, 0, 0]])], verbose=0)
+    assert seen["mask"] is None
+    assert seen["enc_mask"].tolist() == [[True, False, False, False]]
