@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING, Any
 from plait.layers.base import _BASE_KWARGS, Layer
 from plait.layers.serialization import deserialize_layer, resolve_class
 from plait.saving.h5_preflight import preflight
-from plait.saving.keras_h5 import is_op, load_h5_weights
+from plait.saving.keras_h5 import _H5, is_op, load_h5_weights
 
 if TYPE_CHECKING:
     from plait.saving.model_io import Archive
@@ -494,25 +494,21 @@ def load_keras_archive(
         load_h5_weights(model, config, h5, len(data), where)
         training = config.get("compile_config")
         if compile and isinstance(training, dict) and training:  # {}: uncompiled
-            _compile(model, training, h5, len(data), where, custom_objects)
+            root = _H5(h5, len(data), where)
+            _compile(model, training, root, custom_objects)
     return model
 
 
 def _compile(
-    model: Any,
-    training: dict[str, Any],
-    h5: Any,
-    size: int,
-    where: str,
-    custom_objects: dict[str, Any] | None,
+    model: Any, training: dict[str, Any], root: Any, custom_objects: Any
 ) -> None:
     """Compile `model` from a Keras 3 `compile_config` and restore the
     optimizer's variables (`optimizer/vars/<i>` of the weights file)."""
-    from plait.saving.keras_h5 import _H5
     from plait.saving.keras_legacy import compile_config
     from plait.saving.keras_optimizer import keras3_variable_names, restore_state
     from plait.saving.training_state import restore_compile
 
+    where = root.where
     # Keras compiles a config without an optimizer with compile()'s default.
     legacy = {**training, "optimizer_config": training.get("optimizer") or "rmsprop"}
     try:
@@ -526,7 +522,7 @@ def _compile(
             stacklevel=4,
         )
         return
-    group = _H5(h5, size, where).child("optimizer")
+    group = root.child("optimizer")
     store = group.store() if group is not None else {}
     optimizer = getattr(model, "optimizer", None)
     if not store or optimizer is None:

@@ -293,20 +293,14 @@ class Compiled(TrainingSteps):
         return self(x, training=False)
 
     def _step_loss(
-        self,
-        plan: Any,
-        xs: list[Any],
-        outs: list[Any],
-        masks: Any,
-        ys: list[Any],
-        sws: list[Any],
-        training: bool,
+        self, plan: Any, batch: Any, outs: list[Any], masks: Any, training: bool
     ) -> tuple[torch.Tensor | None, list[torch.Tensor]]:
         """Keras compat: a model that overrides `compute_loss` (knowledge
         distillation) gets the step's `x`, `y`, `y_pred` and `sample_weight`
         and its result is the loss (`training=` only if it takes it)."""
         if not self._overridden("compute_loss"):
-            return super()._step_loss(plan, xs, outs, masks, ys, sws, training)
+            return super()._step_loss(plan, batch, outs, masks, training)
+        xs, ys, sws = batch
 
         def one(flat: list[Any]) -> Any:
             if all(t is None for t in flat):

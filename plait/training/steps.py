@@ -420,7 +420,7 @@ class TrainingSteps(Placement, ModelContract):
         plan = self._the_plan()
         self.optimizer.zero_grad(set_to_none=True)
         outs, masks = self._forward(plan, xs, True)
-        total, values = self._step_loss(plan, xs, outs, masks, ys, sws, True)
+        total, values = self._step_loss(plan, (xs, ys, sws), outs, masks, True)
         if total is None:
             raise ValueError(
                 f"Model {self.name!r}: nothing to train: compile(loss=...) gave no loss "
@@ -492,21 +492,15 @@ class TrainingSteps(Placement, ModelContract):
         self, plan: Plan, xs: list[Any], ys: list[Any], sws: list[Any]
     ) -> tuple[Any, Any, torch.Tensor | None, list[torch.Tensor]]:
         outs, masks = self._forward(plan, xs, False)
-        total, values = self._step_loss(plan, xs, outs, masks, ys, sws, False)
+        total, values = self._step_loss(plan, (xs, ys, sws), outs, masks, False)
         return outs, masks, total, values
 
     def _step_loss(
-        self,
-        plan: Plan,
-        xs: list[Any],
-        outs: list[Any],
-        masks: Any,
-        ys: list[Any],
-        sws: list[Any],
-        training: bool,
+        self, plan: Plan, batch: Any, outs: list[Any], masks: Any, training: bool
     ) -> tuple[torch.Tensor | None, list[torch.Tensor]]:
         """A step's loss: the compiled one (`Compiled` calls an override of
-        `compute_loss` instead)."""
+        `compute_loss` instead). `batch` is the step's `(xs, ys, sws)`."""
+        _, ys, sws = batch
         return self._total_loss(plan, outs, masks, ys, sws)
 
     def _setup_jit(self, plan: Plan) -> None:
