@@ -13,6 +13,7 @@ from plait.utils.image_utils import img_to_array as img_to_array
 from plait.utils.image_utils import load_img as load_img
 from plait.utils.image_utils import save_img as save_img
 from plait.utils.naming import reset_uids as clear_session
+from plait.utils.numerical import normalize as normalize
 from plait.utils.numerical import set_random_seed as set_random_seed
 from plait.utils.numerical import to_categorical as to_categorical
 from plait.utils.plotting import model_to_dot as model_to_dot

@@ -8,7 +8,7 @@ from typing import Any
 import numpy as np
 import torch
 
-__all__ = ["set_random_seed", "to_categorical"]
+__all__ = ["normalize", "set_random_seed", "to_categorical"]
 
 
 def set_random_seed(seed: int) -> None:
@@ -55,3 +55,20 @@ def to_categorical(
     out = np.zeros((*arr.shape, n), dtype=dtype)
     np.put_along_axis(out, arr[..., None], 1, axis=-1)
     return out
+
+
+def normalize(x: Any, axis: int = -1, order: int = 2) -> Any:
+    """`x` divided by its `order`-norm along `axis` (a zero norm divides by 1).
+
+    A tensor gives a tensor, anything else a NumPy array.
+
+    Example:
+        >>> normalize([[3.0, 4.0], [0.0, 0.0]]).tolist()
+        [[0.6, 0.8], [0.0, 0.0]]
+    """
+    if isinstance(x, torch.Tensor):
+        norm = torch.linalg.vector_norm(x, ord=order, dim=axis, keepdim=True)
+        return x / torch.where(norm == 0, torch.ones_like(norm), norm)
+    arr = np.asarray(x, dtype=np.result_type(np.asarray(x).dtype, np.float32))
+    norm = np.linalg.norm(arr, ord=order, axis=axis, keepdims=True)
+    return arr / np.where(norm == 0, 1, norm)

@@ -1,4 +1,4 @@
-"""set_random_seed and to_categorical."""
+"""set_random_seed, to_categorical and normalize."""
 
 import random
 
@@ -8,7 +8,7 @@ import torch
 
 import plait
 from plait.layers import Dense
-from plait.utils import set_random_seed, to_categorical
+from plait.utils import normalize, set_random_seed, to_categorical
 
 
 def test_to_categorical_basic():
@@ -81,3 +81,16 @@ def test_set_random_seed_rejects_non_int():
         set_random_seed(1.5)
     with pytest.raises(TypeError, match="expected an int seed"):
         set_random_seed(True)
+
+
+def test_normalize_divides_by_the_norm_along_the_axis():
+    # keras.io's supervised contrastive example; values as Keras 3.15's
+    x = np.array([[3.0, 4.0], [0.0, 0.0]])
+    np.testing.assert_allclose(normalize(x), [[0.6, 0.8], [0.0, 0.0]])
+    np.testing.assert_allclose(normalize(x, order=1), [[3 / 7, 4 / 7], [0.0, 0.0]])
+    np.testing.assert_allclose(
+        normalize(np.array([[3.0], [4.0]]), axis=0), [[0.6], [0.8]]
+    )
+    out = normalize(torch.tensor([[3.0, 4.0]]))
+    assert isinstance(out, torch.Tensor)
+    torch.testing.assert_close(out, torch.tensor([[0.6, 0.8]]))
