@@ -291,7 +291,7 @@ import json, os, sys
 import numpy as np, torch
 torch.set_num_threads(1)
 import plait
-from plait.layers import Dense, Input
+from plait.layers import LSTM, Dense, Input, Reshape
 
 out = sys.argv[1]
 rank = int(os.environ.get("RANK", "0"))
@@ -300,10 +300,13 @@ x = rng.normal(size=(40, 5)).astype("float32")  # batches 16, 16, 8
 y = rng.integers(0, 3, size=(40,))
 result, weights = {}, []
 for name, opt, reg in (("fused", "rmsprop", None), ("adam", "adam", None),
-                       ("update", "rmsprop", "l2")):
+                       ("penalties", "rmsprop", "l2"), ("update", "rmsprop", None)):
     plait.utils.set_random_seed(0)
     i = Input(shape=(5,))
-    h = Dense(8, activation="relu", kernel_regularizer=reg)(i)
+    if name == "update":  # a recurrent layer: the update alone is compiled
+        h = LSTM(4)(Reshape((5, 1))(i))
+    else:
+        h = Dense(8, activation="relu", kernel_regularizer=reg)(i)
     m = plait.Model(i, Dense(3, activation="softmax")(h))
     m.compile(opt, "sparse_categorical_crossentropy", metrics=["accuracy"],
               jit_compile=True)
@@ -322,7 +325,7 @@ def test_jit_compile_under_ddp_equals_one_process(tmp_path):
     single, _ = _run(tmp_path, "single", False, 1, script=JIT_SCRIPT)
     multi, _ = _run(tmp_path, "multi", False, 2, script=JIT_SCRIPT)
     w1, one = _load(single, 0)
-    assert [one[k]["mode"] for k in one] == ["graph", "graph", "update"]
+    assert [one[k]["mode"] for k in one] == ["graph", "graph", "graph", "update"]
     for rank in (0, 1):
         w2, two = _load(multi, rank)
         assert _close(w1, w2)

@@ -90,7 +90,8 @@ np.savez(f"{out}/again{rank}.npz", *again.get_weights())
 np.savez(f"{out}/reg{rank}.npz", *reg.get_weights())
 json.dump({"hist": hist.history, "ev": ev, "more": more.history,
            "summary": text.getvalue(), "local": list(local),
-           "reg": [reg_hist.history, reg_ev, batches], "warned": [str(w.message) for w in caught]},
+           "reg": [reg_hist.history, reg_ev, batches], "warned": [str(w.message) for w in caught
+                      if "torch" not in w.filename.split(os.sep)]},
           open(f"{out}/r{rank}.json", "w"))
 """
 
