@@ -17,6 +17,14 @@ from collections.abc import Callable, Iterator
 from typing import Any, TypeVar
 
 from plait.layers.base import Layer
+from plait.utils.custom_objects import (
+    _HOW_TO_REGISTER,
+    _own_registered_name,
+    custom_object_scope,
+    get_registered_name,
+    get_registered_object,
+    register_serializable,
+)
 
 __all__ = [
     "custom_object_scope",
@@ -29,8 +37,6 @@ __all__ = [
 
 T = TypeVar("T")
 
-# Registered name ("package>name") -> class or function.
-_REGISTRY: dict[str, Any] = {}
 _LOCAL = threading.local()
 
 # Keys a layer entry may hold; "inbound_nodes" belongs to the model around it and
@@ -50,153 +56,6 @@ _IGNORED_KEYS = frozenset({"build_config", "compile_config"})
 _FUNCTION_KEYS = frozenset({"function", "output_shape", "mask", "standardize", "split"})
 
 _LAYER_FROM_CONFIG = vars(Layer)["from_config"].__func__
-_HOW_TO_REGISTER = (
-    "plait resolves names only through plait's own classes, the objects registered "
-    "with @plait.saving.register_serializable() and the custom_objects passed to the "
-    "loader; it never imports a module named in a file"
-)
-
-
-def register_serializable(
-    package: str = "Custom", name: str | None = None
-) -> Callable[[T], T]:
-    """Register a class or function so that models using it can be saved and loaded.
-
-    The object is saved by its registered name `"package>name"`, and loading
-    finds it again by that name (the module defining it must be imported first).
-    Use it for custom layers and for the functions of `Lambda` layers and custom
-    activations.
-
-    Args:
-        package: Namespace of the name, to tell apart objects of several
-            libraries; `"Custom"` by default.
-        name: Name within the package; the object's `__name__` by default.
-
-    Returns:
-        A decorator that registers its argument and returns it unchanged.
-
-    Raises:
-        ValueError: `package` or `name` contains `">"`, or is empty.
-        TypeError: the decorated object is neither a class nor a function.
-
-    Example:
-        >>> import plait
-        >>> @plait.saving.register_serializable(package="demo")
-        ... def square(x):
-        ...     return x * x
-        >>> square._plait_registered_name
-        'demo>square'
-        >>> layer = plait.layers.Lambda(square)
-        >>> layer.get_config()["function"]
-        'demo>square'
-    """
-    for what, value in (("package", package), ("name", name)):
-        if value is not None and (not isinstance(value, str) or not value):
-            raise ValueError(
-                f"register_serializable: expected `{what}` to be a non-empty str, "
-                f"got {value!r}."
-            )
-        if isinstance(value, str) and ">" in value:
-            raise ValueError(
-                f"register_serializable: `{what}` may not contain '>', got {value!r}."
-            )
-
-    def decorator(obj: T) -> T:
-        if not callable(obj):
-            raise TypeError(
-                f"register_serializable: expected a class or a function, got "
-                f"{type(obj).__name__} {obj!r}."
-            )
-        base = name or getattr(obj, "__name__", None)
-        if not isinstance(base, str) or base == "<lambda>":
-            raise ValueError(
-                "register_serializable: a lambda has no name to save it by; define "
-                "it with `def` or pass name=..."
-            )
-        registered = f"{package}>{base}"
-        _REGISTRY[registered] = obj
-        # Set on the object itself: plait.activations and Lambda read it.
-        setattr(obj, "_plait_registered_name", registered)  # noqa: B010
-        return obj
-
-    return decorator
-
-
-def get_registered_name(obj: Any) -> str:
-    """The name `obj` is saved by: its registered name, else its `__name__`.
-
-    Example:
-        >>> from plait.layers import Dense
-        >>> get_registered_name(Dense)
-        'Dense'
-    """
-    registered = _own_registered_name(obj)
-    if registered is not None:
-        return registered
-    return str(getattr(obj, "__name__", type(obj).__name__))
-
-
-def _own_registered_name(obj: Any) -> str | None:
-    # A class's registered name is not inherited by its unregistered subclasses.
-    if isinstance(obj, type):
-        value = obj.__dict__.get("_plait_registered_name")
-    else:
-        value = getattr(obj, "_plait_registered_name", None)
-    return value if isinstance(value, str) else None
-
-
-@contextlib.contextmanager
-def custom_object_scope(custom_objects: dict[str, Any] | None) -> Iterator[None]:
-    """Make `custom_objects` visible to every lookup made inside the `with` block.
-
-    `load_model(..., custom_objects=...)` opens one, so a layer whose
-    `from_config` deserializes inner objects (a wrapper's inner layer) finds them.
-
-    Example:
-        >>> with custom_object_scope({"Twice": object}):
-        ...     get_registered_object("Twice") is object
-        True
-    """
-    stack: list[dict[str, Any]] = _scope_stack()
-    stack.append(dict(custom_objects or {}))
-    try:
-        yield
-    finally:
-        stack.pop()
-
-
-def _scope_stack() -> list[dict[str, Any]]:
-    stack = getattr(_LOCAL, "stack", None)
-    if stack is None:
-        stack = []
-        _LOCAL.stack = stack
-    return stack
-
-
-def _custom_objects(explicit: dict[str, Any] | None) -> dict[str, Any]:
-    merged: dict[str, Any] = {}
-    for scope in _scope_stack():
-        merged.update(scope)
-    merged.update(explicit or {})
-    return merged
-
-
-def get_registered_object(
-    name: str, custom_objects: dict[str, Any] | None = None
-) -> Any:
-    """The object saved as `name`, from `custom_objects`, scopes or the registry.
-
-    `"package>name"` also matches a `custom_objects` key equal to the bare
-    `name`. Returns None when nothing matches (plait's built-in classes are
-    looked up by `deserialize_layer`, not here).
-    """
-    objects = _custom_objects(custom_objects)
-    if name in objects:
-        return objects[name]
-    bare = name.split(">", 1)[1] if ">" in name else None
-    if bare is not None and bare in objects:
-        return objects[bare]
-    return _REGISTRY.get(name)
 
 
 def _builtin_classes() -> dict[str, type[Layer]]:

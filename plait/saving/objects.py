@@ -20,17 +20,16 @@ import torch
 from plait import activations, constraints, initializers, regularizers
 from plait.layers.base import Layer
 from plait.layers.serialization import (
-    _REGISTRY,
     custom_object_scope,
     deserialize_layer,
     get_registered_name,
     get_registered_object,
-    register_serializable,
     serialize_layer,
 )
 from plait.losses import losses
 from plait.metrics import metrics
 from plait.optimizers import optimizers, schedules
+from plait.utils.custom_objects import get_custom_objects, register_keras_serializable
 
 __all__ = [
     "deserialize_keras_object",
@@ -39,29 +38,9 @@ __all__ = [
     "serialize_keras_object",
 ]
 
-register_keras_serializable = register_serializable
-"""Keras's name of `register_serializable(package="Custom", name=None)`."""
-
 # Where plait's own non-layer classes are found by name.
 _FAMILIES = [losses, metrics, optimizers, schedules, initializers]
 _FAMILIES += [regularizers, constraints]
-
-
-def get_custom_objects() -> dict[str, Any]:
-    """The live registry of custom objects, by registered name (as in Keras).
-
-    Adding to it (`get_custom_objects()["swish2"] = fn`) makes a name known to
-    every loader, like `register_keras_serializable`.
-
-    Example:
-        >>> import plait
-        >>> @plait.saving.register_keras_serializable(package="demo")
-        ... def triple(x):
-        ...     return 3 * x
-        >>> plait.saving.get_custom_objects()["demo>triple"] is triple
-        True
-    """
-    return _REGISTRY
 
 
 def serialize_keras_object(obj: Any) -> Any:

@@ -2,6 +2,14 @@
 images (`load_img`, `img_to_array`, `array_to_img`, `save_img`) and datasets read from
 directories (`image_dataset_from_directory`, `text_dataset_from_directory`)."""
 
+from plait.utils.custom_objects import CustomObjectScope as CustomObjectScope
+from plait.utils.custom_objects import custom_object_scope as custom_object_scope
+from plait.utils.custom_objects import get_custom_objects as get_custom_objects
+from plait.utils.custom_objects import get_registered_name as get_registered_name
+from plait.utils.custom_objects import get_registered_object as get_registered_object
+from plait.utils.custom_objects import (
+    register_keras_serializable as register_keras_serializable,
+)
 from plait.utils.dataset_utils import (
     image_dataset_from_directory as image_dataset_from_directory,
 )

@@ -2,9 +2,9 @@
 with the imports changed (`import plait as keras`, `from plait import ops` where
 the guide calls TensorFlow ops: `tf.matmul`, `tf.math.squared_difference`,
 `tf.reduce_sum`, `tf.reduce_mean`, `tf.Variable`), and `keras.saving.` for the
-guide's `keras.utils.register_keras_serializable` and
-`keras.utils.deserialize_keras_object` (Keras's aliases of the `keras.saving`
-functions; plait's `utils` sits below `saving`, so it does not re-export them).
+guide's `keras.utils.deserialize_keras_object` (Keras's alias of the
+`keras.saving` function; plait's `utils` sits below `saving`, which
+deserializes losses, metrics and optimizers, so it does not re-export it).
 
 Not ported: the section on `save_assets()`/`load_assets()` (files a layer
 writes beside its weights): plait's model files do not carry assets yet.
@@ -23,7 +23,7 @@ pytestmark = pytest.mark.usefixtures("clean_registry")
 
 
 def test_save_own_variables_and_load_own_variables(tmp_path):
-    @keras.saving.register_keras_serializable(package="my_custom_package")
+    @keras.utils.register_keras_serializable(package="my_custom_package")
     class LayerWithCustomVariables(keras.layers.Dense):
         def __init__(self, units, **kwargs):
             super().__init__(units, **kwargs)
