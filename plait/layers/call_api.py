@@ -209,6 +209,29 @@ def fills_mask(layer: Any, args: Any, kwargs: dict[str, Any]) -> bool:
     return not any(isinstance(v, tensors) for v in tree.flatten(rest))
 
 
+_SHAPE_PARAMS: dict[type, list[str]] = {}
+
+
+def _shape_params(cls: type) -> list[str]:
+    """`compute_output_shape`'s `<arg>_shape` parameters when it takes one per
+    call argument (Keras's form for a call of several tensors), else []."""
+    names = _SHAPE_PARAMS.get(cls)
+    if names is None:
+        params = inspect.signature(cls.compute_output_shape).parameters.values()  # type: ignore[attr-defined]
+        names = [
+            p.name
+            for p in params
+            if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)
+            and p.name != "self"
+        ]
+        call = _call_details(cls)[0]
+        ok = len(names) > 1 and all(
+            n.endswith("_shape") and n[:-6] in call for n in names
+        )
+        names = _SHAPE_PARAMS[cls] = names if ok else []
+    return names
+
+
 def same_shape(self: Any, input_shape: Shape) -> Shape:
     """Unchanged."""
     return input_shape
@@ -445,10 +468,26 @@ class CallAPI(torch.nn.Module):
         flat_in: list[SymbolicTensor],
     ) -> Any:
         if _overrides(self, "compute_output_shape"):
-            in_shapes = tree.map_structure(
-                lambda t: t.shape if isinstance(t, SymbolicTensor) else None, inputs
-            )
-            shapes = self.compute_output_shape(in_shapes)
+
+            def shapes_of(value: Any) -> Any:
+                return tree.map_structure(
+                    lambda t: t.shape if isinstance(t, SymbolicTensor) else None, value
+                )
+
+            names = _shape_params(type(self))
+            if names:  # Keras: compute_output_shape(self, a_shape, b_shape)
+                at = self._call_positions()
+                given = {
+                    n: args[at[n[:-6]]]
+                    if 0 <= at.get(n[:-6], -1) < len(args)
+                    else call_kwargs.get(n[:-6])
+                    for n in names
+                }
+                shapes = self.compute_output_shape(
+                    **{n: shapes_of(v) for n, v in given.items()}
+                )
+            else:
+                shapes = self.compute_output_shape(shapes_of(inputs))
             dtype = self._output_dtype(flat_in)
             return _map_shapes(lambda s: TensorSpec(tuple(s), dtype), shapes)
         call_kwargs = dict(call_kwargs)

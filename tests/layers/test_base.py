@@ -725,3 +725,20 @@ def test_first_call_argument_by_its_own_name_eager_and_symbolic():
     qs, vs = torch.rand(2, 3, 8), torch.rand(2, 5, 8)
     torch.testing.assert_close(model([qs, vs]), mha(qs, vs))
     torch.testing.assert_close(mha(query=qs, value=vs), mha(qs, vs))
+
+
+def test_compute_output_shape_with_one_shape_per_call_argument():
+    # Keras's form for a call of several tensors (keras.io's captcha CTCLayer).
+    class Pick(Layer):
+        def call(self, a, b):
+            return b
+
+        def compute_output_shape(self, a_shape, b_shape):
+            return b_shape
+
+    a, b = Input((2,)), Input((5,))
+    assert Pick()(a, b).shape == (None, 5)
+    assert Pick()(a, b=Input((7,))).shape == (None, 7)
+    model = plait.Model([a, b], Pick()(a, b))
+    x = [torch.zeros(1, 2), torch.ones(1, 5)]
+    assert torch.equal(model(x), x[1])
