@@ -12,9 +12,9 @@ from plait.ops._tensor import config, convert, missing, to_float
 
 __all__ = ["crop_images", "pad_images", "resize", "rgb_to_grayscale"]
 
-_MODES = {
+_MODES = {  # "nearest": half-pixel centres, as Keras (and the Resizing layer)
     "bilinear": "bilinear",
-    "nearest": "nearest",
+    "nearest": "nearest-exact",
     "bicubic": "bicubic",
     "area": "area",
 }
@@ -53,15 +53,22 @@ def resize(
             f"aspect-ratio cropping or padding, got interpolation={interpolation!r}, "
             f"crop_to_aspect_ratio={crop_to_aspect_ratio}, pad_to_aspect_ratio={pad_to_aspect_ratio}."
         )
-    t, last, batched = _channels_first(to_float(convert(images)), data_format)
+    source = convert(images)
+    t, last, batched = _channels_first(to_float(source), data_format)
     mode = _MODES[interpolation]
     kwargs: dict[str, Any] = (
         {}
-        if mode in ("nearest", "area")
+        if mode in ("nearest-exact", "area")
         else {"align_corners": False, "antialias": antialias}
     )
     out = F.interpolate(t, size=tuple(int(s) for s in size), mode=mode, **kwargs)
-    return _restore(out, last, batched)
+    out = _restore(out, last, batched)
+    if source.dtype.is_floating_point or source.dtype == torch.bool:
+        return out
+    # Integer images stay integer, rounded (half to even) as Keras does;
+    # clamped to the dtype's range where bicubic overshoots.
+    info = torch.iinfo(source.dtype)
+    return out.round().clamp(info.min, info.max).to(source.dtype)
 
 
 @symbolic_op("image.rgb_to_grayscale")

@@ -395,3 +395,19 @@ def test_arange_of_integer_tensors_is_int32_as_keras():
     assert ops.arange(three).dtype == torch.int32
     assert ops.arange(0, three, 1).dtype == torch.int32
     assert ops.arange(ops.convert_to_tensor(3.0)).dtype == torch.float32
+
+
+def test_image_resize_nearest_and_integer_images_as_keras():
+    # Keras 3.15's values: half-pixel nearest; integer images stay integer.
+    x = np.arange(8, dtype="float32").reshape(1, 1, 8, 1)
+    out = ops.image.resize(x, (1, 3), interpolation="nearest")
+    assert ops.convert_to_numpy(out).ravel().tolist() == [1.0, 4.0, 6.0]
+    u = (np.arange(16) * 15).astype("uint8").reshape(1, 4, 4, 1)
+    out = ops.image.resize(u, (3, 3))
+    assert out.dtype == torch.uint8
+    assert ops.convert_to_numpy(out).ravel().tolist() == [
+        13, 32, 52, 92, 112, 132, 172, 193, 213
+    ]  # fmt: skip
+    out = ops.image.resize(np.arange(16, dtype="int32").reshape(1, 4, 4, 1), (3, 3))
+    assert out.dtype == torch.int32
+    assert ops.convert_to_numpy(out).ravel().tolist() == [1, 2, 4, 6, 8, 9, 12, 13, 14]
