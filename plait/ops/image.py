@@ -8,16 +8,15 @@ import torch
 import torch.nn.functional as F
 
 from plait.layers.ops import symbolic_op
+from plait.layers.preprocessing.image import (
+    _INTERPOLATIONS,
+    check_image_rank,
+    check_size,
+    resize_images,
+)
 from plait.ops._tensor import config, convert, missing, to_float
 
 __all__ = ["crop_images", "pad_images", "resize", "rgb_to_grayscale"]
-
-_MODES = {  # "nearest": half-pixel centres, as Keras (and the Resizing layer)
-    "bilinear": "bilinear",
-    "nearest": "nearest-exact",
-    "bicubic": "bicubic",
-    "area": "area",
-}
 
 
 def _channels_first(
@@ -46,27 +45,42 @@ def resize(
     fill_value: float = 0.0,
     data_format: str | None = None,
 ) -> torch.Tensor:
-    """Resize `(batch, h, w, c)` or `(h, w, c)` images to `size = (height, width)`."""
-    if interpolation not in _MODES or crop_to_aspect_ratio or pad_to_aspect_ratio:
+    """Resize `(batch, h, w, c)` or `(h, w, c)` images to `size = (height, width)`.
+
+    The same resize as the `Resizing` layer (`resize_images`): Keras's
+    interpolations ("nearest" at half-pixel centres), `crop_to_aspect_ratio`
+    (the centred box) or `pad_to_aspect_ratio` (`fill_value` bands). Integer
+    images come back in their dtype, rounded half to even, as Keras's.
+    """
+    where = "ops.image.resize"
+    if interpolation not in _INTERPOLATIONS:
         raise ValueError(
-            f"ops.image.resize: expected interpolation in {sorted(_MODES)} without "
-            f"aspect-ratio cropping or padding, got interpolation={interpolation!r}, "
-            f"crop_to_aspect_ratio={crop_to_aspect_ratio}, pad_to_aspect_ratio={pad_to_aspect_ratio}."
+            f"{where}: expected interpolation in {sorted(_INTERPOLATIONS)}, got "
+            f"interpolation={interpolation!r}."
         )
+    if crop_to_aspect_ratio and pad_to_aspect_ratio:
+        raise ValueError(
+            f"{where}: expected at most one of crop_to_aspect_ratio and "
+            "pad_to_aspect_ratio, got both."
+        )
+    if fill_mode != "constant":
+        raise ValueError(f"{where}: expected fill_mode='constant', got {fill_mode!r}.")
     source = convert(images)
-    t, last, batched = _channels_first(to_float(source), data_format)
-    mode = _MODES[interpolation]
-    kwargs: dict[str, Any] = (
-        {}
-        if mode in ("nearest-exact", "area")
-        else {"align_corners": False, "antialias": antialias}
+    check_image_rank(where, source)
+    height, width = check_size(where, height=int(size[0]), width=int(size[1]))
+    out = resize_images(
+        to_float(source),
+        (height, width),
+        interpolation,
+        antialias,
+        crop_to_aspect_ratio,
+        pad_to_aspect_ratio,
+        fill_value,
+        data_format or config["image_data_format"],
     )
-    out = F.interpolate(t, size=tuple(int(s) for s in size), mode=mode, **kwargs)
-    out = _restore(out, last, batched)
     if source.dtype.is_floating_point or source.dtype == torch.bool:
         return out
-    # Integer images stay integer, rounded (half to even) as Keras does;
-    # clamped to the dtype's range where bicubic overshoots.
+    # Clamped to the dtype's range where bicubic overshoots.
     info = torch.iinfo(source.dtype)
     return out.round().clamp(info.min, info.max).to(source.dtype)
 

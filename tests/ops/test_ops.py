@@ -411,3 +411,14 @@ def test_image_resize_nearest_and_integer_images_as_keras():
     out = ops.image.resize(np.arange(16, dtype="int32").reshape(1, 4, 4, 1), (3, 3))
     assert out.dtype == torch.int32
     assert ops.convert_to_numpy(out).ravel().tolist() == [1, 2, 4, 6, 8, 9, 12, 13, 14]
+
+
+def test_image_resize_to_aspect_ratio_as_keras():
+    x = np.arange(24, dtype="float32").reshape(1, 4, 6, 1)
+    crop = ops.image.resize(x, (2, 2), crop_to_aspect_ratio=True)
+    pad = ops.image.resize(x, (2, 2), pad_to_aspect_ratio=True, fill_value=-1.0)
+    # Keras 3.15's values
+    assert ops.convert_to_numpy(crop).ravel().tolist() == [4.5, 6.5, 16.5, 18.5]
+    assert ops.convert_to_numpy(pad).ravel().tolist() == [1.0, 4.0, 19.0, 22.0]
+    with pytest.raises(ValueError, match="at most one of crop_to_aspect_ratio"):
+        ops.image.resize(x, (2, 2), crop_to_aspect_ratio=True, pad_to_aspect_ratio=True)
