@@ -228,6 +228,29 @@ class Compiled(TrainingSteps):
                     found.append(value)
         return found
 
+    def compute_metrics(
+        self, x: Any, y: Any, y_pred: Any, sample_weight: Any = None
+    ) -> dict[str, Any]:
+        """Update the compiled metrics from one batch and return every metric's
+        result, as Keras 3 (for a custom `train_step`)."""
+        del x  # Keras compat: unused, as in Keras
+        for metric in self.metrics:  # makes the compiled metrics' view
+            if isinstance(metric, CompileMetrics):
+                metric.update_state(y, y_pred, sample_weight)
+        return self.get_metrics_result()
+
+    def get_metrics_result(self) -> dict[str, Any]:
+        """`{name: value}` of every entry of `metrics` (the compiled metrics by
+        their own names)."""
+        found: dict[str, Any] = {}
+        for metric in self.metrics:
+            result = metric.result()
+            if isinstance(result, dict):
+                found.update(result)
+            else:
+                found[metric.name] = result
+        return found
+
     def reset_metrics(self) -> None:
         """Zero the running loss, the compiled metrics and every `metrics` entry."""
         super().reset_metrics()

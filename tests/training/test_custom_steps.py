@@ -651,3 +651,29 @@ def test_metrics_set_as_attributes_are_listed_and_reset_each_epoch():
     x = np.zeros((4, 3), "float32")
     history = model.fit(x, epochs=2, batch_size=2, verbose=0).history
     assert history["my_loss"] == [1.0, 3.0]
+
+
+def test_compute_metrics_and_get_metrics_result_in_a_custom_step():
+    # Keras 3's custom-step helpers: update the compiled metrics, read them all.
+    class Stepped(keras.Model):
+        def __init__(self):
+            super().__init__()
+            self.dense = layers.Dense(1)
+
+        def call(self, x):
+            return self.dense(x)
+
+        def train_step(self, data):
+            x, y = data
+            y_pred = self(x, training=True)
+            return self.compute_metrics(x, y, y_pred)
+
+    model = Stepped()
+    model.compile(optimizer="sgd", loss="mse", metrics=["mae"])
+    x, y = np.ones((8, 3), "float32"), np.zeros((8, 1), "float32")
+    expected = float(np.abs(model.predict(x, verbose=0)).mean())
+    history = model.fit(x, y, batch_size=8, epochs=1, verbose=0).history
+    np.testing.assert_allclose(history["mae"][0], expected, rtol=1e-5)
+    result = model.get_metrics_result()
+    assert sorted(result) == ["loss", "mae"]
+    np.testing.assert_allclose(float(result["mae"]), expected, rtol=1e-5)
