@@ -558,18 +558,22 @@ def test_inputs_given_by_name_reach_train_step_by_name():
     assert seen == [["a", "b"], ["a", "b"]]
 
 
+class OneDense(keras.Model):
+    """A subclassed model of one Dense(1), for the Keras 3 step-hook tests below."""
+
+    def __init__(self):
+        super().__init__()
+        self.dense = layers.Dense(1)
+
+    def call(self, x):
+        return self.dense(x)
+
+
 def test_custom_steps_get_x_itself_without_targets_as_keras_3():
     # keras.io's VAE: `train_step(self, data)` calls `self.encoder(data)`.
     seen = []
 
-    class Steps(keras.Model):
-        def __init__(self):
-            super().__init__()
-            self.dense = layers.Dense(1)
-
-        def call(self, x):
-            return self.dense(x)
-
+    class Steps(OneDense):
         def train_step(self, data):
             seen.append(("train", type(data)))
             return {}
@@ -600,14 +604,7 @@ def test_custom_steps_get_x_itself_without_targets_as_keras_3():
 @pytest.mark.parametrize("jit", [False, True])
 def test_compute_loss_override_is_the_loss_of_fit_and_evaluate(jit):
     # keras.io's knowledge distillation overrides compute_loss (and reads x).
-    class Doubled(keras.Model):
-        def __init__(self):
-            super().__init__()
-            self.dense = layers.Dense(1)
-
-        def call(self, x):
-            return self.dense(x)
-
+    class Doubled(OneDense):
         def compute_loss(self, x=None, y=None, y_pred=None, sample_weight=None):
             assert x.shape == (8, 3)
             return 2.0 * keras.ops.mean(keras.ops.square(y - y_pred))
@@ -629,15 +626,11 @@ def test_compute_loss_override_is_the_loss_of_fit_and_evaluate(jit):
 def test_metrics_set_as_attributes_are_listed_and_reset_each_epoch():
     # keras.io's VAE/GAN: `self.tracker = metrics.Mean(...)` without a
     # `metrics` property; Keras lists it and resets it each epoch.
-    class Tracked(keras.Model):
+    class Tracked(OneDense):
         def __init__(self):
             super().__init__()
-            self.dense = layers.Dense(1)
             self.tracker = keras.metrics.Mean(name="my_loss")
             self.steps = 0
-
-        def call(self, x):
-            return self.dense(x)
 
         def train_step(self, data):
             self.steps += 1
@@ -655,14 +648,7 @@ def test_metrics_set_as_attributes_are_listed_and_reset_each_epoch():
 
 def test_compute_metrics_and_get_metrics_result_in_a_custom_step():
     # Keras 3's custom-step helpers: update the compiled metrics, read them all.
-    class Stepped(keras.Model):
-        def __init__(self):
-            super().__init__()
-            self.dense = layers.Dense(1)
-
-        def call(self, x):
-            return self.dense(x)
-
+    class Stepped(OneDense):
         def train_step(self, data):
             x, y = data
             y_pred = self(x, training=True)
