@@ -359,17 +359,18 @@ class _UpSampling(_Spatial):
         super().__init__(**kwargs)
         self.size = _int_tuple(self, "size", size, self.rank)
         self._set_data_format(data_format)
-        choices = ("nearest", "bilinear") if self.rank == 2 else ("nearest",)
+        smooth = ("nearest", "bilinear", "bicubic")
+        choices = smooth if self.rank == 2 else ("nearest",)
         self.interpolation = _choice(self, "interpolation", interpolation, choices)
 
     def call(self, inputs: torch.Tensor) -> torch.Tensor:
         """Repeat each element `size` times along each spatial axis."""
-        if self.interpolation == "bilinear":
+        if self.interpolation in ("bilinear", "bicubic"):
             x = _to_torch(inputs, self.rank, self.data_format)  # (b, ch, rows, cols)
             rows, cols = x.shape[2] * self.size[0], x.shape[3] * self.size[1]
             # Keras compat: half-pixel centres, no antialiasing (ops.image.resize).
             y = F.interpolate(
-                x, size=(rows, cols), mode="bilinear", align_corners=False
+                x, size=(rows, cols), mode=self.interpolation, align_corners=False
             )
             return _from_torch(y, self.rank, self.data_format)
         # Nearest: insert a unit axis after each spatial axis, expand it to the
@@ -428,8 +429,8 @@ class UpSampling2D(_UpSampling):
     Args:
         size: Factors `(rows, cols)`; an int for both.
         data_format: `"channels_last"` (default) or `"channels_first"`.
-        interpolation: `"nearest"` (repeat, exact for any dtype) or
-            `"bilinear"` (half-pixel centres, as Keras and
+        interpolation: `"nearest"` (repeat, exact for any dtype),
+            `"bilinear"` or `"bicubic"` (half-pixel centres, as Keras and
             `F.interpolate(align_corners=False)`).
 
     Input shape:  `(batch, rows, cols, channels)`.

@@ -181,9 +181,9 @@ def test_reshaping_nd_wrong_rank_error():
          r"expected `padding` to be an int or a pair \(before, after\)"),
         (lambda: L.Cropping3D(((1, 2, 3), 0, 0)),
          r"expected `cropping` to be an int, 3 ints, or 3 pairs"),
-        (lambda: L.UpSampling2D(interpolation="bicubic"),
-         r"expected interpolation in \('nearest', 'bilinear'\), "
-         r"got interpolation='bicubic'"),
+        (lambda: L.UpSampling2D(interpolation="lanczos3"),
+         r"expected interpolation in \('nearest', 'bilinear', 'bicubic'\), "
+         r"got interpolation='lanczos3'"),
         (lambda: L.UpSampling1D(0), r"expected `size` values to be positive"),
         (lambda: L.UpSampling3D(data_format="NDHWC"), r"expected data_format in"),
     ],
@@ -198,3 +198,18 @@ def test_reshaping_nd_rejects_unknown_kwargs():
         L.Cropping1D(1, data_format=CF)
     with pytest.raises(TypeError, match=r"unexpected keyword argument"):
         L.UpSampling1D(2, interpolation="nearest")
+
+
+def test_upsampling2d_bicubic_as_keras():
+    # Keras 3.15 (torch backend) on the same input: the first output row.
+    x = torch.arange(8, dtype=torch.float32).reshape(1, 2, 4, 1)
+    out = L.UpSampling2D(2, interpolation="bicubic")(x)
+    assert out.shape == (1, 4, 8, 1)
+    keras_row = [-0.5273, -0.2305, 0.2461, 0.875, 1.2812, 1.9102, 2.3867, 2.6836]
+    np.testing.assert_allclose(out[0, 0, :, 0].numpy(), keras_row, atol=1e-4)
+    assert (
+        L.UpSampling2D.from_config(
+            L.UpSampling2D(2, interpolation="bicubic").get_config()
+        ).interpolation
+        == "bicubic"
+    )
