@@ -355,9 +355,8 @@ class Layer(NodeAPI, WeightsAPI, LossesAPI, CallAPI, torch.nn.Module):
 
     def __setattr__(self, name: str, value: Any) -> None:
         if name == "activation" and value is None and callable(self.__dict__.get(name)):
-            value = (
-                activations.linear
-            )  # Keras compat: `layer.activation = None` (Grad-CAM)
+            # Keras compat: `layer.activation = None` makes it linear (Grad-CAM).
+            value = activations.linear
         params = self.__dict__.get("_parameters")
         if isinstance(value, torch.nn.Parameter) and params is not None:
             # add_weight registered it under its weight name; the attribute wins.
