@@ -26,6 +26,7 @@ from plait.layers.weights_api import (
 from plait.types import DTypeLike, Shape
 from plait.utils.naming import to_snake_case, unique_name, validate_name
 from plait.utils.shapes import dtype_name, standardize_dtype
+from plait.utils.signatures import accepted_config
 
 __all__ = ["Layer"]
 
@@ -209,12 +210,7 @@ class Layer(NodeAPI, WeightsAPI, LossesAPI, CallAPI, torch.nn.Module):
         `batch_input_shape`) are left out for an `__init__` that takes neither
         them nor `**kwargs` (a subclassed model's `__init__(self)`).
         """
-        params = inspect.signature(cls.__init__).parameters
-        if not any(p.kind is p.VAR_KEYWORD for p in params.values()):
-            config = {
-                k: v for k, v in config.items() if k in params or k not in _BASE_KEYS
-            }
-        return cls(**config)
+        return cls(**accepted_config(cls, config, _BASE_KEYS))
 
     # ------------------------------------------------------------------ naming
     def _where(self) -> str:

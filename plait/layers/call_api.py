@@ -29,6 +29,7 @@ from plait.utils import tree
 from plait.utils.build_lock import build_lock
 from plait.utils.scoped import thread_value
 from plait.utils.shapes import format_shape, is_shape
+from plait.utils.signatures import takes_keyword
 
 __all__ = ["CallAPI"]
 
@@ -158,9 +159,8 @@ def _call_signature(cls: type) -> tuple[bool, bool]:
     """Whether `cls.call` takes `training` and `mask` (or `**kwargs`); cached per class."""
     flags = _SIGNATURES.get(cls)
     if flags is None:
-        params = inspect.signature(cls.call).parameters  # type: ignore[attr-defined]
-        var_kw = any(p.kind is inspect.Parameter.VAR_KEYWORD for p in params.values())
-        flags = ("training" in params or var_kw, "mask" in params or var_kw)
+        call = cls.call  # type: ignore[attr-defined]
+        flags = (takes_keyword(call, "training"), takes_keyword(call, "mask"))
         _SIGNATURES[cls] = flags
     return flags
 

@@ -9,7 +9,6 @@ losses are in `plait.losses.losses`.
 
 from __future__ import annotations
 
-import inspect
 from typing import Any, ClassVar, cast
 
 import torch
@@ -27,6 +26,7 @@ from plait.losses.functions import (
     _to_tensor,
     _weigh,
 )
+from plait.utils.signatures import accepted_config
 
 __all__ = ["Loss", "LossFunctionWrapper"]
 
@@ -148,21 +148,13 @@ class Loss:
         A subclass whose `__init__` takes no `reduction` or `dtype` (the guides'
         `CustomMSE(regularization_factor, name)`) gets the base keys it can take.
         """
-        return cls(**_accepted(cls, config))
+        return cls(**accepted_config(cls, config, _BASE_KEYS))
 
     def __repr__(self) -> str:
         return f"<{type(self).__name__} name={self.name!r}>"
 
 
 _BASE_KEYS = ("name", "reduction", "dtype")
-
-
-def _accepted(cls: type, config: dict[str, Any]) -> dict[str, Any]:
-    """`config` less the base keys that `cls.__init__` does not take."""
-    params = inspect.signature(cls.__init__).parameters  # type: ignore[misc]
-    if any(p.kind is inspect.Parameter.VAR_KEYWORD for p in params.values()):
-        return config
-    return {k: v for k, v in config.items() if k in params or k not in _BASE_KEYS}
 
 
 def check_fn(owner: str, fn: Any) -> None:

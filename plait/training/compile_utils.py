@@ -21,7 +21,6 @@ until `results()` is asked for.
 from __future__ import annotations
 
 import copy
-import inspect
 import warnings
 from collections.abc import Callable, Sequence
 from typing import Any
@@ -35,6 +34,7 @@ from plait.losses.losses import Loss
 from plait.metrics import metrics as metrics_mod
 from plait.metrics.base import Mean, Metric
 from plait.training.tracker import MeanTracker
+from plait.utils.signatures import takes_keyword
 
 __all__ = [
     "CompiledMetrics",
@@ -364,10 +364,7 @@ class OutputLoss:
         self._fast = _fast_loss(self.loss)
         # A Loss subclass whose own `__call__` takes no `mask` (Keras's
         # signature) gets the mask as `y_pred._keras_mask`, as in Keras.
-        params = inspect.signature(type(self.loss).__call__).parameters
-        self._takes_mask = "mask" in params or any(
-            p.kind is p.VAR_KEYWORD for p in params.values()
-        )
+        self._takes_mask = takes_keyword(type(self.loss).__call__, "mask")
 
     def __call__(
         self,

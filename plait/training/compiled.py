@@ -8,7 +8,6 @@ per batch only when a subclass replaced it (`_overridden`).
 
 from __future__ import annotations
 
-import inspect
 from collections.abc import Mapping
 from typing import Any
 
@@ -21,6 +20,7 @@ from plait.training import compile_utils as cu
 from plait.training import data as data_utils
 from plait.training.steps import TrainingSteps, pythonify
 from plait.utils import tree
+from plait.utils.signatures import takes_keyword
 
 __all__ = ["CompileMetrics", "Compiled", "user_logs"]
 
@@ -338,10 +338,7 @@ class Compiled(TrainingSteps):
             "y_pred": one(outs),
             "sample_weight": one(sws),
         }
-        params = inspect.signature(self.compute_loss).parameters
-        if "training" in params or any(
-            p.kind is p.VAR_KEYWORD for p in params.values()
-        ):
+        if takes_keyword(self.compute_loss, "training"):
             kwargs["training"] = training
         total = self.compute_loss(**kwargs)
         return (None if total is None else torch.as_tensor(total)), []
