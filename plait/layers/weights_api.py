@@ -106,6 +106,14 @@ class WeightInfo(NamedTuple):
     layout: Layout | None
 
 
+def _keras_array(p: torch.nn.Parameter, info: WeightInfo) -> np.ndarray:
+    """A weight as a NumPy copy in Keras layout (FSDP: the whole weight)."""
+    value = sharding.full(p).detach()
+    if info.layout is not None:
+        value = info.layout[0](value)
+    return value.cpu().numpy().copy()  # type: ignore[no-any-return]
+
+
 class WeightsAPI:
     """Mixin of `Layer`: the weight lists and `get_weights`/`set_weights`."""
 
@@ -184,13 +192,7 @@ class WeightsAPI:
 
     def get_weights(self) -> list[np.ndarray]:
         """Weights as NumPy arrays in Keras layout (Dense kernel `(in, out)`)."""
-        out = []
-        for p, info in self._weight_entries():
-            value = sharding.full(p).detach()  # FSDP: the whole weight
-            if info.layout is not None:
-                value = info.layout[0](value)
-            out.append(value.cpu().numpy().copy())
-        return out
+        return [_keras_array(p, info) for p, info in self._weight_entries()]
 
     def set_weights(self, weights: list[Any]) -> None:
         """Set weights from arrays in Keras layout, checking count and shapes."""
@@ -228,10 +230,7 @@ class WeightsAPI:
         `load_own_variables` (Keras 3's hooks).
         """
         for i, (p, info) in enumerate(self._own_weight_entries()):
-            value = sharding.full(p).detach()
-            if info.layout is not None:
-                value = info.layout[0](value)
-            store[str(i)] = value.cpu().numpy().copy()
+            store[str(i)] = _keras_array(p, info)
 
     def load_own_variables(self, store: dict[str, Any]) -> None:
         """Set this layer's own weights from what `save_own_variables` stored."""

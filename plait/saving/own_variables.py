@@ -64,10 +64,11 @@ def hooked_layers(model: torch.nn.Module) -> list[tuple[str, Layer]]:
     return out
 
 
-def hook_tensors(model: torch.nn.Module) -> dict[str, torch.Tensor]:
-    """What each hooked layer's `save_own_variables` stores, by file key."""
+def hook_tensors(hooked: list[tuple[str, Layer]]) -> dict[str, torch.Tensor]:
+    """What each of `hooked_layers(model)` stores with `save_own_variables`,
+    by file key."""
     out = {}
-    for prefix, layer in hooked_layers(model):
+    for prefix, layer in hooked:
         store: dict[str, Any] = {}
         layer.save_own_variables(store)
         for key, value in store.items():

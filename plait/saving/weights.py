@@ -86,9 +86,10 @@ def _own_tensors(module: torch.nn.Module) -> list[tuple[str, torch.Tensor, Any]]
     out: list[tuple[str, torch.Tensor, Any]] = []
     seen: set[int] = set()
     if isinstance(module, Layer):
+        by_path = not hooked(module)
         for w, info in module._own_weight_entries():
             seen.add(id(w))
-            if not hooked(module):
+            if by_path:
                 out.append((info.name, w, info.layout))
     for name, p in module._parameters.items():
         if p is not None and id(p) not in seen:
@@ -143,12 +144,13 @@ def weights_to_bytes(model: torch.nn.Module) -> bytes:
 
     entries = collect_weights(model)
     tensors = {e.key: _keras_value(e).cpu().contiguous().clone() for e in entries}
-    tensors.update(hook_tensors(model))
+    hooked = hooked_layers(model)
+    tensors.update(hook_tensors(hooked))
     metadata = {
         "format": "pt",
         "layout": "keras",
         _ORDER_KEY: json.dumps([e.key for e in entries]),
-        HOOKS_KEY: json.dumps([prefix for prefix, _ in hooked_layers(model)]),
+        HOOKS_KEY: json.dumps([prefix for prefix, _ in hooked]),
     }
     data: bytes = save(tensors, metadata=metadata)
     return data
