@@ -504,23 +504,13 @@ def _compile(
 ) -> None:
     """Compile `model` from a Keras 3 `compile_config` and restore the
     optimizer's variables (`optimizer/vars/<i>` of the weights file)."""
-    from plait.saving.keras_legacy import compile_config
+    from plait.saving.keras_legacy import compile_keras
     from plait.saving.keras_optimizer import keras3_variable_names, restore_state
-    from plait.saving.training_state import restore_compile
 
     where = root.where
     # Keras compiles a config without an optimizer with compile()'s default.
     legacy = {**training, "optimizer_config": training.get("optimizer") or "rmsprop"}
-    try:
-        restore_compile(
-            model, compile_config(legacy), None, lambda: None, custom_objects
-        )
-    except (TypeError, ValueError) as err:
-        warnings.warn(
-            f"load_model: {where} is returned uncompiled: its compile "
-            f"configuration cannot be restored ({err}).",
-            stacklevel=4,
-        )
+    if not compile_keras(model, legacy, where, custom_objects):
         return
     group = root.child("optimizer")
     store = group.store() if group is not None else {}

@@ -284,23 +284,35 @@ def compile_config(training: dict[str, Any]) -> dict[str, Any]:
 def _restore_compile(
     model: Any, root: _H5, custom_objects: dict[str, Any] | None
 ) -> None:
-    from plait.saving.training_state import restore_compile
-
     raw = root.attr("training_config")
     if raw is None:
         return
     training = json_data.loads(raw, f"{root.where} 'training_config'")
     if not isinstance(training, dict):
         raise ValueError(f"{root.where}: 'training_config' is not a JSON object.")
-    config = compile_config(training)
+    compile_keras(model, training, root.where, custom_objects)
+
+
+def compile_keras(
+    model: Any, training: dict[str, Any], where: str, custom_objects: Any
+) -> bool:
+    """Compile `model` as a Keras file's compile arguments say (`training_config`
+    of a legacy file, `compile_config` of a `.keras` one); warn and return False
+    when they cannot be restored (the model stays uncompiled)."""
+    from plait.saving.training_state import restore_compile
+
     try:
-        restore_compile(model, config, None, lambda: None, custom_objects)
+        restore_compile(
+            model, compile_config(training), None, lambda: None, custom_objects
+        )
     except (TypeError, ValueError) as err:
         warnings.warn(
-            f"load_model: {root.where} is returned uncompiled: its compile "
+            f"load_model: {where} is returned uncompiled: its compile "
             f"configuration cannot be restored ({err}).",
-            stacklevel=4,
+            stacklevel=5,
         )
+        return False
+    return True
 
 
 # ---------------------------------------------------------------- entry points
