@@ -23,6 +23,7 @@ __all__ = [
     "TensorSpec",
     "creation_device",
     "deferred_weights",
+    "inferring",
     "meta_spec",
     "params_on_meta",
     "weights_deferred",
@@ -69,6 +70,12 @@ def creation_device() -> torch.device | None:
     tensors meet the meta inputs there; None (torch's default device) otherwise.
     """
     return getattr(_LOCAL, "device", None)
+
+
+def inferring() -> bool:
+    """Whether a layer's shape inference (`meta_spec`) is running on this thread."""
+    device = creation_device()
+    return device is not None and device.type == "meta"
 
 
 @contextlib.contextmanager

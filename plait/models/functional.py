@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Callable
 from typing import Any, cast
 
 import numpy as np
 import torch
 
-from plait.graph.inference import creation_device, params_on_meta
+from plait.graph.inference import inferring, params_on_meta
 from plait.graph.node import Node
 from plait.graph.symbolic import SymbolicTensor
 from plait.graph.topology import build_topology
@@ -52,12 +53,6 @@ def _unique(names: list[str]) -> list[str]:
             candidate = f"{name}_{i}"
         out.append(candidate)
     return out
-
-
-def _inferring() -> bool:
-    """Whether a layer's shape inference (`meta_spec`) is running now."""
-    device = creation_device()
-    return device is not None and device.type == "meta"
 
 
 class Functional(Model):
@@ -353,12 +348,11 @@ class Functional(Model):
         outer, context, training = resolve_training(self, kwargs.get("training"))
         set_training_context(context)
         try:
-            if _on_meta(inputs) and _inferring():
-                # Inside another layer's shape inference (a Sequential a custom
-                # layer calls, built by this call): its weights go meta too.
-                with params_on_meta(self):
-                    return self.call(inputs, training=training, mask=kwargs.get("mask"))
-            return self.call(inputs, training=training, mask=kwargs.get("mask"))
+            # Inside another layer's shape inference (a Sequential a custom
+            # layer calls, built by this call): its weights go meta too.
+            meta = _on_meta(inputs) and inferring()
+            with params_on_meta(self) if meta else contextlib.nullcontext():
+                return self.call(inputs, training=training, mask=kwargs.get("mask"))
         except RuntimeError as err:  # weights or inputs on several devices?
             from plait.distribution.devices import explain_mismatch
 
