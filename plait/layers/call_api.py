@@ -298,6 +298,11 @@ class CallAPI(torch.nn.Module):
         """Position of each positional parameter of `call` (the first is 0)."""
         return _call_details(type(self))[0]
 
+    def _call_arg(self, name: str, args: Any, kwargs: dict[str, Any]) -> Any:
+        """The value a call passes for `call`'s parameter `name` (None if none)."""
+        position = self._call_positions().get(name, -1)
+        return args[position] if 0 <= position < len(args) else kwargs.get(name)
+
     def _arg_masks(self) -> list[tuple[str, str]]:
         """`(arg, arg_mask)` parameter pairs of `call` (Keras 3's `query_mask`, ...)."""
         return _call_details(type(self))[1]
@@ -351,10 +356,7 @@ class CallAPI(torch.nn.Module):
         elif not mask_arg:
             kwargs.pop("mask")
         for arg_name, mask_name in self._arg_masks():
-            position = self._call_positions().get(arg_name, -1)
-            value = (
-                args[position] if 0 <= position < len(args) else kwargs.get(arg_name)
-            )
+            value = self._call_arg(arg_name, args, kwargs)
             value_mask = getattr(value, "_keras_mask", None)
             if value_mask is not None and kwargs.get(mask_name) is None:
                 kwargs[mask_name] = value_mask
@@ -476,15 +478,13 @@ class CallAPI(torch.nn.Module):
 
             names = _shape_params(type(self))
             if names:  # Keras: compute_output_shape(self, a_shape, b_shape)
-                at = self._call_positions()
-                given = {
-                    n: args[at[n[:-6]]]
-                    if 0 <= at.get(n[:-6], -1) < len(args)
-                    else call_kwargs.get(n[:-6])
-                    for n in names
-                }
                 shapes = self.compute_output_shape(
-                    **{n: shapes_of(v) for n, v in given.items()}
+                    **{
+                        n: shapes_of(
+                            self._call_arg(n[: -len("_shape")], args, call_kwargs)
+                        )
+                        for n in names
+                    }
                 )
             else:
                 shapes = self.compute_output_shape(shapes_of(inputs))
